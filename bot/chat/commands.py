@@ -1,0 +1,163 @@
+"""Strict parsing of `/ccert ...` text into a typed command.
+
+Everything a user types stops here: site names must exist in the inventory,
+options are from a fixed list, values are checked against patterns. What
+comes out is a small dataclass whose fields are either inventory objects or
+validated tokens, so no handler ever has raw user text to pass to a device.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import shlex
+from dataclasses import dataclass
+
+from bot.inventory import Inventory
+
+AP_STATE = re.compile(r"^[A-Za-z][A-Za-z -]{0,30}$")
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str
+    usage: str
+    summary: str
+    read_only: bool = True
+
+
+COMMANDS: dict[str, CommandSpec] = {
+    spec.name: spec
+    for spec in (
+        CommandSpec("help", "/ccert help", "this list"),
+        CommandSpec("sites", "/ccert sites", "the sites and controllers I watch"),
+        CommandSpec("status", "/ccert status <site>|all", "read the controllers now; CSCwd80290 verdict"),
+        CommandSpec("aps", "/ccert aps <site> [--state Downloading]", "list a site's APs, optionally by state"),
+        CommandSpec("advise", "/ccert advise <site>", "fixed release and time-back advice per controller"),
+        CommandSpec(
+            "remediate",
+            "/ccert remediate <site> [controller]",
+            "request the time-back playbook (needs two approvals)",
+            read_only=False,
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A valid command. `sites` are inventory names (never free text)."""
+
+    name: str
+    sites: tuple[str, ...] = ()
+    state: str | None = None
+    controller: str | None = None
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """Why the text is not a command, in words for the user, and a hint."""
+
+    message: str
+    suggestion: str | None = None
+    show_help: bool = False
+
+
+def _did_you_mean(word: str, choices: list[str]) -> str | None:
+    match = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
+def _site_names(token: str, inventory: Inventory, allow_all: bool) -> tuple[str, ...] | Invalid:
+    if allow_all and token.lower() == "all":
+        return tuple(inventory.sites)
+    if token in inventory.sites:
+        return (token,)
+    known = sorted(inventory.sites)
+    guess = _did_you_mean(token, known)
+    shown = _quote(token)
+    if guess:
+        return Invalid(f"I don't know a site called {shown}.", f"Did you mean `{guess}`?")
+    listing = ", ".join(f"`{k}`" for k in known[:20]) or "none configured"
+    return Invalid(f"I don't know a site called {shown}.", f"Known sites: {listing}.")
+
+
+def _quote(text: str, limit: int = 40) -> str:
+    """Echo user text back safely: shortened, no backticks or mentions."""
+    cleaned = re.sub(r"[`<>@*_~\n\r]", "", text)[:limit]
+    return f"`{cleaned}`" if cleaned else "that"
+
+
+def parse(text: str, inventory: Inventory) -> Parsed | Invalid:
+    try:
+        tokens = shlex.split(text.strip())
+    except ValueError:
+        return Invalid("I couldn't read that: a quote is not closed.", show_help=True)
+    if tokens and tokens[0].lower() == "/ccert":
+        tokens = tokens[1:]
+    if not tokens:
+        return Parsed("help")
+    name, args = tokens[0].lower(), tokens[1:]
+    if name not in COMMANDS:
+        guess = _did_you_mean(name, list(COMMANDS))
+        return Invalid(
+            f"{_quote(name)} is not a /ccert command.",
+            f"Did you mean `/ccert {guess}`?" if guess else None,
+            show_help=True,
+        )
+    spec = COMMANDS[name]
+    if name in {"help", "sites"}:
+        if args:
+            return Invalid(f"`{spec.usage}` takes no arguments.")
+        return Parsed(name)
+    if not args:
+        return Invalid(f"Which site? Usage: `{spec.usage}`")
+
+    state = None
+    positional: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if name == "aps" and arg.startswith("--state"):
+            if "=" in arg:
+                value = arg.split("=", 1)[1]
+            elif i + 1 < len(args):
+                i += 1
+                value = args[i]
+            else:
+                return Invalid("`--state` needs a value, e.g. `--state Downloading`.")
+            if not AP_STATE.match(value):
+                return Invalid(f"{_quote(value)} is not an AP state (e.g. Downloading, Registered).")
+            state = value
+        elif arg.startswith("--"):
+            return Invalid(f"Unknown option {_quote(arg)}. Usage: `{spec.usage}`")
+        else:
+            positional.append(arg)
+        i += 1
+    if name == "remediate":
+        return _remediate(positional, inventory, spec)
+    if len(positional) != 1:
+        return Invalid(f"Usage: `{spec.usage}`")
+    sites = _site_names(positional[0], inventory, allow_all=True)
+    if isinstance(sites, Invalid):
+        return sites
+    return Parsed(name, sites=sites, state=state)
+
+
+def _remediate(positional: list[str], inventory: Inventory, spec: CommandSpec) -> Parsed | Invalid:
+    """A change targets one site (never `all`), optionally one of its controllers."""
+    if len(positional) not in (1, 2):
+        return Invalid(f"Usage: `{spec.usage}`")
+    sites = _site_names(positional[0], inventory, allow_all=False)
+    if isinstance(sites, Invalid):
+        return sites
+    site = inventory.sites[sites[0]]
+    controller = None
+    if len(positional) == 2:
+        names = [c.name for c in site.controllers]
+        if positional[1] not in names:
+            guess = _did_you_mean(positional[1], names)
+            hint = f"Did you mean `{guess}`?" if guess else f"Its controllers: {', '.join(names)}."
+            return Invalid(f"{_quote(positional[1])} is not a controller of site {site.name}.", hint)
+        controller = positional[1]
+    return Parsed("remediate", sites=sites, controller=controller)

@@ -1,0 +1,100 @@
+"""The seam between chat front doors (Slack, console, scheduler) and the bot.
+
+A front door parses nothing itself: it hands the raw `/ccert` text or a
+button's action to a `Dispatcher` and renders what comes back. Policy that
+cuts across commands (access control) lives here as filters, like Errbot's
+command filters, so no listener can forget it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Protocol
+
+from bot.chat import handlers
+from bot.chat.access import AccessPolicy
+from bot.chat.commands import Invalid, Parsed, parse
+from bot.chat.reply import Caller, CommandResult, Reply
+from bot.fleet.service import FleetService
+from bot.inventory import Inventory
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Dispatcher(Protocol):
+    async def dispatch(self, text: str, caller: Caller) -> CommandResult:
+        """Run `/ccert <text>` for `caller`. Returns at once; slow work is in `follow_up`."""
+        ...
+
+    async def handle_action(self, action_id: str, value: str, caller: Caller) -> CommandResult:
+        """A button was clicked (Slack block_actions) or typed (console)."""
+        ...
+
+
+class BotDispatcher:
+    """The real dispatcher: parse strictly, check access, answer fast, work later."""
+
+    def __init__(self, inventory: Inventory, fleet: FleetService, access: AccessPolicy | None = None) -> None:
+        self.inventory = inventory
+        self.fleet = fleet
+        self.access = access or AccessPolicy()
+
+    async def dispatch(self, text: str, caller: Caller) -> CommandResult:
+        parsed = parse(text, self.inventory)
+        if isinstance(parsed, Invalid):
+            return CommandResult(handlers.invalid_reply(parsed))
+        if not self.access.allows(parsed.name, caller):
+            log.info("denied /ccert %s for %s", parsed.name, caller.user_id)
+            return CommandResult(handlers.denied_reply(parsed.name))
+        if parsed.name == "help":
+            return CommandResult(handlers.help_reply())
+        if parsed.name == "sites":
+            return CommandResult(handlers.sites_reply(self.inventory))
+        if parsed.name == "remediate":
+            return self._remediate(parsed.sites[0], parsed.controller)
+        return self._read_command(parsed)
+
+    def _read_command(self, parsed: Parsed) -> CommandResult:
+        count = sum(len(self.inventory.sites[s].controllers) for s in parsed.sites)
+        verb = {"status": "checking", "aps": "listing APs of", "advise": "reading software of"}[parsed.name]
+        ack = handlers.checking_reply(parsed.sites, count, verb)
+
+        async def follow_up() -> Reply:
+            reports = await self.fleet.read_sites(parsed.sites)
+            if parsed.name == "aps":
+                return handlers.aps_reply(reports, parsed.state)
+            if parsed.name == "advise":
+                return handlers.advise_reply(reports)
+            return handlers.status_reply(reports)
+
+        return CommandResult(ack, follow_up)
+
+    def _remediate(self, site: str, controller: str | None) -> CommandResult:
+        """Time-back requests arrive with the playbook engine; until then, say how to do it by hand."""
+        target = controller or f"the controllers of {site}"
+        return CommandResult(
+            handlers.not_enabled_reply(
+                "Requesting the time-back playbook",
+                (
+                    f"For {target}, follow the tech note by hand in a change window: note the NTP servers, "
+                    "delete them, set the clock to 2022-12-02 00:00 (after the controller certificate's "
+                    "start: see `/ccert advise`), wait for the APs to register, restore NTP exactly, save, "
+                    "verify.",
+                ),
+            )
+        )
+
+    async def handle_action(self, action_id: str, value: str, caller: Caller) -> CommandResult:
+        """Buttons go through the same parser and access rules as typed commands."""
+        if action_id == "timeback_request":
+            site, _, controller = value.partition("/")
+            return await self.dispatch(f"remediate {site} {controller}".strip(), caller)
+        return CommandResult(handlers.invalid_reply(Invalid("I don't know that button.")))
+
+
+def build_dispatcher(
+    inventory: Inventory, settings: Settings, environ: Mapping[str, str] | None = None
+) -> BotDispatcher:
+    return BotDispatcher(inventory, FleetService(inventory, settings, environ), AccessPolicy.parse(settings.access))

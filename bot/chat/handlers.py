@@ -1,0 +1,303 @@
+"""Chat-agnostic answers: verdicts and inventory in, `Reply` out.
+
+Nothing here knows Slack or the terminal; both render these replies. The
+words are written for a network engineer in a change window: what is wrong,
+on which box, and the one next step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+
+from bot.chat.commands import COMMANDS, Invalid
+from bot.chat.reply import Button, Field, Level, Reply, Section, Table
+from bot.domain.advisory import FixState, classify_model
+from bot.domain.models import ClockReading, ControllerSnapshot, NtpServer, Platform
+from bot.domain.verdict import ActionKind, ControllerVerdict, Severity, VerdictStatus
+from bot.fleet.service import SiteReport
+from bot.inventory import Inventory
+
+STATUS_ICON = {
+    VerdictStatus.OK: "✅",
+    VerdictStatus.AT_RISK: "⚠️",
+    VerdictStatus.STUCK: "🛑",
+    VerdictStatus.UNREACHABLE: "🔌",
+    VerdictStatus.ERROR: "❗",
+}
+STATUS_LEVEL = {
+    VerdictStatus.OK: Level.OK,
+    VerdictStatus.AT_RISK: Level.WARNING,
+    VerdictStatus.STUCK: Level.DANGER,
+    VerdictStatus.UNREACHABLE: Level.DANGER,
+    VerdictStatus.ERROR: Level.WARNING,
+}
+PLATFORM_LABEL = {Platform.AIREOS: "AireOS", Platform.IOSXE: "Catalyst 9800"}
+READ_ONLY_FOOTER = "Read-only check: nothing was changed on any controller."
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def help_reply(problem: Invalid | None = None) -> Reply:
+    lines = [f"`{spec.usage}` — {spec.summary}" for spec in COMMANDS.values()]
+    text = "\n".join(lines)
+    if problem is None:
+        return Reply(
+            title="ccert-bot — CSCwd80290 (IOS APs stuck Downloading)",
+            text=text,
+            ephemeral=True,
+            footer="I only read controllers for these commands; changes need a playbook and two approvals.",
+        )
+    head = problem.message + (f" {problem.suggestion}" if problem.suggestion else "")
+    return Reply(title=head, text=text, level=Level.WARNING, ephemeral=True)
+
+
+def invalid_reply(problem: Invalid) -> Reply:
+    if problem.show_help:
+        return help_reply(problem)
+    text = problem.suggestion or ""
+    return Reply(title=problem.message, text=text, level=Level.WARNING, ephemeral=True)
+
+
+def denied_reply(command: str) -> Reply:
+    return Reply(
+        title=f"Sorry, you're not allowed to run `/ccert {command}`.",
+        text="Ask a ccert-bot admin to add you (CCERT_ACCESS) if you need it.",
+        level=Level.WARNING,
+        ephemeral=True,
+    )
+
+
+def sites_reply(inventory: Inventory) -> Reply:
+    rows = []
+    for site in inventory.sites.values():
+        for c in site.controllers:
+            rows.append((site.name, c.name, PLATFORM_LABEL[c.platform], f"{c.host}:{c.port}"))
+    return Reply(
+        title=f"{_plural(len(inventory.sites), 'site')}, {_plural(len(rows), 'controller')}",
+        sections=(Section(table=Table(("Site", "Controller", "Platform", "Address"), tuple(rows))),),
+        ephemeral=True,
+    )
+
+
+def checking_reply(site_names: Sequence[str], controller_count: int, what: str = "checking") -> Reply:
+    where = site_names[0] if len(site_names) == 1 else f"{len(site_names)} sites"
+    return Reply(
+        title=f"{what} {where}: {_plural(controller_count, 'controller')}…",
+        text="I'll post the answer here as soon as every controller has answered or timed out.",
+        ephemeral=True,
+    )
+
+
+def _fmt_time(value: datetime) -> str:
+    if value.tzinfo is None:
+        return value.strftime("%Y-%m-%d %H:%M:%S") + " (controller local time)"
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _clock_text(clock: ClockReading | None) -> str:
+    if clock is None:
+        return "not read"
+    source = {"ntp": "NTP", "manual": "set by hand", "unknown": "source unknown"}[clock.source.value]
+    text = f"{_fmt_time(clock.time)} ({source})"
+    if clock.looks_hand_set and clock.source.value != "manual":
+        text += " — looks set by hand"
+    return text
+
+
+def _ntp_server_text(server: NtpServer) -> str:
+    if server.config_line:
+        return server.config_line
+    parts = [server.address]
+    if server.index is not None:
+        parts.insert(0, f"#{server.index}")
+    if server.key_index:
+        parts.append(f"key {server.key_index}")
+    if server.status:
+        parts.append(f"({server.status})")
+    return " ".join(parts)
+
+
+def _ntp_text(servers: Sequence[NtpServer]) -> str:
+    if not servers:
+        return "no NTP server configured"
+    return "; ".join(_ntp_server_text(s) for s in servers)
+
+
+def _software_text(v: ControllerVerdict) -> str:
+    version = v.software_version or "unknown"
+    if v.apsps:
+        version += " + " + ", ".join(v.apsps)
+    if v.fix is None:
+        return version
+    label = {
+        FixState.FIXED: "has the fix",
+        FixState.PARTIAL: "fixed for some models only",
+        FixState.NOT_FIXED: "not fixed",
+        FixState.UNKNOWN: "fix status unknown",
+    }[v.fix.state]
+    return f"{version} — {label}"
+
+
+def _ap_counts_text(v: ControllerVerdict) -> str:
+    states = ", ".join(f"{state} {count}" for state, count in sorted(v.state_counts.items()))
+    parts = [_plural(v.total_aps, "AP") + (f" ({states})" if states else "")]
+    affected = v.affected_count + v.likely_affected_count
+    parts.append(f"{affected} IOS-based (affected)")
+    parts.append(f"{v.not_affected_count} AP-COS (not affected)")
+    if v.unknown_model_count:
+        parts.append(f"{v.unknown_model_count} unknown model")
+    return " · ".join(parts)
+
+
+def timeback_button(site: str, controller: str) -> Button:
+    return Button(
+        label="Request time-back",
+        action_id="timeback_request",
+        value=f"{site}/{controller}",
+        console_command=f"/ccert remediate {site} {controller}",
+        style="primary",
+    )
+
+
+def _controller_section(v: ControllerVerdict, snapshot: ControllerSnapshot | None) -> Section:
+    platform = PLATFORM_LABEL.get(v.platform, str(v.platform))
+    title = f"{STATUS_ICON[v.status]} {v.controller} ({platform}) — {v.status.value}"
+    fields = [Field("Software", _software_text(v))]
+    if v.recommendation is not None and v.fix is not None and v.fix.state is not FixState.FIXED:
+        fields.append(Field("Fixed release", v.recommendation.text))
+    if snapshot is not None:
+        fields.append(Field("Clock", _clock_text(snapshot.clock)))
+        fields.append(Field("NTP", _ntp_text(snapshot.ntp_servers)))
+    fields.append(Field("APs", _ap_counts_text(v)))
+    lines: list[str] = []
+    for error in v.errors:
+        lines.append(f"• {error.message}")
+    for warning in v.warnings:
+        if warning.severity is not Severity.INFO:
+            mark = "🚨" if warning.severity is Severity.CRITICAL else "⚠️"
+            lines.append(f"{mark} {warning.text}")
+    for action in v.actions:
+        lines.append(f"➡️ {action.text}")
+    table = None
+    if v.stuck_aps:
+        rows = tuple(
+            (
+                f.ap.name,
+                f.ap.model or "?",
+                f.ap.ip or "",
+                f.ap.image_version or "",
+                "" if f.ap.retry_count is None else str(f.ap.retry_count),
+            )
+            for f in v.stuck_aps
+        )
+        table = Table(("Stuck AP", "Model", "IP", "Image", "Retries"), rows)
+    buttons: tuple[Button, ...] = ()
+    if v.site and any(a.kind is ActionKind.TIMEBACK_PLAYBOOK for a in v.actions):
+        buttons = (timeback_button(v.site, v.controller),)
+    return Section(title=title, text="\n".join(lines) or None, fields=tuple(fields), table=table, buttons=buttons)
+
+
+def status_reply(reports: Sequence[SiteReport]) -> Reply:
+    """The verdict message: one section per controller, stuck APs as a table."""
+    sections: list[Section] = []
+    worst = VerdictStatus.OK
+    total_controllers = stuck = aps = 0
+    for report in reports:
+        verdict = report.verdict
+        if verdict.status.severity > worst.severity:
+            worst = verdict.status
+        stuck += verdict.stuck_count
+        aps += verdict.total_aps
+        total_controllers += len(verdict.controllers)
+        snapshots = {s.name: s for s in report.snapshots}
+        if len(reports) > 1:
+            sections.append(
+                Section(title=f"{STATUS_ICON[verdict.status]} Site {report.site.name} — {verdict.status.value}")
+            )
+        for v in verdict.controllers:
+            sections.append(_controller_section(v, snapshots.get(v.controller)))
+    where = reports[0].site.name if len(reports) == 1 else f"{len(reports)} sites"
+    headline = {
+        VerdictStatus.STUCK: f"{_plural(stuck, 'AP')} stuck downloading (CSCwd80290)",
+        VerdictStatus.UNREACHABLE: "a controller could not be read",
+        VerdictStatus.ERROR: "a controller was only partly read",
+        VerdictStatus.AT_RISK: "affected APs on unfixed software (none stuck now)",
+        VerdictStatus.OK: "nothing to do for CSCwd80290",
+    }[worst]
+    taken = max((s.taken_at for r in reports for s in r.snapshots), default=datetime.now(UTC))
+    return Reply(
+        title=f"{STATUS_ICON[worst]} {where}: {worst.value} — {headline}",
+        text=f"{_plural(total_controllers, 'controller')} · {_plural(aps, 'AP')} · read {_fmt_time(taken)}",
+        level=STATUS_LEVEL[worst],
+        sections=tuple(sections),
+        footer=READ_ONLY_FOOTER,
+    )
+
+
+def aps_reply(reports: Sequence[SiteReport], state: str | None) -> Reply:
+    rows = []
+    for report in reports:
+        for snapshot in report.snapshots:
+            for ap in snapshot.aps:
+                if state and (ap.state or "").lower() != state.lower():
+                    continue
+                category = classify_model(ap.model).category.value.replace("_", " ")
+                rows.append(
+                    (snapshot.name, ap.name, ap.model or "?", ap.ip or "", ap.image_version or "",
+                     ap.state or "?", category)
+                )
+    where = reports[0].site.name if len(reports) == 1 else f"{len(reports)} sites"
+    filtered = f" in state {state}" if state else ""
+    errors = [e.message for r in reports for s in r.snapshots for e in s.errors]
+    return Reply(
+        title=f"{where}: {_plural(len(rows), 'AP')}{filtered}",
+        text="\n".join(f"• {e}" for e in errors),
+        level=Level.WARNING if errors else Level.INFO,
+        sections=(
+            Section(table=Table(("Controller", "AP", "Model", "IP", "Image", "State", "CSCwd80290"), tuple(rows))),
+        ),
+        footer=READ_ONLY_FOOTER,
+    )
+
+
+def advise_reply(reports: Sequence[SiteReport]) -> Reply:
+    rows = []
+    notes: list[str] = []
+    for report in reports:
+        for v in report.verdict.controllers:
+            fix = v.fix.state.value.replace("_", " ") if v.fix else "unknown"
+            recommendation = v.recommendation.text if v.recommendation else "unknown (not read)"
+            if v.timeback is None:
+                timeback = "unknown"
+            elif v.timeback.possible and v.timeback.target is not None:
+                timeback = f"safe: {v.timeback.target.strftime('%Y-%m-%d %H:%M UTC')}"
+            else:
+                timeback = "impossible: use a staging controller"
+            rows.append((v.controller, v.software_version or "?", fix, recommendation, timeback))
+            if v.timeback is not None:
+                notes.extend(f"{v.controller}: {w}" for w in v.timeback.warnings)
+    where = reports[0].site.name if len(reports) == 1 else f"{len(reports)} sites"
+    return Reply(
+        title=f"{where}: fixed software and time-back advice",
+        text="\n".join(notes),
+        sections=(
+            Section(table=Table(("Controller", "Software", "Fix", "Recommended", "Time-back"), tuple(rows))),
+            Section(
+                text="Source: Cisco's CSCwd80290 tech note / FN72524 (the table lives in "
+                "bot/domain/data/advisory.yaml). The bot advises; it never installs software."
+            ),
+        ),
+        footer=READ_ONLY_FOOTER,
+    )
+
+
+def not_enabled_reply(what: str, steps: Iterable[str] = ()) -> Reply:
+    return Reply(
+        title=f"{what} is not enabled in this version of ccert-bot.",
+        text="\n".join(steps),
+        level=Level.INFO,
+        ephemeral=True,
+    )

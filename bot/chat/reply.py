@@ -1,0 +1,87 @@
+"""The reply model: what a command answers, before any chat renders it.
+
+Handlers return these; `bot/slack/render.py` turns them into Block Kit and
+`bot/console/render.py` into text, so Slack and the console twin cannot
+drift apart: they share everything but the last step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Level(StrEnum):
+    INFO = "info"
+    OK = "ok"
+    WARNING = "warning"
+    DANGER = "danger"
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button. `console_command` is what a console user types instead of clicking."""
+
+    label: str
+    action_id: str
+    value: str
+    console_command: str
+    style: str | None = None  # "primary" | "danger" | None
+
+
+@dataclass(frozen=True)
+class Field:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows of plain text cells; renderers decide how to lay them out and split them."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str | None = None
+    text: str | None = None
+    fields: tuple[Field, ...] = ()
+    table: Table | None = None
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reply:
+    title: str
+    text: str = ""
+    level: Level = Level.INFO
+    sections: tuple[Section, ...] = ()
+    buttons: tuple[Button, ...] = ()
+    footer: str | None = None
+    ephemeral: bool = False
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What a dispatched command gives back at once, and what it will give later.
+
+    `ack` must be ready within Slack's 3-second window, so it never waits on a
+    device; `follow_up`, when present, is awaited after the ack was sent and
+    its Reply is posted (in the channel, or ephemerally when the Reply says so).
+    """
+
+    ack: Reply
+    follow_up: Callable[[], Awaitable[Reply]] | None = None
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who typed the command, as the chat knows them."""
+
+    user_id: str
+    channel_id: str | None = None
+    user_name: str | None = None
+    groups: tuple[str, ...] = field(default_factory=tuple)

@@ -1,0 +1,139 @@
+"""`ccert-bot` command line: one entry point for every way the bot runs.
+
+Each subcommand is a small function; heavy imports happen inside them so
+`ccert-bot check-config` stays instant and does not need Slack tokens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot.inventory import InventoryError, load_inventory, missing_environment
+from bot.settings import Settings, describe_settings_error, load_settings
+
+
+def _settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except ValidationError as exc:
+        for line in describe_settings_error(exc):
+            print(f"error: {line}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    """Validate settings and inventory, print every problem, exit non-zero on any."""
+    problems: list[str] = []
+    warnings: list[str] = []
+    settings: Settings | None = None
+    try:
+        settings = load_settings()
+    except ValidationError as exc:
+        problems.extend(describe_settings_error(exc))
+    path = Path(args.inventory) if args.inventory else (settings.inventory if settings else Path("inventory.yaml"))
+    inventory = None
+    try:
+        inventory = load_inventory(path)
+    except InventoryError as exc:
+        problems.extend(str(p) for p in exc.problems)
+    if inventory is not None:
+        for var in missing_environment(inventory):
+            warnings.append(f"environment variable {var} is not set (named in {path} credentials)")
+    if settings is not None and settings.ssh_strict_host_keys:
+        known = settings.ssh_known_hosts or Path("~/.ssh/known_hosts").expanduser()
+        if not known.exists():
+            warnings.append(
+                f"known_hosts file {known} does not exist: every controller will be refused "
+                "(set CCERT_SSH_KNOWN_HOSTS, or CCERT_SSH_STRICT_HOST_KEYS=false to accept any key)"
+            )
+    for line in problems:
+        print(f"error: {line}")
+    for line in warnings:
+        print(f"warning: {line}")
+    if problems:
+        print(f"{len(problems)} problem(s) found; fix them before starting the bot.")
+        return 1
+    assert inventory is not None
+    print(
+        f"ok: {path}: {len(inventory.sites)} site(s), {len(inventory.controllers())} controller(s)"
+        + (f", {len(warnings)} warning(s)" if warnings else "")
+    )
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from bot.simulator import cli as simulator_cli
+
+    try:
+        return asyncio.run(simulator_cli.run(args))
+    except KeyboardInterrupt:
+        return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from bot.fleet.status_cli import run_status
+
+    settings = _settings_or_exit()
+    try:
+        inventory = load_inventory(Path(args.inventory) if args.inventory else settings.inventory)
+    except InventoryError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    return asyncio.run(run_status(args.site, inventory, settings, as_json=args.json))
+
+
+def _add_inventory_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--inventory", help="inventory YAML (default: $CCERT_INVENTORY or inventory.yaml)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ccert-bot",
+        description="Find and fix Cisco CSCwd80290 (IOS APs stuck Downloading) across wireless controllers.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = sub.add_parser("check-config", help="validate settings and the inventory, list every problem")
+    _add_inventory_option(check)
+    check.set_defaults(func=cmd_check_config)
+
+    status = sub.add_parser("status", help="read a site's controllers once and print the CSCwd80290 verdict")
+    status.add_argument("site", help="site name from the inventory, or 'all'")
+    status.add_argument("--json", action="store_true", help="print JSON (schema in README)")
+    _add_inventory_option(status)
+    status.set_defaults(func=cmd_status)
+
+    simulate = sub.add_parser("simulate", help="serve simulated AireOS / 9800 controllers over SSH")
+    from bot.simulator import cli as simulator_cli
+
+    simulator_cli.add_arguments(simulate)
+    simulate.set_defaults(func=cmd_simulate)
+
+    for name, func in _extra_commands().items():
+        extra = sub.add_parser(name, help=func.__doc__.splitlines()[0] if func.__doc__ else None)
+        extra.set_defaults(func=func)
+    return parser
+
+
+def _extra_commands() -> dict[str, Callable[[argparse.Namespace], int]]:
+    """Subcommands whose modules register themselves (keeps this file short)."""
+    return {}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

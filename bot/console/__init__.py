@@ -1,0 +1,1 @@
+"""The console twin: the same handlers as Slack, rendered as terminal text."""

@@ -1,0 +1,62 @@
+"""Read `/ccert ...` lines, print what the bot would post.
+
+Interactive on a terminal; with piped stdin it runs each line as a chat
+message and exits, so `echo '/ccert status site-a' | ccert-bot demo` and the
+tests drive the very same handlers as Slack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import TextIO
+
+from bot.chat.dispatch import Dispatcher
+from bot.chat.reply import Caller, CommandResult
+from bot.console.render import render_text
+
+PROMPT = "ccert> "
+BANNER = "ccert-bot console. Type /ccert help, or 'quit' to leave."
+
+
+async def run_line(line: str, dispatcher: Dispatcher, caller: Caller, out: TextIO) -> None:
+    text = line.strip()
+    if not text or text.startswith("#"):
+        return
+    if text.startswith("/ccert"):
+        text = text[len("/ccert"):]
+    result: CommandResult = await dispatcher.dispatch(text, caller)
+    out.write(render_text(result.ack) + "\n")
+    out.flush()
+    if result.follow_up is not None:
+        reply = await result.follow_up()
+        out.write("\n" + render_text(reply) + "\n")
+        out.flush()
+
+
+async def run_console(
+    dispatcher: Dispatcher,
+    stdin: TextIO | None = None,
+    out: TextIO | None = None,
+    user: str = "console",
+) -> int:
+    stdin = stdin or sys.stdin
+    out = out or sys.stdout
+    caller = Caller(user_id=user, channel_id="console", user_name=user)
+    interactive = stdin.isatty()
+    if interactive:
+        out.write(BANNER + "\n")
+    loop = asyncio.get_running_loop()
+    while True:
+        if interactive:
+            out.write(PROMPT)
+            out.flush()
+        line = await loop.run_in_executor(None, stdin.readline)
+        if not line:
+            break
+        if line.strip() in {"quit", "exit"}:
+            break
+        await run_line(line, dispatcher, caller, out)
+        if interactive:
+            out.write("\n")
+    return 0

@@ -1,0 +1,1 @@
+"""Fleet reads for the chat handlers and jobs: inventory sites in, verdicts out."""

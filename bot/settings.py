@@ -1,0 +1,66 @@
+"""Settings from the environment (and a `.env` file when present).
+
+One typed object so every knob is documented in one place and validated at
+start-up: a typo in an interval should stop the bot before it polls a fleet,
+not half-way through a change window. Secrets are `SecretStr` so they never
+print by accident.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    # Where things live
+    inventory: Path = Field(default=Path("inventory.yaml"), alias="CCERT_INVENTORY")
+    db: Path = Field(default=Path("ccert.db"), alias="CCERT_DB")
+
+    # Controller sessions
+    max_concurrency: int = Field(default=50, ge=1, le=2000, alias="CCERT_MAX_CONCURRENCY")
+    ssh_timeout_seconds: float = Field(default=30.0, gt=0, le=600, alias="CCERT_SSH_TIMEOUT_SECONDS")
+    ssh_known_hosts: Path | None = Field(default=None, alias="CCERT_SSH_KNOWN_HOSTS")
+    ssh_strict_host_keys: bool = Field(default=True, alias="CCERT_SSH_STRICT_HOST_KEYS")
+
+    # Slack
+    slack_bot_token: SecretStr | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    slack_api_url: str | None = Field(default=None, alias="CCERT_SLACK_API_URL")
+    port: int = Field(default=3000, ge=1, le=65535, alias="PORT")
+    alert_channel: str | None = Field(default=None, alias="CCERT_ALERT_CHANNEL")
+
+    # Access control, e.g. "status,aps=U0123ABCD,S0456EFGH; advise=*" (Slack user or
+    # user-group IDs per command). Read-only commands not named: everyone.
+    access: str = Field(default="", alias="CCERT_ACCESS")
+
+    @field_validator("ssh_known_hosts", mode="before")
+    @classmethod
+    def _empty_path_is_none(cls, value: object) -> object:
+        if value in ("", None):
+            return None
+        return Path(str(value)).expanduser()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings; `overrides` use field names (tests, the demo)."""
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def describe_settings_error(error: ValidationError) -> list[str]:
+    """Turn pydantic's error into lines an operator can act on, naming the env var."""
+    lines = []
+    for item in error.errors():
+        name = ".".join(str(p) for p in item["loc"]) or "settings"
+        lines.append(f"environment {name}: {item['msg']}")
+    return lines
