@@ -1,0 +1,29 @@
+"""Per-platform drivers: how parsed command output becomes one snapshot.
+
+The command lists live in data (`platforms/<p>/commands.yaml`); what differs
+in code is only how the pieces fit together (AireOS spreads an AP's state
+over two commands, the 9800 reads its certificate through a trustpoint name).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from bot.domain.models import ControllerSnapshot, Platform
+
+
+class Driver(Protocol):
+    def apply(self, snapshot: ControllerSnapshot, key: str, parsed: Any, context: dict[str, str]) -> None:
+        """Fold one parsed command into the snapshot (and `context` for later commands)."""
+        ...
+
+    def finish(self, snapshot: ControllerSnapshot) -> None:
+        """Last touches once every command ran (or the session broke off)."""
+        ...
+
+
+def driver_for(platform: Platform | str) -> Driver:
+    from bot.controllers.drivers.aireos import AireosDriver
+    from bot.controllers.drivers.iosxe import IosxeDriver
+
+    return {Platform.AIREOS: AireosDriver, Platform.IOSXE: IosxeDriver}[Platform(platform)]()

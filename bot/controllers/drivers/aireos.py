@@ -1,0 +1,48 @@
+"""AireOS: version from `show sysinfo`, clock and NTP from `show time`, AP
+state from `show ap image status|all` (the summary has no state column)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, timezone
+from typing import Any
+
+from bot.controllers.drivers.merge import merge_image_report
+from bot.controllers.parsers.results import AireosCertificateReport, AireosSysInfo, AireosTime, ApImageReport, ApSummary
+from bot.domain.models import ClockReading, ControllerSnapshot
+
+
+def _clock_in_utc(reading: AireosTime) -> ClockReading:
+    """AireOS prints local time; with the offset known, store UTC like the 9800."""
+    clock = reading.clock
+    if clock.time.tzinfo is None and reading.utc_offset is not None:
+        local = clock.time.replace(tzinfo=timezone(reading.utc_offset))
+        return replace(clock, time=local.astimezone(UTC))
+    return clock
+
+
+class AireosDriver:
+    def apply(self, snapshot: ControllerSnapshot, key: str, parsed: Any, context: dict[str, str]) -> None:
+        if key == "show_sysinfo":
+            info: AireosSysInfo = parsed
+            snapshot.software_version = info.product_version
+        elif key == "show_time":
+            reading: AireosTime = parsed
+            snapshot.clock = _clock_in_utc(reading)
+            snapshot.ntp_servers = list(reading.ntp_servers)
+        elif key in {"show_certificate_all", "show_certificate_summary"}:
+            report: AireosCertificateReport = parsed
+            certs = [c for c in report.certificates if c.window() is not None]
+            device = next((c for c in certs if c.is_device_certificate), certs[0] if certs else None)
+            if device is not None:
+                snapshot.certificate = device.window()
+        elif key == "show_ap_summary":
+            summary: ApSummary = parsed
+            snapshot.aps = summary.access_points
+        elif key in {"show_ap_image_status", "show_ap_image_all"}:
+            image: ApImageReport = parsed
+            merge_image_report(snapshot, image, state_from_image=True)
+
+    def finish(self, snapshot: ControllerSnapshot) -> None:
+        # `show ap summary` lists joined APs only: with no download going on, joined means Registered.
+        snapshot.aps = [ap if ap.state else replace(ap, state="Registered") for ap in snapshot.aps]
