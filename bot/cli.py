@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -88,6 +90,65 @@ def cmd_status(args: argparse.Namespace) -> int:
     return asyncio.run(run_status(args.site, inventory, settings, as_json=args.json))
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Simulated demo site + console in one process."""
+    from bot.demo import run_demo
+
+    try:
+        return asyncio.run(run_demo(time_scale=args.time_scale))
+    except KeyboardInterrupt:
+        return 0
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    """The console twin against the real inventory."""
+    from bot.chat.dispatch import build_dispatcher
+    from bot.console.repl import run_console
+
+    settings = _settings_or_exit()
+    try:
+        inventory = load_inventory(Path(args.inventory) if args.inventory else settings.inventory)
+    except InventoryError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    dispatcher = build_dispatcher(inventory, settings)
+    try:
+        return asyncio.run(run_console(dispatcher, user=args.as_user))
+    except KeyboardInterrupt:
+        return 0
+
+
+def cmd_manifest(args: argparse.Namespace) -> int:
+    """Print the Slack app manifest: paste it into api.slack.com/apps → Create New App."""
+    from bot.slack.manifest import dump_manifest
+
+    print(dump_manifest(args.format))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Start the bot: Slack (Socket Mode or HTTP) on one asyncio loop."""
+    from bot.chat.dispatch import build_dispatcher
+    from bot.slack.app import SlackConfigError, build_app
+    from bot.slack.transport import serve
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = _settings_or_exit()
+    try:
+        inventory = load_inventory(Path(args.inventory) if args.inventory else settings.inventory)
+    except InventoryError as exc:
+        print(f"error: the inventory is not valid; the bot will not start:\n{exc}", file=sys.stderr)
+        return 2
+    try:
+        bot = build_app(settings, build_dispatcher(inventory, settings))
+    except SlackConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(bot, settings, host=args.host))
+    return 0
+
+
 def _add_inventory_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--inventory", help="inventory YAML (default: $CCERT_INVENTORY or inventory.yaml)")
 
@@ -115,15 +176,24 @@ def build_parser() -> argparse.ArgumentParser:
     simulator_cli.add_arguments(simulate)
     simulate.set_defaults(func=cmd_simulate)
 
-    for name, func in _extra_commands().items():
-        extra = sub.add_parser(name, help=func.__doc__.splitlines()[0] if func.__doc__ else None)
-        extra.set_defaults(func=func)
+    run = sub.add_parser("run", help="start the bot (Slack Socket Mode if SLACK_APP_TOKEN is set, else HTTP on PORT)")
+    run.add_argument("--host", default="0.0.0.0", help="HTTP listen address (default 0.0.0.0)")
+    _add_inventory_option(run)
+    run.set_defaults(func=cmd_run)
+
+    manifest = sub.add_parser("manifest", help="print the Slack app manifest (one paste creates the app)")
+    manifest.add_argument("--format", choices=("yaml", "json"), default="yaml")
+    manifest.set_defaults(func=cmd_manifest)
+
+    demo = sub.add_parser("demo", help="the simulator's demo site and the console in one process")
+    demo.add_argument("--time-scale", type=float, default=60.0, help="simulated seconds per real second")
+    demo.set_defaults(func=cmd_demo)
+
+    console = sub.add_parser("console", help="type /ccert commands in the terminal against the real inventory")
+    console.add_argument("--as", dest="as_user", default="console", help="act as this user ID")
+    _add_inventory_option(console)
+    console.set_defaults(func=cmd_console)
     return parser
-
-
-def _extra_commands() -> dict[str, Callable[[argparse.Namespace], int]]:
-    """Subcommands whose modules register themselves (keeps this file short)."""
-    return {}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

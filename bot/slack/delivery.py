@@ -1,0 +1,249 @@
+"""Getting rendered replies into Slack, and keeping the background work honest.
+
+Listeners must answer Slack inside 3 seconds, so everything slow (a command's
+follow-up, posting a 25-message AP table) runs as a background task. Two
+things go wrong with fire-and-forget asyncio tasks: the event loop only keeps
+weak references (a task can vanish mid-flight), and an exception nobody awaits
+is lost. `BackgroundTasks` fixes both and lets shutdown cancel what is left.
+
+`Messenger` posts a Reply where it belongs: `chat.postMessage` in the channel
+(split messages threaded under the first), `chat.postEphemeral` to the user
+when the Reply is private, `chat.update` to replace a "working on it" message.
+When the bot cannot post in a channel (a DM, a private channel it was not
+invited to) it falls back to the command's `response_url`, which Slack allows
+whatever the membership.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.chat.reply import Level, Reply
+from bot.slack.render import SlackMessage, is_empty, render_messages, render_text_message
+
+log = logging.getLogger(__name__)
+
+# Errors after which posting to the channel is hopeless but the response_url may still work.
+_CHANNEL_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "restricted_action",
+        "user_not_in_channel",
+        "cannot_dm_bot",
+    }
+)
+
+
+class BackgroundTasks:
+    """A registry of background tasks: strong references, logged failures, cancel on close."""
+
+    def __init__(self, name: str = "slack") -> None:
+        self._name = name
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._closed = False
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
+        """Start `coro` now; the registry holds it until it ends and logs if it fails."""
+        if self._closed:
+            coro.close()
+            raise RuntimeError("background task registry is closed")
+        task = asyncio.get_running_loop().create_task(coro, name=f"{self._name}:{name}")
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+        return task
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:
+            log.error("background task %s failed", task.get_name(), exc_info=error)
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait until no task is running (tests, graceful shutdown). True when idle."""
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while self._tasks:
+            remaining = None if deadline is None else deadline - loop.time()
+            if remaining is not None and remaining <= 0:
+                return False
+            await asyncio.wait(set(self._tasks), timeout=remaining)
+        return True
+
+    async def aclose(self, grace: float = 0.0) -> None:
+        """Let running tasks finish for up to `grace` seconds, then cancel the rest."""
+        self._closed = True
+        if grace > 0:
+            await self.wait_idle(grace)
+        pending = set(self._tasks)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where a Reply goes: a channel (optionally a thread) and the user who asked."""
+
+    user_id: str
+    channel_id: str | None = None
+    thread_ts: str | None = None  # channel messages go in this thread
+    response_url: str | None = None
+    # Ephemeral messages go in this thread: usually none, because an ephemeral
+    # note inside a thread the user is not looking at is as good as lost.
+    ephemeral_thread_ts: str | None = None
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A message we posted in a channel (not ephemeral): enough to update it or thread under it."""
+
+    channel_id: str
+    ts: str
+    thread_ts: str | None = None
+
+    @property
+    def thread_root(self) -> str:
+        return self.thread_ts or self.ts
+
+
+def error_reference() -> str:
+    """A short id shown to the user and written to the log, so support can find the details
+    without the message ever carrying exception text (which may hold secrets)."""
+    return secrets.token_hex(4)
+
+
+def friendly_error(reference: str) -> Reply:
+    return Reply(
+        title="Something went wrong",
+        text=f"Sorry, that did not work. The details are in the bot's log (reference `{reference}`).",
+        level=Level.DANGER,
+        ephemeral=True,
+    )
+
+
+class Messenger:
+    """Posts rendered Replies with the Web API; retries are the client's retry handlers'."""
+
+    def __init__(self, client: AsyncWebClient, *, webhook_retry_handlers: list[AsyncRetryHandler] | None = None):
+        self.client = client
+        self._webhook_retry_handlers = webhook_retry_handlers
+
+    async def post(self, reply: Reply, dest: Destination) -> Posted | None:
+        """Post a Reply: ephemerally when it says so, else in the channel with split
+        messages threaded under the first. Returns the channel message, if any."""
+        if is_empty(reply):
+            return None
+        messages = render_messages(reply)
+        if reply.ephemeral:
+            await self.post_ephemeral(messages, dest)
+            return None
+        return await self.post_in_channel(messages, dest)
+
+    async def post_in_channel(self, messages: Sequence[SlackMessage], dest: Destination) -> Posted | None:
+        first, *rest = messages
+        if dest.channel_id is None:
+            await self._respond(messages, dest, response_type="in_channel")
+            return None
+        try:
+            response = await self.client.chat_postMessage(channel=dest.channel_id, thread_ts=dest.thread_ts, **first)
+        except SlackApiError as error:
+            if _error_code(error) in _CHANNEL_ERRORS and dest.response_url:
+                log.info("cannot post in %s (%s); answering via response_url", dest.channel_id, _error_code(error))
+                await self._respond(messages, dest, response_type="in_channel")
+                return None
+            raise
+        posted = Posted(
+            channel_id=str(response.get("channel") or dest.channel_id),
+            ts=str(response["ts"]),
+            thread_ts=dest.thread_ts,
+        )
+        await self.post_thread(posted, rest)
+        return posted
+
+    async def post_thread(self, root: Posted, messages: Sequence[SlackMessage]) -> None:
+        """Post continuation messages under `root`, in order (each waits for the last,
+        so the thread reads top to bottom and rate limits apply one call at a time)."""
+        for message in messages:
+            await self.client.chat_postMessage(channel=root.channel_id, thread_ts=root.thread_root, **message)
+
+    async def post_ephemeral(self, messages: Sequence[SlackMessage], dest: Destination) -> None:
+        if dest.channel_id is None:
+            await self._respond(messages, dest, response_type="ephemeral")
+            return
+        try:
+            for message in messages:
+                await self.client.chat_postEphemeral(
+                    channel=dest.channel_id, user=dest.user_id, thread_ts=dest.ephemeral_thread_ts, **message
+                )
+        except SlackApiError as error:
+            if _error_code(error) in _CHANNEL_ERRORS and dest.response_url:
+                await self._respond(messages, dest, response_type="ephemeral")
+                return
+            raise
+
+    async def update(self, posted: Posted, reply: Reply, dest: Destination) -> Posted | None:
+        """Replace a message we posted with `reply` (rest of a split goes to its thread).
+        An ephemeral Reply cannot replace a channel message, so it is posted privately."""
+        if is_empty(reply):
+            return posted
+        if reply.ephemeral:
+            await self.post_ephemeral(render_messages(reply), dest)
+            return posted
+        first, *rest = render_messages(reply)
+        await self.client.chat_update(channel=posted.channel_id, ts=posted.ts, **first)
+        await self.post_thread(posted, rest)
+        return posted
+
+    async def post_note(
+        self, text: str, dest: Destination, *, level: Level = Level.INFO, ephemeral: bool = True
+    ) -> None:
+        """A short message of the listeners' own (errors, help pointers)."""
+        message = render_text_message(text, level)
+        if ephemeral:
+            await self.post_ephemeral([message], dest)
+        else:
+            await self.post_in_channel([message], dest)
+
+    async def respond(self, messages: Sequence[SlackMessage], dest: Destination, *, response_type: str) -> None:
+        """Answer through the slash command's / action's response_url."""
+        await self._respond(messages, dest, response_type=response_type)
+
+    async def _respond(self, messages: Sequence[SlackMessage], dest: Destination, *, response_type: str) -> None:
+        if not dest.response_url:
+            raise RuntimeError("no channel and no response_url to answer on")
+        hook = AsyncWebhookClient(url=dest.response_url, retry_handlers=self._webhook_retry_handlers)
+        for message in messages:
+            body = {**message, "response_type": response_type, "replace_original": False}
+            response = await hook.send_dict(body)
+            if response.status_code != 200:
+                # Never log the URL itself: it is a bearer credential for 30 minutes.
+                raise RuntimeError(f"response_url answered HTTP {response.status_code}")
+
+
+def _error_code(error: SlackApiError) -> str:
+    try:
+        return str(error.response.get("error", ""))
+    except Exception:  # pragma: no cover - defensive: odd response objects
+        return ""

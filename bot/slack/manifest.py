@@ -1,0 +1,99 @@
+"""The Slack app manifest: paste it at api.slack.com/apps → "Create New App → From a manifest".
+
+Keeping it in code (and testing it) means the scopes, the slash command and
+the events the listeners expect cannot drift from what the app is granted.
+`ccert-bot manifest` prints it; replace YOUR-HOST when using HTTP mode (in
+Socket Mode Slack ignores the request URLs).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import yaml
+
+# The manifest is the source of truth for these; listeners and transport import
+# them from here (and this module imports nothing heavy, so `ccert-bot manifest`
+# stays instant).
+COMMAND = "/ccert"
+EVENTS_PATH = "/slack/events"
+PLACEHOLDER_HOST = "YOUR-HOST"
+
+BOT_SCOPES: tuple[str, ...] = (
+    "app_mentions:read",  # app_mention events → help pointer
+    "commands",  # /ccert
+    "chat:write",  # post answers and follow-ups
+    "chat:write.public",  # post in public channels without being invited
+    "usergroups:read",  # resolve user groups named in access rules
+    "users:read",  # user names for the audit trail
+)
+
+BOT_EVENTS: tuple[str, ...] = ("app_mention", "app_home_opened")
+
+USAGE_HINT = "help | status <site> | aps <site> | remediate <site>"
+
+
+def app_manifest(
+    *,
+    host: str = PLACEHOLDER_HOST,
+    name: str = "ccert-bot",
+    command: str = COMMAND,
+    usage_hint: str = USAGE_HINT,
+    socket_mode: bool = True,
+) -> dict[str, Any]:
+    """The manifest as a dict (Slack's manifest schema, `_metadata.major_version` 1)."""
+    url = f"https://{host}{EVENTS_PATH}"
+    manifest: dict[str, Any] = {
+        "_metadata": {"major_version": 1, "minor_version": 1},
+        "display_information": {
+            "name": name,
+            "description": "Finds and fixes Cisco CSCwd80290 (IOS APs stuck Downloading) on WLCs.",
+            "background_color": "#1d3c5a",
+        },
+        "features": {
+            "app_home": {
+                "home_tab_enabled": True,
+                "messages_tab_enabled": False,
+                "messages_tab_read_only_enabled": True,
+            },
+            "bot_user": {"display_name": name, "always_online": True},
+            "slash_commands": [
+                {
+                    "command": command,
+                    "url": url,
+                    "description": "Check and fix CSCwd80290 across the wireless controllers",
+                    "usage_hint": usage_hint,
+                    "should_escape": False,
+                }
+            ],
+        },
+        "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
+        "settings": {
+            "event_subscriptions": {"request_url": url, "bot_events": list(BOT_EVENTS)},
+            "interactivity": {"is_enabled": True, "request_url": url},
+            "org_deploy_enabled": False,
+            "socket_mode_enabled": socket_mode,
+            "token_rotation_enabled": False,
+        },
+    }
+    return copy.deepcopy(manifest)
+
+
+def manifest_yaml(**kwargs: Any) -> str:
+    """YAML, the format Slack's "From a manifest" dialog shows first."""
+    return yaml.safe_dump(app_manifest(**kwargs), sort_keys=False, allow_unicode=True)
+
+
+def manifest_json(**kwargs: Any) -> str:
+    return json.dumps(app_manifest(**kwargs), indent=2)
+
+
+def dump_manifest(fmt: str = "yaml", **kwargs: Any) -> str:
+    """`fmt` is "yaml" or "json" (what `ccert-bot manifest --format` should pass through)."""
+    if fmt == "yaml":
+        return manifest_yaml(**kwargs)
+    if fmt == "json":
+        return manifest_json(**kwargs)
+    raise ValueError(f"unknown manifest format {fmt!r} (yaml or json)")

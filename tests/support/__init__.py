@@ -1,0 +1,1 @@
+"""Shared test helpers: fakes of the outside world (Slack), request builders."""

@@ -1,0 +1,481 @@
+"""A fake Slack Web API (and Socket Mode endpoint) on 127.0.0.1, for tests and benchmarks.
+
+Why a real HTTP server instead of mocking `AsyncWebClient`: the retry
+handlers, JSON vs form encoding, Retry-After parsing and base_url joining are
+exactly the things that break in production, and they only run over HTTP.
+
+* `POST|GET /api/<method>` answers like Slack for the methods the bot calls
+  (`chat.postMessage`, `chat.postEphemeral`, `chat.update`, `auth.test`,
+  `conversations.info`, `usergroups.users.list`, `users.info`, `views.publish`,
+  `apps.connections.open`) and checks Block Kit limits the way Slack does
+  (`invalid_blocks`, `msg_too_long`), so a renderer bug fails a test loudly.
+* `POST /response/<key>` is a response_url: point slash-command payloads at
+  `fake.response_url(...)` and `respond()` lands here, recorded as method
+  "response_url".
+* `GET /socket` is a Socket Mode WebSocket: `send_envelope(...)` pushes an
+  event/command the way Slack does and `wait_for_socket_ack(...)` collects the ack.
+
+Every call is recorded (method, parsed body, headers with the token value
+redacted). Failures are programmable per method: `fail_next("chat.postMessage",
+times=1, status=429, retry_after=1)` or `fail_next(..., error="channel_not_found")`.
+`wait_for(method, count, timeout)` waits for calls without sleeping blindly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+REDACTED = "<redacted>"
+
+
+@dataclass
+class Call:
+    """One request the fake received."""
+
+    method: str
+    body: dict[str, Any]
+    headers: dict[str, str]
+    at: float  # time.monotonic()
+    token: str | None = field(default=None, repr=False)  # kept for assertions only, never printed
+    response: dict[str, Any] = field(default_factory=dict)  # what the fake answered (JSON)
+
+    @property
+    def blocks(self) -> list[dict[str, Any]]:
+        return list(self.body.get("blocks") or [])
+
+
+@dataclass
+class _Failure:
+    status: int = 429
+    retry_after: int | None = 1
+    error: str | None = None
+    remaining: int = 1
+
+
+def block_kit_problems(body: dict[str, Any]) -> list[str]:
+    """What Slack would reject in a message body (the limits render.py promises to keep)."""
+    problems: list[str] = []
+    text = body.get("text")
+    if isinstance(text, str) and len(text) > 40_000:
+        problems.append("msg_too_long")
+    blocks = body.get("blocks")
+    if blocks is None:
+        return problems
+    if not isinstance(blocks, list) or len(blocks) > 50:
+        return [*problems, "invalid_blocks: more than 50 blocks"]
+    total = 0
+    for i, block in enumerate(blocks):
+        kind = block.get("type")
+        where = f"block {i} ({kind})"
+        if kind == "header":
+            t = block.get("text", {}).get("text", "")
+            total += len(t)
+            if not t or len(t) > 150:
+                problems.append(f"invalid_blocks: {where} header text length {len(t)}")
+        elif kind == "section":
+            t = (block.get("text") or {}).get("text")
+            fields = block.get("fields") or []
+            if t is None and not fields:
+                problems.append(f"invalid_blocks: {where} has neither text nor fields")
+            if t is not None:
+                total += len(t)
+                if not t or len(t) > 3000:
+                    problems.append(f"invalid_blocks: {where} text length {len(t)}")
+            if len(fields) > 10:
+                problems.append(f"invalid_blocks: {where} has {len(fields)} fields")
+            for f in fields:
+                total += len(f.get("text", ""))
+                if len(f.get("text", "")) > 2000:
+                    problems.append(f"invalid_blocks: {where} field length {len(f.get('text', ''))}")
+        elif kind == "context":
+            elements = block.get("elements") or []
+            if not elements or len(elements) > 10:
+                problems.append(f"invalid_blocks: {where} has {len(elements)} elements")
+            for e in elements:
+                total += len(e.get("text", ""))
+                if len(e.get("text", "")) > 3000:
+                    problems.append(f"invalid_blocks: {where} element too long")
+        elif kind == "actions":
+            elements = block.get("elements") or []
+            if not elements or len(elements) > 25:
+                problems.append(f"invalid_blocks: {where} has {len(elements)} elements")
+            ids = [e.get("action_id") for e in elements]
+            if len(ids) != len(set(ids)):
+                problems.append(f"invalid_blocks: {where} repeats an action_id")
+            for e in elements:
+                label = (e.get("text") or {}).get("text", "")
+                if not label or len(label) > 75:
+                    problems.append(f"invalid_blocks: {where} button text length {len(label)}")
+                if len(str(e.get("value", ""))) > 2000:
+                    problems.append(f"invalid_blocks: {where} button value too long")
+                if e.get("style") not in (None, "primary", "danger"):
+                    problems.append(f"invalid_blocks: {where} bad button style")
+        elif kind == "divider":
+            pass
+        else:
+            problems.append(f"invalid_blocks: {where} unexpected block type")
+    if total > 13_000:
+        problems.append(f"msg_blocks_too_long: {total} characters")
+    return problems
+
+
+class FakeSlack:
+    """The fake. Use as `async with FakeSlack() as slack:`; `slack.api_url` goes in
+    CCERT_SLACK_API_URL (Settings.slack_api_url)."""
+
+    def __init__(
+        self,
+        *,
+        token: str = "xoxb-fake-token",
+        team_id: str = "T0FAKE",
+        bot_user_id: str = "UBOT",
+        bot_id: str = "BBOT",
+        validate_blocks: bool = True,
+    ) -> None:
+        self.token = token
+        self.team_id = team_id
+        self.bot_user_id = bot_user_id
+        self.bot_id = bot_id
+        self.validate_blocks = validate_blocks
+        self.calls: list[Call] = []
+        self.usergroups: dict[str, list[str]] = {}
+        self.users: dict[str, dict[str, Any]] = {}
+        self.channels: dict[str, dict[str, Any]] = {}
+        self.unknown_channels: set[str] = set()
+        self.messages: dict[tuple[str, str], dict[str, Any]] = {}
+        self.delays: dict[str, float] = {}
+        self.socket_received: list[dict[str, Any]] = []
+        self._failures: dict[str, deque[_Failure]] = {}
+        self._ts = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self._sockets: set[web.WebSocketResponse] = set()
+        self._socket_connected = asyncio.Event()
+        self.port: int = 0
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> FakeSlack:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/response/{key}", self._response_url)
+        app.router.add_get("/socket", self._socket)
+        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = int(self._runner.addresses[0][1])
+        return self
+
+    async def stop(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeSlack:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/api/"
+
+    def response_url(self, key: str | None = None) -> str:
+        return f"{self.base_url}/response/{key or uuid.uuid4().hex[:12]}"
+
+    # ------------------------------------------------------------------ programming
+
+    def fail_next(
+        self, method: str, times: int = 1, *, status: int = 429, retry_after: int | None = 1, error: str | None = None
+    ) -> None:
+        """The next `times` calls to `method` fail: HTTP `status` (429 with Retry-After by
+        default), or HTTP 200 `{"ok": false, "error": error}` when `error` is given."""
+        self._failures.setdefault(method, deque()).append(
+            _Failure(status=status, retry_after=retry_after, error=error, remaining=times)
+        )
+
+    # ------------------------------------------------------------------ inspection
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+        """Wait until `method` was called at least `count` times; returns those calls."""
+
+        async def reached() -> list[Call]:
+            async with self._changed:
+                await self._changed.wait_for(lambda: len(self.calls_to(method)) >= count)
+            return self.calls_to(method)
+
+        try:
+            return await asyncio.wait_for(reached(), timeout)
+        except TimeoutError:
+            seen = [c.method for c in self.calls]
+            raise AssertionError(
+                f"expected {count} call(s) to {method} within {timeout}s; got "
+                f"{len(self.calls_to(method))}. All calls: {seen}"
+            ) from None
+
+    async def _record(self, call: Call) -> None:
+        async with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+
+    # ------------------------------------------------------------------ HTTP handlers
+
+    @staticmethod
+    async def _parse(request: web.Request) -> dict[str, Any]:
+        body: dict[str, Any] = dict(request.query)
+        if request.method == "POST" and request.can_read_body:
+            if request.content_type == "application/json":
+                data = await request.json()
+                if isinstance(data, dict):
+                    body.update(data)
+            else:
+                form = await request.post()
+                body.update({k: v for k, v in form.items() if isinstance(v, str)})
+        for key in ("blocks", "attachments", "view", "users"):
+            value = body.get(key)
+            if isinstance(value, str) and value[:1] in "[{":
+                with contextlib.suppress(ValueError):
+                    body[key] = json.loads(value)
+        return body
+
+    @staticmethod
+    def _headers(request: web.Request) -> tuple[dict[str, str], str | None]:
+        headers: dict[str, str] = {}
+        token = None
+        for key, value in request.headers.items():
+            if key.lower() == "authorization":
+                scheme, _, credential = value.partition(" ")
+                token = credential or None
+                headers[key] = f"{scheme} {REDACTED}"
+            else:
+                headers[key] = value
+        return headers, token
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        body = await self._parse(request)
+        headers, token = self._headers(request)
+        if token is None and isinstance(body.get("token"), str):
+            token = body.pop("token")
+            body["token"] = REDACTED
+        call = Call(method=method, body=body, headers=headers, at=time.monotonic(), token=token)
+        await self._record(call)
+
+        if self.delays.get(method):
+            await asyncio.sleep(self.delays[method])
+        queue = self._failures.get(method)
+        if queue:
+            failure = queue[0]
+            failure.remaining -= 1
+            if failure.remaining <= 0:
+                queue.popleft()
+            if failure.error is not None:
+                return web.json_response({"ok": False, "error": failure.error})
+            extra = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+            error = "ratelimited" if failure.status == 429 else "fatal_error"
+            return web.json_response({"ok": False, "error": error}, status=failure.status, headers=extra)
+
+        if method != "apps.connections.open" and token != self.token:
+            answer: dict[str, Any] = {"ok": False, "error": "not_authed" if token is None else "invalid_auth"}
+        else:
+            handler = getattr(self, "_m_" + method.replace(".", "_"), None)
+            answer = {"ok": False, "error": "unknown_method"} if handler is None else await handler(body, request)
+        call.response = answer
+        return web.json_response(answer)
+
+    def _next_ts(self) -> str:
+        n = next(self._ts)
+        return f"{1_700_000_000 + n}.{n:06d}"
+
+    def _message_problem(self, body: dict[str, Any]) -> str | None:
+        channel = body.get("channel")
+        if not channel:
+            return "channel_not_found"
+        if channel in self.unknown_channels:
+            return "channel_not_found"
+        if not body.get("text") and not body.get("blocks"):
+            return "no_text"
+        if self.validate_blocks:
+            problems = block_kit_problems(body)
+            if problems:
+                return problems[0].split(":")[0]
+        return None
+
+    async def _m_chat_postMessage(self, body: dict[str, Any], _: web.Request) -> dict[str, Any]:
+        problem = self._message_problem(body)
+        if problem:
+            return {"ok": False, "error": problem}
+        ts = self._next_ts()
+        message = {
+            "type": "message",
+            "text": body.get("text", ""),
+            "blocks": body.get("blocks", []),
+            "ts": ts,
+            "user": self.bot_user_id,
+            "bot_id": self.bot_id,
+        }
+        if body.get("thread_ts"):
+            message["thread_ts"] = body["thread_ts"]
+        self.messages[(body["channel"], ts)] = message
+        return {"ok": True, "channel": body["channel"], "ts": ts, "message": message}
+
+    async def _m_chat_postEphemeral(self, body: dict[str, Any], _: web.Request) -> dict[str, Any]:
+        problem = self._message_problem(body)
+        if problem:
+            return {"ok": False, "error": problem}
+        if not body.get("user"):
+            return {"ok": False, "error": "user_not_in_channel"}
+        return {"ok": True, "message_ts": self._next_ts()}
+
+    async def _m_chat_update(self, body: dict[str, Any], _: web.Request) -> dict[str, Any]:
+        problem = self._message_problem(body)
+        if problem:
+            return {"ok": False, "error": problem}
+        key = (body["channel"], str(body.get("ts")))
+        if key not in self.messages:
+            return {"ok": False, "error": "message_not_found"}
+        self.messages[key].update(text=body.get("text", ""), blocks=body.get("blocks", []))
+        return {"ok": True, "channel": key[0], "ts": key[1], "text": body.get("text", "")}
+
+    async def _m_auth_test(self, _: dict[str, Any], __: web.Request) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": "https://fake.slack.com/",
+            "team": "Fake Team",
+            "user": "ccert-bot",
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "is_enterprise_install": False,
+        }
+
+    async def _m_conversations_info(self, body: dict[str, Any], _: web.Request) -> dict[str, Any]:
+        channel = str(body.get("channel", ""))
+        if channel in self.unknown_channels or not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        info = {
+            "id": channel,
+            "name": channel.lower(),
+            "is_channel": True,
+            "is_member": True,
+            **self.channels.get(channel, {}),
+        }
+        return {"ok": True, "channel": info}
+
+    async def _m_usergroups_users_list(self, body: dict[str, Any], _: web.Request) -> dict[str, Any]:
+        group = str(body.get("usergroup", ""))
+        if group not in self.usergroups:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": list(self.usergroups[group])}
+
+    async def _m_users_info(self, body: dict[str, Any], _: web.Request) -> dict[str, Any]:
+        user = str(body.get("user", ""))
+        info = self.users.get(user) or {"id": user, "name": user.lower(), "real_name": f"User {user}"}
+        return {"ok": True, "user": {"id": user, **info}}
+
+    async def _m_views_publish(self, body: dict[str, Any], _: web.Request) -> dict[str, Any]:
+        return {"ok": True, "view": {"id": "V" + uuid.uuid4().hex[:8].upper(), **(body.get("view") or {})}}
+
+    async def _m_apps_connections_open(self, _: dict[str, Any], __: web.Request) -> dict[str, Any]:
+        return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        body = await self._parse(request)
+        headers, _ = self._headers(request)
+        body["_key"] = request.match_info["key"]
+        await self._record(Call(method="response_url", body=body, headers=headers, at=time.monotonic()))
+        if self.delays.get("response_url"):
+            await asyncio.sleep(self.delays["response_url"])
+        queue = self._failures.get("response_url")
+        if queue:
+            failure = queue[0]
+            failure.remaining -= 1
+            if failure.remaining <= 0:
+                queue.popleft()
+            return web.Response(
+                status=failure.status if failure.error is None else 404, text=failure.error or "rate_limited"
+            )
+        return web.Response(text="ok")
+
+    # ------------------------------------------------------------------ Socket Mode
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self._sockets.add(ws)
+        await ws.send_json(
+            {
+                "type": "hello",
+                "num_connections": 1,
+                "connection_info": {"app_id": "AFAKE"},
+                "debug_info": {"host": "fake"},
+            }
+        )
+        self._socket_connected.set()
+        try:
+            async for msg in ws:
+                if msg.type == WSMsgType.TEXT:
+                    data = json.loads(msg.data)
+                    async with self._changed:
+                        self.socket_received.append(data)
+                        self._changed.notify_all()
+        finally:
+            self._sockets.discard(ws)
+        return ws
+
+    async def wait_for_socket(self, timeout: float = 5.0) -> None:
+        await asyncio.wait_for(self._socket_connected.wait(), timeout)
+
+    async def send_envelope(
+        self, envelope_type: str, payload: dict[str, Any], *, accepts_response_payload: bool = True
+    ) -> str:
+        """Push one Socket Mode envelope (e.g. "slash_commands", "interactive", "events_api")."""
+        envelope_id = str(uuid.uuid4())
+        message = {
+            "envelope_id": envelope_id,
+            "type": envelope_type,
+            "payload": payload,
+            "accepts_response_payload": accepts_response_payload,
+            "retry_attempt": 0,
+            "retry_reason": "",
+        }
+        for ws in list(self._sockets):
+            await ws.send_json(message)
+        return envelope_id
+
+    async def wait_for_socket_ack(self, envelope_id: str, timeout: float = 5.0) -> dict[str, Any]:
+        def found() -> dict[str, Any] | None:
+            return next((m for m in self.socket_received if m.get("envelope_id") == envelope_id), None)
+
+        async def reached() -> dict[str, Any]:
+            async with self._changed:
+                await self._changed.wait_for(lambda: found() is not None)
+            result = found()
+            assert result is not None
+            return result
+
+        try:
+            return await asyncio.wait_for(reached(), timeout)
+        except TimeoutError:
+            raise AssertionError(f"no Socket Mode ack for {envelope_id} within {timeout}s") from None
