@@ -1,0 +1,877 @@
+"""The CSCwd80290 advisory: which APs are affected, which software fixes
+them, and when a controller clock may safely be set back.
+
+Everything Cisco might revise (model families, fixed releases, the image
+certificate expiry, the default time-back target) lives in
+`bot/domain/data/advisory.yaml`; this module only interprets it. That keeps
+a revision of the notice a data change that the tests re-check, not a code
+change. The module is pure (stdlib + PyYAML): no device, chat or storage.
+
+Public API:
+- `load_advisory()` -> `Advisory` (parsed and validated once, cached)
+- `classify_model(model)` -> `ModelClass`
+- `software_fix(platform, version, apsps)` -> `FixStatus`
+- `is_fixed(controller_software, apsps, ap_model)` -> bool | None
+- `recommended_release(platform, version, apsps)` -> `Recommendation`
+- `timeback_target(certificate, preferred)` -> `TimebackPlan`
+- `to_jsonable(value)` for `to_dict()` methods
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import Enum, StrEnum
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.domain.models import CertificateWindow, Platform
+from bot.domain.versions import Apsp, Version, infer_platform, normalise_csc, parse_apsp, parse_version
+
+DATA_PACKAGE = "bot.domain.data"
+DATA_FILE = "advisory.yaml"
+
+
+class AdvisoryDataError(ValueError):
+    """The advisory data file is malformed; raised at load time, never later."""
+
+
+# ---------------------------------------------------------------------------
+# Data model of the advisory file
+# ---------------------------------------------------------------------------
+
+
+class ModelCategory(StrEnum):
+    AFFECTED = "affected"
+    LIKELY_AFFECTED = "likely_affected"
+    NOT_AFFECTED = "not_affected"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class ModelFamily:
+    """One row of the model table: a regex on the model key and its verdict."""
+
+    id: str
+    label: str
+    category: ModelCategory
+    pattern: re.Pattern[str]
+    generation: str | None = None
+    reason: str | None = None
+    source: str = "domain-reference"
+
+
+@dataclass(frozen=True)
+class TrainMatch:
+    """Which versions a fixed-release row speaks for.
+
+    `prefix` is a dotted numeric prefix (`8.10`, `17.3`); `build_below` /
+    `build_at_least` split AireOS 8.5 mainline from IRCM on the 4th number.
+    """
+
+    prefix: tuple[int, ...]
+    build_below: int | None = None
+    build_at_least: int | None = None
+
+    def matches(self, version: Version) -> bool:
+        if not version.startswith(self.prefix):
+            return False
+        build = version.parts[3] if len(version.parts) > 3 else 0
+        if self.build_below is not None and build >= self.build_below:
+            return False
+        return not (self.build_at_least is not None and build < self.build_at_least)
+
+
+@dataclass(frozen=True)
+class ApspRule:
+    """Which APSPs on the row's release carry the fix (cumulative)."""
+
+    min_number: int | None
+    recommended_number: int | None
+    csc_ids: tuple[str, ...]
+
+    def accepts(self, apsp: Apsp, release: tuple[int, int, int]) -> bool:
+        if apsp.release is not None and apsp.release != release:
+            return False  # an APSP built for another release does nothing here
+        if any(c in self.csc_ids for c in apsp.csc_ids):
+            return True
+        return apsp.number is not None and self.min_number is not None and apsp.number >= self.min_number
+
+    @property
+    def label(self) -> str:
+        number = f"APSP{self.recommended_number}" if self.recommended_number else "an APSP"
+        return f"{number} ({' / '.join(self.csc_ids)})" if self.csc_ids else number
+
+
+@dataclass(frozen=True)
+class FixRow:
+    """One row of the fixed-software table (see the data file for the two kinds)."""
+
+    id: str
+    platform: Platform
+    train_label: str
+    train: TrainMatch
+    recommend: str
+    fixed_from: Version | None = None
+    release: Version | None = None
+    apsp: ApspRule | None = None
+    fixes_all: bool = True
+    fixed_families: tuple[str, ...] = ()
+    note: str | None = None
+    source: str = "domain-reference"
+
+
+@dataclass(frozen=True)
+class TimebackSettings:
+    default_target: datetime
+    margin_after_certificate_start: timedelta
+    fallback_after_certificate_start: timedelta
+    min_window_before_expiry: timedelta
+    ap_reboot_wait: timedelta
+
+
+@dataclass(frozen=True)
+class Advisory:
+    """The whole parsed data file."""
+
+    image_cert_serial: str
+    image_cert_expiries: Mapping[str, datetime]
+    timeback: TimebackSettings
+    model_key_pattern: re.Pattern[str]
+    families: tuple[ModelFamily, ...]
+    category_reasons: Mapping[str, str]
+    fixed_releases: tuple[FixRow, ...]
+    no_fix_listed: Mapping[Platform, str]
+    sources: Mapping[str, str]
+
+    @property
+    def image_cert_expiry(self) -> datetime:
+        """The earliest expiry (SHA-1, 21:37:36 UTC): the only bound safe for every AP."""
+        return min(self.image_cert_expiries.values())
+
+    def family(self, family_id: str) -> ModelFamily | None:
+        return next((f for f in self.families if f.id == family_id), None)
+
+
+# ---------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------
+
+
+def _read_default() -> tuple[str, str]:
+    """(text, origin) of the packaged data file, via importlib.resources so it
+    works from a checkout, an installed wheel or a zip."""
+    resource = resources.files(DATA_PACKAGE).joinpath(DATA_FILE)
+    return resource.read_text(encoding="utf-8"), f"{DATA_PACKAGE}/{DATA_FILE}"
+
+
+@cache
+def _load_cached(path: Path | None) -> Advisory:
+    try:
+        if path is None:
+            text, origin = _read_default()
+        else:
+            text, origin = path.read_text(encoding="utf-8"), str(path)
+        raw = yaml.safe_load(text)
+    except (OSError, yaml.YAMLError) as exc:
+        raise AdvisoryDataError(f"{path or DATA_FILE}: cannot read advisory data: {exc}") from exc
+    return parse_advisory(raw, origin=origin)
+
+
+def load_advisory(path: str | Path | None = None) -> Advisory:
+    """Load and validate the advisory data once per path (cached).
+
+    No path: the packaged `bot/domain/data/advisory.yaml`. A path is for
+    tests and for trying a revised table before shipping it.
+    """
+    return _load_cached(Path(path) if path is not None else None)
+
+
+def _parse_utc(value: Any, where: str) -> datetime:
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        try:
+            parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise AdvisoryDataError(f"{where}: not an ISO date-time: {value!r}") from exc
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _require(mapping: Any, key: str, where: str) -> Any:
+    if not isinstance(mapping, Mapping) or key not in mapping:
+        raise AdvisoryDataError(f"{where}: missing key {key!r}")
+    return mapping[key]
+
+
+def _version(text: Any, platform: Platform, where: str) -> Version:
+    parsed = parse_version(str(text), platform)
+    if parsed is None:
+        raise AdvisoryDataError(f"{where}: unparsable version {text!r}")
+    return parsed
+
+
+def parse_advisory(raw: Any, origin: str = "<data>") -> Advisory:
+    """Turn the YAML structure into an `Advisory`, failing loudly on any error.
+
+    Validation happens here so that a bad edit of the data file breaks the
+    tests and startup, not a verdict in the middle of an incident.
+    """
+    if not isinstance(raw, Mapping):
+        raise AdvisoryDataError(f"{origin}: top level must be a mapping")
+    default_source = str(raw.get("source_default", "domain-reference"))
+    sources = {str(k): str(v) for k, v in (raw.get("sources") or {}).items()}
+
+    cert = _require(raw, "image_certificate", origin)
+    expiries = {
+        str(k): _parse_utc(v, f"{origin}: image_certificate.expiry.{k}")
+        for k, v in (_require(cert, "expiry", f"{origin}: image_certificate") or {}).items()
+    }
+    if not expiries:
+        raise AdvisoryDataError(f"{origin}: image_certificate.expiry is empty")
+
+    tb = _require(raw, "timeback", origin)
+    timeback = TimebackSettings(
+        default_target=_parse_utc(_require(tb, "default_target", "timeback"), "timeback.default_target"),
+        margin_after_certificate_start=timedelta(
+            hours=float(_require(tb, "margin_after_certificate_start_hours", "timeback"))
+        ),
+        fallback_after_certificate_start=timedelta(
+            hours=float(_require(tb, "fallback_after_certificate_start_hours", "timeback"))
+        ),
+        min_window_before_expiry=timedelta(
+            hours=float(_require(tb, "min_window_before_expiry_hours", "timeback"))
+        ),
+        ap_reboot_wait=timedelta(minutes=float(tb.get("ap_reboot_wait_minutes", 30))),
+    )
+    if timeback.default_target >= min(expiries.values()):
+        raise AdvisoryDataError(f"{origin}: timeback.default_target is not before the image cert expiry")
+
+    try:
+        key_pattern = re.compile(str(_require(raw, "model_key_pattern", origin)), re.IGNORECASE)
+    except re.error as exc:
+        raise AdvisoryDataError(f"{origin}: model_key_pattern: {exc}") from exc
+    if not {"series", "number"} <= set(key_pattern.groupindex):
+        raise AdvisoryDataError(f"{origin}: model_key_pattern needs named groups 'series' and 'number'")
+
+    category_reasons = {str(k): str(v) for k, v in (raw.get("categories") or {}).items()}
+    families: list[ModelFamily] = []
+    for i, item in enumerate(_require(raw, "families", origin) or []):
+        where = f"{origin}: families[{i}]"
+        try:
+            category = ModelCategory(str(_require(item, "category", where)))
+            pattern = re.compile(str(_require(item, "match", where)), re.IGNORECASE)
+        except (ValueError, re.error) as exc:
+            raise AdvisoryDataError(f"{where}: {exc}") from exc
+        families.append(
+            ModelFamily(
+                id=str(_require(item, "id", where)),
+                label=str(_require(item, "label", where)),
+                category=category,
+                pattern=pattern,
+                generation=item.get("generation"),
+                reason=item.get("reason"),
+                source=str(item.get("source", default_source)),
+            )
+        )
+    family_ids = [f.id for f in families]
+    if len(set(family_ids)) != len(family_ids):
+        raise AdvisoryDataError(f"{origin}: duplicate family ids")
+
+    rows: list[FixRow] = []
+    for i, item in enumerate(_require(raw, "fixed_releases", origin) or []):
+        where = f"{origin}: fixed_releases[{i}]"
+        try:
+            platform = Platform(str(_require(item, "platform", where)))
+        except ValueError as exc:
+            raise AdvisoryDataError(f"{where}: {exc}") from exc
+        train_raw = _require(item, "train", where)
+        prefix = tuple(int(p) for p in str(_require(train_raw, "prefix", f"{where}.train")).split("."))
+        train = TrainMatch(prefix, train_raw.get("build_below"), train_raw.get("build_at_least"))
+        fixes = item.get("fixes", "all")
+        fixes_all = fixes == "all"
+        fixed_families = () if fixes_all else tuple(str(f) for f in fixes)
+        unknown = [f for f in fixed_families if f not in family_ids]
+        if unknown:
+            raise AdvisoryDataError(f"{where}: fixes names unknown families {unknown}")
+        fixed_from = _version(item["fixed_from"], platform, where) if "fixed_from" in item else None
+        release = _version(item["release"], platform, where) if "release" in item else None
+        apsp = None
+        if "apsp" in item:
+            a = item["apsp"]
+            csc_ids = tuple(normalise_csc(str(c)) or "" for c in a.get("csc_ids") or ())
+            if "" in csc_ids:
+                raise AdvisoryDataError(f"{where}: apsp.csc_ids holds something that is not a CSC id")
+            apsp = ApspRule(a.get("min_number"), a.get("recommended_number"), csc_ids)
+        if (fixed_from is None) == (release is None) or (release is not None and apsp is None):
+            raise AdvisoryDataError(f"{where}: needs either fixed_from, or release + apsp")
+        for version in (fixed_from, release):
+            if version is not None and not train.matches(version):
+                raise AdvisoryDataError(f"{where}: {version} is outside its own train {train}")
+        rows.append(
+            FixRow(
+                id=str(_require(item, "id", where)),
+                platform=platform,
+                train_label=str(item.get("train_label", ".".join(map(str, prefix)))),
+                train=train,
+                recommend=str(_require(item, "recommend", where)),
+                fixed_from=fixed_from,
+                release=release,
+                apsp=apsp,
+                fixes_all=fixes_all,
+                fixed_families=fixed_families,
+                note=item.get("note"),
+                source=str(item.get("source", default_source)),
+            )
+        )
+
+    no_fix = {Platform(str(k)): " ".join(str(v).split()) for k, v in (raw.get("no_fix_listed") or {}).items()}
+    missing = [p for p in Platform if p not in no_fix]
+    if missing:
+        raise AdvisoryDataError(f"{origin}: no_fix_listed lacks {missing}")
+
+    return Advisory(
+        image_cert_serial=str(cert.get("serial", "")),
+        image_cert_expiries=expiries,
+        timeback=timeback,
+        model_key_pattern=key_pattern,
+        families=tuple(families),
+        category_reasons=category_reasons,
+        fixed_releases=tuple(rows),
+        no_fix_listed=no_fix,
+        sources=sources,
+    )
+
+
+# ---------------------------------------------------------------------------
+# AP model classification
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelClass:
+    """What the advisory says about one AP model string, and why."""
+
+    model: str | None
+    category: ModelCategory
+    reason: str
+    family_id: str | None = None
+    family_label: str | None = None
+    key: str | None = None
+    source: str | None = None
+
+    @property
+    def at_risk(self) -> bool:
+        """Affected or likely affected: an IOS image that can loop in Downloading."""
+        return self.category in (ModelCategory.AFFECTED, ModelCategory.LIKELY_AFFECTED)
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_jsonable(self)
+
+
+def model_key(model: str | None, advisory: Advisory | None = None) -> str | None:
+    """Reduce a model string to the key the family table matches (`3702`, `C9120`, `IW3702`)."""
+    if not model or not model.strip():
+        return None
+    adv = advisory or load_advisory()
+    match = adv.model_key_pattern.match(model.strip().upper())
+    if match is None:
+        return None
+    return f"{match.group('series') or ''}{match.group('number')}"
+
+
+def classify_model(model: str | None, advisory: Advisory | None = None) -> ModelClass:
+    """Classify an AP model (full PID or short 9800 name) from the data table.
+
+    Never guesses: a model that matches no family is `unknown`, with the
+    string kept so the report can show it.
+    """
+    adv = advisory or load_advisory()
+    if not model or not model.strip():
+        return ModelClass(model, ModelCategory.UNKNOWN, "the controller did not report a model")
+    key = model_key(model, adv)
+    if key is None:
+        return ModelClass(
+            model,
+            ModelCategory.UNKNOWN,
+            f"{model!r} does not look like an AP model the advisory table knows; check it by hand",
+        )
+    for family in adv.families:
+        if family.pattern.fullmatch(key):
+            generic = adv.category_reasons.get(family.category.value, family.category.value)
+            detail = family.reason or generic
+            generation = f", {family.generation}" if family.generation else ""
+            return ModelClass(
+                model=model,
+                category=family.category,
+                reason=f"{family.label}{generation}: {detail}",
+                family_id=family.id,
+                family_label=family.label,
+                key=key,
+                source=family.source,
+            )
+    return ModelClass(
+        model,
+        ModelCategory.UNKNOWN,
+        f"{model!r} (family {key}) is not in the advisory table; cannot tell whether it is affected",
+        key=key,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Fixed software
+# ---------------------------------------------------------------------------
+
+
+class FixState(StrEnum):
+    FIXED = "fixed"  # fixed for every affected model
+    PARTIAL = "partial"  # fixed only for some models (the IW3702-only APSPs)
+    NOT_FIXED = "not_fixed"
+    UNKNOWN = "unknown"  # version missing or unparsable
+
+
+@dataclass(frozen=True)
+class FixStatus:
+    """Whether a controller's software (plus APSPs) carries the CSCwd80290 fix.
+
+    The fix is per AP model (the 17.6.4 / 17.9.2 APSPs fix IW3702 only), so
+    ask `protects(model_class)` per AP rather than reading `state` alone.
+    """
+
+    state: FixState
+    reason: str
+    platform: Platform | None = None
+    version: str | None = None
+    row_id: str | None = None
+    train_label: str | None = None
+    fixed_families: tuple[str, ...] = ()
+    matched_apsp: str | None = None
+    unrecognized_apsps: tuple[str, ...] = ()
+    source: str | None = None
+
+    def protects(self, model: ModelClass) -> bool | None:
+        """True if an AP of this model is safe from the bug on this software,
+        False if it is at risk, None if we cannot tell."""
+        if model.category is ModelCategory.NOT_AFFECTED:
+            return True
+        if self.state is FixState.FIXED:
+            return True
+        if model.category is ModelCategory.UNKNOWN or self.state is FixState.UNKNOWN:
+            return None
+        if self.state is FixState.PARTIAL:
+            return model.family_id in self.fixed_families
+        return False
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_jsonable(self)
+
+
+def _resolve(
+    platform: Platform | str | None, version: str | None, advisory: Advisory
+) -> tuple[Platform | None, Version | None, FixRow | None]:
+    plat = Platform(platform) if platform else infer_platform(version)
+    inferred = infer_platform(version)
+    if plat is not None and inferred is not None and inferred is not plat:
+        # an AireOS number on a 9800 (or the reverse) is a data error, not a version
+        return plat, None, None
+    parsed = parse_version(version, plat) if plat else None
+    if plat is None or parsed is None:
+        return plat, None, None
+    row = next((r for r in advisory.fixed_releases if r.platform is plat and r.train.matches(parsed)), None)
+    return plat, parsed, row
+
+
+def _train_text(version: Version) -> str:
+    return ".".join(str(p) for p in version.parts[:2])
+
+
+def software_fix(
+    platform: Platform | str | None,
+    version: str | None,
+    apsps: Iterable[str] = (),
+    advisory: Advisory | None = None,
+) -> FixStatus:
+    """Look the controller's version (and installed APSPs) up in the fix table."""
+    adv = advisory or load_advisory()
+    apsp_list = [a for a in apsps if a and a.strip()]
+    plat, parsed, row = _resolve(platform, version, adv)
+    if parsed is None:
+        inferred = infer_platform(version)
+        if plat is not None and inferred is not None and inferred is not plat:
+            why = f"software version {version!r} does not look like a {plat.value} version"
+        else:
+            why = f"software version {version!r} is unknown or unparsable"
+        return FixStatus(
+            FixState.UNKNOWN,
+            f"{why}; cannot tell whether it has the fix",
+            platform=plat,
+            version=version,
+            unrecognized_apsps=tuple(apsp_list),
+        )
+    base: dict[str, Any] = {"platform": plat, "version": version}
+    if row is None:
+        return FixStatus(
+            FixState.NOT_FIXED,
+            f"no fixed release is listed for {plat.value} {_train_text(parsed)} in the advisory",
+            unrecognized_apsps=tuple(apsp_list),
+            **base,
+        )
+    base |= {"row_id": row.id, "train_label": row.train_label, "source": row.source}
+    good = FixState.FIXED if row.fixes_all else FixState.PARTIAL
+    families = row.fixed_families
+    scope = "" if row.fixes_all else f" (fixes only {', '.join(families)})"
+
+    if row.fixed_from is not None:
+        if parsed >= row.fixed_from:
+            return FixStatus(
+                good,
+                f"{parsed} is at or above {row.fixed_from}, the fixed release for {row.train_label}{scope}",
+                fixed_families=families,
+                unrecognized_apsps=tuple(apsp_list),
+                **base,
+            )
+        return FixStatus(
+            FixState.NOT_FIXED,
+            f"{parsed} is below {row.fixed_from}, the fixed release for {row.train_label}",
+            unrecognized_apsps=tuple(apsp_list),
+            **base,
+        )
+
+    assert row.release is not None and row.apsp is not None  # guaranteed by parse_advisory
+    if parsed.release != row.release.release:
+        relation = "older than" if parsed.release < row.release.release else "later than"
+        return FixStatus(
+            FixState.NOT_FIXED,
+            f"{parsed} is {relation} {row.release}, the only {row.train_label} release with a listed fix "
+            f"({row.release} + {row.apsp.label})",
+            unrecognized_apsps=tuple(apsp_list),
+            **base,
+        )
+    target = row.release.release
+    for text in apsp_list:
+        if row.apsp.accepts(parse_apsp(text), target):
+            others = tuple(a for a in apsp_list if a != text)
+            return FixStatus(
+                good,
+                f"{parsed} with APSP {text!r} carries the fix{scope}",
+                fixed_families=families,
+                matched_apsp=text,
+                unrecognized_apsps=others,
+                **base,
+            )
+    if apsp_list:
+        reason = (
+            f"{parsed} has APSP(s) {', '.join(apsp_list)} but none is known to carry the fix "
+            f"({row.apsp.label}); if one is a later cumulative APSP, add its CSC id to the advisory data"
+        )
+    else:
+        reason = f"{parsed} without an APSP; the fix needs {row.apsp.label}"
+    return FixStatus(FixState.NOT_FIXED, reason, unrecognized_apsps=tuple(apsp_list), **base)
+
+
+def is_fixed(
+    controller_software: str | None,
+    apsps: Iterable[str],
+    ap_model: str | None,
+    platform: Platform | str | None = None,
+    advisory: Advisory | None = None,
+) -> bool | None:
+    """Is an AP of `ap_model` safe from CSCwd80290 on this controller software?
+
+    True: fixed for that model (or the model is not affected). False: at
+    risk. None: unknown model or unknown version; never a guess.
+    """
+    adv = advisory or load_advisory()
+    status = software_fix(platform, controller_software, apsps, adv)
+    return status.protects(classify_model(ap_model, adv))
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """The release to aim for, and why. `str()` gives the text."""
+
+    text: str
+    reason: str
+    fix_state: FixState
+    row_id: str | None = None
+    source: str | None = None
+
+    def __str__(self) -> str:
+        return self.text
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_jsonable(self)
+
+
+def recommended_release(
+    platform: Platform | str | None,
+    version: str | None,
+    apsps: Iterable[str] = (),
+    advisory: Advisory | None = None,
+) -> Recommendation:
+    """The software to plan for this controller, honest about unlisted trains."""
+    adv = advisory or load_advisory()
+    apsp_list = list(apsps)
+    fix = software_fix(platform, version, apsp_list, adv)
+    plat, parsed, row = _resolve(platform, version, adv)
+    if fix.state is FixState.UNKNOWN or plat is None or parsed is None:
+        return Recommendation(
+            "software version unknown: read it, then check the fixed-release table",
+            fix.reason,
+            fix.state,
+        )
+    if fix.state is FixState.FIXED:
+        return Recommendation(
+            f"no upgrade needed for CSCwd80290: {version} has the fix",
+            fix.reason,
+            fix.state,
+            fix.row_id,
+            fix.source,
+        )
+    if row is None:
+        return Recommendation(adv.no_fix_listed[plat], fix.reason, fix.state, source="domain-reference")
+    if fix.state is FixState.PARTIAL:
+        return Recommendation(row.recommend, fix.reason, fix.state, row.id, row.source)
+    if row.release is not None and parsed.release > row.release.release:
+        return Recommendation(
+            adv.no_fix_listed[plat],
+            f"{fix.reason}; the advisory lists no fix for {parsed}: check Cisco's release notes for "
+            "CSCwd80290 before relying on it",
+            fix.state,
+            row.id,
+            row.source,
+        )
+    if row.release is not None and row.apsp is not None and parsed.release == row.release.release:
+        return Recommendation(
+            f"install {row.apsp.label} on {row.release} ({row.recommend})",
+            fix.reason,
+            fix.state,
+            row.id,
+            row.source,
+        )
+    return Recommendation(row.recommend, fix.reason, fix.state, row.id, row.source)
+
+
+# ---------------------------------------------------------------------------
+# Time-back
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimebackPlan:
+    """Where to set a controller's clock so APs can download, or why not.
+
+    `target` is a UTC instant; the playbook converts it to the controller's
+    local time (AireOS `config time manual` and IOS-XE `clock set` take
+    local time). `window` is how long the APs have before the set clock
+    runs into the image certificate expiry (seconds in `to_dict()`).
+    """
+
+    possible: bool
+    target: datetime | None
+    reason: str
+    image_cert_expiry: datetime
+    latest_safe: datetime
+    certificate_known: bool
+    certificate_not_before: datetime | None = None
+    window: timedelta | None = None
+    needs_staging_controller: bool = False
+    chosen_by: str = "default"  # default | preferred | after_certificate | none
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_jsonable(self)
+
+
+def _as_utc(value: datetime) -> tuple[datetime, bool]:
+    """(aware UTC datetime, True if it was naive and had to be assumed UTC)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC), True
+    return value.astimezone(UTC), False
+
+
+def _fmt(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def timeback_target(
+    certificate: CertificateWindow | None,
+    preferred: datetime | None = None,
+    advisory: Advisory | None = None,
+) -> TimebackPlan:
+    """Pick a safe instant for the time-back on one controller.
+
+    Safe means: after the controller certificate's not_before (so it does
+    not become "not yet valid"), with a day's margin when it fits and an
+    hour at least, and early enough that the APs have
+    `min_window_before_expiry` to download before the set clock reaches
+    the image certificate expiry (the SHA-1 time, the earlier one). The
+    tech note's 2022-12-02 00:00 UTC is used whenever it is safe. If no
+    instant is safe the plan says so and asks for a staging controller.
+    """
+    adv = advisory or load_advisory()
+    s = adv.timeback
+    expiry = adv.image_cert_expiry
+    latest = expiry - s.min_window_before_expiry
+    warnings: list[str] = []
+
+    def plan(target: datetime, chosen_by: str, reason: str, not_before: datetime | None) -> TimebackPlan:
+        window = expiry - target
+        if not_before is not None and target - not_before < s.margin_after_certificate_start:
+            warnings.append(
+                f"only {target - not_before} after the controller certificate start: set the clock in UTC or "
+                "convert carefully from the controller's time zone"
+            )
+        return TimebackPlan(
+            possible=True,
+            target=target,
+            reason=reason,
+            image_cert_expiry=expiry,
+            latest_safe=latest,
+            certificate_known=not_before is not None,
+            certificate_not_before=not_before,
+            window=window,
+            chosen_by=chosen_by,
+            warnings=tuple(warnings),
+        )
+
+    pref: datetime | None = None
+    if preferred is not None:
+        pref, assumed = _as_utc(preferred)
+        if assumed:
+            warnings.append("the preferred target had no time zone; read as UTC")
+
+    if certificate is None:
+        warnings.append(
+            "the controller certificate start date could not be read: check it (AireOS `show certificate "
+            "summary`, 9800 `show crypto pki certificates <trustpoint>`) before setting the clock back"
+        )
+        if pref is not None and pref <= latest:
+            return plan(pref, "preferred", f"preferred target {_fmt(pref)} (certificate start unknown)", None)
+        if pref is not None:
+            warnings.append(
+                f"preferred target {_fmt(pref)} is later than the latest safe {_fmt(latest)}; ignored"
+            )
+        return plan(
+            s.default_target,
+            "default",
+            f"default target {_fmt(s.default_target)} from the tech note (certificate start unknown)",
+            None,
+        )
+
+    not_before, assumed = _as_utc(certificate.not_before)
+    if assumed:
+        warnings.append("the certificate dates had no time zone; read as UTC")
+    not_after, _ = _as_utc(certificate.not_after)
+
+    if pref is not None:
+        if pref >= not_before + s.fallback_after_certificate_start and pref <= latest:
+            return plan(pref, "preferred", f"preferred target {_fmt(pref)} is safe", not_before)
+        warnings.append(
+            f"preferred target {_fmt(pref)} is not safe (must be after {_fmt(not_before)} + "
+            f"{s.fallback_after_certificate_start} and no later than {_fmt(latest)}); ignored"
+        )
+
+    if not_after <= s.default_target:
+        warnings.append(
+            f"the controller certificate expired {_fmt(not_after)}, before the target: it is expired now too"
+        )
+
+    if not_before + s.margin_after_certificate_start <= s.default_target <= latest:
+        return plan(
+            s.default_target,
+            "default",
+            f"default target {_fmt(s.default_target)}: after the controller certificate start "
+            f"{_fmt(not_before)} and before the image certificate expiry {_fmt(expiry)}",
+            not_before,
+        )
+    for margin in (s.margin_after_certificate_start, s.fallback_after_certificate_start):
+        candidate = not_before + margin
+        if candidate <= latest:
+            return plan(
+                candidate,
+                "after_certificate",
+                f"the controller certificate starts {_fmt(not_before)}, after the default target; "
+                f"{_fmt(candidate)} is {margin} after it and leaves {expiry - candidate} before the image "
+                f"certificate expiry {_fmt(expiry)}",
+                not_before,
+            )
+
+    if not_before >= expiry:
+        why = (
+            f"the controller certificate starts {_fmt(not_before)}, at or after the image certificate "
+            f"expiry {_fmt(expiry)}: no clock setting satisfies both"
+        )
+    else:
+        why = (
+            f"the controller certificate starts {_fmt(not_before)}: no instant at least "
+            f"{s.fallback_after_certificate_start} after it leaves {s.min_window_before_expiry} for the APs "
+            f"to download before the image certificate expiry {_fmt(expiry)}"
+        )
+    return TimebackPlan(
+        possible=False,
+        target=None,
+        reason=f"time-back is impossible on this controller: {why}; use a staging controller running the "
+        "same code (e.g. 9800-CL or vWLC), time it back, let the APs download there, then move them",
+        image_cert_expiry=expiry,
+        latest_safe=latest,
+        certificate_known=True,
+        certificate_not_before=not_before,
+        needs_staging_controller=True,
+        chosen_by="none",
+        warnings=tuple(warnings),
+    )
+
+
+# ---------------------------------------------------------------------------
+# JSON
+# ---------------------------------------------------------------------------
+
+
+def to_jsonable(value: Any) -> Any:
+    """Dataclasses, enums, datetimes, timedeltas and patterns to JSON-safe values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, re.Pattern):
+        return value.pattern
+    if isinstance(value, Mapping):
+        return {str(to_jsonable(k)): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+__all__ = [
+    "Advisory",
+    "AdvisoryDataError",
+    "FixRow",
+    "FixState",
+    "FixStatus",
+    "ModelCategory",
+    "ModelClass",
+    "ModelFamily",
+    "Recommendation",
+    "TimebackPlan",
+    "classify_model",
+    "is_fixed",
+    "load_advisory",
+    "model_key",
+    "parse_advisory",
+    "recommended_release",
+    "software_fix",
+    "timeback_target",
+    "to_jsonable",
+]

@@ -1,0 +1,1 @@
+"""Advisory data files (YAML). A package only so that wheels ship them."""
