@@ -56,7 +56,7 @@ async def run_demo(stdin: TextIO | None = None, out: TextIO | None = None, time_
     with tempfile.TemporaryDirectory(prefix="ccert-demo-") as tmp:
         async with SimulatorServer(scenario, host="127.0.0.1", time_scale=time_scale) as sim:
             known_hosts = Path(tmp) / "known_hosts"
-            known_hosts.write_text(sim.known_hosts_lines(), encoding="utf-8")
+            sim.write_known_hosts(known_hosts)
             inventory = inventory_for(scenario.controllers, sim.ports, "127.0.0.1")
             settings: Settings = load_settings(
                 db=Path(tmp) / "ccert.db", ssh_known_hosts=known_hosts, ssh_strict_host_keys=True,

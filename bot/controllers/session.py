@@ -68,17 +68,19 @@ async def _aireos_on_open(conn: AsyncNetworkDriver) -> None:
     event loop (103 s instead of 4 s for 200 controllers): here we read until
     each prompt instead, so hundreds of logins interleave.
     """
-    user_prompt = r"(?im)^\s*user(name)?:\s*$"
-    password_prompt = r"(?im)^\s*password:\s*$"
-    buffer = await conn.channel._read_until_explicit_prompt([user_prompt, r"\) >\s*$"])
-    if re.search(user_prompt, buffer.decode(errors="replace")):
+    # scrapli treats a pattern as a regex only when it is anchored with ^ and $.
+    user_prompt = r"^\s*user(name)?:\s*$"
+    password_prompt = r"^\s*password:\s*$"
+    exec_prompt = r"^\([\w. -]{1,31}\) >\s*$"
+    buffer = await conn.channel._read_until_explicit_prompt([user_prompt, exec_prompt])
+    if re.search(user_prompt, buffer.decode(errors="replace"), re.M | re.I):
         conn.channel.write(conn.auth_username)
         conn.channel.send_return()
         await conn.channel._read_until_explicit_prompt([password_prompt])
         conn.channel.write(conn.auth_password, redacted=True)
         conn.channel.send_return()
-        after = await conn.channel._read_until_explicit_prompt([user_prompt, r"\) >\s*$"])
-        if re.search(user_prompt, after.decode(errors="replace")):
+        after = await conn.channel._read_until_explicit_prompt([user_prompt, exec_prompt])
+        if re.search(user_prompt, after.decode(errors="replace"), re.M | re.I):
             raise _LoginRejected
     await conn.acquire_priv(desired_priv=conn.default_desired_privilege_level)
 

@@ -8,8 +8,8 @@ from datetime import UTC, timezone
 from typing import Any
 
 from bot.controllers.drivers.merge import merge_image_report
-from bot.controllers.parsers.results import AireosCertificateReport, AireosSysInfo, AireosTime, ApImageReport, ApSummary
-from bot.domain.models import ClockReading, ControllerSnapshot
+from bot.controllers.parsers.results import AireosCertificateReport, AireosSysInfo, AireosTime, ApImageReport
+from bot.domain.models import AccessPoint, ClockReading, ControllerSnapshot
 
 
 def _clock_in_utc(reading: AireosTime) -> ClockReading:
@@ -37,8 +37,8 @@ class AireosDriver:
             if device is not None:
                 snapshot.certificate = device.window()
         elif key == "show_ap_summary":
-            summary: ApSummary = parsed
-            snapshot.aps = summary.access_points
+            aps: list[AccessPoint] = parsed
+            snapshot.aps = list(aps)
         elif key in {"show_ap_image_status", "show_ap_image_all"}:
             image: ApImageReport = parsed
             merge_image_report(snapshot, image, state_from_image=True)

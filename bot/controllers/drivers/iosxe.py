@@ -9,14 +9,13 @@ from typing import Any
 from bot.controllers.drivers.merge import merge_image_report
 from bot.controllers.parsers.results import (
     ApImageReport,
-    ApSummary,
     InstallSummary,
     IosxeVersion,
     NtpAssociation,
     PkiCertificate,
     WirelessTrustpoint,
 )
-from bot.domain.models import ClockReading, ControllerSnapshot, NtpServer
+from bot.domain.models import AccessPoint, ClockReading, ControllerSnapshot, NtpServer
 
 
 class IosxeDriver:
@@ -51,8 +50,8 @@ class IosxeDriver:
             if chosen is not None:
                 snapshot.certificate = chosen.window(name)
         elif key == "show_ap_summary":
-            summary: ApSummary = parsed
-            snapshot.aps = summary.access_points
+            aps: list[AccessPoint] = parsed
+            snapshot.aps = list(aps)
         elif key == "show_ap_image":
             image: ApImageReport = parsed
             merge_image_report(snapshot, image, state_from_image=False)
