@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,7 +39,12 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         settings = load_settings()
     except ValidationError as exc:
         problems.extend(describe_settings_error(exc))
-    path = Path(args.inventory) if args.inventory else (settings.inventory if settings else Path("inventory.yaml"))
+    if args.inventory:
+        path = Path(args.inventory)
+    elif settings is not None:
+        path = settings.inventory
+    else:  # settings are broken, but the inventory can still be checked
+        path = Path(os.environ.get("CCERT_INVENTORY") or "inventory.yaml")
     inventory = None
     try:
         inventory = load_inventory(path)

@@ -33,10 +33,16 @@ STATUS_LEVEL = {
     VerdictStatus.ERROR: Level.WARNING,
 }
 PLATFORM_LABEL = {Platform.AIREOS: "AireOS", Platform.IOSXE: "Catalyst 9800"}
+FIX_LABEL = {
+    FixState.FIXED: "has the fix",
+    FixState.PARTIAL: "fixed for some models only",
+    FixState.NOT_FIXED: "not fixed",
+    FixState.UNKNOWN: "fix status unknown",
+}
 READ_ONLY_FOOTER = "Read-only check: nothing was changed on any controller."
 
 
-def _plural(count: int, word: str) -> str:
+def plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
@@ -76,7 +82,7 @@ def sites_reply(inventory: Inventory) -> Reply:
         for c in site.controllers:
             rows.append((site.name, c.name, PLATFORM_LABEL[c.platform], f"{c.host}:{c.port}"))
     return Reply(
-        title=f"{_plural(len(inventory.sites), 'site')}, {_plural(len(rows), 'controller')}",
+        title=f"{plural(len(inventory.sites), 'site')}, {plural(len(rows), 'controller')}",
         sections=(Section(table=Table(("Site", "Controller", "Platform", "Address"), tuple(rows))),),
         ephemeral=True,
     )
@@ -85,13 +91,13 @@ def sites_reply(inventory: Inventory) -> Reply:
 def checking_reply(site_names: Sequence[str], controller_count: int, what: str = "checking") -> Reply:
     where = site_names[0] if len(site_names) == 1 else f"{len(site_names)} sites"
     return Reply(
-        title=f"{what} {where}: {_plural(controller_count, 'controller')}…",
+        title=f"{what} {where}: {plural(controller_count, 'controller')}…",
         text="I'll post the answer here as soon as every controller has answered or timed out.",
         ephemeral=True,
     )
 
 
-def _fmt_time(value: datetime) -> str:
+def fmt_time(value: datetime) -> str:
     if value.tzinfo is None:
         return value.strftime("%Y-%m-%d %H:%M:%S") + " (controller local time)"
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -101,7 +107,7 @@ def _clock_text(clock: ClockReading | None) -> str:
     if clock is None:
         return "not read"
     source = {"ntp": "NTP", "manual": "set by hand", "unknown": "source unknown"}[clock.source.value]
-    text = f"{_fmt_time(clock.time)} ({source})"
+    text = f"{fmt_time(clock.time)} ({source})"
     if clock.looks_hand_set and clock.source.value != "manual":
         text += " — looks set by hand"
     return text
@@ -132,18 +138,12 @@ def _software_text(v: ControllerVerdict) -> str:
         version += " + " + ", ".join(v.apsps)
     if v.fix is None:
         return version
-    label = {
-        FixState.FIXED: "has the fix",
-        FixState.PARTIAL: "fixed for some models only",
-        FixState.NOT_FIXED: "not fixed",
-        FixState.UNKNOWN: "fix status unknown",
-    }[v.fix.state]
-    return f"{version} — {label}"
+    return f"{version} — {FIX_LABEL[v.fix.state]}"
 
 
 def _ap_counts_text(v: ControllerVerdict) -> str:
     states = ", ".join(f"{state} {count}" for state, count in sorted(v.state_counts.items()))
-    parts = [_plural(v.total_aps, "AP") + (f" ({states})" if states else "")]
+    parts = [plural(v.total_aps, "AP") + (f" ({states})" if states else "")]
     affected = v.affected_count + v.likely_affected_count
     parts.append(f"{affected} IOS-based (affected)")
     parts.append(f"{v.not_affected_count} AP-COS (not affected)")
@@ -221,7 +221,7 @@ def status_reply(reports: Sequence[SiteReport]) -> Reply:
             sections.append(_controller_section(v, snapshots.get(v.controller)))
     where = reports[0].site.name if len(reports) == 1 else f"{len(reports)} sites"
     headline = {
-        VerdictStatus.STUCK: f"{_plural(stuck, 'AP')} stuck downloading (CSCwd80290)",
+        VerdictStatus.STUCK: f"{plural(stuck, 'AP')} stuck downloading (CSCwd80290)",
         VerdictStatus.UNREACHABLE: "a controller could not be read",
         VerdictStatus.ERROR: "a controller was only partly read",
         VerdictStatus.AT_RISK: "affected APs on unfixed software (none stuck now)",
@@ -230,7 +230,7 @@ def status_reply(reports: Sequence[SiteReport]) -> Reply:
     taken = max((s.taken_at for r in reports for s in r.snapshots), default=datetime.now(UTC))
     return Reply(
         title=f"{STATUS_ICON[worst]} {where}: {worst.value} — {headline}",
-        text=f"{_plural(total_controllers, 'controller')} · {_plural(aps, 'AP')} · read {_fmt_time(taken)}",
+        text=f"{plural(total_controllers, 'controller')} · {plural(aps, 'AP')} · read {fmt_time(taken)}",
         level=STATUS_LEVEL[worst],
         sections=tuple(sections),
         footer=READ_ONLY_FOOTER,
@@ -253,7 +253,7 @@ def aps_reply(reports: Sequence[SiteReport], state: str | None) -> Reply:
     filtered = f" in state {state}" if state else ""
     errors = [e.message for r in reports for s in r.snapshots for e in s.errors]
     return Reply(
-        title=f"{where}: {_plural(len(rows), 'AP')}{filtered}",
+        title=f"{where}: {plural(len(rows), 'AP')}{filtered}",
         text="\n".join(f"• {e}" for e in errors),
         level=Level.WARNING if errors else Level.INFO,
         sections=(
