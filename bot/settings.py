@@ -9,6 +9,7 @@ print by accident.
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,6 +41,15 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, ge=1, le=65535, alias="PORT")
     alert_channel: str | None = Field(default=None, alias="CCERT_ALERT_CHANNEL")
 
+    # Scheduled checks, alerts and the digest
+    check_interval_minutes: float = Field(default=15, gt=0, le=1440, alias="CCERT_CHECK_INTERVAL_MINUTES")
+    digest_time: str = Field(default="08:00", alias="CCERT_DIGEST_TIME")
+    timezone: str = Field(default="UTC", alias="CCERT_TIMEZONE")
+    stuck_after_minutes: float = Field(default=30, ge=0, le=1440, alias="CCERT_STUCK_AFTER_MINUTES")
+    unreachable_after_checks: int = Field(default=2, ge=1, le=100, alias="CCERT_UNREACHABLE_AFTER_CHECKS")
+    alert_dedupe_minutes: float = Field(default=60, ge=0, le=10080, alias="CCERT_ALERT_DEDUPE_MINUTES")
+    history_days: int = Field(default=30, ge=1, le=3650, alias="CCERT_HISTORY_DAYS")
+
     # Access control, e.g. "status,aps=U0123ABCD,S0456EFGH; advise=*" (Slack user or
     # user-group IDs per command). Read-only commands not named: everyone.
     access: str = Field(default="", alias="CCERT_ACCESS")
@@ -50,6 +60,28 @@ class Settings(BaseSettings):
         if value in ("", None):
             return None
         return Path(str(value)).expanduser()
+
+
+    @field_validator("digest_time")
+    @classmethod
+    def _hh_mm(cls, value: str) -> str:
+        hours, _, minutes = value.partition(":")
+        if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60 and len(minutes) == 2):
+            raise ValueError("use HH:MM, e.g. 08:00")
+        return f"{int(hours):02d}:{minutes}"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{value}' (use an IANA name like Europe/Paris)") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
 
 def load_settings(**overrides: object) -> Settings:

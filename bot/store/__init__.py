@@ -1,0 +1,63 @@
+"""The one store: a SQLite file (`CCERT_DB`) holding checks, snapshots, AP
+state, alerts with their outbox, and digests.
+
+The bot uses the async `Store` (`await Store.open(path)`); a CLI or a test
+may use `open_db(path)` and the functions in `bot.store.queries` directly.
+Schema changes are numbered migrations in `bot.store.migrations`.
+"""
+
+from bot.store.db import SchemaError, open_db, schema_version
+from bot.store.records import (
+    AlertKind,
+    AlertRecord,
+    AlertStatus,
+    APRecord,
+    APState,
+    CheckRun,
+    CheckRunRecord,
+    CheckTrigger,
+    CriticalFinding,
+    Delivery,
+    DigestRecord,
+    EventKind,
+    EventRecord,
+    FleetSummary,
+    NotFoundError,
+    PruneResult,
+    SiteCheck,
+    SiteSummary,
+    SnapshotRecord,
+    StateError,
+    StuckAP,
+    UnfixedController,
+)
+from bot.store.store import Store
+
+__all__ = [
+    "APRecord",
+    "APState",
+    "AlertKind",
+    "AlertRecord",
+    "AlertStatus",
+    "CheckRun",
+    "CheckRunRecord",
+    "CheckTrigger",
+    "CriticalFinding",
+    "Delivery",
+    "DigestRecord",
+    "EventKind",
+    "EventRecord",
+    "FleetSummary",
+    "NotFoundError",
+    "PruneResult",
+    "SchemaError",
+    "SiteCheck",
+    "SiteSummary",
+    "SnapshotRecord",
+    "StateError",
+    "Store",
+    "StuckAP",
+    "UnfixedController",
+    "open_db",
+    "schema_version",
+]

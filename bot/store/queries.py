@@ -1,0 +1,900 @@
+"""Every question and change the rest of the bot asks of the store.
+
+Small synchronous functions taking the `sqlite_utils.Database` first; the
+async `Store` runs them in a worker thread under its write lock, and a CLI
+or test may call them directly on a database from `open_db`. Writes run in
+`write_tx` (one `BEGIN IMMEDIATE` transaction); `now` defaults to the
+current UTC time and must be tz-aware when given.
+
+The stuck rule's memory (`ap_state`) is updated in the same transaction as
+the snapshot it comes from. Rules for it:
+
+* an AP keeps its `state_since` while its state stays the same (compared
+  case- and space-insensitively) across checks; a new state starts a new
+  `state_since` at the snapshot's `taken_at`;
+* an AP listed without a state (the table did not say) keeps what it had;
+* an AP missing from a snapshot whose AP list was read is gone: its row is
+  deleted, so if it comes back its timer starts again;
+* a controller whose APs were not read (unreachable, or read only partly:
+  verdict status `error`) leaves its APs' rows untouched, so an outage or a
+  failed command never resets a stuck timer. This is the rule of
+  `ap_data_known` in the alert rules, so both agree on what a gap means.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from bot.domain.advisory import FixState
+from bot.domain.models import (
+    AccessPoint,
+    CertificateWindow,
+    ClockReading,
+    ClockSource,
+    ControllerSnapshot,
+    ErrorKind,
+    NtpServer,
+    Platform,
+    SnapshotError,
+)
+from bot.domain.verdict import ControllerVerdict, Severity, VerdictStatus, worst_status
+from bot.store.codec import (
+    day_text,
+    dumps,
+    from_db_time,
+    from_db_time_or_none,
+    from_device_time,
+    loads,
+    short_error,
+    to_bool,
+    to_db_time,
+    to_device_time,
+    utc_now,
+)
+from bot.store.db import read_tx, write_tx
+from bot.store.records import (
+    AlertKind,
+    AlertRecord,
+    AlertStatus,
+    APRecord,
+    APState,
+    CheckRun,
+    CheckRunRecord,
+    CheckTrigger,
+    CriticalFinding,
+    Delivery,
+    DigestRecord,
+    EventKind,
+    EventRecord,
+    FleetSummary,
+    NotFoundError,
+    PruneResult,
+    SiteCheck,
+    SiteSummary,
+    SnapshotRecord,
+    StateError,
+    StuckAP,
+    UnfixedController,
+)
+
+_AP_BATCH = 2000
+
+
+def _now(now: datetime | None) -> str:
+    return to_db_time(utc_now() if now is None else now, "now")
+
+
+def _one(db: Database, sql: str, params: Sequence[Any] | dict[str, Any]) -> dict[str, Any] | None:
+    return next(iter(db.query(sql, params)), None)
+
+
+def _insert(db: Database, table: str, row: dict[str, Any]) -> int:
+    """Insert one row; returns its integer primary key."""
+    pk = db.table(table).insert(row).last_pk
+    assert pk is not None
+    return int(pk)
+
+
+# =================================================================================================
+# check runs and snapshots
+# =================================================================================================
+
+
+def start_check(db: Database, trigger: CheckTrigger | str, started_at: datetime | None = None) -> int:
+    """Register a check as running; returns its id for `record_check` and `mark_check_overran`."""
+    with write_tx(db):
+        return _insert(db, "check_runs", {"trigger": CheckTrigger(trigger).value, "started_at": _now(started_at)})
+
+
+def mark_check_overran(db: Database, run_id: int, note: str) -> None:
+    """Note that a check ran past its interval (the next one was not started beside it)."""
+    with write_tx(db):
+        row = _one(db, "SELECT note FROM check_runs WHERE id = ?", [run_id])
+        if row is None:
+            raise NotFoundError(f"no check run {run_id}")
+        text = note if not row["note"] else f"{row['note']}; {note}"
+        db.execute("UPDATE check_runs SET overran = 1, note = ? WHERE id = ?", [text, run_id])
+
+
+def _aps_read(verdict: ControllerVerdict) -> bool:
+    """Whether the check says what the controller's APs are.
+
+    Not when it was unreachable, nor when it was read only partly (status
+    `error`): a failed AP command can drop exactly the looping APs (AireOS
+    lists unjoined APs only in `show ap image all`). A `stuck` verdict counts
+    as read even with errors, as the verdict itself does.
+    """
+    return verdict.status not in (VerdictStatus.UNREACHABLE, VerdictStatus.ERROR)
+
+
+def _state_key(state: str | None) -> str:
+    return (state or "").strip().lower()
+
+
+def _track_ap_states(db: Database, snapshot: ControllerSnapshot) -> dict[str, str]:
+    """Update `ap_state` from a snapshot whose AP list was read; returns name -> state_since text."""
+    taken = to_db_time(snapshot.taken_at, "snapshot taken_at")
+    known = {
+        r[0]: (r[1], r[2])
+        for r in db.execute("SELECT ap_name, state, state_since FROM ap_state WHERE controller = ?", [snapshot.name])
+    }
+    seen: dict[str, AccessPoint] = {ap.name: ap for ap in snapshot.aps}
+    rows = []
+    since: dict[str, str] = {}
+    for name, ap in seen.items():
+        state, started = ap.state, taken
+        if name in known:
+            old_state, old_since = known[name]
+            if state is None:  # listed without a state: nothing learned, keep the timer
+                state, started = old_state, old_since
+            elif _state_key(state) == _state_key(old_state):
+                started = old_since
+        since[name] = started
+        rows.append((snapshot.name, name, state, started, taken))
+    db.conn.executemany(
+        "INSERT INTO ap_state (controller, ap_name, state, state_since, last_seen) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (controller, ap_name) DO UPDATE SET "
+        "state = excluded.state, state_since = excluded.state_since, last_seen = excluded.last_seen",
+        rows,
+    )
+    db.conn.executemany(
+        "DELETE FROM ap_state WHERE controller = ? AND ap_name = ?",
+        [(snapshot.name, name) for name in known.keys() - seen.keys()],
+    )
+    return since
+
+
+def _snapshot_row(
+    run_id: int, s: ControllerSnapshot, v: ControllerVerdict, aps_read: bool, since: Mapping[str, str]
+) -> dict[str, Any]:
+    clock, cert = s.clock, s.certificate
+    return {
+        "check_run_id": run_id,
+        "controller": s.name,
+        "site": s.site,
+        "platform": s.platform.value,
+        "host": s.host,
+        "taken_at": to_db_time(s.taken_at, "snapshot taken_at"),
+        "software_version": s.software_version,
+        "apsps_json": dumps(list(s.apsps)),
+        "clock_time": to_device_time(clock.time) if clock else None,
+        "clock_source": clock.source.value if clock else None,
+        "clock_authoritative": clock.authoritative if clock else None,
+        "clock_synced": clock.synced if clock else None,
+        "clock_timezone": clock.timezone if clock else None,
+        "clock_raw": clock.raw if clock else None,
+        "ntp_servers_json": dumps(s.ntp_servers),
+        "cert_not_before": to_device_time(cert.not_before) if cert else None,
+        "cert_not_after": to_device_time(cert.not_after) if cert else None,
+        "cert_name": cert.name if cert else None,
+        "cert_subject": cert.subject if cert else None,
+        "errors_json": dumps(s.errors),
+        "aps_read": aps_read,
+        "status": v.status.value,
+        "total_aps": v.total_aps,
+        "affected_count": v.affected_count,
+        "likely_affected_count": v.likely_affected_count,
+        "not_affected_count": v.not_affected_count,
+        "unknown_model_count": v.unknown_model_count,
+        "at_risk_count": v.at_risk_count,
+        "stuck_count": len(v.stuck_aps),
+        "stuck_aps_json": dumps(
+            [{"name": f.ap.name, "model": f.ap.model, "since": since.get(f.ap.name)} for f in v.stuck_aps]
+        ),
+        "fix_state": v.fix.state.value if v.fix else None,
+        "recommendation": v.recommendation.text if v.recommendation else None,
+        "critical_json": dumps(
+            [{"code": w.code, "text": w.text} for w in v.warnings if w.severity is Severity.CRITICAL]
+        ),
+    }
+
+
+def record_check(
+    db: Database,
+    run: CheckRun,
+    snapshots: Sequence[ControllerSnapshot],
+    verdicts: Iterable[ControllerVerdict],
+) -> int:
+    """Write a whole check in one transaction: the run, every snapshot with its
+    verdict summary and AP rows, and the AP state tracking. Returns the run id.
+
+    Verdicts are matched to snapshots by controller name; each snapshot needs one.
+    """
+    by_name = {v.controller: v for v in verdicts}
+    names = [s.name for s in snapshots]
+    if len(set(names)) != len(names):
+        raise ValueError(
+            "a check has one snapshot per controller; duplicates: "
+            + ", ".join(sorted(n for n, c in Counter(names).items() if c > 1))
+        )
+    missing = [n for n in names if n not in by_name]
+    if missing:
+        raise ValueError("no verdict for snapshot(s): " + ", ".join(missing))
+    statuses = [by_name[s.name].status for s in snapshots]
+    failed = sum(1 for st in statuses if st is VerdictStatus.UNREACHABLE)
+    counts = {
+        "trigger": CheckTrigger(run.trigger).value,
+        "started_at": to_db_time(run.started_at, "started_at"),
+        "finished_at": to_db_time(run.finished_at, "finished_at"),
+        "controllers_total": len(snapshots),
+        "controllers_read": len(snapshots) - failed,
+        "controllers_failed": failed,
+        "controllers_partial": sum(1 for st in statuses if st is VerdictStatus.ERROR),
+    }
+    with write_tx(db):
+        if run.id is None:
+            run_id = _insert(db, "check_runs", {**counts, "overran": run.overran, "note": run.note})
+        else:
+            row = _one(db, "SELECT finished_at, overran, note FROM check_runs WHERE id = ?", [run.id])
+            if row is None:
+                raise NotFoundError(f"no check run {run.id}")
+            if row["finished_at"] is not None:
+                raise StateError(f"check run {run.id} was already recorded")
+            notes = [n for n in (row["note"], run.note) if n]
+            db.table("check_runs").update(
+                run.id, {**counts, "overran": bool(row["overran"]) or run.overran, "note": "; ".join(notes) or None}
+            )
+            run_id = run.id
+        ap_rows: list[dict[str, Any]] = []
+        for s in snapshots:
+            verdict = by_name[s.name]
+            aps_read = _aps_read(verdict)
+            since = _track_ap_states(db, s) if aps_read else {}
+            snapshot_id = _insert(db, "snapshots", _snapshot_row(run_id, s, verdict, aps_read, since))
+            ap_rows.extend(
+                {
+                    "snapshot_id": snapshot_id,
+                    "controller": s.name,
+                    "name": ap.name,
+                    "model": ap.model,
+                    "mac": ap.mac,
+                    "ip": ap.ip,
+                    "image_version": ap.image_version,
+                    "state": ap.state,
+                    "retry_count": ap.retry_count,
+                    "location": ap.location,
+                }
+                for ap in s.aps
+            )
+        if ap_rows:
+            db.table("snapshot_aps").insert_all(ap_rows, batch_size=_AP_BATCH)
+    return run_id
+
+
+def _check_run_record(row: Mapping[str, Any]) -> CheckRunRecord:
+    return CheckRunRecord(
+        id=row["id"],
+        trigger=CheckTrigger(row["trigger"]),
+        started_at=from_db_time(row["started_at"]),
+        finished_at=from_db_time_or_none(row["finished_at"]),
+        controllers_total=row["controllers_total"],
+        controllers_read=row["controllers_read"],
+        controllers_failed=row["controllers_failed"],
+        controllers_partial=row["controllers_partial"],
+        overran=bool(row["overran"]),
+        note=row["note"],
+    )
+
+
+def get_check(db: Database, run_id: int) -> CheckRunRecord:
+    row = _one(db, "SELECT * FROM check_runs WHERE id = ?", [run_id])
+    if row is None:
+        raise NotFoundError(f"no check run {run_id}")
+    return _check_run_record(row)
+
+
+def recent_checks(db: Database, limit: int = 10) -> list[CheckRunRecord]:
+    """The latest check runs, newest first (running ones included)."""
+    rows = db.query("SELECT * FROM check_runs ORDER BY started_at DESC, id DESC LIMIT ?", [limit])
+    return [_check_run_record(r) for r in rows]
+
+
+def _snapshot_record(row: Mapping[str, Any]) -> SnapshotRecord:
+    clock = None
+    if row["clock_time"] is not None:
+        clock = ClockReading(
+            time=from_device_time(row["clock_time"]),
+            source=ClockSource(row["clock_source"] or ClockSource.UNKNOWN),
+            authoritative=to_bool(row["clock_authoritative"]),
+            synced=to_bool(row["clock_synced"]),
+            timezone=row["clock_timezone"],
+            raw=row["clock_raw"] or "",
+        )
+    certificate = None
+    if row["cert_not_before"] is not None and row["cert_not_after"] is not None:
+        certificate = CertificateWindow(
+            not_before=from_device_time(row["cert_not_before"]),
+            not_after=from_device_time(row["cert_not_after"]),
+            name=row["cert_name"],
+            subject=row["cert_subject"],
+        )
+    ntp = tuple(
+        NtpServer(**{**n, "options": tuple(n.get("options") or ())}) for n in loads(row["ntp_servers_json"], [])
+    )
+    errors = tuple(
+        SnapshotError(ErrorKind(e["kind"]), e["message"], e.get("command")) for e in loads(row["errors_json"], [])
+    )
+    return SnapshotRecord(
+        id=row["id"],
+        check_run_id=row["check_run_id"],
+        controller=row["controller"],
+        site=row["site"],
+        platform=Platform(row["platform"]),
+        host=row["host"],
+        taken_at=from_db_time(row["taken_at"]),
+        software_version=row["software_version"],
+        apsps=tuple(loads(row["apsps_json"], [])),
+        clock=clock,
+        ntp_servers=ntp,
+        certificate=certificate,
+        errors=errors,
+        aps_read=bool(row["aps_read"]),
+        status=VerdictStatus(row["status"]),
+        total_aps=row["total_aps"],
+        affected_count=row["affected_count"],
+        likely_affected_count=row["likely_affected_count"],
+        not_affected_count=row["not_affected_count"],
+        unknown_model_count=row["unknown_model_count"],
+        at_risk_count=row["at_risk_count"],
+        stuck_count=row["stuck_count"],
+        stuck_aps=tuple(
+            StuckAP(a["name"], a.get("model"), from_db_time_or_none(a.get("since")))
+            for a in loads(row["stuck_aps_json"], [])
+        ),
+        fix_state=FixState(row["fix_state"]) if row["fix_state"] else None,
+        recommendation=row["recommendation"],
+        critical=tuple(CriticalFinding(c["code"], c["text"]) for c in loads(row["critical_json"], [])),
+    )
+
+
+def get_snapshot(db: Database, snapshot_id: int) -> SnapshotRecord:
+    row = _one(db, "SELECT * FROM snapshots WHERE id = ?", [snapshot_id])
+    if row is None:
+        raise NotFoundError(f"no snapshot {snapshot_id}")
+    return _snapshot_record(row)
+
+
+def check_snapshots(db: Database, run_id: int) -> list[SnapshotRecord]:
+    """The snapshots of one check run, by controller name."""
+    rows = db.query("SELECT * FROM snapshots WHERE check_run_id = ? ORDER BY controller", [run_id])
+    return [_snapshot_record(r) for r in rows]
+
+
+def snapshot_aps(db: Database, snapshot_id: int) -> list[APRecord]:
+    """The AP rows of one snapshot, in the order the controller listed them."""
+    rows = db.execute(
+        "SELECT snapshot_id, controller, name, model, mac, ip, image_version, state, retry_count, location "
+        "FROM snapshot_aps WHERE snapshot_id = ? ORDER BY rowid",
+        [snapshot_id],
+    )
+    return [APRecord(*r) for r in rows]
+
+
+# =================================================================================================
+# the stuck rule's memory
+# =================================================================================================
+
+
+def ap_states(db: Database, controller: str) -> list[APState]:
+    rows = db.execute(
+        "SELECT controller, ap_name, state, state_since, last_seen FROM ap_state WHERE controller = ? ORDER BY ap_name",
+        [controller],
+    )
+    return [APState(c, n, st, from_db_time(since), from_db_time(seen)) for c, n, st, since, seen in rows]
+
+
+def downloading_since(db: Database, controller: str) -> dict[str, datetime]:
+    """AP name -> when it was first seen Downloading (or Predownloading), continuously."""
+    return {
+        s.ap_name: s.state_since
+        for s in ap_states(db, controller)
+        if AccessPoint(s.ap_name, state=s.state).is_downloading
+    }
+
+
+# =================================================================================================
+# history and summaries
+# =================================================================================================
+
+# The latest snapshot id per controller at or before :at (controllers limited by {where}).
+# One index probe per controller on (controller, taken_at, id): no sort of the history.
+_LATEST_IDS = """
+    SELECT (SELECT x.id FROM snapshots x
+            WHERE x.controller = c.controller AND x.taken_at <= :at
+            ORDER BY x.taken_at DESC, x.id DESC LIMIT 1)
+    FROM (SELECT DISTINCT controller FROM snapshots {where}) c
+"""
+
+_FAR_FUTURE = "9999-12-31T23:59:59.999999+00:00"
+
+
+def _latest(db: Database, at: str, site: str | None) -> list[SnapshotRecord]:
+    where = "WHERE site = :site" if site is not None else ""
+    sql = f"SELECT * FROM snapshots WHERE id IN ({_LATEST_IDS.format(where=where)})"
+    if site is not None:
+        sql += " AND site = :site"
+    rows = db.query(sql + " ORDER BY site, controller", {"at": at, "site": site})
+    return [_snapshot_record(r) for r in rows]
+
+
+def latest_snapshots(db: Database, site: str | None = None) -> list[SnapshotRecord]:
+    """The latest snapshot of every controller (of `site`, if given), by site and name."""
+    return _latest(db, _FAR_FUTURE, site)
+
+
+def site_summary_at(db: Database, site: str, at: datetime) -> list[SnapshotRecord]:
+    """The latest snapshot at or before `at` of each controller of `site`."""
+    return _latest(db, to_db_time(at, "at"), site)
+
+
+def site_history(db: Database, site: str, limit: int = 10) -> list[SiteCheck]:
+    """The last `limit` checks that read `site`, newest first, each with the site's snapshots."""
+    with read_tx(db):
+        run_ids = [
+            r[0]
+            for r in db.execute(
+                "SELECT DISTINCT check_run_id FROM snapshots WHERE site = ? ORDER BY check_run_id DESC LIMIT ?",
+                [site, limit],
+            )
+        ]
+        if not run_ids:
+            return []
+        marks = ", ".join("?" * len(run_ids))
+        runs = {
+            r["id"]: _check_run_record(r) for r in db.query(f"SELECT * FROM check_runs WHERE id IN ({marks})", run_ids)
+        }
+        by_run: dict[int, list[SnapshotRecord]] = defaultdict(list)
+        for row in db.query(
+            f"SELECT * FROM snapshots WHERE site = ? AND check_run_id IN ({marks}) ORDER BY controller",
+            [site, *run_ids],
+        ):
+            by_run[row["check_run_id"]].append(_snapshot_record(row))
+    return [SiteCheck(runs[i], tuple(by_run[i])) for i in run_ids]
+
+
+def _site_summaries(now: list[SnapshotRecord], before: list[SnapshotRecord]) -> list[SiteSummary]:
+    by_site: dict[str | None, list[SnapshotRecord]] = defaultdict(list)
+    for s in now:
+        by_site[s.site].append(s)
+    before_by_site: dict[str | None, list[SnapshotRecord]] = defaultdict(list)
+    for s in before:
+        before_by_site[s.site].append(s)
+    summaries = []
+    for site in sorted(by_site, key=lambda s: (s is None, s or "")):
+        snaps = by_site[site]
+        then = before_by_site.get(site)
+        statuses = Counter(s.status.value for s in snaps)
+        summaries.append(
+            SiteSummary(
+                site=site,
+                controllers=len(snaps),
+                controllers_read=sum(1 for s in snaps if s.reachable),
+                controllers_unreachable=statuses.get(VerdictStatus.UNREACHABLE.value, 0),
+                controllers_partial=statuses.get(VerdictStatus.ERROR.value, 0),
+                unreachable_controllers=tuple(s.controller for s in snaps if not s.reachable),
+                total_aps=sum(s.total_aps for s in snaps),
+                affected_aps=sum(s.affected_aps for s in snaps),
+                at_risk_aps=sum(s.at_risk_count for s in snaps),
+                stuck_aps=sum(s.stuck_count for s in snaps),
+                status=worst_status(s.status for s in snaps),
+                statuses=dict(statuses),
+                unfixed=tuple(
+                    UnfixedController(
+                        s.controller, s.site, s.software_version, s.fix_state, s.recommendation, s.at_risk_count
+                    )
+                    for s in snaps
+                    if s.fix_state is not None and s.unfixed
+                ),
+                critical=tuple((s.controller, c) for s in snaps for c in s.critical),
+                total_aps_before=sum(s.total_aps for s in then) if then else None,
+                affected_aps_before=sum(s.affected_aps for s in then) if then else None,
+                stuck_aps_before=sum(s.stuck_count for s in then) if then else None,
+            )
+        )
+    return summaries
+
+
+def fleet_summary(db: Database, now: datetime | None = None, compare: timedelta = timedelta(hours=24)) -> FleetSummary:
+    """Per site, from each controller's latest snapshot at `now`, compared with `compare` earlier.
+
+    Reads snapshot summary rows only (counts live on them), never AP rows.
+    """
+    at = utc_now() if now is None else now
+    then = at - compare
+    with read_tx(db):
+        current = _latest(db, to_db_time(at, "now"), None)
+        before = _latest(db, to_db_time(then), None)
+    return FleetSummary(at=at, compared_with=then, sites=tuple(_site_summaries(current, before)))
+
+
+# =================================================================================================
+# alerts
+# =================================================================================================
+
+
+def _alert_record(row: Mapping[str, Any]) -> AlertRecord:
+    return AlertRecord(
+        id=row["id"],
+        kind=AlertKind(row["kind"]),
+        controller=row["controller"],
+        site=row["site"],
+        channel=row["channel"],
+        status=AlertStatus(row["status"]),
+        opened_at=from_db_time(row["opened_at"]),
+        updated_at=from_db_time(row["updated_at"]),
+        resolved_at=from_db_time_or_none(row["resolved_at"]),
+        payload=loads(row["payload_json"], {}),
+        slack_ts=row["slack_ts"],
+        slack_channel=row["slack_channel"],
+        delivery=Delivery(row["delivery"]),
+        attempts=row["attempts"],
+        last_error=row["last_error"],
+        last_notified_at=from_db_time_or_none(row["last_notified_at"]),
+    )
+
+
+def get_alert(db: Database, alert_id: int) -> AlertRecord:
+    row = _one(db, "SELECT * FROM alerts WHERE id = ?", [alert_id])
+    if row is None:
+        raise NotFoundError(f"no alert {alert_id}")
+    return _alert_record(row)
+
+
+def get_open_alert(db: Database, controller: str, kind: AlertKind | str) -> AlertRecord | None:
+    row = _one(
+        db,
+        "SELECT * FROM alerts WHERE controller = ? AND kind = ? AND status = 'open'",
+        [controller, AlertKind(kind).value],
+    )
+    return None if row is None else _alert_record(row)
+
+
+def open_alerts(db: Database, kind: AlertKind | str | None = None) -> list[AlertRecord]:
+    """Every open alert (of `kind`), oldest first: what the next check may resolve."""
+    if kind is None:
+        rows = db.query("SELECT * FROM alerts WHERE status = 'open' ORDER BY opened_at, id")
+    else:
+        rows = db.query(
+            "SELECT * FROM alerts WHERE status = 'open' AND kind = ? ORDER BY opened_at, id", [AlertKind(kind).value]
+        )
+    return [_alert_record(r) for r in rows]
+
+
+def open_alert(
+    db: Database,
+    kind: AlertKind | str,
+    controller: str,
+    *,
+    channel: str,
+    payload: Mapping[str, Any],
+    site: str | None = None,
+    now: datetime | None = None,
+) -> AlertRecord:
+    """Open an incident for a controller; delivery starts `pending`.
+
+    Raises `StateError` if one of that kind is already open for the controller
+    (use `get_open_alert` and `update_alert_payload`).
+    """
+    stamp = _now(now)
+    with write_tx(db):
+        existing = get_open_alert(db, controller, kind)
+        if existing is not None:
+            raise StateError(f"alert {existing.id} ({existing.kind}) is already open for {controller}")
+        alert_id = _insert(
+            db,
+            "alerts",
+            {
+                "kind": AlertKind(kind).value,
+                "controller": controller,
+                "site": site,
+                "channel": channel,
+                "status": AlertStatus.OPEN.value,
+                "opened_at": stamp,
+                "updated_at": stamp,
+                "payload_json": dumps(dict(payload)),
+                "delivery": Delivery.PENDING.value,
+            },
+        )
+        return get_alert(db, alert_id)
+
+
+def _change_alert(db: Database, alert_id: int, sql_set: str, params: Sequence[Any]) -> AlertRecord:
+    with write_tx(db):
+        cursor = db.execute(f"UPDATE alerts SET {sql_set} WHERE id = ?", [*params, alert_id])
+        if cursor.rowcount == 0:
+            raise NotFoundError(f"no alert {alert_id}")
+        return get_alert(db, alert_id)
+
+
+def update_alert_payload(
+    db: Database, alert_id: int, payload: Mapping[str, Any], *, now: datetime | None = None
+) -> AlertRecord:
+    """Replace the alert's current payload (what its message should say now)."""
+    return _change_alert(db, alert_id, "payload_json = ?, updated_at = ?", [dumps(dict(payload)), _now(now)])
+
+
+def mark_delivered(db: Database, alert_id: int, ts: str, channel: str, *, now: datetime | None = None) -> AlertRecord:
+    """The alert message is in Slack at (`channel`, `ts`)."""
+    stamp = _now(now)
+    return _change_alert(
+        db,
+        alert_id,
+        "delivery = 'delivered', slack_ts = ?, slack_channel = ?, attempts = attempts + 1, last_error = NULL, "
+        "last_notified_at = ?, updated_at = ?",
+        [ts, channel, stamp, stamp],
+    )
+
+
+def mark_delivery_failed(
+    db: Database, alert_id: int, error: BaseException | str, *, now: datetime | None = None
+) -> AlertRecord:
+    """Posting failed; it stays in `alerts_pending_delivery` to retry. The error is kept short and redacted."""
+    return _change_alert(
+        db,
+        alert_id,
+        "delivery = 'failed', attempts = attempts + 1, last_error = ?, updated_at = ?",
+        [short_error(error), _now(now)],
+    )
+
+
+def mark_notified(db: Database, alert_id: int, *, now: datetime | None = None) -> AlertRecord:
+    """Record that people were told about the alert now (for dedupe windows)."""
+    stamp = _now(now)
+    return _change_alert(db, alert_id, "last_notified_at = ?, updated_at = ?", [stamp, stamp])
+
+
+def resolve_alert(
+    db: Database, alert_id: int, *, payload: Mapping[str, Any] | None = None, now: datetime | None = None
+) -> AlertRecord:
+    """Close the incident (optionally with a final payload). Raises `StateError` if not open."""
+    stamp = _now(now)
+    with write_tx(db):
+        alert = get_alert(db, alert_id)
+        if not alert.is_open:
+            raise StateError(f"alert {alert_id} is already resolved")
+        sets, params = "status = 'resolved', resolved_at = ?, updated_at = ?", [stamp, stamp]
+        if payload is not None:
+            sets, params = sets + ", payload_json = ?", [*params, dumps(dict(payload))]
+        return _change_alert(db, alert_id, sets, params)
+
+
+def last_resolved_alert(db: Database, controller: str, kind: AlertKind | str) -> AlertRecord | None:
+    """The most recently resolved alert of this kind for the controller (flapping dedupe)."""
+    row = _one(
+        db,
+        "SELECT * FROM alerts WHERE controller = ? AND kind = ? AND status = 'resolved' "
+        "ORDER BY resolved_at DESC, id DESC LIMIT 1",
+        [controller, AlertKind(kind).value],
+    )
+    return None if row is None else _alert_record(row)
+
+
+def alerts_pending_delivery(db: Database) -> list[AlertRecord]:
+    """Alerts whose message never reached Slack (pending or failed), oldest first.
+
+    Resolved ones are included (their `status` says so): an incident that
+    opened and closed while Slack was unreachable is still reported.
+    """
+    rows = db.query("SELECT * FROM alerts WHERE delivery != 'delivered' ORDER BY opened_at, id")
+    return [_alert_record(r) for r in rows]
+
+
+# =================================================================================================
+# the outbox: notes and message updates for delivered alerts
+# =================================================================================================
+
+
+def enqueue_event(
+    db: Database,
+    alert_id: int,
+    kind: EventKind | str,
+    payload: Mapping[str, Any],
+    *,
+    now: datetime | None = None,
+) -> int:
+    """Queue a thread note / message update / resolve note for an alert; returns its id."""
+    with write_tx(db):
+        get_alert(db, alert_id)  # NotFoundError rather than a foreign-key error
+        return _insert(
+            db,
+            "alert_events",
+            {
+                "alert_id": alert_id,
+                "kind": EventKind(kind).value,
+                "payload_json": dumps(dict(payload)),
+                "created_at": _now(now),
+            },
+        )
+
+
+_EVENT_SELECT = (
+    "SELECT e.*, a.slack_ts AS alert_ts, a.slack_channel AS alert_channel, a.controller AS alert_controller "
+    "FROM alert_events e JOIN alerts a ON a.id = e.alert_id "
+)
+
+
+def _event_record(row: Mapping[str, Any]) -> EventRecord:
+    return EventRecord(
+        id=row["id"],
+        alert_id=row["alert_id"],
+        kind=EventKind(row["kind"]),
+        payload=loads(row["payload_json"], {}),
+        created_at=from_db_time(row["created_at"]),
+        delivered_at=from_db_time_or_none(row["delivered_at"]),
+        slack_ts=row["slack_ts"],
+        attempts=row["attempts"],
+        last_error=row["last_error"],
+        alert_ts=row["alert_ts"],
+        alert_channel=row["alert_channel"],
+        controller=row["alert_controller"],
+    )
+
+
+def get_event(db: Database, event_id: int) -> EventRecord:
+    row = _one(db, _EVENT_SELECT + "WHERE e.id = ?", [event_id])
+    if row is None:
+        raise NotFoundError(f"no alert event {event_id}")
+    return _event_record(row)
+
+
+def pending_events(db: Database, limit: int | None = None) -> list[EventRecord]:
+    """Undelivered events, in the order they were queued, whose alert message is in Slack.
+
+    Events of an alert not delivered yet wait (they need its `ts`); failed
+    ones come back here every time until `mark_event_delivered`.
+    """
+    rows = db.query(
+        _EVENT_SELECT + "WHERE e.delivered_at IS NULL AND a.slack_ts IS NOT NULL ORDER BY e.id LIMIT ?",
+        [-1 if limit is None else limit],
+    )
+    return [_event_record(r) for r in rows]
+
+
+def mark_event_delivered(
+    db: Database, event_id: int, *, ts: str | None = None, now: datetime | None = None
+) -> EventRecord:
+    """The event reached Slack (`ts` of the note, if one was posted); the alert counts as notified now."""
+    stamp = _now(now)
+    with write_tx(db):
+        event = get_event(db, event_id)
+        db.execute(
+            "UPDATE alert_events SET delivered_at = ?, slack_ts = ?, attempts = attempts + 1, last_error = NULL "
+            "WHERE id = ?",
+            [stamp, ts, event_id],
+        )
+        db.execute("UPDATE alerts SET last_notified_at = ? WHERE id = ?", [stamp, event.alert_id])
+        return get_event(db, event_id)
+
+
+def mark_event_failed(db: Database, event_id: int, error: BaseException | str) -> EventRecord:
+    """Delivery failed; the event stays pending for the next try (error kept short and redacted)."""
+    with write_tx(db):
+        cursor = db.execute(
+            "UPDATE alert_events SET attempts = attempts + 1, last_error = ? WHERE id = ? AND delivered_at IS NULL",
+            [short_error(error), event_id],
+        )
+        if cursor.rowcount == 0:
+            event = get_event(db, event_id)  # NotFoundError if missing
+            raise StateError(f"alert event {event.id} was already delivered")
+        return get_event(db, event_id)
+
+
+# =================================================================================================
+# digests
+# =================================================================================================
+
+
+def _digest_record(row: Mapping[str, Any]) -> DigestRecord:
+    return DigestRecord(
+        id=row["id"],
+        day=date.fromisoformat(row["day"]),
+        sent_at=from_db_time(row["sent_at"]),
+        channel=row["channel"],
+        ts=row["ts"],
+        summary=loads(row["summary_json"], {}),
+    )
+
+
+def get_digest(db: Database, day: date | str) -> DigestRecord | None:
+    row = _one(db, "SELECT * FROM digests WHERE day = ?", [day_text(day)])
+    return None if row is None else _digest_record(row)
+
+
+def digest_sent(db: Database, day: date | str) -> bool:
+    """Whether the digest for `day` (a date in the configured timezone) went out."""
+    return get_digest(db, day) is not None
+
+
+def record_digest(
+    db: Database,
+    day: date | str,
+    *,
+    channel: str,
+    ts: str | None,
+    summary: Mapping[str, Any],
+    sent_at: datetime | None = None,
+) -> DigestRecord:
+    """Remember that the digest for `day` was sent. Raises `StateError` if one already was."""
+    with write_tx(db):
+        if digest_sent(db, day):
+            raise StateError(f"the digest for {day_text(day)} was already recorded")
+        digest_id = _insert(
+            db,
+            "digests",
+            {
+                "day": day_text(day),
+                "sent_at": _now(sent_at),
+                "channel": channel,
+                "ts": ts,
+                "summary_json": dumps(dict(summary)),
+            },
+        )
+        return _digest_record(db.table("digests").get(digest_id))
+
+
+# =================================================================================================
+# housekeeping
+# =================================================================================================
+
+
+def prune(db: Database, older_than: datetime) -> PruneResult:
+    """Delete history older than `older_than`.
+
+    Removes snapshots (with their AP rows) taken before it, except each
+    controller's latest snapshot; check runs started before it that have no
+    snapshot left (running ones are kept); delivered events delivered
+    before it; resolved, delivered alerts resolved before it with no event
+    left. Never an open alert, an undelivered alert or an undelivered event.
+    The AP state tracking is current state, not history, and is kept.
+    """
+    cutoff = to_db_time(older_than, "older_than")
+    with write_tx(db):
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS prune_snapshots (id INTEGER PRIMARY KEY)")
+        db.execute("DELETE FROM prune_snapshots")
+        db.execute(
+            "INSERT INTO prune_snapshots (id) SELECT id FROM snapshots WHERE taken_at < :cutoff "
+            f"AND id NOT IN ({_LATEST_IDS.format(where='')})",
+            {"cutoff": cutoff, "at": _FAR_FUTURE},
+        )
+        ap_rows = db.execute("DELETE FROM snapshot_aps WHERE snapshot_id IN (SELECT id FROM prune_snapshots)").rowcount
+        snapshots = db.execute("DELETE FROM snapshots WHERE id IN (SELECT id FROM prune_snapshots)").rowcount
+        db.execute("DROP TABLE prune_snapshots")
+        runs = db.execute(
+            "DELETE FROM check_runs WHERE started_at < ? AND finished_at IS NOT NULL "
+            "AND NOT EXISTS (SELECT 1 FROM snapshots s WHERE s.check_run_id = check_runs.id)",
+            [cutoff],
+        ).rowcount
+        events = db.execute(
+            "DELETE FROM alert_events WHERE delivered_at IS NOT NULL AND delivered_at < ?", [cutoff]
+        ).rowcount
+        alerts = db.execute(
+            "DELETE FROM alerts WHERE status = 'resolved' AND resolved_at < ? AND delivery = 'delivered' "
+            "AND NOT EXISTS (SELECT 1 FROM alert_events e WHERE e.alert_id = alerts.id)",
+            [cutoff],
+        ).rowcount
+    return PruneResult(ap_rows=ap_rows, snapshots=snapshots, check_runs=runs, events=events, alerts=alerts)

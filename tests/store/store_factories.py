@@ -1,0 +1,85 @@
+"""Plain snapshots, verdicts and checks for the store tests.
+
+Verdicts come from the real `evaluate_controller`, so what the store keeps
+is what the bot would keep. Versions used: IOS-XE 17.3.4 (not fixed: an
+affected AP in Downloading is stuck) and AireOS 8.10.183.0 (fixed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from bot.domain.models import (
+    AccessPoint,
+    ControllerSnapshot,
+    ErrorKind,
+    NtpServer,
+    Platform,
+    SnapshotError,
+)
+from bot.domain.verdict import evaluate_controller
+from bot.store import CheckRun, CheckTrigger
+from bot.store import queries as q
+
+T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
+AFFECTED = "AIR-CAP3702I-E-K9"
+NOT_AFFECTED = "C9120AXI-E"
+UNFIXED_IOSXE = "17.3.4"
+FIXED_AIREOS = "8.10.183.0"
+NTP = [NtpServer(address="10.0.0.123", config_line="ntp server 10.0.0.123")]
+
+
+def ap(name: str, model: str | None = AFFECTED, state: str | None = "Registered", **extra: Any) -> AccessPoint:
+    return AccessPoint(name=name, model=model, state=state, **extra)
+
+
+def snap(
+    name: str = "wlc-1",
+    *,
+    at: datetime = T0,
+    site: str | None = "hq",
+    aps: Sequence[AccessPoint] = (),
+    version: str | None = UNFIXED_IOSXE,
+    platform: Platform = Platform.IOSXE,
+    **extra: Any,
+) -> ControllerSnapshot:
+    values: dict[str, Any] = {"ntp_servers": list(NTP)}
+    values.update(extra)
+    return ControllerSnapshot(
+        name=name,
+        platform=platform,
+        host=f"192.0.2.{sum(map(ord, name)) % 250}",
+        taken_at=at,
+        site=site,
+        software_version=version,
+        aps=list(aps),
+        **values,
+    )
+
+
+def unreachable(name: str = "wlc-1", *, at: datetime = T0, site: str | None = "hq") -> ControllerSnapshot:
+    return ControllerSnapshot(
+        name=name,
+        platform=Platform.IOSXE,
+        host="192.0.2.99",
+        taken_at=at,
+        site=site,
+        errors=[SnapshotError(ErrorKind.TIMEOUT, "connect timed out after 30 s")],
+    )
+
+
+def record(
+    db: Database,
+    snapshots: Sequence[ControllerSnapshot],
+    *,
+    at: datetime | None = None,
+    trigger: CheckTrigger = CheckTrigger.SCHEDULED,
+) -> int:
+    """Record one check of these snapshots (started at `at` or the first snapshot's time)."""
+    start = at or min(s.taken_at for s in snapshots)
+    run = CheckRun(trigger=trigger, started_at=start, finished_at=start + timedelta(seconds=40))
+    return q.record_check(db, run, snapshots, [evaluate_controller(s) for s in snapshots])

@@ -1,0 +1,141 @@
+"""A 500-controller x 50-AP fleet over three checks; and pruning old history."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+
+import pytest
+from sqlite_utils import Database
+
+from bot.domain.models import AccessPoint, ControllerSnapshot
+from bot.domain.verdict import evaluate_controller
+from bot.store import CheckRun, CheckTrigger
+from bot.store import queries as q
+from tests.store.store_factories import AFFECTED, NOT_AFFECTED, T0, ap, record, snap, unreachable
+
+CONTROLLERS = 500
+APS = 50
+PER_SITE = 10
+
+
+def fleet_check(at: datetime, looping: int) -> list[ControllerSnapshot]:
+    """Every controller: 25 affected + 25 not affected APs; the first `looping` affected ones Downloading.
+
+    Controller 7 of every site is unreachable in the second check only.
+    """
+    snaps = []
+    for c in range(CONTROLLERS):
+        site = f"site-{c // PER_SITE:02d}"
+        if looping == 2 and c % PER_SITE == 7:
+            snaps.append(unreachable(f"wlc-{c:03d}", at=at, site=site))
+            continue
+        aps = [
+            AccessPoint(
+                name=f"ap-{c:03d}-{i:02d}",
+                model=AFFECTED if i % 2 else NOT_AFFECTED,
+                mac=f"00:11:22:{c // 256:02x}:{c % 256:02x}:{i:02x}",
+                ip=f"10.{c // 256}.{c % 256}.{i + 1}",
+                image_version="17.3.4.30",
+                state="Downloading" if i % 2 and i // 2 < looping else "Registered",
+                retry_count=i % 5,
+            )
+            for i in range(APS)
+        ]
+        snaps.append(snap(f"wlc-{c:03d}", site=site, at=at, aps=aps))
+    return snaps
+
+
+@pytest.mark.slow
+def test_fleet_of_500_controllers(db: Database) -> None:
+    times = [T0, T0 + timedelta(hours=12), T0 + timedelta(hours=24)]
+    looping = [1, 2, 3]  # affected APs Downloading per controller at each check
+    timings = []
+    for at, n in zip(times, looping, strict=True):
+        snapshots = fleet_check(at, n)
+        verdicts = [evaluate_controller(s) for s in snapshots]
+        start = time.perf_counter()
+        q.record_check(db, CheckRun(CheckTrigger.SCHEDULED, at, at + timedelta(minutes=2)), snapshots, verdicts)
+        timings.append(time.perf_counter() - start)
+
+    start = time.perf_counter()
+    summary = q.fleet_summary(db, times[-1] + timedelta(minutes=5))
+    summary_s = time.perf_counter() - start
+    start = time.perf_counter()
+    history = q.site_history(db, "site-07")
+    latest = q.latest_snapshots(db)
+    since = q.downloading_since(db, "wlc-017")
+    queries_s = time.perf_counter() - start
+    print(
+        f"\nrecord_check of {CONTROLLERS}x{APS}: "
+        + ", ".join(f"{t * 1000:.0f} ms" for t in timings)
+        + f"; fleet_summary {summary_s * 1000:.1f} ms; history+latest+downloading_since {queries_s * 1000:.1f} ms"
+    )
+
+    assert (
+        db.execute("SELECT count(*) FROM snapshot_aps").fetchone()[0]
+        == CONTROLLERS * APS * 2 + (CONTROLLERS - CONTROLLERS // PER_SITE) * APS
+    )
+    assert len(latest) == CONTROLLERS
+    assert len(summary.sites) == CONTROLLERS // PER_SITE
+    assert summary.total_aps == CONTROLLERS * APS
+    assert summary.affected_aps == CONTROLLERS * APS // 2
+    assert summary.stuck_aps == CONTROLLERS * 3
+    # a day earlier (the first check): one stuck AP per controller
+    assert summary.stuck_change == CONTROLLERS * 3 - CONTROLLERS * 1
+    site = summary.site("site-07")
+    assert site is not None
+    assert (site.controllers, site.controllers_unreachable, site.stuck_aps, site.stuck_aps_before) == (10, 0, 30, 10)
+    assert len(summary.unfixed) == CONTROLLERS
+
+    assert [(c.stuck_count, c.status.value) for c in history] == [(30, "stuck"), (18, "stuck"), (10, "stuck")]
+    assert [s.controllers_unreachable for s in q.fleet_summary(db, times[1]).sites] == [1] * (CONTROLLERS // PER_SITE)
+    # wlc-017 was unreachable at the second check: its timers carried on from the first
+    assert since == {"ap-017-01": T0, "ap-017-03": T0 + timedelta(hours=24), "ap-017-05": T0 + timedelta(hours=24)}
+    assert q.downloading_since(db, "wlc-018") == {
+        "ap-018-01": T0,
+        "ap-018-03": T0 + timedelta(hours=12),
+        "ap-018-05": T0 + timedelta(hours=24),
+    }
+
+
+def test_prune_keeps_latest_snapshots_open_alerts_and_undelivered_events(db: Database) -> None:
+    day = timedelta(days=1)
+    first = record(
+        db, [snap("wlc-1", at=T0, aps=[ap("a1", state="Downloading")]), snap("wlc-old", at=T0, aps=[ap("o1")])]
+    )
+    second = record(db, [snap("wlc-1", at=T0 + day, aps=[ap("a1", state="Downloading")])])
+    third = record(db, [snap("wlc-1", at=T0 + 2 * day, aps=[ap("a1", state="Downloading"), ap("a2")])])
+    running = q.start_check(db, "scheduled", T0)  # the bot died during this one
+    latest_before = q.latest_snapshots(db)
+
+    open_alert = q.open_alert(db, "stuck", "wlc-1", channel="C1", payload={}, now=T0)
+    done = q.open_alert(db, "unreachable", "wlc-2", channel="C1", payload={}, now=T0)
+    q.mark_delivered(db, done.id, "1.1", "C1", now=T0)
+    old_note = q.enqueue_event(db, done.id, "resolve_note", {"text": "back"}, now=T0)
+    q.mark_event_delivered(db, old_note, now=T0)
+    q.resolve_alert(db, done.id, now=T0)
+    waiting = q.open_alert(db, "unreachable", "wlc-3", channel="C1", payload={}, now=T0)
+    q.mark_delivered(db, waiting.id, "2.2", "C1", now=T0)
+    undelivered_note = q.enqueue_event(db, waiting.id, "resolve_note", {"text": "back"}, now=T0)
+    q.resolve_alert(db, waiting.id, now=T0)
+    never_posted = q.open_alert(db, "stuck", "wlc-4", channel="C1", payload={}, now=T0)
+    q.resolve_alert(db, never_posted.id, now=T0)
+
+    result = q.prune(db, T0 + day + timedelta(hours=12))
+
+    assert (result.snapshots, result.ap_rows) == (2, 2)  # wlc-1 at T0 and T0+1d, one AP row each
+    assert (result.check_runs, result.events, result.alerts) == (1, 1, 1)
+    assert q.latest_snapshots(db) == latest_before  # wlc-old's only snapshot is old, and kept
+    assert [c.run.id for c in q.site_history(db, "hq")] == [third, first]
+    assert [a.name for a in q.snapshot_aps(db, latest_before[1].id)] == ["o1"]
+    assert {r.id for r in q.recent_checks(db)} == {first, third, running}
+    assert second not in {r.id for r in q.recent_checks(db)}
+    assert q.get_alert(db, open_alert.id).is_open
+    assert [e.id for e in q.pending_events(db)] == [undelivered_note]
+    assert q.get_alert(db, waiting.id) and q.get_alert(db, never_posted.id)
+    assert q.last_resolved_alert(db, "wlc-2", "unreachable") is None  # the old, fully delivered one went
+    assert q.downloading_since(db, "wlc-1") == {"a1": T0}  # current state is not history
+
+    # pruning again finds nothing more
+    assert q.prune(db, T0 + day + timedelta(hours=12)) == type(result)()
