@@ -1,0 +1,207 @@
+"""Scenarios: which controllers and APs a simulator run serves.
+
+A scenario is YAML (or the same as a dict):
+
+    defaults:                 # optional, over the built-in defaults.yaml
+      download_seconds: 120
+    host_key: keys/sim_ed25519   # optional, relative to the file
+    sites:
+      - name: site-a
+        controllers:
+          - name: wlc-a1
+            platform: aireos            # or iosxe
+            version: 8.10.162.0
+            host: 127.0.0.1
+            port: 2201                  # 0 = pick a free port
+            username: admin
+            password: admin
+            ssh_auth: none              # AireOS default; iosxe: password
+            fixed: false                # on fixed software for CSCwd80290?
+            ntp:                        # AireOS: index/address/key; 9800: config text or dict
+              - {index: 1, address: 192.0.2.123, key: 1}
+            ntp_keys: {1: "md5 ascii s3cret"}
+            ntp_unreachable: [198.51.100.9]
+            certificate: {not_before: 2019-05-14T08:31:07Z, not_after: 2029-05-14T08:41:07Z}
+            ap_syslog: {host: 127.0.0.1, port: 5514}
+            apsps: [C9800-universalk9_wlc.17.03.06.CSCwe10047.SPA.apsp.bin]
+            replay: {"show ap summary": captures/summary.raw}
+            faults: {command_delay_ms: 200}
+            clock: 2022-12-02T00:00:00Z # optional hand-set clock at start
+            aps:
+              - {name: AP3702-1, model: AIR-CAP3702I-E-K9, image: 8.5.182.0}
+
+A flat top-level `controllers:` list (each with an optional `site:`) works too.
+Every key a controller may have is listed in `build.build_controller`.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.simulator.bug import ImageSigningRules
+from bot.simulator.build import build_controller
+from bot.simulator.model import AIREOS, IOSXE, Controller
+
+DEMO_SCENARIO = "demo.yaml"
+
+
+def builtin_defaults() -> dict[str, Any]:
+    """The simulator's own defaults (`defaults.yaml` beside this module)."""
+    text = resources.files("bot.simulator").joinpath("defaults.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def demo_path() -> Path:
+    return Path(str(resources.files("bot.simulator").joinpath("scenarios", DEMO_SCENARIO)))
+
+
+@dataclass
+class Scenario:
+    """Controllers (scenario entries, site filled in) plus defaults."""
+
+    controllers: list[dict[str, Any]]
+    defaults: dict[str, Any] = field(default_factory=builtin_defaults)
+    base_dir: Path | None = None
+    host_key: Path | None = None
+
+    @classmethod
+    def load(cls, path: str | Path) -> Scenario:
+        """Read a scenario YAML file; relative paths in it are relative to the file."""
+        path = Path(path)
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return cls.from_dict(data, base_dir=path.parent)
+
+    @classmethod
+    def demo(cls) -> Scenario:
+        """The shipped demo: site-a with wlc-a1 (AireOS) and wlc-a2 (9800)."""
+        return cls.load(demo_path())
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, base_dir: str | Path | None = None) -> Scenario:
+        """Build and validate a scenario (errors name the controller and key)."""
+        data = copy.deepcopy(data)
+        unknown = set(data) - {"defaults", "sites", "controllers", "host_key"}
+        if unknown:
+            raise ValueError(f"scenario: unknown key(s) {', '.join(sorted(unknown))}")
+        defaults = builtin_defaults()
+        defaults.update(data.get("defaults") or {})
+        entries: list[dict[str, Any]] = []
+        for site in data.get("sites") or []:
+            for entry in site.get("controllers") or []:
+                entries.append({"site": site.get("name"), **entry})
+        entries += list(data.get("controllers") or [])
+        base = Path(base_dir) if base_dir is not None else None
+        host_key = data.get("host_key")
+        key_path = None
+        if host_key:
+            key_path = Path(host_key)
+            if not key_path.is_absolute() and base is not None:
+                key_path = base / key_path
+        scenario = cls(controllers=entries, defaults=defaults, base_dir=base, host_key=key_path)
+        scenario.validate()
+        return scenario
+
+    def validate(self) -> None:
+        names: set[str] = set()
+        ports: set[tuple[str, int]] = set()
+        if not self.controllers:
+            raise ValueError("scenario has no controllers")
+        for entry in self.controllers:
+            name = entry.get("name")
+            if not name:
+                raise ValueError("scenario: a controller has no name")
+            if name in names:
+                raise ValueError(f"scenario: controller name {name!r} used twice")
+            names.add(name)
+            port = int(entry.get("port") or 0)
+            host = str(entry.get("host") or "127.0.0.1")
+            if port and (host, port) in ports:
+                raise ValueError(f"scenario: {host}:{port} used twice")
+            ports.add((host, port))
+        self.build()  # every entry must also build into a model
+
+    def rules(self) -> ImageSigningRules:
+        return ImageSigningRules.from_dict(self.defaults)
+
+    def build(self) -> list[tuple[Controller, datetime | None]]:
+        """Fresh live models (and their initial hand-set clocks) for one run."""
+        rules = self.rules()
+        return [
+            build_controller(entry, defaults=self.defaults, rules=rules, base_dir=self.base_dir)
+            for entry in self.controllers
+        ]
+
+    @property
+    def names(self) -> list[str]:
+        return [str(entry["name"]) for entry in self.controllers]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A dict `from_dict` reads back (defaults included, paths absolute)."""
+        out: dict[str, Any] = {"defaults": copy.deepcopy(self.defaults), "controllers": []}
+        for entry in self.controllers:
+            entry = copy.deepcopy(entry)
+            if entry.get("replay") and self.base_dir is not None:
+                entry["replay"] = {k: str((self.base_dir / v).resolve()) for k, v in entry["replay"].items()}
+            out["controllers"].append(entry)
+        if self.host_key is not None:
+            out["host_key"] = str(self.host_key.resolve())
+        return out
+
+    @classmethod
+    def fleet(
+        cls,
+        controllers: int,
+        aps_per_controller: int = 4,
+        *,
+        platform: str = "mixed",
+        host: str = "127.0.0.1",
+        site: str = "fleet",
+        stuck_fraction: float = 0.5,
+        username: str = "admin",
+        password: str = "admin",
+        **controller_options: Any,
+    ) -> Scenario:
+        """N controllers x M APs for benchmarks and load tests, all on free ports.
+
+        `platform`: `aireos`, `iosxe` or `mixed` (alternating). About
+        `stuck_fraction` of each controller's APs are IOS 3702s needing a new
+        image (stuck Downloading); the rest are AP-COS 1852s, Registered.
+        Extra keyword arguments go into every controller entry.
+        """
+        if platform not in (AIREOS, IOSXE, "mixed"):
+            raise ValueError("platform must be aireos, iosxe or mixed")
+        entries = []
+        stuck = round(aps_per_controller * stuck_fraction)
+        for i in range(1, controllers + 1):
+            kind = platform if platform != "mixed" else (AIREOS if i % 2 else IOSXE)
+            name = f"wlc-{i:04d}"
+            version = "8.10.162.0" if kind == AIREOS else "17.3.4"
+            old_image = "8.5.182.0" if kind == AIREOS else "17.3.3.26"
+            aps = []
+            for j in range(1, aps_per_controller + 1):
+                if j <= stuck:
+                    aps.append({"name": f"AP{i:04d}-{j:03d}", "model": "AIR-CAP3702I-E-K9", "image": old_image})
+                else:
+                    aps.append({"name": f"AP{i:04d}-{j:03d}", "model": "AIR-AP1852I-E-K9"})
+            entry: dict[str, Any] = {
+                "name": name,
+                "site": site,
+                "platform": kind,
+                "version": version,
+                "host": host,
+                "port": 0,
+                "username": username,
+                "password": password,
+                "ntp": [{"index": 1, "address": "192.0.2.123"}] if kind == AIREOS else ["192.0.2.123 prefer"],
+                "aps": aps,
+            }
+            entry.update(copy.deepcopy(controller_options))
+            entries.append(entry)
+        return cls.from_dict({"controllers": entries})
