@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot.inventory import InventoryError, load_inventory, missing_environment
+from bot.inventory import Inventory, InventoryError, load_inventory, missing_environment
 from bot.settings import Settings, describe_settings_error, load_settings
 
 
@@ -108,8 +108,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_console(args: argparse.Namespace) -> int:
     """The console twin against the real inventory."""
-    from bot.chat.dispatch import build_dispatcher
-    from bot.console.repl import run_console
+    from bot.runtime import run_console_bot
 
     settings = _settings_or_exit()
     try:
@@ -117,9 +116,8 @@ def cmd_console(args: argparse.Namespace) -> int:
     except InventoryError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    dispatcher = build_dispatcher(inventory, settings)
     try:
-        return asyncio.run(run_console(dispatcher, user=args.as_user))
+        return asyncio.run(run_console_bot(inventory, settings, user=args.as_user))
     except KeyboardInterrupt:
         return 0
 
@@ -133,11 +131,7 @@ def cmd_manifest(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Start the bot: Slack (Socket Mode or HTTP) on one asyncio loop."""
-    from bot.chat.dispatch import build_dispatcher
-    from bot.slack.app import SlackConfigError, build_app
-    from bot.slack.transport import serve
-
+    """Start the bot: Slack (Socket Mode or HTTP), scheduled checks and digest, on one asyncio loop."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = _settings_or_exit()
     try:
@@ -145,13 +139,35 @@ def cmd_run(args: argparse.Namespace) -> int:
     except InventoryError as exc:
         print(f"error: the inventory is not valid; the bot will not start:\n{exc}", file=sys.stderr)
         return 2
-    try:
-        bot = build_app(settings, build_dispatcher(inventory, settings))
-    except SlackConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(bot, settings, host=args.host))
+        return asyncio.run(_run_bot(settings, inventory, args.host))
+    return 0
+
+
+async def _run_bot(settings: Settings, inventory: Inventory, host: str) -> int:
+    from bot.chat.notifier import ConsoleNotifier
+    from bot.runtime import Runtime
+    from bot.slack.app import SlackConfigError, build_app
+    from bot.slack.notifier import SlackNotifier
+    from bot.slack.transport import serve
+    from bot.store import Store
+
+    store = await Store.open(settings.db)
+    try:
+        runtime = Runtime(inventory, settings, store, ConsoleNotifier(sys.stderr))
+        try:
+            slack = build_app(settings, runtime.dispatcher)
+        except SlackConfigError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        runtime.use_notifier(SlackNotifier(slack.client))
+        runtime.start_jobs()
+        try:
+            await serve(slack, settings, host=host)
+        finally:
+            runtime.stop_jobs()
+    finally:
+        await store.close()
     return 0
 
 

@@ -17,9 +17,8 @@ from typing import Any, TextIO
 
 import yaml
 
-from bot.chat.dispatch import build_dispatcher
-from bot.console.repl import run_console
 from bot.inventory import Inventory, parse_inventory
+from bot.runtime import run_console_bot
 from bot.settings import Settings, load_settings
 from bot.simulator.scenario import Scenario
 from bot.simulator.server import SimulatorServer
@@ -66,9 +65,8 @@ async def run_demo(stdin: TextIO | None = None, out: TextIO | None = None, time_
             environ = dict(os.environ)
             environ[DEMO_USERNAME_ENV] = first.get("username", "admin")
             environ[DEMO_PASSWORD_ENV] = first.get("password", "admin")
-            dispatcher = build_dispatcher(inventory, settings, environ)
             sites = ", ".join(f"{s.name} ({len(s.controllers)} controllers)" for s in inventory.sites.values())
             if (stdin or sys.stdin).isatty():
                 out.write(f"Demo: simulated {sites} on 127.0.0.1 ports "
                           f"{', '.join(str(p) for p in sim.ports.values())}.\n")
-            return await run_console(dispatcher, stdin, out)
+            return await run_console_bot(inventory, settings, environ, stdin, out)

@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     slack_api_url: str | None = Field(default=None, alias="CCERT_SLACK_API_URL")
     port: int = Field(default=3000, ge=1, le=65535, alias="PORT")
     alert_channel: str | None = Field(default=None, alias="CCERT_ALERT_CHANNEL")
+    digest_channel: str | None = Field(default=None, alias="CCERT_DIGEST_CHANNEL")
 
     # Scheduled checks, alerts and the digest
     check_interval_minutes: float = Field(default=15, gt=0, le=1440, alias="CCERT_CHECK_INTERVAL_MINUTES")

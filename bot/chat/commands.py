@@ -34,6 +34,8 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("status", "/ccert status <site>|all", "read the controllers now; CSCwd80290 verdict"),
         CommandSpec("aps", "/ccert aps <site> [--state Downloading]", "list a site's APs, optionally by state"),
         CommandSpec("advise", "/ccert advise <site>", "fixed release and time-back advice per controller"),
+        CommandSpec("history", "/ccert history <site>", "the last scheduled checks of a site"),
+        CommandSpec("digest", "/ccert digest", "post the fleet digest here now"),
         CommandSpec(
             "remediate",
             "/ccert remediate <site> [controller]",
@@ -106,7 +108,7 @@ def parse(text: str, inventory: Inventory) -> Parsed | Invalid:
             show_help=True,
         )
     spec = COMMANDS[name]
-    if name in {"help", "sites"}:
+    if name in {"help", "sites", "digest"}:
         if args:
             return Invalid(f"`{spec.usage}` takes no arguments.")
         return Parsed(name)
@@ -138,7 +140,7 @@ def parse(text: str, inventory: Inventory) -> Parsed | Invalid:
         return _remediate(positional, inventory, spec)
     if len(positional) != 1:
         return Invalid(f"Usage: `{spec.usage}`")
-    sites = _site_names(positional[0], inventory, allow_all=True)
+    sites = _site_names(positional[0], inventory, allow_all=name != "history")
     if isinstance(sites, Invalid):
         return sites
     return Parsed(name, sites=sites, state=state)

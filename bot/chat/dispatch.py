@@ -9,18 +9,23 @@ command filters, so no listener can forget it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Protocol
 
 from bot.chat import handlers
 from bot.chat.access import AccessPolicy
 from bot.chat.commands import Invalid, Parsed, parse
+from bot.chat.digest_views import history_reply
 from bot.chat.reply import Caller, CommandResult, Reply
+from bot.domain.digest import HistoryRow
 from bot.fleet.service import FleetService
 from bot.inventory import Inventory
 from bot.settings import Settings
+from bot.store import Store
 
 log = logging.getLogger(__name__)
+
+DigestPoster = Callable[[str], Awaitable[object]]
 
 
 class Dispatcher(Protocol):
@@ -36,10 +41,19 @@ class Dispatcher(Protocol):
 class BotDispatcher:
     """The real dispatcher: parse strictly, check access, answer fast, work later."""
 
-    def __init__(self, inventory: Inventory, fleet: FleetService, access: AccessPolicy | None = None) -> None:
+    def __init__(
+        self,
+        inventory: Inventory,
+        fleet: FleetService,
+        access: AccessPolicy | None = None,
+        store: Store | None = None,
+        post_digest: DigestPoster | None = None,
+    ) -> None:
         self.inventory = inventory
         self.fleet = fleet
         self.access = access or AccessPolicy()
+        self.store = store
+        self.post_digest = post_digest
 
     async def dispatch(self, text: str, caller: Caller) -> CommandResult:
         parsed = parse(text, self.inventory)
@@ -54,7 +68,40 @@ class BotDispatcher:
             return CommandResult(handlers.sites_reply(self.inventory))
         if parsed.name == "remediate":
             return self._remediate(parsed.sites[0], parsed.controller)
+        if parsed.name == "history":
+            return self._history(parsed.sites[0])
+        if parsed.name == "digest":
+            return self._digest(caller)
         return self._read_command(parsed)
+
+    def _history(self, site: str) -> CommandResult:
+        store = self.store
+        if store is None:
+            return CommandResult(handlers.not_enabled_reply("History (it needs the bot's database)"))
+
+        async def follow_up() -> Reply:
+            checks = await store.site_history(site, limit=10)
+            rows = [
+                HistoryRow(s.taken_at, s.controller, s.status, s.stuck_count, s.total_aps)
+                for check in checks
+                for s in check.snapshots
+            ]
+            return history_reply(site, rows)
+
+        return CommandResult(handlers.checking_reply([site], len(self.inventory.sites[site].controllers),
+                                                     "reading the history of"), follow_up)
+
+    def _digest(self, caller: Caller) -> CommandResult:
+        poster = self.post_digest
+        channel = caller.channel_id
+        if poster is None or channel is None:
+            return CommandResult(handlers.not_enabled_reply("The digest (it needs the bot's database)"))
+
+        async def follow_up() -> Reply:
+            await poster(channel)
+            return Reply(title="Digest posted.", ephemeral=True)
+
+        return CommandResult(Reply(title="Building the digest…", ephemeral=True), follow_up)
 
     def _read_command(self, parsed: Parsed) -> CommandResult:
         count = sum(len(self.inventory.sites[s].controllers) for s in parsed.sites)
@@ -95,6 +142,16 @@ class BotDispatcher:
 
 
 def build_dispatcher(
-    inventory: Inventory, settings: Settings, environ: Mapping[str, str] | None = None
+    inventory: Inventory,
+    settings: Settings,
+    environ: Mapping[str, str] | None = None,
+    store: Store | None = None,
+    post_digest: DigestPoster | None = None,
 ) -> BotDispatcher:
-    return BotDispatcher(inventory, FleetService(inventory, settings, environ), AccessPolicy.parse(settings.access))
+    return BotDispatcher(
+        inventory,
+        FleetService(inventory, settings, environ),
+        AccessPolicy.parse(settings.access),
+        store=store,
+        post_digest=post_digest,
+    )

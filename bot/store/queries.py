@@ -683,6 +683,19 @@ def resolve_alert(
         return _change_alert(db, alert_id, sets, params)
 
 
+def reopen_alert(
+    db: Database, alert_id: int, *, payload: Mapping[str, Any], now: datetime | None = None
+) -> AlertRecord:
+    """Reopen a recently resolved incident (a flapping controller): same message, same thread."""
+    stamp = _now(now)
+    with write_tx(db):
+        alert = get_alert(db, alert_id)
+        if alert.is_open:
+            raise StateError(f"alert {alert_id} is already open")
+        sets = "status = 'open', resolved_at = NULL, updated_at = ?, payload_json = ?"
+        return _change_alert(db, alert_id, sets, [stamp, dumps(dict(payload))])
+
+
 def last_resolved_alert(db: Database, controller: str, kind: AlertKind | str) -> AlertRecord | None:
     """The most recently resolved alert of this kind for the controller (flapping dedupe)."""
     row = _one(

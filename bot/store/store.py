@@ -219,6 +219,11 @@ class Store:
     ) -> AlertRecord:
         return await self.write(q.resolve_alert, alert_id, payload=payload, now=now)
 
+    async def reopen_alert(
+        self, alert_id: int, *, payload: Mapping[str, Any], now: datetime | None = None
+    ) -> AlertRecord:
+        return await self.write(q.reopen_alert, alert_id, payload=payload, now=now)
+
     async def last_resolved_alert(self, controller: str, kind: AlertKind | str) -> AlertRecord | None:
         return await self.read(q.last_resolved_alert, controller, kind)
 

@@ -1,0 +1,67 @@
+"""Speaking first: posting, threading and updating messages nobody asked for.
+
+Alerts, the digest and remediation progress are pushed by the bot, not
+answers to a command. They go through this small chat-agnostic interface so
+the jobs and the remediation engine know nothing of Slack: `SlackNotifier`
+posts Block Kit, `ConsoleNotifier` prints text (the console twin), and tests
+can use either.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import sys
+from dataclasses import dataclass
+from typing import Protocol, TextIO
+
+from bot.chat.reply import Reply
+from bot.console.render import render_text
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Posted:
+    """Where a message landed: enough to update it or reply in its thread."""
+
+    channel: str
+    ts: str
+
+
+class NotifyError(Exception):
+    """A message could not be delivered. `reason` is short and safe to store (no secrets)."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class Notifier(Protocol):
+    async def post(self, channel: str, reply: Reply, thread_ts: str | None = None) -> Posted:
+        """Post a message (long replies continue in its thread); raise NotifyError on failure."""
+        ...
+
+    async def update(self, posted: Posted, reply: Reply) -> None:
+        """Replace a message in place; raise NotifyError on failure."""
+        ...
+
+
+class ConsoleNotifier:
+    """Prints what Slack would show, with made-up message ids so threads still make sense."""
+
+    def __init__(self, out: TextIO | None = None) -> None:
+        self.out = out or sys.stdout
+        self._ids = itertools.count(1)
+
+    async def post(self, channel: str, reply: Reply, thread_ts: str | None = None) -> Posted:
+        ts = f"{next(self._ids)}.000000"
+        where = f"[{channel} thread {thread_ts}]" if thread_ts else f"[{channel} #{ts}]"
+        self.out.write(f"\n{where}\n{render_text(reply)}\n")
+        self.out.flush()
+        return Posted(channel, ts)
+
+    async def update(self, posted: Posted, reply: Reply) -> None:
+        self.out.write(f"\n[{posted.channel} #{posted.ts} updated]\n{render_text(reply)}\n")
+        self.out.flush()

@@ -1,0 +1,1 @@
+"""Scheduled jobs: fleet checks and alerts, the daily digest, housekeeping."""

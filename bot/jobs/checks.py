@@ -1,0 +1,226 @@
+"""The scheduled fleet check: poll, remember, decide alerts, deliver them.
+
+Every decision is stored before anything is posted (the store is the truth,
+Slack is a view of it), so a bot restart never re-alerts, and a message that
+Slack refused is retried on the next check instead of being dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.chat.alert_views import alert_reply, thread_note_text
+from bot.chat.notifier import Notifier, NotifyError, Posted
+from bot.chat.reply import Reply
+from bot.controllers.fleet import poll_fleet
+from bot.domain.alerts import (
+    AlertDecision,
+    AlertKind,
+    AlertPolicy,
+    OpenAlert,
+    OpenAlertState,
+    ReopenAlert,
+    ResolveAlert,
+    ResolvedAlertState,
+    UpdateAlert,
+    evaluate_alerts,
+)
+from bot.domain.models import ControllerSnapshot
+from bot.domain.verdict import ControllerVerdict, VerdictStatus, evaluate_controller
+from bot.fleet.service import poll_options
+from bot.inventory import Inventory
+from bot.settings import Settings
+from bot.store import Store
+from bot.store.records import AlertRecord, CheckRun, CheckTrigger, EventKind
+
+log = logging.getLogger(__name__)
+
+ConfirmedSource = Callable[[str], Mapping[str, datetime]]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def alert_policy(settings: Settings) -> AlertPolicy:
+    return AlertPolicy.from_minutes(
+        stuck_after_minutes=settings.stuck_after_minutes,
+        unreachable_after_checks=settings.unreachable_after_checks,
+        dedupe_window_minutes=settings.alert_dedupe_minutes,
+    )
+
+
+@dataclass
+class CheckOutcome:
+    run_id: int
+    controllers: int
+    read: int
+    duration: timedelta
+    overran: bool
+    decisions: list[AlertDecision] = field(default_factory=list)
+    delivered: int = 0
+    delivery_failures: int = 0
+
+
+def _consecutive_unreachable(db: Any, controller: str, limit: int) -> int:
+    rows = db.execute(
+        "SELECT status FROM snapshots WHERE controller = ? ORDER BY taken_at DESC, id DESC LIMIT ?",
+        [controller, limit],
+    ).fetchall()
+    count = 0
+    for (status,) in rows:
+        if status != VerdictStatus.UNREACHABLE.value:
+            break
+        count += 1
+    return count
+
+
+class FleetChecker:
+    """One object per bot process; `run_check` is what the scheduler calls."""
+
+    def __init__(
+        self,
+        inventory: Inventory,
+        settings: Settings,
+        store: Store,
+        notifier: Notifier,
+        environ: Mapping[str, str] | None = None,
+        confirmed: ConfirmedSource | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.inventory = inventory
+        self.settings = settings
+        self.store = store
+        self.notifier = notifier
+        self.environ = environ
+        self.confirmed = confirmed
+        self.clock = clock
+        self.policy = alert_policy(settings)
+        self.interval = timedelta(minutes=settings.check_interval_minutes)
+
+    def channel_for(self, site: str | None) -> str | None:
+        configured = self.inventory.sites.get(site or "")
+        return (configured.channel if configured else None) or self.settings.alert_channel
+
+    async def run_check(self, trigger: CheckTrigger = CheckTrigger.SCHEDULED) -> CheckOutcome:
+        started = self.clock()
+        run_id = await self.store.start_check(trigger, started)
+        controllers = self.inventory.controllers()
+        snapshots = await poll_fleet(controllers, poll_options(self.settings), self.environ)
+        verdicts = [evaluate_controller(s) for s in snapshots]
+        finished = self.clock()
+        duration = finished - started
+        overran = duration > self.interval
+        note = None
+        if overran:
+            note = (f"the check took {duration.total_seconds():.0f}s, longer than the "
+                    f"{self.interval.total_seconds() / 60:g}-minute interval; the next one was not started twice")
+            log.warning("fleet check %s overran: %s", run_id, note)
+        await self.store.record_check(
+            CheckRun(trigger, started, finished, overran=overran, note=note, id=run_id), snapshots, verdicts
+        )
+        outcome = CheckOutcome(run_id, len(controllers), sum(1 for s in snapshots if s.reachable), duration, overran)
+        for snapshot, verdict in zip(snapshots, verdicts, strict=True):
+            outcome.decisions.extend(await self._apply_alerts(snapshot, verdict, finished))
+        delivered, failed = await self.deliver_pending()
+        outcome.delivered, outcome.delivery_failures = delivered, failed
+        return outcome
+
+    async def _apply_alerts(
+        self, snapshot: ControllerSnapshot, verdict: ControllerVerdict, now: datetime
+    ) -> list[AlertDecision]:
+        name = snapshot.name
+        open_alerts: dict[AlertKind, OpenAlertState] = {}
+        recently: dict[AlertKind, ResolvedAlertState] = {}
+        for kind in AlertKind:
+            record = await self.store.get_open_alert(name, kind)
+            if record is not None:
+                open_alerts[kind] = OpenAlertState.from_payload(record.payload, alert_id=record.id)
+            resolved = await self.store.last_resolved_alert(name, kind)
+            if resolved is not None and resolved.resolved_at is not None:
+                recently[kind] = ResolvedAlertState(resolved.resolved_at, resolved.id, resolved.payload)
+        unreachable = await self.store.read(
+            _consecutive_unreachable, name, self.policy.unreachable_after_checks + 1
+        )
+        decisions = evaluate_alerts(
+            verdict,
+            downloading_since=await self.store.downloading_since(name),
+            now=now,
+            open_alerts=open_alerts,
+            recently_resolved=recently,
+            unreachable_checks=unreachable,
+            policy=self.policy,
+            confirmed=self.confirmed(name) if self.confirmed else None,
+            ap_states={ap.name: ap.state for ap in snapshot.aps},
+        )
+        for decision in decisions:
+            await self._record(decision, snapshot.site, now)
+        return decisions
+
+    async def _record(self, decision: AlertDecision, site: str | None, now: datetime) -> None:
+        """Store the decision and queue what must be said; delivery happens after."""
+        note = {"text": thread_note_text(decision)}
+        if isinstance(decision, OpenAlert):
+            channel = self.channel_for(site)
+            if channel is None:
+                log.error("no channel for site %s and no CCERT_ALERT_CHANNEL: alert for %s kept in the store",
+                          site, decision.controller)
+                channel = ""
+            await self.store.open_alert(
+                decision.kind, decision.controller, channel=channel, payload=decision.payload, site=site, now=now
+            )
+            return
+        alert_id = int(decision.alert_id) if decision.alert_id is not None else None
+        if alert_id is None:
+            log.error("alert decision without an alert id: %r", decision)
+            return
+        if isinstance(decision, UpdateAlert):
+            await self.store.update_alert_payload(alert_id, decision.payload, now=now)
+        elif isinstance(decision, ResolveAlert):
+            await self.store.resolve_alert(alert_id, payload=decision.payload, now=now)
+        elif isinstance(decision, ReopenAlert):
+            await self.store.reopen_alert(alert_id, payload=decision.payload, now=now)
+        await self.store.enqueue_event(alert_id, EventKind.UPDATE_MESSAGE, {}, now=now)
+        kind = EventKind.RESOLVE_NOTE if isinstance(decision, ResolveAlert) else EventKind.THREAD_NOTE
+        await self.store.enqueue_event(alert_id, kind, note, now=now)
+
+    async def deliver_pending(self) -> tuple[int, int]:
+        """Post alerts that never reached the channel, then their queued thread notes and updates."""
+        delivered = failed = 0
+        for alert in await self.store.alerts_pending_delivery():
+            if not alert.channel:
+                continue
+            try:
+                posted = await self.notifier.post(alert.channel, self._alert_view(alert))
+            except NotifyError as error:
+                await self.store.mark_delivery_failed(alert.id, error.reason)
+                failed += 1
+                continue
+            await self.store.mark_delivered(alert.id, posted.ts, posted.channel)
+            delivered += 1
+        for event in await self.store.pending_events():
+            if event.alert_ts is None or event.alert_channel is None:
+                continue
+            posted = Posted(event.alert_channel, event.alert_ts)
+            try:
+                if event.kind is EventKind.UPDATE_MESSAGE:
+                    alert = await self.store.get_alert(event.alert_id)
+                    await self.notifier.update(posted, self._alert_view(alert))
+                    ts = None
+                else:
+                    note = await self.notifier.post(posted.channel, Reply(title=event.text or ""), posted.ts)
+                    ts = note.ts
+            except NotifyError as error:
+                await self.store.mark_event_failed(event.id, error.reason)
+                failed += 1
+                continue
+            await self.store.mark_event_delivered(event.id, ts=ts)
+            delivered += 1
+        return delivered, failed
+
+    def _alert_view(self, alert: AlertRecord) -> Reply:
+        return alert_reply(alert.payload, alert.status.value, now=self.clock())

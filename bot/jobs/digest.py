@@ -1,0 +1,109 @@
+"""The daily digest: where the fleet stands, once a day, summary first.
+
+Built from the store only (the last check of every controller, the open
+alerts), so it costs no SSH session and reads the same on a 500-controller
+fleet. Recorded per day, so a restart at 08:01 does not post it twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlite_utils import Database
+
+from bot.chat.digest_views import digest_replies
+from bot.chat.notifier import Notifier, Posted
+from bot.domain.alerts import AlertKind
+from bot.domain.digest import FleetDigest, SiteDigest, UnfixedController
+from bot.inventory import Inventory
+from bot.store import Store
+from bot.store.records import SiteSummary
+
+log = logging.getLogger(__name__)
+
+
+def _site_digest(
+    name: str, summary: SiteSummary | None, stuck: int, yesterday: int | None, unreachable_names: tuple[str, ...]
+) -> SiteDigest:
+    if summary is None:
+        return SiteDigest(site=name, stuck_aps=stuck, stuck_aps_yesterday=yesterday)
+    return SiteDigest(
+        site=name,
+        controllers_read=summary.controllers_read,
+        controllers_unreachable=summary.controllers_unreachable,
+        aps_total=summary.total_aps,
+        affected_aps=summary.affected_aps,
+        stuck_aps=stuck,
+        stuck_aps_yesterday=yesterday,
+        unfixed=tuple(
+            UnfixedController(u.controller, u.software_version, u.recommendation or "", u.fix_state, u.at_risk_aps)
+            for u in summary.unfixed
+        ),
+        at_risk_aps=summary.at_risk_aps,
+        controllers_partial=summary.controllers_partial,
+        critical=tuple(f"{controller}: {finding.text}" for controller, finding in summary.critical),
+        unreachable_controllers=unreachable_names,
+    )
+
+
+async def build_digest(store: Store, inventory: Inventory, now: datetime, zone: ZoneInfo) -> FleetDigest:
+    """Stuck counts come from open stuck alerts: APs past the threshold, not every download."""
+    summary = await store.fleet_summary(now)
+    stuck = Counter[str]()
+    for alert in await store.open_alerts(AlertKind.STUCK):
+        stuck[alert.site or ""] += len(alert.payload.get("stuck_aps") or [])
+    previous = await _previous_digest_counts(store, (now.astimezone(zone) - timedelta(days=1)).date())
+    sites = []
+    for name in inventory.sites:
+        site_summary = summary.site(name)
+        # Yesterday's number is yesterday's digest (alert counts); without one it is unknown,
+        # which is more honest than comparing with verdict counts that ignore the threshold.
+        yesterday = previous.get(name)
+        unreachable = site_summary.unreachable_controllers if site_summary else ()
+        sites.append(_site_digest(name, site_summary, stuck[name], yesterday, unreachable))
+    return FleetDigest(day=now.astimezone(zone).date(), generated_at=now, sites=tuple(sites))
+
+
+async def _previous_digest_counts(store: Store, day: date) -> dict[str, int]:
+    def query(db: Database) -> dict[str, int]:
+        row = db.execute("SELECT summary_json FROM digests WHERE day = ?", [day.isoformat()]).fetchone()
+        if row is None:
+            return {}
+        data = json.loads(row[0])
+        return {str(k): int(v) for k, v in (data.get("stuck_by_site") or {}).items()}
+
+    return await store.read(query)
+
+
+async def send_digest(
+    store: Store,
+    notifier: Notifier,
+    inventory: Inventory,
+    channel: str,
+    now: datetime,
+    zone: ZoneInfo,
+    *,
+    force: bool = False,
+) -> Posted | None:
+    """Post today's digest (summary, then details in its thread) unless already sent today."""
+    digest = await build_digest(store, inventory, now, zone)
+    if not force and await store.digest_sent(digest.day):
+        log.info("digest for %s already sent", digest.day)
+        return None
+    replies = digest_replies(digest)
+    first = await notifier.post(channel, replies[0])
+    for reply in replies[1:]:
+        await notifier.post(channel, reply, thread_ts=first.ts)
+    if not await store.digest_sent(digest.day):
+        await store.record_digest(
+            digest.day,
+            channel=first.channel,
+            ts=first.ts,
+            summary={"stuck_by_site": {s.site: s.stuck_aps for s in digest.sites}, "sites": len(digest.sites)},
+            sent_at=now,
+        )
+    return first

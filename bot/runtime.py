@@ -1,0 +1,111 @@
+"""Everything the running bot shares, wired once: store, notifier, checker, scheduler.
+
+`ccert-bot run` (Slack) and `ccert-bot console`/`demo` (terminal) differ only
+in the notifier and the front door; the jobs and the store are the same.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TextIO
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.chat.dispatch import BotDispatcher, build_dispatcher
+from bot.chat.notifier import ConsoleNotifier, Notifier, Posted
+from bot.console.repl import run_console
+from bot.inventory import Inventory
+from bot.jobs.checks import FleetChecker
+from bot.jobs.digest import send_digest
+from bot.jobs.scheduler import build_scheduler
+from bot.settings import Settings
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    inventory: Inventory
+    settings: Settings
+    store: Store
+    notifier: Notifier
+    environ: Mapping[str, str] | None = None
+    checker: FleetChecker = field(init=False)
+    dispatcher: BotDispatcher = field(init=False)
+    scheduler: AsyncIOScheduler | None = None
+
+    def __post_init__(self) -> None:
+        self.checker = FleetChecker(self.inventory, self.settings, self.store, self.notifier, self.environ)
+        self.dispatcher = build_dispatcher(
+            self.inventory, self.settings, self.environ, store=self.store, post_digest=self.post_digest
+        )
+
+    def use_notifier(self, notifier: Notifier) -> None:
+        """Slack's notifier exists only once the app is built around the dispatcher."""
+        self.notifier = notifier
+        self.checker.notifier = notifier
+
+    async def post_digest(self, channel: str) -> Posted | None:
+        return await send_digest(
+            self.store, self.notifier, self.inventory, channel, datetime.now(UTC), self.settings.zone, force=True
+        )
+
+    async def scheduled_digest(self) -> None:
+        channel = self.settings.digest_channel or self.settings.alert_channel
+        if channel is None:
+            log.warning("no CCERT_DIGEST_CHANNEL or CCERT_ALERT_CHANNEL: the daily digest is not posted")
+            return
+        await send_digest(self.store, self.notifier, self.inventory, channel, datetime.now(UTC), self.settings.zone)
+
+    async def housekeeping(self) -> None:
+        result = await self.store.prune(datetime.now(UTC) - timedelta(days=self.settings.history_days))
+        log.info("housekeeping: %s", result)
+
+    def start_jobs(self) -> AsyncIOScheduler:
+        self.scheduler = build_scheduler(
+            self.settings,
+            fleet_check=self.checker.run_check,
+            digest=self.scheduled_digest,
+            housekeeping=self.housekeeping,
+        )
+        self.scheduler.start()
+        return self.scheduler
+
+    def stop_jobs(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+
+async def run_console_bot(
+    inventory: Inventory,
+    settings: Settings,
+    environ: Mapping[str, str] | None = None,
+    stdin: TextIO | None = None,
+    out: TextIO | None = None,
+    user: str = "console",
+) -> int:
+    """The console twin with the real jobs: alerts and the digest print as text.
+
+    On a terminal the scheduler runs (first check at once, alerts as they
+    come); with piped input each line runs once and the process exits, so
+    only what was typed happens.
+    """
+    stdin = stdin or sys.stdin
+    out = out or sys.stdout
+    store = await Store.open(settings.db)
+    try:
+        runtime = Runtime(inventory, settings, store, ConsoleNotifier(out), environ)
+        interactive = stdin.isatty()
+        if interactive:
+            runtime.start_jobs()
+        try:
+            return await run_console(runtime.dispatcher, stdin, out, user=user)
+        finally:
+            runtime.stop_jobs()
+    finally:
+        await store.close()
