@@ -8,6 +8,7 @@ from datetime import UTC, timezone
 from typing import Any
 
 from bot.controllers.drivers.merge import merge_image_report
+from bot.controllers.parsers.aireos import device_certificate_window
 from bot.controllers.parsers.results import AireosCertificateReport, AireosSysInfo, AireosTime, ApImageReport
 from bot.domain.models import AccessPoint, ClockReading, ControllerSnapshot
 
@@ -32,10 +33,7 @@ class AireosDriver:
             snapshot.ntp_servers = list(reading.ntp_servers)
         elif key in {"show_certificate_all", "show_certificate_summary"}:
             report: AireosCertificateReport = parsed
-            certs = [c for c in report.certificates if c.window() is not None]
-            device = next((c for c in certs if c.is_device_certificate), certs[0] if certs else None)
-            if device is not None:
-                snapshot.certificate = device.window()
+            snapshot.certificate = device_certificate_window(report) or snapshot.certificate
         elif key == "show_ap_summary":
             aps: list[AccessPoint] = parsed
             snapshot.aps = list(aps)

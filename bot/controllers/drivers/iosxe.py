@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot.controllers.drivers.merge import merge_image_report
+from bot.controllers.parsers.iosxe import device_certificate_window
 from bot.controllers.parsers.results import (
     ApImageReport,
     InstallSummary,
@@ -44,11 +45,7 @@ class IosxeDriver:
                 context["trustpoint"] = trustpoint.name
         elif key == "show_crypto_pki_certificates":
             certificates: list[PkiCertificate] = parsed
-            name = context.get("trustpoint")
-            own = [c for c in certificates if not c.is_ca and c.window() is not None]
-            chosen = next((c for c in own if name in c.trustpoints), own[0] if own else None)
-            if chosen is not None:
-                snapshot.certificate = chosen.window(name)
+            snapshot.certificate = device_certificate_window(certificates, context.get("trustpoint"))
         elif key == "show_ap_summary":
             aps: list[AccessPoint] = parsed
             snapshot.aps = list(aps)

@@ -264,6 +264,9 @@ def fit_row(line: str, columns: Sequence[Column], shift: int = 0) -> FittedRow |
     n, m = len(toks), len(columns)
     if n == 0:
         return None
+    aligned = _aligned_fit(line, toks, columns, shift)
+    if aligned is not None:
+        return aligned
     inf = float("inf")
     best = [[inf] * (m + 1) for _ in range(n + 1)]
     back: list[list[tuple[int, int, int] | None]] = [[None] * (m + 1) for _ in range(n + 1)]
@@ -318,6 +321,44 @@ def fit_row(line: str, columns: Sequence[Column], shift: int = 0) -> FittedRow |
             cells[columns[col_index].key] = line[toks[i].start : toks[k_end - 1].end]
         k, j = i, col_index
     return FittedRow(cells=cells, line=line, cost=best[n][m])
+
+
+def _aligned_fit(line: str, toks: Sequence[Token], columns: Sequence[Column], shift: int) -> FittedRow | None:
+    """The fast path for the common row: every word sits under its own header.
+
+    Accepted only when there is nothing to decide (each cell starts at or just
+    after its column, no word crosses into the next column, multi-word cells
+    are single-spaced, validators agree); anything else goes to the full fit.
+    The full fit costs about 0.4 ms a row, which on a 10,000-AP fleet was half
+    of a poll's CPU time.
+    """
+    bounds = [c.start + (shift if j >= 1 else 0) for j, c in enumerate(columns)]
+    groups: list[list[Token]] = [[] for _ in columns]
+    j = 0
+    for tok in toks:
+        while j + 1 < len(columns) and tok.start >= bounds[j + 1]:
+            j += 1
+        if j + 1 < len(columns) and tok.end > bounds[j + 1]:
+            return None
+        groups[j].append(tok)
+    cells: dict[str, str] = {}
+    for j, (col, group) in enumerate(zip(columns, groups, strict=True)):
+        if not group:
+            if col.required:
+                return None
+            continue
+        if len(group) > 1 and (
+            not col.multi or any(b.start - a.end > 1 for a, b in zip(group, group[1:], strict=False))
+        ):
+            return None
+        delta = group[0].start - bounds[j]
+        if delta < 0 or _position_cost(delta) > 0.5:
+            return None
+        text = line[group[0].start : group[-1].end]
+        if col.validator is not None and not col.validator(text):
+            return None
+        cells[col.key] = text
+    return FittedRow(cells=cells, line=line, cost=0.0)
 
 
 def _position_cost(delta: int) -> float:
