@@ -26,6 +26,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
 Validator = Callable[[str], bool]
 
@@ -348,7 +349,7 @@ def _aligned_fit(line: str, toks: Sequence[Token], columns: Sequence[Column], sh
                 return None
             continue
         if len(group) > 1 and (
-            not col.multi or any(b.start - a.end > 1 for a, b in zip(group, group[1:], strict=False))
+            not col.multi or any(b.start - a.end > 1 for a, b in pairwise(group))
         ):
             return None
         delta = group[0].start - bounds[j]
