@@ -90,6 +90,8 @@ class SimulatorServer:
             self._initial_clocks[controller.name] = clock
         self._listeners: dict[str, _Listener] = {}
         self._connections: set[asyncssh.SSHServerConnection] = set()
+        # SSH connections accepted per controller: lets a test prove nothing touched a device.
+        self.connections_accepted: dict[str, int] = dict.fromkeys(self.controllers, 0)
         self._blackholes: set[asyncio.Transport] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._tick_task: asyncio.Task[None] | None = None
@@ -355,6 +357,8 @@ class _SSHServer(asyncssh.SSHServer):
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.conn = conn
         self.sim._connections.add(conn)
+        accepted = self.sim.connections_accepted
+        accepted[self.controller.name] = accepted.get(self.controller.name, 0) + 1
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.conn is not None:

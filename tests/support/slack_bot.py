@@ -1,0 +1,95 @@
+"""The whole bot as Slack sees it: signed HTTP into the Bolt app, a fake Web API,
+a simulated site, a real SQLite store. Shared by the Slack end-to-end tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bot.chat.notifier import ConsoleNotifier
+from bot.inventory import Site
+from bot.runtime import Runtime
+from bot.slack.app import SlackBot, build_app
+from bot.slack.notifier import SlackNotifier
+from bot.slack.transport import HttpServerHandle, start_http_server
+from bot.store import Store
+from tests.support import slack_signing
+from tests.support.fake_slack import FakeSlack
+from tests.support.simulated_site import SimulatedSite, simulated_site
+
+SIGNING_SECRET = "e2e-signing-secret-5c2a"
+TOKEN = "xoxb-e2e-token"
+CHANNEL = "C0SITET001"
+
+
+@dataclass
+class SlackBotHarness:
+    site: SimulatedSite
+    slack: FakeSlack
+    runtime: Runtime
+    bot: SlackBot
+    server: HttpServerHandle
+    http: aiohttp.ClientSession
+
+    async def command(self, text: str, user: str = "U0ALICE", channel: str = CHANNEL) -> tuple[int, Any, float]:
+        request = slack_signing.slash_command(
+            SIGNING_SECRET, text, user_id=user, channel_id=channel, response_url=self.slack.response_url()
+        )
+        return await self.send(request)
+
+    async def click(
+        self, action_id: str, value: str, user: str, message_ts: str | None = None, channel: str = CHANNEL
+    ) -> tuple[int, Any, float]:
+        options: dict[str, Any] = {"user_id": user, "channel_id": channel, "response_url": self.slack.response_url()}
+        if message_ts is not None:
+            options["message_ts"] = message_ts
+        request = slack_signing.block_actions(SIGNING_SECRET, action_id, value, **options)
+        return await self.send(request)
+
+    async def send(self, request: slack_signing.SignedRequest) -> tuple[int, Any, float]:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        async with asyncio.timeout(10), self.http.post(
+            self.server.url, data=request.body, headers=request.headers
+        ) as response:
+            text = await response.text()
+            body: Any = json.loads(text) if text.startswith("{") else text
+            return response.status, body, loop.time() - started
+
+
+@contextlib.asynccontextmanager
+async def slack_bot(tmp_path: Path, *entries: dict[str, Any], **settings: Any) -> AsyncIterator[SlackBotHarness]:
+    async with FakeSlack(token=TOKEN) as slack, simulated_site(
+        tmp_path,
+        *entries,
+        slack_api_url=slack.api_url,
+        slack_bot_token=TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_app_token=None,
+        **settings,
+    ) as site:
+        old = site.inventory.sites["site-t"]
+        site.inventory.sites["site-t"] = Site(old.name, CHANNEL, old.controllers)
+        store = await Store.open(site.settings.db)
+        try:
+            runtime = Runtime(site.inventory, site.settings, store, ConsoleNotifier(io.StringIO()), site.environ)
+            bot = build_app(site.settings, runtime.dispatcher)
+            runtime.use_notifier(SlackNotifier(bot.client))
+            server = await start_http_server(bot, host="127.0.0.1", port=0)
+            try:
+                async with aiohttp.ClientSession() as http:
+                    yield SlackBotHarness(site, slack, runtime, bot, server, http)
+            finally:
+                await server.stop()
+                await bot.aclose(grace=1.0)
+        finally:
+            await store.close()

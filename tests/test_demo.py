@@ -1,0 +1,27 @@
+"""`echo '/ccert status site-a' | ccert-bot demo`, exactly as the README says."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_piped_demo_prints_the_verdict_for_the_demo_site(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CCERT_", "SLACK_"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "demo"],
+        input="/ccert status site-a\n/ccert advise site-a\n/ccert nonsense\n",
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "checking site-a: 2 controllers" in out
+    assert "site-a: stuck" in out
+    assert "wlc-a1 (AireOS) — stuck" in out and "wlc-a2 (Catalyst 9800) — stuck" in out
+    assert "AIR-CAP3702I-E-K9" in out and "8.10.183.0" in out
+    assert "[Request time-back]  type: /ccert remediate site-a wlc-a1" in out
+    assert "safe: 2022-12-02 00:00 UTC" in out  # advise: certificates start in 2019
+    assert "is not a /ccert command" in out
+    assert not list(tmp_path.iterdir()), "the demo leaves no database or files behind"
