@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -28,6 +28,24 @@ def _settings_or_exit() -> Settings:
         for line in describe_settings_error(exc):
             print(f"error: {line}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def _config_or_exit(args: argparse.Namespace) -> tuple[Settings, Inventory]:
+    """Settings and a valid inventory, or exit 2 listing every problem: a bad inventory never starts the bot."""
+    settings = _settings_or_exit()
+    try:
+        return settings, load_inventory(Path(args.inventory) if args.inventory else settings.inventory)
+    except InventoryError as exc:
+        print(f"error: the inventory is not valid:\n{exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _run_async(coro: Coroutine[Any, Any, int]) -> int:
+    """Run on one event loop; Ctrl-C is a normal way to stop, not an error."""
+    try:
+        return asyncio.run(coro)
+    except KeyboardInterrupt:
+        return 0
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -78,48 +96,29 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 def cmd_simulate(args: argparse.Namespace) -> int:
     from bot.simulator import cli as simulator_cli
 
-    try:
-        return asyncio.run(simulator_cli.run(args))
-    except KeyboardInterrupt:
-        return 0
+    return _run_async(simulator_cli.run(args))
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     from bot.fleet.status_cli import run_status
 
-    settings = _settings_or_exit()
-    try:
-        inventory = load_inventory(Path(args.inventory) if args.inventory else settings.inventory)
-    except InventoryError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
-    return asyncio.run(run_status(args.site, inventory, settings, as_json=args.json))
+    settings, inventory = _config_or_exit(args)
+    return _run_async(run_status(args.site, inventory, settings, as_json=args.json))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Simulated demo site + console in one process."""
     from bot.demo import run_demo
 
-    try:
-        return asyncio.run(run_demo(time_scale=args.time_scale))
-    except KeyboardInterrupt:
-        return 0
+    return _run_async(run_demo(time_scale=args.time_scale))
 
 
 def cmd_console(args: argparse.Namespace) -> int:
     """The console twin against the real inventory."""
     from bot.runtime import run_console_bot
 
-    settings = _settings_or_exit()
-    try:
-        inventory = load_inventory(Path(args.inventory) if args.inventory else settings.inventory)
-    except InventoryError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
-    try:
-        return asyncio.run(run_console_bot(inventory, settings, user=args.as_user))
-    except KeyboardInterrupt:
-        return 0
+    settings, inventory = _config_or_exit(args)
+    return _run_async(run_console_bot(inventory, settings, user=args.as_user))
 
 
 def cmd_manifest(args: argparse.Namespace) -> int:
@@ -133,15 +132,8 @@ def cmd_manifest(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """Start the bot: Slack (Socket Mode or HTTP), scheduled checks and digest, on one asyncio loop."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = _settings_or_exit()
-    try:
-        inventory = load_inventory(Path(args.inventory) if args.inventory else settings.inventory)
-    except InventoryError as exc:
-        print(f"error: the inventory is not valid; the bot will not start:\n{exc}", file=sys.stderr)
-        return 2
-    with contextlib.suppress(KeyboardInterrupt):
-        return asyncio.run(_run_bot(settings, inventory, args.host))
-    return 0
+    settings, inventory = _config_or_exit(args)
+    return _run_async(_run_bot(settings, inventory, args.host))
 
 
 async def _run_bot(settings: Settings, inventory: Inventory, host: str) -> int:

@@ -64,3 +64,13 @@ def test_python_dash_m_bot_is_the_console_script() -> None:
     assert result.returncode == 0
     for command in ("check-config", "status", "simulate"):
         assert command in result.stdout
+
+
+def test_a_bad_inventory_never_starts_the_bot(tmp_path: Path) -> None:
+    bad = tmp_path / "inventory.yaml"
+    bad.write_text("sites: {}\ncredentials: {}\nextra: 1\n")
+    env = {"CCERT_INVENTORY": str(bad), "SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s", "PORT": "3999"}
+    result = run_cli("run", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert f"{bad}:3: the inventory: unknown key 'extra'" in result.stderr
+    assert "xoxb-x" not in result.stderr + result.stdout
