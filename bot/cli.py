@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import sys
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
@@ -153,11 +154,16 @@ async def _run_bot(settings: Settings, inventory: Inventory, host: str) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         runtime.use_notifier(SlackNotifier(slack.client))
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
         runtime.start_jobs()
         try:
-            await serve(slack, settings, host=host)
+            await serve(slack, settings, host=host, stop=stop)
         finally:
             runtime.stop_jobs()
+            await slack.aclose(grace=5.0)
     finally:
         await store.close()
     return 0

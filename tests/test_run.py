@@ -1,0 +1,70 @@
+"""`ccert-bot run` as a Procfile worker: one process, Slack over HTTP, the first check at start."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import aiohttp
+
+from tests.fleet.test_status_cli import write_inventory
+from tests.support import slack_signing
+from tests.support.fake_slack import FakeSlack
+from tests.support.simulated_site import aireos, simulated_site
+
+SECRET = "run-test-signing-secret"
+TOKEN = "xoxb-run-test-token"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_run_serves_slack_checks_the_fleet_and_stops_cleanly(tmp_path: Path) -> None:
+    port = _free_port()
+    async with FakeSlack(token=TOKEN) as slack, simulated_site(tmp_path, aireos("wlc-1")) as site:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("CCERT_", "SLACK_"))}
+        env.update(
+            SIM_USER="admin", SIM_PASS="admin",
+            CCERT_INVENTORY=str(write_inventory(site, tmp_path / "inventory.yaml")),
+            CCERT_SSH_KNOWN_HOSTS=str(site.known_hosts),
+            CCERT_DB=str(tmp_path / "bot.db"),
+            CCERT_SLACK_API_URL=slack.api_url,
+            SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET, PORT=str(port),
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", "--host", "127.0.0.1",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env, cwd=tmp_path,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}/slack/events"
+            request = slack_signing.slash_command(SECRET, "help", response_url=slack.response_url())
+            async with aiohttp.ClientSession() as http:
+                for _ in range(100):  # up to ~10 s for start-up
+                    try:
+                        async with http.post(url, data=request.body, headers=request.headers) as response:
+                            status, text = response.status, await response.text()
+                            break
+                    except aiohttp.ClientConnectionError:
+                        await asyncio.sleep(0.1)
+                else:
+                    raise AssertionError("the bot never listened")
+            # the first fleet check runs right after start-up and is recorded
+            for _ in range(100):
+                if site.sim.connections_accepted["wlc-1"] > 0:
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            _, err = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert status == 200 and "/ccert status" in text
+    assert site.sim.connections_accepted["wlc-1"] >= 1
+    assert process.returncode == 0, err.decode()[-2000:]
+    assert TOKEN not in err.decode() and SECRET not in err.decode()
+    assert (tmp_path / "bot.db").exists()
