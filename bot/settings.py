@@ -51,6 +51,14 @@ class Settings(BaseSettings):
     alert_dedupe_minutes: float = Field(default=60, ge=0, le=10080, alias="CCERT_ALERT_DEDUPE_MINUTES")
     history_days: int = Field(default=30, ge=1, le=3650, alias="CCERT_HISTORY_DAYS")
 
+    # Remediation: two-person approval and the time-back playbooks
+    required_approvals: int = Field(default=2, ge=1, le=10, alias="CCERT_REQUIRED_APPROVALS")
+    approvers: str = Field(default="", alias="CCERT_APPROVERS")
+    approval_ttl_minutes: float = Field(default=60, gt=0, le=7 * 24 * 60, alias="CCERT_APPROVAL_TTL_MINUTES")
+    playbook_wait_minutes: float = Field(default=60, gt=0, le=24 * 60, alias="CCERT_PLAYBOOK_WAIT_MINUTES")
+    playbook_poll_seconds: float = Field(default=120, gt=0, le=3600, alias="CCERT_PLAYBOOK_POLL_SECONDS")
+    playbook_dir: Path | None = Field(default=None, alias="CCERT_PLAYBOOK_DIR")
+
     # Access control, e.g. "status,aps=U0123ABCD,S0456EFGH; advise=*" (Slack user or
     # user-group IDs per command). Read-only commands not named: everyone.
     access: str = Field(default="", alias="CCERT_ACCESS")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from bot.inventory import Inventory
 
 AP_STATE = re.compile(r"^[A-Za-z][A-Za-z -]{0,30}$")
+REQUEST_ID = re.compile(r"^[1-9][0-9]{0,8}$")
 
 
 @dataclass(frozen=True)
@@ -38,10 +39,15 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec("digest", "/ccert digest", "post the fleet digest here now"),
         CommandSpec(
             "remediate",
-            "/ccert remediate <site> [controller]",
-            "request the time-back playbook (needs two approvals)",
+            "/ccert remediate <site> [controller] [--dry-run]",
+            "request the time-back playbook (needs two approvals); --dry-run only shows the commands",
             read_only=False,
         ),
+        CommandSpec("approve", "/ccert approve <request-id>", "approve a remediation request (the Approve button)",
+                    read_only=False),
+        CommandSpec("reject", "/ccert reject <request-id>", "reject a remediation request (the Reject button)",
+                    read_only=False),
+        CommandSpec("audit", "/ccert audit <request-id>", "everything a remediation request did, in order"),
     )
 }
 
@@ -54,6 +60,8 @@ class Parsed:
     sites: tuple[str, ...] = ()
     state: str | None = None
     controller: str | None = None
+    request_id: int | None = None
+    dry_run: bool = False
 
 
 @dataclass(frozen=True)
@@ -112,10 +120,15 @@ def parse(text: str, inventory: Inventory) -> Parsed | Invalid:
         if args:
             return Invalid(f"`{spec.usage}` takes no arguments.")
         return Parsed(name)
+    if name in {"approve", "reject", "audit"}:
+        if len(args) != 1 or not REQUEST_ID.match(args[0].lstrip("#")):
+            return Invalid(f"Which request? Usage: `{spec.usage}` (the number in the request message, e.g. 12)")
+        return Parsed(name, request_id=int(args[0].lstrip("#")))
     if not args:
         return Invalid(f"Which site? Usage: `{spec.usage}`")
 
     state = None
+    dry_run = False
     positional: list[str] = []
     i = 0
     while i < len(args):
@@ -131,13 +144,15 @@ def parse(text: str, inventory: Inventory) -> Parsed | Invalid:
             if not AP_STATE.match(value):
                 return Invalid(f"{_quote(value)} is not an AP state (e.g. Downloading, Registered).")
             state = value
+        elif name == "remediate" and arg == "--dry-run":
+            dry_run = True
         elif arg.startswith("--"):
             return Invalid(f"Unknown option {_quote(arg)}. Usage: `{spec.usage}`")
         else:
             positional.append(arg)
         i += 1
     if name == "remediate":
-        return _remediate(positional, inventory, spec)
+        return _remediate(positional, inventory, spec, dry_run)
     if len(positional) != 1:
         return Invalid(f"Usage: `{spec.usage}`")
     sites = _site_names(positional[0], inventory, allow_all=name != "history")
@@ -146,7 +161,7 @@ def parse(text: str, inventory: Inventory) -> Parsed | Invalid:
     return Parsed(name, sites=sites, state=state)
 
 
-def _remediate(positional: list[str], inventory: Inventory, spec: CommandSpec) -> Parsed | Invalid:
+def _remediate(positional: list[str], inventory: Inventory, spec: CommandSpec, dry_run: bool) -> Parsed | Invalid:
     """A change targets one site (never `all`), optionally one of its controllers."""
     if len(positional) not in (1, 2):
         return Invalid(f"Usage: `{spec.usage}`")
@@ -162,4 +177,4 @@ def _remediate(positional: list[str], inventory: Inventory, spec: CommandSpec) -
             hint = f"Did you mean `{guess}`?" if guess else f"Its controllers: {', '.join(names)}."
             return Invalid(f"{_quote(positional[1])} is not a controller of site {site.name}.", hint)
         controller = positional[1]
-    return Parsed("remediate", sites=sites, controller=controller)
+    return Parsed("remediate", sites=sites, controller=controller, dry_run=dry_run)

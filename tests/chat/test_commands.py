@@ -60,3 +60,15 @@ def test_injection_looking_site_names_are_refused_and_defanged(inventory: Invent
 @pytest.mark.parametrize("text", ["status", "status a b", "sites extra", "advise site-a --json", "status 'open"])
 def test_wrong_shapes_are_invalid(text: str, inventory: Inventory) -> None:
     assert isinstance(parse(text, inventory), Invalid)
+
+
+def test_remediation_commands_take_only_checked_values(inventory: Inventory) -> None:
+    assert parse("approve 12", inventory) == Parsed("approve", request_id=12)
+    assert parse("reject #7", inventory) == Parsed("reject", request_id=7)
+    assert parse("audit 3", inventory) == Parsed("audit", request_id=3)
+    assert parse("remediate site-a wlc-a2 --dry-run", inventory) == Parsed(
+        "remediate", sites=("site-a",), controller="wlc-a2", dry_run=True
+    )
+    for bad in ("approve", "approve 0", "approve x", "approve 1 2", "audit 1;reload", "remediate all",
+                "remediate site-a wlc-zz", "remediate site-a --force"):
+        assert isinstance(parse(bad, inventory), Invalid), bad

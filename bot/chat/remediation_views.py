@@ -1,0 +1,251 @@
+"""Remediation messages: the request to approve, its progress, vote answers, run events, the audit.
+
+Everything here reads view models (`bot.remediation.models`) or audit
+entries and returns `Reply` objects, so Slack and the console show the same
+thing and any message can be rebuilt from the store after a restart. The
+request message is the one place approvers decide from: it says what will
+change on which controller (current clock and NTP → proposed), which stuck
+APs it is for, every command the run would send, who approved, how many
+approvals remain, and, later, how the run went.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from bot.chat.handlers import PLATFORM_LABEL, fmt_time, plural
+from bot.chat.reply import Button, Field, Level, Reply, Section, Table
+from bot.domain.approvals import RequestStatus
+from bot.domain.models import Platform
+from bot.remediation.engine import RunEvent, RunInfo
+from bot.remediation.models import RequestView, RunView, TargetView
+from bot.store.remediation import AuditEntry
+
+APPROVE_ACTION = "remediation_approve"
+REJECT_ACTION = "remediation_reject"
+MAX_COMMANDS_SHOWN = 60
+MAX_AUDIT_ROWS = 400
+
+STATUS_TITLE = {
+    RequestStatus.PENDING: ("⏳", "waiting for approval", Level.WARNING),
+    RequestStatus.APPROVED: ("▶️", "approved — starting", Level.INFO),
+    RequestStatus.REJECTED: ("🚫", "rejected — nothing was changed", Level.INFO),
+    RequestStatus.EXPIRED: ("⌛", "expired — nothing was changed", Level.INFO),
+    RequestStatus.RUNNING: ("🔧", "running", Level.WARNING),
+    RequestStatus.SUCCEEDED: ("✅", "done", Level.OK),
+    RequestStatus.FAILED: ("↩️", "failed — changes undone", Level.WARNING),
+    RequestStatus.NEEDS_ATTENTION: ("🛑", "NEEDS ATTENTION", Level.DANGER),
+}
+STEP_ICON = {
+    "pending": "·",
+    "running": "⏳",
+    "done": "✅",
+    "failed": "❌",
+    "undoing": "↩️",
+    "undone": "↩️",
+    "undo_failed": "🛑",
+}
+RUN_STATUS = {
+    "pending": "waiting to start",
+    "running": "running",
+    "undoing": "undoing its changes",
+    "succeeded": "done",
+    "failed": "failed; every change was undone and verified",
+    "needs_attention": "could not put everything back: act now",
+}
+EVENT_ICON = {"info": "ℹ️", "ok": "✅", "warning": "⚠️", "danger": "🛑"}
+
+
+def _platform(value: str) -> str:
+    try:
+        return PLATFORM_LABEL[Platform(value)]
+    except (ValueError, KeyError):
+        return value
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes} min {secs:02d} s"
+
+
+def _local(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "?"
+
+
+def _target_section(target: TargetView) -> Section:
+    offset = ""
+    if target.utc_offset_seconds:
+        hours = target.utc_offset_seconds / 3600
+        offset = f" (controller local time, UTC{hours:+g} h)"
+    proposed = (
+        f"{fmt_time(target.proposed_clock)} = {_local(target.proposed_local)}{offset}"
+        if target.proposed_clock
+        else "chosen at run time"
+    )
+    source = {"ntp": "NTP", "manual": "set by hand", "unknown": "source unknown"}.get(
+        target.current_clock_source, target.current_clock_source
+    )
+    ntp_now = ", ".join(target.ntp_servers) or "none configured"
+    wait = target.params.get("wait_timeout_seconds")
+    poll = target.params.get("poll_interval_seconds")
+    fields = [
+        Field("Clock", f"{fmt_time(target.current_clock) if target.current_clock else 'not read'} ({source}) → "
+                       f"{proposed} → back to the current time on NTP"),
+        Field("NTP", f"{ntp_now} → deleted while the clock is back → restored exactly as recorded, saved"),
+        Field("APs it is for", _stuck_text(target)),
+    ]
+    if wait is not None and poll is not None:
+        fields.append(Field("Wait", f"up to {_duration(float(wait))} for the APs, checking every "
+                                    f"{_duration(float(poll))}; APs are never rebooted by the bot"))
+    text_lines = [f"⚠️ {w}" for w in target.warnings]
+    return Section(
+        title=f"{target.controller} ({_platform(target.platform)}) — playbook {target.playbook}",
+        fields=tuple(fields),
+        text="\n".join(text_lines) or None,
+    )
+
+
+def _stuck_text(target: TargetView) -> str:
+    if not target.stuck_aps:
+        return f"none of {plural(target.total_aps, 'AP')} is Downloading right now (nothing to fix?)"
+    names = ", ".join(f"{a.name} ({a.model})" if a.model else a.name for a in target.stuck_aps[:20])
+    more = f" and {len(target.stuck_aps) - 20} more" if len(target.stuck_aps) > 20 else ""
+    return f"{plural(len(target.stuck_aps), 'AP')} stuck Downloading: {names}{more}"
+
+
+def _commands_section(target: TargetView) -> Section:
+    rows = []
+    for c in target.commands[:MAX_COMMANDS_SHOWN]:
+        rows.append((c.step, ("✏️ " if c.changes else "") + c.command, c.note))
+    if len(target.commands) > MAX_COMMANDS_SHOWN:
+        rows.append(("…", f"{len(target.commands) - MAX_COMMANDS_SHOWN} more", ""))
+    changes = sum(1 for c in target.commands if c.changes)
+    return Section(
+        title=f"Dry-run on {target.controller}: every command, in order ({changes} change the controller, marked ✏️)",
+        table=Table(("Step", "Command", "Note"), tuple(rows)),
+    )
+
+
+def _approvals_text(view: RequestView) -> str:
+    who = ", ".join(f"<@{a.user_id}> ({a.at.astimezone(UTC):%H:%M} UTC)" for a in view.approvals)
+    if view.status is RequestStatus.PENDING:
+        base = f"Approved by {who}. " if who else "No approval yet. "
+        return base + f"{plural(view.remaining, 'more approval')} needed (requester excluded)."
+    return f"Approved by {who}." if who else "No approvals."
+
+
+def _run_section(run: RunView) -> Section:
+    rows = tuple(
+        (
+            f"{STEP_ICON.get(s.state, s.state)} {s.title}",
+            s.state,
+            _duration(s.duration_seconds),
+            (s.error or s.summary or "")[:200],
+        )
+        for s in run.steps
+    )
+    text = run.outcome if run.status in {"failed", "needs_attention", "succeeded"} and run.outcome else None
+    if run.warnings:
+        text = "\n".join([*([text] if text else []), *(f"⚠️ {w}" for w in run.warnings)])
+    return Section(
+        title=f"Run #{run.run_id} on {run.controller}: {RUN_STATUS.get(run.status, run.status)}",
+        table=Table(("Step", "State", "Duration", "Result"), rows),
+        text=text,
+    )
+
+
+def request_reply(view: RequestView, now: datetime | None = None) -> Reply:
+    """The request message, in whatever state the request is (posted once, updated after each change)."""
+    icon, label, level = STATUS_TITLE[view.status]
+    controllers = ", ".join(view.controllers)
+    title = f"{icon} Time-back request #{view.id} — {view.site} ({controllers}) — {label}"
+    text = (
+        f"Requested by <@{view.requester}> at {fmt_time(view.created_at)}. CSCwd80290 workaround: record NTP and "
+        "the clock, delete NTP, set the clock before 2022-12-04, wait for the APs, restore NTP exactly, save, "
+        "verify. Clock changes do not disrupt AP joins or clients; DNA Center Assurance, CMX and DNA Spaces may "
+        "be affected until the clock is current again."
+    )
+    sections: list[Section] = [Section(title="Approvals", text=_approvals_text(view))]
+    if view.status is RequestStatus.PENDING:
+        left = view.expires_at - (now or datetime.now(UTC))
+        minutes = max(0, int(left.total_seconds() // 60))
+        sections[0] = Section(
+            title="Approvals",
+            text=_approvals_text(view) + f" Expires at {fmt_time(view.expires_at)} ({minutes} min left).",
+        )
+    elif view.status is RequestStatus.EXPIRED:
+        sections.append(Section(text=f"This request expired at {fmt_time(view.expires_at)} before it had "
+                                     f"{plural(view.required_approvals, 'approval')}. Nothing was changed; "
+                                     "start a new request if it is still needed."))
+    elif view.status is RequestStatus.REJECTED:
+        sections.append(Section(text=f"Rejected by <@{view.rejected_by}>. Nothing was changed."))
+    for target in view.targets:
+        sections.append(_target_section(target))
+    for run in view.runs:
+        sections.append(_run_section(run))
+    if view.status in {RequestStatus.PENDING, RequestStatus.APPROVED} or not view.runs:
+        for target in view.targets:
+            sections.append(_commands_section(target))
+    buttons: tuple[Button, ...] = ()
+    if view.status is RequestStatus.PENDING:
+        buttons = (
+            Button("Approve", APPROVE_ACTION, str(view.id), f"/ccert approve {view.id}", style="primary"),
+            Button("Reject", REJECT_ACTION, str(view.id), f"/ccert reject {view.id}", style="danger"),
+        )
+    footer = {
+        RequestStatus.PENDING: "Two people other than the requester must approve. Any approver can reject.",
+        RequestStatus.NEEDS_ATTENTION: "A controller may be left with NTP deleted or its clock set back: follow the "
+        "run's 'Restore by hand' commands now.",
+    }.get(view.status)
+    return Reply(title=title, text=text, level=level, sections=tuple(sections), buttons=buttons, footer=footer)
+
+
+def progress_reply(view: RequestView) -> Reply:
+    """Only the run progress (step, state, duration) of a request, e.g. for `/ccert` status or the console."""
+    icon, label, level = STATUS_TITLE[view.status]
+    sections = tuple(_run_section(r) for r in view.runs) or (Section(text="No run has started."),)
+    return Reply(title=f"{icon} Time-back request #{view.id} — {label}", level=level, sections=sections)
+
+
+def vote_reply(accepted: bool, reason: str) -> Reply:
+    """What the clicker alone sees after Approve/Reject (refusals always say why)."""
+    return Reply(title=reason, level=Level.OK if accepted else Level.WARNING, ephemeral=True)
+
+
+def refused_reply(reason: str) -> Reply:
+    """A request (or run) the service would not start, shown to the person who asked."""
+    return Reply(title="I can't open this time-back request.", text=reason, level=Level.WARNING, ephemeral=True)
+
+
+def event_reply(run: RunInfo, event: RunEvent) -> Reply:
+    """A notable event of a run, for the request message's thread."""
+    icon = EVENT_ICON.get(event.level, "•")
+    level = {"ok": Level.OK, "warning": Level.WARNING, "danger": Level.DANGER}.get(event.level, Level.INFO)
+    step = f" [{event.step_id}]" if event.step_id else ""
+    return Reply(title=f"{icon} {run.controller}{step}: {event.text}", level=level)
+
+
+def audit_reply(request_id: int, entries: Sequence[AuditEntry]) -> Reply:
+    """The audit of a request: votes, steps, every command sent (redacted), undo, end."""
+    rows = tuple(
+        (
+            e.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            e.kind,
+            f"<@{e.actor}>" if e.actor else (e.controller or ""),
+            e.text[:200],
+        )
+        for e in list(entries)[:MAX_AUDIT_ROWS]
+    )
+    more = len(entries) - MAX_AUDIT_ROWS
+    count = f"{len(entries)} {'entry' if len(entries) == 1 else 'entries'}"
+    return Reply(
+        title=f"Audit of time-back request #{request_id} ({count})",
+        sections=(Section(table=Table(("Time (UTC)", "What", "Who/where", "Detail"), rows)),),
+        footer=f"{more} more entries not shown" if more > 0 else None,
+        ephemeral=True,
+    )
