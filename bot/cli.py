@@ -158,11 +158,11 @@ async def _run_bot(settings: Settings, inventory: Inventory, host: str) -> int:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        runtime.start_jobs()
+        await runtime.start()
         try:
             await serve(slack, settings, host=host, stop=stop)
         finally:
-            runtime.stop_jobs()
+            await runtime.stop()
             await slack.aclose(grace=5.0)
     finally:
         await store.close()

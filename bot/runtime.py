@@ -24,6 +24,7 @@ from bot.jobs.digest import send_digest
 from bot.jobs.scheduler import build_scheduler
 from bot.settings import Settings
 from bot.store import Store
+from bot.syslog import SyslogEvent, SyslogListener
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +39,35 @@ class Runtime:
     checker: FleetChecker = field(init=False)
     dispatcher: BotDispatcher = field(init=False)
     scheduler: AsyncIOScheduler | None = None
+    syslog: SyslogListener | None = None
 
     def __post_init__(self) -> None:
         self.checker = FleetChecker(self.inventory, self.settings, self.store, self.notifier, self.environ)
         self.dispatcher = build_dispatcher(
             self.inventory, self.settings, self.environ, store=self.store, post_digest=self.post_digest
         )
+
+    async def start(self, *, jobs: bool = True) -> None:
+        """Bring up what runs beside the front door: the AP syslog receiver, then the jobs."""
+        if self.settings.syslog_listen:
+            self.syslog = SyslogListener(self.settings.syslog_listen, on_not_yet_valid=self._not_yet_valid)
+            await self.syslog.start()
+            self.checker.confirmed = self.syslog.confirmed
+            self.checker.observers.append(self.syslog)
+            log.info("AP syslog receiver on %s", ", ".join(str(b) for b in self.syslog.bound))
+        if jobs:
+            self.start_jobs()
+
+    async def stop(self) -> None:
+        self.stop_jobs()
+        if self.syslog is not None:
+            await self.syslog.stop()
+            self.syslog = None
+
+    async def _not_yet_valid(self, controller: str | None, ap: object, event: SyslogEvent) -> None:
+        """An AP says a certificate is not yet valid: a clock went back too far. Say it at once."""
+        where = controller or "an unknown controller"
+        log.warning("AP %s on %s: %s", getattr(ap, "name", "?"), where, event.text)
 
     def use_notifier(self, notifier: Notifier) -> None:
         """Slack's notifier exists only once the app is built around the dispatcher."""
@@ -100,12 +124,10 @@ async def run_console_bot(
     store = await Store.open(settings.db)
     try:
         runtime = Runtime(inventory, settings, store, ConsoleNotifier(out), environ)
-        interactive = stdin.isatty()
-        if interactive:
-            runtime.start_jobs()
+        await runtime.start(jobs=stdin.isatty())
         try:
             return await run_console(runtime.dispatcher, stdin, out, user=user)
         finally:
-            runtime.stop_jobs()
+            await runtime.stop()
     finally:
         await store.close()

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     alert_dedupe_minutes: float = Field(default=60, ge=0, le=10080, alias="CCERT_ALERT_DEDUPE_MINUTES")
     history_days: int = Field(default=30, ge=1, le=3650, alias="CCERT_HISTORY_DAYS")
 
+    # AP syslog receiver, e.g. "udp://0.0.0.0:5514,tcp://0.0.0.0:5514" (off when empty)
+    syslog_listen: str = Field(default="", alias="CCERT_SYSLOG_LISTEN")
+
     # Remediation: two-person approval and the time-back playbooks
     required_approvals: int = Field(default=2, ge=1, le=10, alias="CCERT_REQUIRED_APPROVALS")
     approvers: str = Field(default="", alias="CCERT_APPROVERS")
@@ -70,6 +73,14 @@ class Settings(BaseSettings):
             return None
         return Path(str(value)).expanduser()
 
+
+    @field_validator("syslog_listen")
+    @classmethod
+    def _listen_spec(cls, value: str) -> str:
+        from bot.syslog import parse_listen_spec
+
+        parse_listen_spec(value)  # raises ValueError with the fix in words
+        return value
 
     @field_validator("digest_time")
     @classmethod

@@ -8,10 +8,10 @@ Slack refused is retried on the next check instead of being dropped.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from bot.chat.alert_views import alert_reply, thread_note_text
 from bot.chat.notifier import Notifier, NotifyError, Posted
@@ -40,6 +40,12 @@ from bot.store.records import AlertRecord, CheckRun, CheckTrigger, EventKind
 log = logging.getLogger(__name__)
 
 ConfirmedSource = Callable[[str], Mapping[str, datetime]]
+
+
+class SnapshotObserver(Protocol):
+    """Anything that wants every fresh snapshot (the syslog correlator learns AP addresses)."""
+
+    def update_inventory(self, snapshots: Iterable[ControllerSnapshot]) -> None: ...
 
 
 def utcnow() -> datetime:
@@ -91,6 +97,7 @@ class FleetChecker:
         environ: Mapping[str, str] | None = None,
         confirmed: ConfirmedSource | None = None,
         clock: Callable[[], datetime] = utcnow,
+        observers: Iterable[SnapshotObserver] = (),
     ) -> None:
         self.inventory = inventory
         self.settings = settings
@@ -99,6 +106,7 @@ class FleetChecker:
         self.environ = environ
         self.confirmed = confirmed
         self.clock = clock
+        self.observers = list(observers)
         self.policy = alert_policy(settings)
         self.interval = timedelta(minutes=settings.check_interval_minutes)
 
@@ -111,6 +119,8 @@ class FleetChecker:
         run_id = await self.store.start_check(trigger, started)
         controllers = self.inventory.controllers()
         snapshots = await poll_fleet(controllers, poll_options(self.settings), self.environ)
+        for observer in self.observers:
+            observer.update_inventory(snapshots)
         verdicts = [evaluate_controller(s) for s in snapshots]
         finished = self.clock()
         duration = finished - started
