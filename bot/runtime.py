@@ -6,12 +6,13 @@ in the notifier and the front door; the jobs and the store are the same.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TextIO
+from typing import Any, TextIO
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -22,6 +23,7 @@ from bot.inventory import Inventory
 from bot.jobs.checks import FleetChecker
 from bot.jobs.digest import send_digest
 from bot.jobs.scheduler import build_scheduler
+from bot.remediation.service import RemediationConfig, RemediationService
 from bot.settings import Settings
 from bot.store import Store
 from bot.syslog import SyslogEvent, SyslogListener
@@ -36,19 +38,49 @@ class Runtime:
     store: Store
     notifier: Notifier
     environ: Mapping[str, str] | None = None
+    background_runs: bool = True
     checker: FleetChecker = field(init=False)
+    remediation: RemediationService = field(init=False)
     dispatcher: BotDispatcher = field(init=False)
     scheduler: AsyncIOScheduler | None = None
     syslog: SyslogListener | None = None
 
     def __post_init__(self) -> None:
         self.checker = FleetChecker(self.inventory, self.settings, self.store, self.notifier, self.environ)
+        self.remediation = RemediationService(
+            self.store, self.inventory, RemediationConfig.from_settings(self.settings), self.environ, self.notifier
+        )
+        self._tasks: set[asyncio.Task[object]] = set()
+        self._recovered = asyncio.Event()
         self.dispatcher = build_dispatcher(
-            self.inventory, self.settings, self.environ, store=self.store, post_digest=self.post_digest
+            self.inventory,
+            self.settings,
+            self.environ,
+            store=self.store,
+            post_digest=self.post_digest,
+            remediation=self.remediation,
+            spawn=self.spawn_run if self.background_runs else None,
         )
 
+    def spawn(self, coro: Coroutine[Any, Any, object], name: str) -> asyncio.Task[object]:
+        """Keep a strong reference to background work (a playbook run) and log how it ends."""
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+
+        def finished(done: asyncio.Task[object]) -> None:
+            self._tasks.discard(done)
+            if not done.cancelled() and done.exception() is not None:
+                log.error("%s failed: %s", name, type(done.exception()).__name__, exc_info=done.exception())
+
+        task.add_done_callback(finished)
+        return task
+
     async def start(self, *, jobs: bool = True) -> None:
-        """Bring up what runs beside the front door: the AP syslog receiver, then the jobs."""
+        """Bring up what runs beside the front door: crash recovery of playbook runs first
+        (a controller may be waiting with NTP deleted), the AP syslog receiver, then the jobs."""
+        # Recovery may resume an AP wait for up to an hour: it runs in the background, and new
+        # runs wait for it (it also fails requests left approved without a run).
+        self.spawn(self._recover(), "remediation-recovery")
         if self.settings.syslog_listen:
             self.syslog = SyslogListener(self.settings.syslog_listen, on_not_yet_valid=self._not_yet_valid)
             await self.syslog.start()
@@ -58,8 +90,27 @@ class Runtime:
         if jobs:
             self.start_jobs()
 
+    async def _recover(self) -> None:
+        try:
+            for result in await self.remediation.recover():
+                log.warning("recovered an interrupted remediation run: %s", result)
+        finally:
+            self._recovered.set()
+
+    def spawn_run(self, coro: Coroutine[Any, Any, object], name: str) -> asyncio.Task[object]:
+        """Start an approved run once start-up recovery is over."""
+
+        async def after_recovery() -> object:
+            await self._recovered.wait()
+            return await coro
+
+        return self.spawn(after_recovery(), name)
+
     async def stop(self) -> None:
         self.stop_jobs()
+        if self._tasks:
+            # A run in progress keeps going until it reaches a safe point; recovery handles the rest.
+            await asyncio.wait(set(self._tasks), timeout=30)
         if self.syslog is not None:
             await self.syslog.stop()
             self.syslog = None
@@ -73,6 +124,7 @@ class Runtime:
         """Slack's notifier exists only once the app is built around the dispatcher."""
         self.notifier = notifier
         self.checker.notifier = notifier
+        self.remediation.notifier = notifier
 
     async def post_digest(self, channel: str) -> Posted | None:
         return await send_digest(
@@ -90,12 +142,17 @@ class Runtime:
         result = await self.store.prune(datetime.now(UTC) - timedelta(days=self.settings.history_days))
         log.info("housekeeping: %s", result)
 
+    async def expire_requests(self) -> None:
+        for view in await self.remediation.expire_due():
+            log.info("remediation request #%s expired", view.id)
+
     def start_jobs(self) -> AsyncIOScheduler:
         self.scheduler = build_scheduler(
             self.settings,
             fleet_check=self.checker.run_check,
             digest=self.scheduled_digest,
             housekeeping=self.housekeeping,
+            expire_requests=self.expire_requests,
         )
         self.scheduler.start()
         return self.scheduler
@@ -123,7 +180,7 @@ async def run_console_bot(
     out = out or sys.stdout
     store = await Store.open(settings.db)
     try:
-        runtime = Runtime(inventory, settings, store, ConsoleNotifier(out), environ)
+        runtime = Runtime(inventory, settings, store, ConsoleNotifier(out), environ, background_runs=False)
         await runtime.start(jobs=stdin.isatty())
         try:
             return await run_console(runtime.dispatcher, stdin, out, user=user)

@@ -9,23 +9,27 @@ command filters, so no listener can forget it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from typing import Any, Protocol
 
-from bot.chat import handlers
+from bot.chat import handlers, remediation_views
 from bot.chat.access import AccessPolicy
 from bot.chat.commands import Invalid, Parsed, parse
 from bot.chat.digest_views import history_reply
+from bot.chat.remediation_views import APPROVE_ACTION, REJECT_ACTION
 from bot.chat.reply import Caller, CommandResult, Reply
+from bot.domain.approvals import Voter
 from bot.domain.digest import HistoryRow
 from bot.fleet.service import FleetService
 from bot.inventory import Inventory
+from bot.remediation.service import RemediationService, RequestRefused
 from bot.settings import Settings
 from bot.store import Store
 
 log = logging.getLogger(__name__)
 
 DigestPoster = Callable[[str], Awaitable[object]]
+Spawner = Callable[[Coroutine[Any, Any, Any], str], object]
 
 
 class Dispatcher(Protocol):
@@ -48,12 +52,16 @@ class BotDispatcher:
         access: AccessPolicy | None = None,
         store: Store | None = None,
         post_digest: DigestPoster | None = None,
+        remediation: RemediationService | None = None,
+        spawn: Spawner | None = None,
     ) -> None:
         self.inventory = inventory
         self.fleet = fleet
         self.access = access or AccessPolicy()
         self.store = store
         self.post_digest = post_digest
+        self.remediation = remediation
+        self.spawn = spawn
 
     async def dispatch(self, text: str, caller: Caller) -> CommandResult:
         parsed = parse(text, self.inventory)
@@ -67,7 +75,13 @@ class BotDispatcher:
         if parsed.name == "sites":
             return CommandResult(handlers.sites_reply(self.inventory))
         if parsed.name == "remediate":
-            return self._remediate(parsed.sites[0], parsed.controller)
+            return self._remediate(parsed, caller)
+        if parsed.name in {"approve", "reject"}:
+            assert parsed.request_id is not None
+            return await self._vote(parsed.request_id, parsed.name == "approve", caller)
+        if parsed.name == "audit":
+            assert parsed.request_id is not None
+            return self._audit(parsed.request_id)
         if parsed.name == "history":
             return self._history(parsed.sites[0])
         if parsed.name == "digest":
@@ -118,26 +132,64 @@ class BotDispatcher:
 
         return CommandResult(ack, follow_up)
 
-    def _remediate(self, site: str, controller: str | None) -> CommandResult:
-        """Time-back requests arrive with the playbook engine; until then, say how to do it by hand."""
-        target = controller or f"the controllers of {site}"
-        return CommandResult(
-            handlers.not_enabled_reply(
-                "Requesting the time-back playbook",
-                (
-                    f"For {target}, follow the tech note by hand in a change window: note the NTP servers, "
-                    "delete them, set the clock to 2022-12-02 00:00 (after the controller certificate's "
-                    "start: see `/ccert advise`), wait for the APs to register, restore NTP exactly, save, "
-                    "verify.",
-                ),
-            )
-        )
+    def _remediate(self, parsed: Parsed, caller: Caller) -> CommandResult:
+        """A request reads the controllers first, so the approvers see today's clock and NTP."""
+        service = self.remediation
+        if service is None:
+            return CommandResult(handlers.not_enabled_reply("The time-back playbook (it needs the bot's database)"))
+        site, controller = parsed.sites[0], parsed.controller
+        target = controller or f"{site} ({len(self.inventory.sites[site].controllers)} controllers)"
+
+        async def follow_up() -> Reply:
+            try:
+                if parsed.dry_run:
+                    return remediation_views.dry_run_reply(await service.preview(site, controller))
+                view = await service.create_request(site, controller, caller.user_id, caller.channel_id)
+            except RequestRefused as refused:
+                return remediation_views.refused_reply(refused.reason)
+            return remediation_views.created_reply(view)
+
+        verb = "dry run for" if parsed.dry_run else "preparing a time-back request for"
+        return CommandResult(Reply(title=f"{verb} {target}: reading the controllers…", ephemeral=True), follow_up)
+
+    async def _vote(self, request_id: int, approve: bool, caller: Caller) -> CommandResult:
+        service = self.remediation
+        if service is None:
+            return CommandResult(handlers.not_enabled_reply("Remediation (it needs the bot's database)"))
+        try:
+            result = await service.vote(request_id, Voter(caller.user_id, caller.groups), approve)
+        except RequestRefused as refused:
+            return CommandResult(remediation_views.refused_reply(refused.reason))
+        if result.approved_now:
+            if self.spawn is None:  # the console: run in the foreground and say how it ended
+
+                async def run() -> Reply:
+                    await service.start_run(request_id)
+                    return remediation_views.progress_reply(await service.request_view(request_id))
+
+                return CommandResult(remediation_views.vote_reply(result.accepted, result.reason), run)
+            self.spawn(service.start_run(request_id), f"remediation-run-{request_id}")
+        return CommandResult(remediation_views.vote_reply(result.accepted, result.reason))
+
+    def _audit(self, request_id: int) -> CommandResult:
+        service = self.remediation
+        if service is None:
+            return CommandResult(handlers.not_enabled_reply("The audit trail (it needs the bot's database)"))
+
+        async def follow_up() -> Reply:
+            return remediation_views.audit_reply(request_id, await service.audit(request_id))
+
+        title = f"reading the audit trail of request #{request_id}…"
+        return CommandResult(Reply(title=title, ephemeral=True), follow_up)
 
     async def handle_action(self, action_id: str, value: str, caller: Caller) -> CommandResult:
         """Buttons go through the same parser and access rules as typed commands."""
         if action_id == "timeback_request":
             site, _, controller = value.partition("/")
             return await self.dispatch(f"remediate {site} {controller}".strip(), caller)
+        if action_id in {APPROVE_ACTION, REJECT_ACTION}:
+            verb = "approve" if action_id == APPROVE_ACTION else "reject"
+            return await self.dispatch(f"{verb} {value}", caller)
         return CommandResult(handlers.invalid_reply(Invalid("I don't know that button.")))
 
 
@@ -147,6 +199,8 @@ def build_dispatcher(
     environ: Mapping[str, str] | None = None,
     store: Store | None = None,
     post_digest: DigestPoster | None = None,
+    remediation: RemediationService | None = None,
+    spawn: Spawner | None = None,
 ) -> BotDispatcher:
     return BotDispatcher(
         inventory,
@@ -154,4 +208,6 @@ def build_dispatcher(
         AccessPolicy.parse(settings.access),
         store=store,
         post_digest=post_digest,
+        remediation=remediation,
+        spawn=spawn,
     )

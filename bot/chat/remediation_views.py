@@ -19,7 +19,7 @@ from bot.chat.reply import Button, Field, Level, Reply, Section, Table
 from bot.domain.approvals import RequestStatus
 from bot.domain.models import Platform
 from bot.remediation.engine import RunEvent, RunInfo
-from bot.remediation.models import RequestView, RunView, TargetView
+from bot.remediation.models import PreviewView, RequestView, RunView, TargetView
 from bot.store.remediation import AuditEntry
 
 APPROVE_ACTION = "remediation_approve"
@@ -94,14 +94,22 @@ def _target_section(target: TargetView) -> Section:
     wait = target.params.get("wait_timeout_seconds")
     poll = target.params.get("poll_interval_seconds")
     fields = [
-        Field("Clock", f"{fmt_time(target.current_clock) if target.current_clock else 'not read'} ({source}) → "
-                       f"{proposed} → back to the current time on NTP"),
+        Field(
+            "Clock",
+            f"{fmt_time(target.current_clock) if target.current_clock else 'not read'} ({source}) → "
+            f"{proposed} → back to the current time on NTP",
+        ),
         Field("NTP", f"{ntp_now} → deleted while the clock is back → restored exactly as recorded, saved"),
         Field("APs it is for", _stuck_text(target)),
     ]
     if wait is not None and poll is not None:
-        fields.append(Field("Wait", f"up to {_duration(float(wait))} for the APs, checking every "
-                                    f"{_duration(float(poll))}; APs are never rebooted by the bot"))
+        fields.append(
+            Field(
+                "Wait",
+                f"up to {_duration(float(wait))} for the APs, checking every "
+                f"{_duration(float(poll))}; APs are never rebooted by the bot",
+            )
+        )
     text_lines = [f"⚠️ {w}" for w in target.warnings]
     return Section(
         title=f"{target.controller} ({_platform(target.platform)}) — playbook {target.playbook}",
@@ -179,9 +187,13 @@ def request_reply(view: RequestView, now: datetime | None = None) -> Reply:
             text=_approvals_text(view) + f" Expires at {fmt_time(view.expires_at)} ({minutes} min left).",
         )
     elif view.status is RequestStatus.EXPIRED:
-        sections.append(Section(text=f"This request expired at {fmt_time(view.expires_at)} before it had "
-                                     f"{plural(view.required_approvals, 'approval')}. Nothing was changed; "
-                                     "start a new request if it is still needed."))
+        sections.append(
+            Section(
+                text=f"This request expired at {fmt_time(view.expires_at)} before it had "
+                f"{plural(view.required_approvals, 'approval')}. Nothing was changed; "
+                "start a new request if it is still needed."
+            )
+        )
     elif view.status is RequestStatus.REJECTED:
         sections.append(Section(text=f"Rejected by <@{view.rejected_by}>. Nothing was changed."))
     for target in view.targets:
@@ -203,6 +215,38 @@ def request_reply(view: RequestView, now: datetime | None = None) -> Reply:
         "run's 'Restore by hand' commands now.",
     }.get(view.status)
     return Reply(title=title, text=text, level=level, sections=tuple(sections), buttons=buttons, footer=footer)
+
+
+def created_reply(view: RequestView) -> Reply:
+    """The answer to `/ccert remediate`: a short note when the request message is already posted
+    (the service has a notifier), else the request message itself for the caller to post."""
+    if view.message_ts is None:
+        return request_reply(view)
+    return Reply(
+        title=f"Time-back request #{view.id} is posted: it needs {plural(view.required_approvals, 'approval')} from "
+        "people other than you.",
+        text=f"It expires at {fmt_time(view.expires_at)} if nobody approves it. Nothing changes before that.",
+        level=Level.OK,
+        ephemeral=True,
+    )
+
+
+def dry_run_reply(preview: PreviewView) -> Reply:
+    """What a request would do on each controller (current → proposed, stuck APs, every command); nothing ran."""
+    controllers = ", ".join(t.controller for t in preview.targets)
+    sections: list[Section] = []
+    for target in preview.targets:
+        sections.append(_target_section(target))
+        sections.append(_commands_section(target))
+    if preview.notes:
+        sections.append(Section(text="\n".join(f"⚠️ {n}" for n in preview.notes)))
+    return Reply(
+        title=f"Dry run of the time-back for {preview.site} ({controllers}): nothing was changed",
+        text="Read just now from the controllers. `/ccert remediate` without --dry-run opens a request that "
+        "needs two approvals before anything runs.",
+        sections=tuple(sections),
+        ephemeral=True,
+    )
 
 
 def progress_reply(view: RequestView) -> Reply:

@@ -8,6 +8,7 @@ tests drive the very same handlers as Slack.
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from typing import TextIO
 
@@ -16,13 +17,21 @@ from bot.chat.reply import Caller, CommandResult
 from bot.console.render import render_text
 
 PROMPT = "ccert> "
-BANNER = "ccert-bot console. Type /ccert help, or 'quit' to leave."
+BANNER = "ccert-bot console. Type /ccert help; /as USER to act as someone else (votes); 'quit' to leave."
 
 
-async def run_line(line: str, dispatcher: Dispatcher, caller: Caller, out: TextIO) -> None:
+AS_USER = re.compile(r"^/as\s+([A-Za-z0-9_.-]{1,40})$")
+
+
+async def run_line(line: str, dispatcher: Dispatcher, caller: Caller, out: TextIO) -> Caller:
+    """Run one typed line; returns who types the next one (`/as U0BOB` switches, for votes)."""
     text = line.strip()
     if not text or text.startswith("#"):
-        return
+        return caller
+    switch = AS_USER.match(text)
+    if switch:
+        out.write(f"(now acting as {switch.group(1)})\n")
+        return Caller(user_id=switch.group(1), channel_id=caller.channel_id, user_name=switch.group(1))
     if text.startswith("/ccert"):
         text = text[len("/ccert"):]
     result: CommandResult = await dispatcher.dispatch(text, caller)
@@ -32,6 +41,7 @@ async def run_line(line: str, dispatcher: Dispatcher, caller: Caller, out: TextI
         reply = await result.follow_up()
         out.write("\n" + render_text(reply) + "\n")
         out.flush()
+    return caller
 
 
 async def run_console(
@@ -56,7 +66,7 @@ async def run_console(
             break
         if line.strip() in {"quit", "exit"}:
             break
-        await run_line(line, dispatcher, caller, out)
+        caller = await run_line(line, dispatcher, caller, out)
         if interactive:
             out.write("\n")
     return 0

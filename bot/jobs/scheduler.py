@@ -25,6 +25,7 @@ Job = Callable[[], Awaitable[object]]
 FLEET_CHECK = "fleet_check"
 DAILY_DIGEST = "daily_digest"
 HOUSEKEEPING = "housekeeping"
+EXPIRE_REQUESTS = "expire_requests"
 
 
 def build_scheduler(
@@ -33,6 +34,7 @@ def build_scheduler(
     fleet_check: Job,
     digest: Job | None = None,
     housekeeping: Job | None = None,
+    expire_requests: Job | None = None,
     first_check_at: datetime | None = None,
 ) -> AsyncIOScheduler:
     """The jobs from settings; the first fleet check runs right after start-up."""
@@ -68,6 +70,16 @@ def build_scheduler(
             max_instances=1,
             coalesce=True,
             misfire_grace_time=6 * 3600,
+        )
+
+    if expire_requests is not None:
+        scheduler.add_job(
+            expire_requests,
+            IntervalTrigger(minutes=1, timezone=settings.zone),
+            id=EXPIRE_REQUESTS,
+            name="expire remediation requests",
+            max_instances=1,
+            coalesce=True,
         )
 
     def on_event(event: JobSubmissionEvent | JobExecutionEvent) -> None:

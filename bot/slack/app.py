@@ -194,7 +194,7 @@ def build_app(
     runtime = ListenerRuntime(
         messenger=Messenger(client, webhook_retry_handlers=retry_handlers()),
         tasks=BackgroundTasks("slack"),
-        groups=UserGroupDirectory(client, group_ids_in(settings.access)),
+        groups=UserGroupDirectory(client, group_ids_in(f"{settings.access};{settings.approvers}")),
     )
     if ack_budget is not None:
         runtime.ack_budget = ack_budget

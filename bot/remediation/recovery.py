@@ -1,0 +1,161 @@
+"""After a crash: find interrupted runs and bring their controllers back to a known state.
+
+Call `recover(...)` once at start-up, before the bot accepts new runs. Every
+run left `pending`, `running`, `undoing` or `needs_attention` is reported
+(listener event) and then:
+
+* **resumed** when that is safe and still useful: it was waiting for APs
+  (`wait_for_aps`) with every earlier step done and the original deadline
+  not passed (the wait keeps its first start time, so it never waits longer
+  than approved), or it was already putting things back (`restore_ntp_servers`,
+  `save_config`, `verify_clock_current`), which only moves the controller
+  towards its recorded state;
+* **undone** otherwise: every changing step that started is undone in
+  reverse order from the recorded configuration, then verified.
+
+The recorded NTP configuration is never deleted: the store refuses to delete
+it until a run verified it on the device, and recovery only ever reads it.
+A run whose controller cannot be reached stays `needs_attention`, and the
+next `recover` tries again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.controllers.session import ControllerSession, SessionOptions
+from bot.domain.advisory import Advisory
+from bot.remediation.device import SessionFactory
+from bot.remediation.engine import (
+    Engine,
+    Now,
+    ProgressListener,
+    RetryPolicy,
+    RunEvent,
+    RunInfo,
+    RunOutcome,
+    Sleep,
+    utc_now,
+)
+from bot.store import Store
+from bot.store import remediation as q
+
+#: Steps after which finishing the playbook is the way back to the recorded state.
+RESUMABLE_TAIL = frozenset({"restore_ntp_servers", "save_config", "verify_clock_current"})
+
+
+@dataclass(frozen=True)
+class RecoveryResult:
+    run_id: int
+    controller: str
+    decision: str  # resumed | undone | nothing_to_do
+    reason: str
+    outcome: RunOutcome | None
+
+
+def decide(run: q.RunRow, now: datetime) -> tuple[str, int, str]:
+    """(decision, step index to resume from, why) for one interrupted run. Pure, for tests."""
+    if run.status in ("undoing", "needs_attention"):
+        return "undo", 0, f"the run was {run.status.replace('_', ' ')}: undoing again from the recorded configuration"
+    if run.status == "pending":
+        return "undo", 0, "the run was created but never started"
+    steps = run.steps
+    k = next((s.idx for s in steps if s.state != "done"), len(steps))
+    if k == len(steps):
+        return "resume", k, "every step had finished; only the final status was missing"
+    step = steps[k]
+    if step.action == "wait_for_aps":
+        timeout = float(run.params.get("wait_timeout_seconds") or 0)
+        wait_args = next((s for s in run.plan.get("steps", []) if s["id"] == step.step_id), {}).get("args", {})
+        ref = wait_args.get("timeout_seconds")
+        if isinstance(ref, dict) and "$param" in ref:
+            timeout = float(run.params.get(ref["$param"]) or 0)
+        elif isinstance(ref, int | float):
+            timeout = float(ref)
+        started = step.started_at or now
+        deadline = started + timedelta(seconds=timeout)
+        if now < deadline:
+            left = (deadline - now).total_seconds()
+            why = f"it was waiting for APs: resuming the wait within the original deadline ({left:.0f} s left)"
+            return "resume", k, why
+        return "undo", 0, "it was waiting for APs and the approved wait is over: undoing the time-back"
+    if step.action in RESUMABLE_TAIL:
+        return "resume", k, f"it was at '{step.step_id}' (putting things back): finishing the playbook"
+    return "undo", 0, f"it was interrupted at '{step.step_id}' ({step.state}): undoing every change"
+
+
+async def recover(
+    store: Store,
+    *,
+    environ: Mapping[str, str] | None,
+    session_options: SessionOptions,
+    listener: ProgressListener | None = None,
+    retry: RetryPolicy | None = None,
+    advisory: Advisory | None = None,
+    now: Now = utc_now,
+    sleep: Sleep = asyncio.sleep,
+    session_factory: SessionFactory = ControllerSession,
+) -> list[RecoveryResult]:
+    """Handle every interrupted run (concurrently, one task per controller); returns what was done."""
+    engine = Engine(
+        store,
+        environ=environ,
+        session_options=session_options,
+        listener=listener,
+        retry=retry,
+        advisory=advisory,
+        now=now,
+        sleep=sleep,
+        session_factory=session_factory,
+    )
+    runs = await store.read(q.unfinished_runs)
+
+    async def one(run: q.RunRow) -> RecoveryResult:
+        decision, start, why = decide(run, now())
+        info = RunInfo(run.id, run.request_id, run.controller, run.site, run.platform, run.playbook)
+        text = f"recovering run #{run.id} on {run.controller} after a restart: {why}"
+        await store.write(
+            q.append_audit,
+            now(),
+            "recovery",
+            text,
+            request_id=run.request_id,
+            run_id=run.id,
+            controller=run.controller,
+            data={"decision": decision, "from_step": start},
+        )
+        if listener is not None:
+            with contextlib.suppress(Exception):  # a chat outage must not stop recovery
+                await listener.event(info, RunEvent("warning", text, now()))
+        if decision == "resume":
+            outcome = await engine.execute(run.id, start)
+            result = RecoveryResult(run.id, run.controller, "resumed", why, outcome)
+        else:
+            outcome = await engine.undo_run(run.id, f"interrupted ({why})")
+            result = RecoveryResult(run.id, run.controller, "undone", why, outcome)
+        if run.request_id is not None:
+            await settle_request(store, run.request_id, now())
+        return result
+
+    return list(await asyncio.gather(*(one(r) for r in runs)))
+
+
+async def settle_request(store: Store, request_id: int, at: datetime) -> str | None:
+    """Set a request's status from its runs once none is active; returns the new status (or None)."""
+    runs = await store.read(q.runs_for_request, request_id)
+    if not runs or any(r.status in q.ACTIVE_RUN for r in runs):
+        return None
+    statuses = {r.status for r in runs}
+    if "needs_attention" in statuses:
+        status = "needs_attention"
+    elif "failed" in statuses:
+        status = "failed"
+    else:
+        status = "succeeded"
+    notes = "; ".join(f"{r.controller}: {r.outcome}" for r in runs if r.outcome)
+    await store.write(q.set_request_status, request_id, status, at, notes or None)
+    return status
