@@ -84,6 +84,7 @@ async def slack_bot(tmp_path: Path, *entries: dict[str, Any], **settings: Any) -
             runtime = Runtime(site.inventory, site.settings, store, ConsoleNotifier(io.StringIO()), site.environ)
             bot = build_app(site.settings, runtime.dispatcher)
             runtime.use_notifier(SlackNotifier(bot.client))
+            await runtime.start(jobs=False)  # recovery and syslog as in production; tests drive the checks
             server = await start_http_server(bot, host="127.0.0.1", port=0)
             try:
                 async with aiohttp.ClientSession() as http:
@@ -91,5 +92,6 @@ async def slack_bot(tmp_path: Path, *entries: dict[str, Any], **settings: Any) -
             finally:
                 await server.stop()
                 await bot.aclose(grace=1.0)
+                await runtime.stop()
         finally:
             await store.close()
