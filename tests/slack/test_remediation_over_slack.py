@@ -57,7 +57,7 @@ async def test_stuck_site_to_verified_fix_through_slack(tmp_path: Path) -> None:
             assert alert is not None and alert.slack_ts is not None
 
         # The alert's button and the command are the same request.
-        status, body, elapsed = await h.click("timeback_request", "site-t/wlc-1", REQUESTER, alert.slack_ts)
+        status, _, elapsed = await h.click("timeback_request", "site-t/wlc-1", REQUESTER, alert.slack_ts)
         assert status == 200 and elapsed < 3
         await eventually(lambda: bool(_button_values(h)), timeout=15)
         request_id, ts = _request_message(h)
