@@ -25,6 +25,8 @@ from bot.simulator.server import SimulatorServer
 
 DEMO_USERNAME_ENV = "CCERT_DEMO_USERNAME"
 DEMO_PASSWORD_ENV = "CCERT_DEMO_PASSWORD"
+DEMO_USER = "U0DEMO"
+DEMO_APPROVERS = ("U0ALICE", "U0BOB")
 
 
 def inventory_for(controllers: Iterable[dict[str, Any]], ports: dict[str, int], host: str) -> Inventory:
@@ -60,6 +62,8 @@ async def run_demo(stdin: TextIO | None = None, out: TextIO | None = None, time_
             settings: Settings = load_settings(
                 db=Path(tmp) / "ccert.db", ssh_known_hosts=known_hosts, ssh_strict_host_keys=True,
                 ssh_timeout_seconds=10,
+                # Two demo approvers; `/as U0ALICE` in the console switches who types.
+                approvers=" ".join(DEMO_APPROVERS), playbook_poll_seconds=2, playbook_wait_minutes=5,
             )
             first = scenario.controllers[0]
             environ = dict(os.environ)
@@ -69,4 +73,4 @@ async def run_demo(stdin: TextIO | None = None, out: TextIO | None = None, time_
             if (stdin or sys.stdin).isatty():
                 out.write(f"Demo: simulated {sites} on 127.0.0.1 ports "
                           f"{', '.join(str(p) for p in sim.ports.values())}.\n")
-            return await run_console_bot(inventory, settings, environ, stdin, out)
+            return await run_console_bot(inventory, settings, environ, stdin, out, user=DEMO_USER)
