@@ -17,7 +17,8 @@ from typing import Any, TextIO
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.chat.dispatch import BotDispatcher, build_dispatcher
-from bot.chat.notifier import ConsoleNotifier, Notifier, Posted
+from bot.chat.notifier import ConsoleNotifier, Notifier, NotifyError, Posted
+from bot.chat.reply import Reply
 from bot.console.repl import run_console
 from bot.inventory import Inventory
 from bot.jobs.checks import FleetChecker
@@ -26,6 +27,7 @@ from bot.jobs.scheduler import build_scheduler
 from bot.remediation.service import RemediationConfig, RemediationService
 from bot.settings import Settings
 from bot.store import Store
+from bot.store import remediation as remediation_queries
 from bot.syslog import SyslogEvent, SyslogListener
 
 log = logging.getLogger(__name__)
@@ -116,9 +118,28 @@ class Runtime:
             self.syslog = None
 
     async def _not_yet_valid(self, controller: str | None, ap: object, event: SyslogEvent) -> None:
-        """An AP says a certificate is not yet valid: a clock went back too far. Say it at once."""
-        where = controller or "an unknown controller"
-        log.warning("AP %s on %s: %s", getattr(ap, "name", "?"), where, event.text)
+        """An AP says a certificate is not yet valid: a clock went back too far. If a time-back
+        is running on that controller, say it in the run's thread at once."""
+        ap_name = getattr(ap, "name", None) or "an AP"
+        log.warning("%s on %s: certificate not yet valid: %s", ap_name, controller or "?", event.text)
+        if controller is None:
+            return
+        active = await self.store.read(remediation_queries.active_controllers)
+        if controller not in active:
+            return
+        view = await self.remediation.request_view(active[controller][0])
+        if not (view.channel and view.message_ts):
+            return
+        meaning = event.match.meaning if event.match is not None else "a certificate is not yet valid"
+        note = Reply(
+            title=f"⚠️ {ap_name} on {controller}: certificate NOT YET VALID",
+            text=f"{meaning}\nThe controller clock may be earlier than its own certificate's start: "
+            f"check the target of this run.\n`{event.text[:300]}`",
+        )
+        try:
+            await self.notifier.post(view.channel, note, thread_ts=view.message_ts)
+        except NotifyError as error:
+            log.warning("could not post the NOT_YET_VALID note: %s", error.reason)
 
     def use_notifier(self, notifier: Notifier) -> None:
         """Slack's notifier exists only once the app is built around the dispatcher."""

@@ -142,3 +142,30 @@ def _button_values(h: SlackBotHarness) -> list[str]:
                 values += [e["value"] for e in block["elements"] if e.get("action_id") == "remediation_approve"]
     return values
 
+
+
+async def test_not_yet_valid_from_an_ap_goes_into_the_request_thread(tmp_path: Path) -> None:
+    import socket
+
+    async with slack_bot(
+        tmp_path, aireos("wlc-1"), approvers=f"{ALICE},{BOB}", syslog_listen="udp://127.0.0.1:0"
+    ) as h:
+        await h.runtime.checker.run_check()  # the syslog receiver learns the APs from the snapshots
+        await h.command("remediate site-t wlc-1", user=REQUESTER)
+        await eventually(lambda: bool(_button_values(h)), timeout=15)
+        _, ts = _request_message(h)
+        assert h.runtime.syslog is not None
+        line = (
+            "<11>Dec  2 00:00:01 CAP3702I.4CD4 *Dec 2 00:00:01.001: %PKI-3-CERTIFICATE_INVALID_NOT_YET_VALID: "
+            "Certificate chain validation has failed. The certificate (SN: 1A2B) is not yet valid "
+            "Validity period starts on 02:29:13 UTC Dec 6 2022"
+        )
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+            sender.sendto(line.encode(), ("127.0.0.1", h.runtime.syslog.port("udp")))
+
+        def in_thread() -> list[str]:
+            return [json.dumps(c.body) for c in h.slack.calls_to("chat.postMessage") if c.body.get("thread_ts") == ts]
+
+        await eventually(lambda: any("NOT YET VALID" in m for m in in_thread()), timeout=10)
+    note = next(m for m in in_thread() if "NOT YET VALID" in m)
+    assert "CAP3702I.4CD4" in note and "wlc-1" in note
