@@ -126,11 +126,12 @@ class ControllerSession:
         self.options = options
         on_open, on_close = _HOOKS[platform.name]
         asyncssh_options: dict[str, Any] = {"known_hosts": None}
+        self._known_hosts: Path | None = None
         if options.strict_host_keys:
             # asyncssh checks `[host]:port` entries properly; scrapli's own check
             # only matches plain host names, so we let asyncssh do it.
-            known = options.known_hosts or Path("~/.ssh/known_hosts").expanduser()
-            asyncssh_options["known_hosts"] = str(known)
+            self._known_hosts = options.known_hosts or Path("~/.ssh/known_hosts").expanduser()
+            asyncssh_options["known_hosts"] = str(self._known_hosts)
         self._conn = AsyncScrapli(
             host=host,
             port=port,
@@ -157,6 +158,12 @@ class ControllerSession:
         await self.close()
 
     async def open(self) -> None:
+        if self._known_hosts is not None and not self._known_hosts.is_file():
+            raise SessionError(
+                ErrorKind.HOST_KEY,
+                f"{self.name}: the known_hosts file {self._known_hosts} does not exist, so no host key can be "
+                "trusted (set CCERT_SSH_KNOWN_HOSTS, or CCERT_SSH_STRICT_HOST_KEYS=false if you accept the risk)",
+            )
         try:
             await asyncio.wait_for(self._conn.open(), timeout=self.options.timeout_seconds * 2)
         except BaseException as exc:

@@ -21,16 +21,24 @@ from bot.domain.alerts import AlertKind
 from bot.domain.digest import FleetDigest, SiteDigest, UnfixedController
 from bot.inventory import Inventory
 from bot.store import Store
+from bot.store import remediation as remediation_queries
 from bot.store.records import SiteSummary
 
 log = logging.getLogger(__name__)
 
 
 def _site_digest(
-    name: str, summary: SiteSummary | None, stuck: int, yesterday: int | None, unreachable_names: tuple[str, ...]
+    name: str,
+    summary: SiteSummary | None,
+    stuck: int,
+    yesterday: int | None,
+    unreachable_names: tuple[str, ...],
+    open_work: tuple[int, int],
 ) -> SiteDigest:
+    requests, runs = open_work
     if summary is None:
-        return SiteDigest(site=name, stuck_aps=stuck, stuck_aps_yesterday=yesterday)
+        return SiteDigest(site=name, stuck_aps=stuck, stuck_aps_yesterday=yesterday, open_requests=requests,
+                          open_runs=runs)
     return SiteDigest(
         site=name,
         controllers_read=summary.controllers_read,
@@ -47,6 +55,8 @@ def _site_digest(
         controllers_partial=summary.controllers_partial,
         critical=tuple(f"{controller}: {finding.text}" for controller, finding in summary.critical),
         unreachable_controllers=unreachable_names,
+        open_requests=requests,
+        open_runs=runs,
     )
 
 
@@ -57,6 +67,7 @@ async def build_digest(store: Store, inventory: Inventory, now: datetime, zone: 
     for alert in await store.open_alerts(AlertKind.STUCK):
         stuck[alert.site or ""] += len(alert.payload.get("stuck_aps") or [])
     previous = await _previous_digest_counts(store, (now.astimezone(zone) - timedelta(days=1)).date())
+    open_work = await store.read(remediation_queries.open_work_by_site)
     sites = []
     for name in inventory.sites:
         site_summary = summary.site(name)
@@ -64,7 +75,7 @@ async def build_digest(store: Store, inventory: Inventory, now: datetime, zone: 
         # which is more honest than comparing with verdict counts that ignore the threshold.
         yesterday = previous.get(name)
         unreachable = site_summary.unreachable_controllers if site_summary else ()
-        sites.append(_site_digest(name, site_summary, stuck[name], yesterday, unreachable))
+        sites.append(_site_digest(name, site_summary, stuck[name], yesterday, unreachable, open_work.get(name, (0, 0))))
     return FleetDigest(day=now.astimezone(zone).date(), generated_at=now, sites=tuple(sites))
 
 

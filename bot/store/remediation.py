@@ -854,3 +854,14 @@ def mark_recorded_verified(db: Database, run_id: int, at: datetime, note: str) -
             run_id=run_id,
             controller=meta[1] if meta else None,
         )
+
+
+def open_work_by_site(db: Database) -> dict[str, tuple[int, int]]:
+    """site -> (requests waiting for approval or to start, runs in progress or needing attention), for the digest."""
+    rows = db.execute(
+        "SELECT site, "
+        "SUM(CASE WHEN status IN ('pending', 'approved') THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN status IN ('running', 'needs_attention') THEN 1 ELSE 0 END) "
+        "FROM remediation_requests GROUP BY site"
+    ).fetchall()
+    return {site: (int(requests or 0), int(runs or 0)) for site, requests, runs in rows}

@@ -126,3 +126,12 @@ async def test_dropped_session_keeps_what_was_read(tmp_path: Path) -> None:
     assert snapshot.aps == []
     assert snapshot.errors and snapshot.errors[-1].kind in {ErrorKind.DISCONNECTED, ErrorKind.TIMEOUT}
     assert report.verdict.controllers[0].status in {VerdictStatus.ERROR, VerdictStatus.UNREACHABLE}
+
+
+async def test_a_missing_known_hosts_file_is_named(tmp_path: Path) -> None:
+    async with simulated_site(tmp_path, iosxe("wlc-2")) as site:
+        settings = site.settings.model_copy(update={"ssh_known_hosts": tmp_path / "nope" / "known_hosts"})
+        (report,) = await FleetService(site.inventory, settings, site.environ).read_sites(["site-t"])
+        assert site.sim.connections_accepted["wlc-2"] == 0
+    (error,) = report.snapshots[0].errors
+    assert error.kind is ErrorKind.HOST_KEY and "does not exist" in error.message

@@ -122,3 +122,19 @@ async def test_console_twin_prints_alerts(harness: Harness) -> None:
         await checker.run_check()
     text = out.getvalue()
     assert "wlc-1" in text and "CAP3702I.4CD4" in text and "[Request time-back]  type: /ccert remediate" in text
+
+
+async def test_digest_counts_open_remediation_requests(harness: Harness) -> None:
+    from bot.domain.approvals import ApprovalPolicy
+    from bot.remediation.service import RemediationConfig, RemediationService
+
+    await harness.checker().run_check()
+    config = RemediationConfig.from_settings(
+        harness.site.settings, policy=ApprovalPolicy(approvers=frozenset({"U0ALICE", "U0BOB"}))
+    )
+    service = RemediationService(harness.store, harness.site.inventory, config, harness.site.environ)
+    await service.create_request("site-t", "wlc-1", "U0CARLA", None)
+    out = io.StringIO()
+    await send_digest(harness.store, ConsoleNotifier(out), harness.site.inventory, "C0DIGEST",
+                      datetime.now(UTC), UTC_ZONE)
+    assert "1 open request" in out.getvalue()
