@@ -184,9 +184,10 @@ class BotDispatcher:
 
     async def handle_action(self, action_id: str, value: str, caller: Caller) -> CommandResult:
         """Buttons go through the same parser and access rules as typed commands."""
-        if action_id == "timeback_request":
+        if action_id in {"timeback_request", "timeback_dry_run"}:
             site, _, controller = value.partition("/")
-            return await self.dispatch(f"remediate {site} {controller}".strip(), caller)
+            dry_run = " --dry-run" if action_id == "timeback_dry_run" else ""
+            return await self.dispatch(f"remediate {site} {controller}{dry_run}".strip(), caller)
         if action_id in {APPROVE_ACTION, REJECT_ACTION}:
             verb = "approve" if action_id == APPROVE_ACTION else "reject"
             return await self.dispatch(f"{verb} {value}", caller)

@@ -162,6 +162,16 @@ def timeback_button(site: str, controller: str) -> Button:
     )
 
 
+def dry_run_button(site: str, controller: str) -> Button:
+    """Shows every command the time-back would send, changing nothing."""
+    return Button(
+        label="Dry run",
+        action_id="timeback_dry_run",
+        value=f"{site}/{controller}",
+        console_command=f"/ccert remediate {site} {controller} --dry-run",
+    )
+
+
 def _controller_section(v: ControllerVerdict, snapshot: ControllerSnapshot | None) -> Section:
     platform = PLATFORM_LABEL.get(v.platform, str(v.platform))
     title = f"{STATUS_ICON[v.status]} {v.controller} ({platform}) — {v.status.value}"
@@ -196,7 +206,7 @@ def _controller_section(v: ControllerVerdict, snapshot: ControllerSnapshot | Non
         table = Table(("Stuck AP", "Model", "IP", "Image", "Retries"), rows)
     buttons: tuple[Button, ...] = ()
     if v.site and any(a.kind is ActionKind.TIMEBACK_PLAYBOOK for a in v.actions):
-        buttons = (timeback_button(v.site, v.controller),)
+        buttons = (timeback_button(v.site, v.controller), dry_run_button(v.site, v.controller))
     return Section(title=title, text="\n".join(lines) or None, fields=tuple(fields), table=table, buttons=buttons)
 
 

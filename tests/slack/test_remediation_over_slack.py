@@ -169,3 +169,16 @@ async def test_not_yet_valid_from_an_ap_goes_into_the_request_thread(tmp_path: P
         await eventually(lambda: any("NOT YET VALID" in m for m in in_thread()), timeout=10)
     note = next(m for m in in_thread() if "NOT YET VALID" in m)
     assert "CAP3702I.4CD4" in note and "wlc-1" in note
+
+
+async def test_dry_run_button_shows_every_command_and_changes_nothing(tmp_path: Path) -> None:
+    async with slack_bot(tmp_path, aireos("wlc-1"), approvers=f"{ALICE},{BOB}") as h:
+        wlc = h.site.sim.controllers["wlc-1"]
+        before = ntp_config(wlc)
+        status, _, elapsed = await h.click("timeback_dry_run", "site-t/wlc-1", ALICE)
+        assert status == 200 and elapsed < 3
+        await eventually(lambda: any("config time manual" in e for e in _ephemerals_to(h, ALICE)), timeout=15)
+        shown = next(e for e in _ephemerals_to(h, ALICE) if "config time manual" in e)
+        assert "config time ntp delete 1" in shown and "save config" in shown
+        assert _button_values(h) == [], "a dry run creates no request"
+        assert ntp_config(wlc) == before and wlc.clock_source == "ntp"

@@ -20,8 +20,12 @@ async def test_status_acks_then_posts_the_stuck_aps(tmp_path: Path) -> None:
         assert name in blocks
     assert "stuck" in post.body["text"]
     buttons = [e for b in post.body["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert {b["value"] for b in buttons} == {"site-t/wlc-1", "site-t/wlc-2"}
-    assert all(b["action_id"] == "timeback_request" for b in buttons)
+    assert sorted((b["action_id"], b["value"]) for b in buttons) == [
+        ("timeback_dry_run", "site-t/wlc-1"),
+        ("timeback_dry_run", "site-t/wlc-2"),
+        ("timeback_request", "site-t/wlc-1"),
+        ("timeback_request", "site-t/wlc-2"),
+    ]
     assert "admin" not in str(post.body)
 
 
