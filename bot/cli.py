@@ -133,6 +133,9 @@ def cmd_manifest(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """Start the bot: Slack (Socket Mode or HTTP), scheduled checks and digest, on one asyncio loop."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for chatty in ("asyncssh", "scrapli", "apscheduler.executors.default"):
+        # one line per SSH channel event would drown what the bot itself says
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     settings, inventory = _config_or_exit(args)
     return _run_async(_run_bot(settings, inventory, args.host))
 
