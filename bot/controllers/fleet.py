@@ -9,24 +9,18 @@ was read before the failure; it never takes the others down with it.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.controllers.drivers import driver_for
 from bot.controllers.parsers import PARSERS, ParseError
-from bot.controllers.platforms import PollCommand, platform_definition
+from bot.controllers.platforms import platform_definition
 from bot.controllers.session import ControllerSession, SessionError, SessionOptions
 from bot.domain.models import ControllerSnapshot, ErrorKind, SnapshotError
-from bot.domain.versions import parse_version
 from bot.inventory import Controller, InventoryError
 
 SessionFactory = Callable[..., ControllerSession]
-
-# Values read from a device that we put back into a command (e.g. a trustpoint
-# name) must look like a plain identifier; anything else is refused.
-_SAFE_ARGUMENT = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
 @dataclass(frozen=True)
@@ -38,20 +32,6 @@ class PollOptions:
     def deadline_seconds(self) -> float:
         """How long one controller may take in all: login plus every command, generously."""
         return self.session.timeout_seconds * 4
-
-
-def _version_allows(command: PollCommand, version: str | None) -> bool:
-    if command.min_version is None and command.max_version is None:
-        return True
-    current = parse_version(version)
-    if current is None:
-        # Unknown release: run the newer command; the older one would only add noise.
-        return command.max_version is None
-    low = parse_version(command.min_version)
-    high = parse_version(command.max_version)
-    if low is not None and current < low:
-        return False
-    return not (high is not None and current >= high)
 
 
 async def poll_controller(
@@ -88,9 +68,9 @@ async def poll_controller(
         async with asyncio.timeout(options.deadline_seconds):
             async with session:
                 for item in definition.poll:
-                    if not _version_allows(item, snapshot.software_version):
+                    if not item.applies_to(snapshot.software_version):
                         continue
-                    command = _render(item, context)
+                    command = item.render(context)
                     if command is None:
                         continue
                     output = await session.send(command)
@@ -118,18 +98,6 @@ async def poll_controller(
         )
     driver.finish(snapshot)
     return snapshot
-
-
-def _render(item: PollCommand, context: Mapping[str, str]) -> str | None:
-    """Fill `{placeholders}` from values read earlier, refusing anything odd."""
-    names = re.findall(r"{(\w+)}", item.command)
-    values = {}
-    for name in names:
-        value = context.get(name)
-        if value is None or not _SAFE_ARGUMENT.match(value):
-            return None
-        values[name] = value
-    return item.command.format(**values)
 
 
 async def poll_fleet(

@@ -25,14 +25,12 @@ from bot.controllers.parsers import PARSERS, ParseError
 from bot.controllers.platforms import PollCommand, platform_definition
 from bot.controllers.session import CommandOutput, ControllerSession, SessionError, SessionOptions
 from bot.domain.models import ControllerSnapshot, ErrorKind, Platform
-from bot.domain.versions import parse_version
 from bot.inventory import Controller, InventoryError
 from bot.remediation.commands import Command
 
 #: Session failures worth reopening the connection for (the device may just have dropped us).
 RETRYABLE_KINDS = frozenset({ErrorKind.DISCONNECTED, ErrorKind.TIMEOUT, ErrorKind.UNREACHABLE})
 
-_SAFE_ARGUMENT = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 CommandHook = Callable[[Command, CommandOutput | None, str | None], Awaitable[None]]
 SessionFactory = Callable[..., ControllerSession]
@@ -61,28 +59,9 @@ class ReadResult:
     errors: list[str] = field(default_factory=list)
 
 
-def _version_allows(command: PollCommand, version: str | None) -> bool:
-    if command.min_version is None and command.max_version is None:
-        return True
-    current = parse_version(version)
-    if current is None:
-        return command.max_version is None
-    low = parse_version(command.min_version)
-    high = parse_version(command.max_version)
-    if low is not None and current < low:
-        return False
-    return not (high is not None and current >= high)
-
-
 def render_read(item: PollCommand, context: Mapping[str, str]) -> str | None:
     """A poll command with `{placeholders}` from earlier reads, or None when a value is missing or odd."""
-    values = {}
-    for name in re.findall(r"{(\w+)}", item.command):
-        value = context.get(name)
-        if value is None or not _SAFE_ARGUMENT.match(value):
-            return None
-        values[name] = value
-    return item.command.format(**values)
+    return item.render(context)
 
 
 def read_commands(platform: Platform, keys: Sequence[str], version: str | None) -> list[tuple[str, str]]:
@@ -91,7 +70,7 @@ def read_commands(platform: Platform, keys: Sequence[str], version: str | None) 
     out = []
     for key in keys:
         item = by_key[key]
-        if _version_allows(item, version):
+        if item.applies_to(version):
             out.append((key, re.sub(r"{(\w+)}", r"<\1>", item.command)))
     return out
 
@@ -194,7 +173,7 @@ class DeviceLink:
         context: dict[str, str] = {}
         for key in keys:
             item = by_key[key]
-            if not _version_allows(item, snapshot.software_version):
+            if not item.applies_to(snapshot.software_version):
                 continue
             text = render_read(item, context)
             if text is None:

@@ -7,6 +7,8 @@ When Cisco changes a command on a new release, this data changes, not code.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -14,6 +16,10 @@ from importlib import resources
 import yaml
 
 from bot.domain.models import Platform
+from bot.domain.versions import parse_version
+
+_PLACEHOLDER = re.compile(r"{(\w+)}")
+_SAFE_ARGUMENT = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,34 @@ class PollCommand:
     required: bool = True
     min_version: str | None = None
     max_version: str | None = None
+
+    def applies_to(self, version: str | None) -> bool:
+        """Whether this command belongs to a controller on `version` (None: unknown)."""
+        if self.min_version is None and self.max_version is None:
+            return True
+        current = parse_version(version)
+        if current is None:
+            # Unknown release: run the newer command; the older one would only add noise.
+            return self.max_version is None
+        low = parse_version(self.min_version)
+        high = parse_version(self.max_version)
+        if low is not None and current < low:
+            return False
+        return not (high is not None and current >= high)
+
+    def render(self, context: Mapping[str, str]) -> str | None:
+        """The command with `{placeholders}` filled from values read earlier on the device.
+
+        Those values came from a device, not a user, but still go back to one: anything
+        that is not a plain identifier is refused (None), never sent.
+        """
+        values = {}
+        for name in _PLACEHOLDER.findall(self.command):
+            value = context.get(name)
+            if value is None or not _SAFE_ARGUMENT.match(value):
+                return None
+            values[name] = value
+        return self.command.format(**values)
 
 
 @dataclass(frozen=True)
