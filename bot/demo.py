@@ -72,5 +72,7 @@ async def run_demo(stdin: TextIO | None = None, out: TextIO | None = None, time_
             sites = ", ".join(f"{s.name} ({len(s.controllers)} controllers)" for s in inventory.sites.values())
             if (stdin or sys.stdin).isatty():
                 out.write(f"Demo: simulated {sites} on 127.0.0.1 ports "
-                          f"{', '.join(str(p) for p in sim.ports.values())}.\n")
+                          f"{', '.join(str(p) for p in sim.ports.values())}.\n"
+                          f"You are {DEMO_USER}; the approvers are {' and '.join(DEMO_APPROVERS)} "
+                          f"(/as {DEMO_APPROVERS[0]} to vote as one). Try: /ccert status site-a\n")
             return await run_console_bot(inventory, settings, environ, stdin, out, user=DEMO_USER)
