@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.domain.advisory import FixState
+from bot.domain.alerts import AlertKind  # one definition: the rules and the store agree
 from bot.domain.models import (
     AccessPoint,
     CertificateWindow,
@@ -38,11 +39,6 @@ class CheckTrigger(StrEnum):
     STARTUP = "startup"
     SCHEDULED = "scheduled"
     MANUAL = "manual"
-
-
-class AlertKind(StrEnum):
-    STUCK = "stuck"
-    UNREACHABLE = "unreachable"
 
 
 class AlertStatus(StrEnum):
