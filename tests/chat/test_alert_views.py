@@ -21,52 +21,16 @@ from bot.domain.alerts import (
     evaluate_alerts,
 )
 from bot.domain.models import (
-    AccessPoint,
     CertificateWindow,
-    ClockReading,
-    ClockSource,
     ControllerSnapshot,
     ErrorKind,
-    NtpServer,
     Platform,
     SnapshotError,
 )
 from bot.domain.verdict import ControllerVerdict, evaluate_controller
 from bot.slack.render import render_messages
 from tests.support.fake_slack import block_kit_problems
-
-T0 = datetime(2026, 11, 27, 5, 10, tzinfo=UTC)
-CERT = CertificateWindow(not_before=datetime(2019, 6, 3, tzinfo=UTC), not_after=datetime(2039, 6, 3, tzinfo=UTC))
-
-
-def minutes(n: float) -> timedelta:
-    return timedelta(minutes=n)
-
-
-def verdict(
-    downloading: tuple[str, ...] = (),
-    *,
-    at: datetime,
-    registered: tuple[str, ...] = (),
-    certificate: CertificateWindow | None = CERT,
-    site: str | None = "site-a",
-) -> ControllerVerdict:
-    aps = [AccessPoint(n, "AIR-CAP3702I-E-K9", state="Downloading") for n in downloading]
-    aps += [AccessPoint(n, "AIR-CAP3702I-E-K9", state="Registered") for n in registered]
-    return evaluate_controller(
-        ControllerSnapshot(
-            name="wlc-a1",
-            platform=Platform.IOSXE,
-            host="192.0.2.10",
-            taken_at=at,
-            site=site,
-            software_version="17.3.6",
-            clock=ClockReading(time=at, source=ClockSource.NTP, authoritative=True, synced=True),
-            ntp_servers=[NtpServer("10.0.0.1", config_line="ntp server 10.0.0.1")],
-            certificate=certificate,
-            aps=aps,
-        )
-    )
+from tests.support.verdicts import T0, minutes, verdict
 
 
 def unreachable(at: datetime) -> ControllerVerdict:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -25,56 +25,18 @@ from bot.domain.alerts import (
     stuck_candidates,
 )
 from bot.domain.models import (
-    AccessPoint,
-    CertificateWindow,
-    ClockReading,
-    ClockSource,
     ControllerSnapshot,
     ErrorKind,
-    NtpServer,
     Platform,
     SnapshotError,
 )
 from bot.domain.verdict import ControllerVerdict, VerdictStatus, evaluate_controller
+from tests.support.verdicts import T0, minutes, verdict
 
-T0 = datetime(2026, 11, 27, 5, 10, tzinfo=UTC)
 POLICY = AlertPolicy()  # 30 min, 2 checks, 60 min window
 FIXED_APSP = ("C9800-universalk9_wlc.17.03.06.CSCwe10047.SPA.apsp.bin",)
-CERT = CertificateWindow(not_before=datetime(2019, 6, 3, tzinfo=UTC), not_after=datetime(2039, 6, 3, tzinfo=UTC))
 
 
-def minutes(n: float) -> timedelta:
-    return timedelta(minutes=n)
-
-
-def verdict(
-    downloading: tuple[str, ...] = (),
-    *,
-    at: datetime,
-    registered: tuple[str, ...] = (),
-    version: str = "17.3.6",
-    apsps: tuple[str, ...] = (),
-    errors: list[SnapshotError] | None = None,
-) -> ControllerVerdict:
-    """A 9800 on unfixed 17.3.6 with affected 3702s in the given states."""
-    clock = ClockReading(time=at, source=ClockSource.NTP, authoritative=True, synced=True)
-    aps = [AccessPoint(n, "AIR-CAP3702I-E-K9", state="Downloading") for n in downloading]
-    aps += [AccessPoint(n, "AIR-CAP3702I-E-K9", state="Registered") for n in registered]
-    snapshot = ControllerSnapshot(
-        name="wlc-a1",
-        platform=Platform.IOSXE,
-        host="192.0.2.10",
-        taken_at=at,
-        site="site-a",
-        software_version=version,
-        apsps=list(apsps),
-        clock=clock,
-        ntp_servers=[NtpServer("10.0.0.1", config_line="ntp server 10.0.0.1")],
-        certificate=CERT,
-        aps=aps,
-        errors=errors or [],
-    )
-    return evaluate_controller(snapshot)
 
 
 def unreachable(at: datetime) -> ControllerVerdict:
