@@ -548,18 +548,7 @@ def _stuck_decision(
             return None
         if resolved is not None and _within_dedupe(kind, resolved, now, policy):
             payload = stuck_payload(verdict, stuck, now, previous=resolved.payload)
-            payload["reopened"] += 1
-            payload["reopened_at"] = _iso(now)
-            return ReopenAlert(
-                kind,
-                verdict.controller,
-                verdict.site,
-                now,
-                payload,
-                _utc(resolved.resolved_at),
-                tuple(sorted(names)),
-                resolved.alert_id,
-            )
+            return _reopen(kind, verdict, now, payload, resolved, tuple(sorted(names)))
         return OpenAlert(
             kind, verdict.controller, verdict.site, now, stuck_payload(verdict, stuck, now), tuple(sorted(names))
         )
@@ -622,17 +611,7 @@ def _unreachable_decision(
         return None
     if resolved is not None and _within_dedupe(kind, resolved, now, policy):
         payload = unreachable_payload(verdict, checks, now, previous=resolved.payload)
-        payload["reopened"] += 1
-        payload["reopened_at"] = _iso(now)
-        return ReopenAlert(
-            kind,
-            verdict.controller,
-            verdict.site,
-            now,
-            payload,
-            _utc(resolved.resolved_at),
-            alert_id=resolved.alert_id,
-        )
+        return _reopen(kind, verdict, now, payload, resolved)
     return OpenAlert(kind, verdict.controller, verdict.site, now, unreachable_payload(verdict, checks, now))
 
 
@@ -716,3 +695,19 @@ __all__ = [
     "stuck_payload",
     "unreachable_payload",
 ]
+
+
+def _reopen(
+    kind: AlertKind,
+    verdict: ControllerVerdict,
+    now: datetime,
+    payload: dict[str, Any],
+    resolved: ResolvedAlertState,
+    stuck_aps: tuple[str, ...] = (),
+) -> ReopenAlert:
+    """The same incident back within the dedupe window: count it, keep its message and thread."""
+    payload["reopened"] += 1
+    payload["reopened_at"] = _iso(now)
+    return ReopenAlert(
+        kind, verdict.controller, verdict.site, now, payload, _utc(resolved.resolved_at), stuck_aps, resolved.alert_id
+    )
