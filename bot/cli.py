@@ -9,36 +9,31 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import signal
 import sys
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from bot.inventory import Inventory, InventoryError, load_inventory, missing_environment
-from bot.settings import Settings, describe_settings_error, load_settings
+from bot.inventory import Inventory
+from bot.preflight import Need, Report
+from bot.preflight import check as preflight
+from bot.settings import Settings, describe_settings_error
 
 
-def _settings_or_exit() -> Settings:
-    try:
-        return load_settings()
-    except ValidationError as exc:
-        for line in describe_settings_error(exc):
+def _preflight_or_exit(args: argparse.Namespace, need: Need) -> Report:
+    """Every check `need` calls for, or exit 2 listing every problem: nothing starts, nothing is created."""
+    report = preflight(need, inventory=Path(args.inventory) if getattr(args, "inventory", None) else None)
+    for line in report.warnings:
+        print(f"warning: {line}", file=sys.stderr)
+    if not report.ok:
+        for line in report.problems:
             print(f"error: {line}", file=sys.stderr)
-        raise SystemExit(2) from None
-
-
-def _config_or_exit(args: argparse.Namespace) -> tuple[Settings, Inventory]:
-    """Settings and a valid inventory, or exit 2 listing every problem: a bad inventory never starts the bot."""
-    settings = _settings_or_exit()
-    try:
-        return settings, load_inventory(Path(args.inventory) if args.inventory else settings.inventory)
-    except InventoryError as exc:
-        print(f"error: the inventory is not valid:\n{exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+        print(f"{len(report.problems)} problem(s) found; `ccert-bot check-config` lists them too.", file=sys.stderr)
+        raise SystemExit(2)
+    return report
 
 
 def _run_async(coro: Coroutine[Any, Any, int]) -> int:
@@ -49,47 +44,24 @@ def _run_async(coro: Coroutine[Any, Any, int]) -> int:
         return 0
 
 
+NEEDS = {"run": Need.RUN, "console": Need.CONSOLE, "status": Need.STATUS}
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
-    """Validate settings and inventory, print every problem, exit non-zero on any."""
-    problems: list[str] = []
-    warnings: list[str] = []
-    settings: Settings | None = None
-    try:
-        settings = load_settings()
-    except ValidationError as exc:
-        problems.extend(describe_settings_error(exc))
-    if args.inventory:
-        path = Path(args.inventory)
-    elif settings is not None:
-        path = settings.inventory
-    else:  # settings are broken, but the inventory can still be checked
-        path = Path(os.environ.get("CCERT_INVENTORY") or "inventory.yaml")
-    inventory = None
-    try:
-        inventory = load_inventory(path)
-    except InventoryError as exc:
-        problems.extend(str(p) for p in exc.problems)
-    if inventory is not None:
-        for var in missing_environment(inventory):
-            warnings.append(f"environment variable {var} is not set (named in {path} credentials)")
-    if settings is not None and settings.ssh_strict_host_keys:
-        known = settings.ssh_known_hosts or Path("~/.ssh/known_hosts").expanduser()
-        if not known.exists():
-            warnings.append(
-                f"known_hosts file {known} does not exist: every controller will be refused "
-                "(set CCERT_SSH_KNOWN_HOSTS, or CCERT_SSH_STRICT_HOST_KEYS=false to accept any key)"
-            )
-    for line in problems:
+    """Validate everything the chosen command would use, print every problem, exit 1 on any."""
+    report = preflight(NEEDS[args.for_command], inventory=Path(args.inventory) if args.inventory else None)
+    for line in report.problems:
         print(f"error: {line}")
-    for line in warnings:
+    for line in report.warnings:
         print(f"warning: {line}")
-    if problems:
-        print(f"{len(problems)} problem(s) found; fix them before starting the bot.")
+    if not report.ok:
+        print(f"{len(report.problems)} problem(s) found; fix them before starting the bot.")
         return 1
-    assert inventory is not None
+    assert report.inventory is not None
     print(
-        f"ok: {path}: {len(inventory.sites)} site(s), {len(inventory.controllers())} controller(s)"
-        + (f", {len(warnings)} warning(s)" if warnings else "")
+        f"ok: {report.inventory_path}: {len(report.inventory.sites)} site(s), "
+        f"{len(report.inventory.controllers())} controller(s), ready for `ccert-bot {args.for_command}`"
+        + (f", {len(report.warnings)} warning(s)" if report.warnings else "")
     )
     return 0
 
@@ -103,30 +75,59 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from bot.fleet.status_cli import run_status
 
-    settings, inventory = _config_or_exit(args)
-    return _run_async(run_status(args.site, inventory, settings, as_json=args.json))
+    report = _preflight_or_exit(args, Need.STATUS)
+    assert report.settings is not None and report.inventory is not None
+    return _run_async(run_status(args.site, report.inventory, report.settings, as_json=args.json,
+                                 environ=report.environ))
+
+
+def cmd_known_hosts(args: argparse.Namespace) -> int:
+    """Fetch the controllers' SSH host keys, print fingerprints, merge them into --write FILE."""
+    from bot.fleet.known_hosts_cli import run_known_hosts
+
+    report = _preflight_or_exit(args, Need.KEYS)
+    assert report.settings is not None and report.inventory is not None
+    return _run_async(run_known_hosts(args, report.inventory, report.settings))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Simulated demo site + console in one process."""
     from bot.demo import run_demo
 
-    return _run_async(run_demo(time_scale=args.time_scale))
+    try:
+        return _run_async(run_demo(time_scale=args.time_scale))
+    except ValidationError as exc:  # a bad `.env` in this folder: the demo reads it too
+        for line in describe_settings_error(exc):
+            print(f"error: {line}", file=sys.stderr)
+        return 2
 
 
 def cmd_console(args: argparse.Namespace) -> int:
     """The console twin against the real inventory."""
     from bot.runtime import run_console_bot
 
-    settings, inventory = _config_or_exit(args)
-    return _run_async(run_console_bot(inventory, settings, user=args.as_user))
+    report = _preflight_or_exit(args, Need.CONSOLE)
+    assert report.settings is not None and report.inventory is not None
+    return _run_async(run_console_bot(report.inventory, report.settings, report.environ, user=args.as_user))
 
 
 def cmd_manifest(args: argparse.Namespace) -> int:
     """Print the Slack app manifest: paste it into api.slack.com/apps → Create New App."""
-    from bot.slack.manifest import dump_manifest
+    from bot.slack.manifest import PLACEHOLDER_HOST, dump_manifest, request_url
 
-    print(dump_manifest(args.format))
+    socket_mode = args.mode == "socket"
+    if args.url and socket_mode:
+        print("error: --url is for --mode http (Socket Mode needs no public URL)", file=sys.stderr)
+        return 2
+    try:
+        url = request_url(args.url) if args.url else None
+    except ValueError as exc:
+        print(f"error: --url {exc}", file=sys.stderr)
+        return 2
+    print(dump_manifest(args.format, socket_mode=socket_mode, url=url), end="")
+    if not socket_mode and url is None:
+        print(f"note: replace {PLACEHOLDER_HOST} with the bot's public host name, or pass --url "
+              "https://HOST/slack/events", file=sys.stderr)
     return 0
 
 
@@ -136,11 +137,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     for chatty in ("asyncssh", "scrapli", "apscheduler.executors.default"):
         # one line per SSH channel event would drown what the bot itself says
         logging.getLogger(chatty).setLevel(logging.WARNING)
-    settings, inventory = _config_or_exit(args)
-    return _run_async(_run_bot(settings, inventory, args.host))
+    report = _preflight_or_exit(args, Need.RUN)
+    assert report.settings is not None and report.inventory is not None
+    return _run_async(_run_bot(report.settings, report.inventory, args.host, report.environ))
 
 
-async def _run_bot(settings: Settings, inventory: Inventory, host: str) -> int:
+async def _run_bot(settings: Settings, inventory: Inventory, host: str, environ: Mapping[str, str]) -> int:
     from bot.chat.notifier import ConsoleNotifier
     from bot.runtime import Runtime
     from bot.slack.app import SlackConfigError, build_app
@@ -150,7 +152,7 @@ async def _run_bot(settings: Settings, inventory: Inventory, host: str) -> int:
 
     store = await Store.open(settings.db)
     try:
-        runtime = Runtime(inventory, settings, store, ConsoleNotifier(sys.stderr))
+        runtime = Runtime(inventory, settings, store, ConsoleNotifier(sys.stderr), environ)
         try:
             slack = build_app(settings, runtime.dispatcher)
         except SlackConfigError as exc:
@@ -163,7 +165,7 @@ async def _run_bot(settings: Settings, inventory: Inventory, host: str) -> int:
             loop.add_signal_handler(signum, stop.set)
         await runtime.start()
         try:
-            await serve(slack, settings, host=host, stop=stop)
+            await serve(slack, settings, host=host, stop=stop, observability=runtime.observability)
         finally:
             await runtime.stop()
             await slack.aclose(grace=5.0)
@@ -183,7 +185,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    check = sub.add_parser("check-config", help="validate settings and the inventory, list every problem")
+    check = sub.add_parser(
+        "check-config", help="validate everything `run` (or --for COMMAND) would use, list every problem"
+    )
+    check.add_argument("--for", dest="for_command", choices=tuple(NEEDS), default="run",
+                       help="check what this command needs (default: run, which needs everything)")
     _add_inventory_option(check)
     check.set_defaults(func=cmd_check_config)
 
@@ -192,6 +198,13 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="print JSON (schema in README)")
     _add_inventory_option(status)
     status.set_defaults(func=cmd_status)
+
+    keys = sub.add_parser("known-hosts", help="fetch the controllers' SSH host keys, print fingerprints, --write them")
+    from bot.fleet import known_hosts_cli
+
+    known_hosts_cli.add_arguments(keys)
+    _add_inventory_option(keys)
+    keys.set_defaults(func=cmd_known_hosts)
 
     simulate = sub.add_parser("simulate", help="serve simulated AireOS / 9800 controllers over SSH")
     from bot.simulator import cli as simulator_cli
@@ -206,6 +219,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     manifest = sub.add_parser("manifest", help="print the Slack app manifest (one paste creates the app)")
     manifest.add_argument("--format", choices=("yaml", "json"), default="yaml")
+    manifest.add_argument("--mode", choices=("socket", "http"), default="socket",
+                          help="socket: the bot connects out with SLACK_APP_TOKEN (no public URL); "
+                          "http: Slack calls --url (default: socket)")
+    manifest.add_argument("--url", help="HTTP mode: the public https URL of /slack/events")
     manifest.set_defaults(func=cmd_manifest)
 
     demo = sub.add_parser("demo", help="the simulator's demo site and the console in one process")

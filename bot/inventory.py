@@ -33,15 +33,23 @@ class Credentials:
     key: str
     username_env: str
     password_env: str
+    # Where the variable names are written, so "not set" can point at the line.
+    username_line: int | None = field(default=None, compare=False)
+    password_line: int | None = field(default=None, compare=False)
 
     def resolve(self, environ: Mapping[str, str] | None = None) -> tuple[str, str]:
-        """Read the secrets at the moment of use, never earlier, never stored."""
+        """Read the secrets at the moment of use, never earlier, never stored.
+
+        `environ` is the merged environment (process variables, then `.env`: see
+        bot.environment); `os.environ` alone only where nothing else was given.
+        """
         env = os.environ if environ is None else environ
         try:
             return env[self.username_env], env[self.password_env]
         except KeyError as missing:
             raise InventoryError(
-                [Problem(None, None, f"credentials '{self.key}': environment variable {missing} is not set")]
+                [Problem(None, None, f"credentials '{self.key}': environment variable {missing} is not set "
+                         "(in the environment or .env)")]
             ) from None
 
 
@@ -170,6 +178,7 @@ def parse_inventory(text: str, file: str = "inventory.yaml", environ: Mapping[st
             entry = check.mapping(value_node, f"credentials '{key}'")
             check.unknown_keys(entry, {"username_env", "password_env"}, f"credentials '{key}'")
             names: dict[str, str] = {}
+            name_lines: dict[str, int] = {}
             for part in ("username_env", "password_env"):
                 if part not in entry:
                     check.add(key_node, f"credentials '{key}': missing `{part}`")
@@ -182,8 +191,12 @@ def parse_inventory(text: str, file: str = "inventory.yaml", environ: Mapping[st
                               "variable name (use UPPER_CASE; never put the secret itself here)")
                     continue
                 names[part] = value
+                name_lines[part] = entry[part][1].start_mark.line + 1
             if len(names) == 2:
-                credentials[key] = Credentials(key, names["username_env"], names["password_env"])
+                credentials[key] = Credentials(
+                    key, names["username_env"], names["password_env"],
+                    name_lines.get("username_env"), name_lines.get("password_env"),
+                )
 
     sites: dict[str, Site] = {}
     seen_controllers: dict[str, int] = {}
@@ -295,23 +308,39 @@ def _controller(
 def load_inventory(path: Path) -> Inventory:
     """Read and validate the inventory file; errors name the file and line."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise InventoryError([Problem(str(path), None, "file not found (set CCERT_INVENTORY or create it "
                                       "from inventory.example.yaml)")]) from None
     except OSError as exc:
         raise InventoryError([Problem(str(path), None, f"cannot read: {exc.strerror}")]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InventoryError([Problem(str(path), line, f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); "
+                                      "save the file as UTF-8")]) from None
     inventory = parse_inventory(text, str(path))
     inventory.source = path
     return inventory
 
 
-def missing_environment(inventory: Inventory, environ: Mapping[str, str] | None = None) -> list[str]:
-    """Names of referenced credential variables that are not set (warnings for check-config)."""
+def missing_environment(inventory: Inventory, environ: Mapping[str, str] | None = None) -> list[Problem]:
+    """Credential variables the inventory names that are not set, each at the line naming it.
+
+    Only credentials some controller uses count: an unused entry cannot stop a read.
+    """
     env = os.environ if environ is None else environ
-    missing = []
+    used = {c.credentials.key for c in inventory.controllers()}
+    file = str(inventory.source) if inventory.source is not None else None
+    problems: list[Problem] = []
+    seen: set[str] = set()
     for creds in inventory.credentials.values():
-        for var in (creds.username_env, creds.password_env):
-            if var not in env and var not in missing:
-                missing.append(var)
-    return missing
+        if creds.key not in used:
+            continue
+        for var, line in ((creds.username_env, creds.username_line), (creds.password_env, creds.password_line)):
+            if var not in env and var not in seen:
+                seen.add(var)
+                problems.append(Problem(file, line, f"credentials '{creds.key}': environment variable {var} "
+                                        "is not set (set it in the environment or in .env)"))
+    return problems

@@ -1,7 +1,9 @@
 """Everything the running bot shares, wired once: store, notifier, checker, scheduler.
 
 `ccert-bot run` (Slack) and `ccert-bot console`/`demo` (terminal) differ only
-in the notifier and the front door; the jobs and the store are the same.
+in the notifier and the front door; the jobs and the store are the same. The
+`observability` (health facts and metrics) is wired here too, and the front
+door serves it (`bot.slack.transport.serve(..., observability=...)`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from bot.inventory import Inventory
 from bot.jobs.checks import FleetChecker
 from bot.jobs.digest import send_digest
 from bot.jobs.scheduler import build_scheduler
+from bot.observability.observer import Observability
 from bot.remediation.service import RemediationConfig, RemediationService
 from bot.settings import Settings
 from bot.store import Store
@@ -44,14 +47,29 @@ class Runtime:
     checker: FleetChecker = field(init=False)
     remediation: RemediationService = field(init=False)
     dispatcher: BotDispatcher = field(init=False)
+    observability: Observability = field(init=False)
     scheduler: AsyncIOScheduler | None = None
     syslog: SyslogListener | None = None
 
     def __post_init__(self) -> None:
-        self.checker = FleetChecker(self.inventory, self.settings, self.store, self.notifier, self.environ)
-        self.remediation = RemediationService(
-            self.store, self.inventory, RemediationConfig.from_settings(self.settings), self.environ, self.notifier
+        self.observability = Observability(
+            self.store,
+            timedelta(minutes=self.settings.check_interval_minutes),
+            scheduler=lambda: self.scheduler,
+            syslog=lambda: self.syslog.counters if self.syslog is not None else None,
         )
+        self.checker = FleetChecker(
+            self.inventory, self.settings, self.store, self.notifier, self.environ, recorder=self.observability
+        )
+        self.remediation = RemediationService(
+            self.store,
+            self.inventory,
+            RemediationConfig.from_settings(self.settings),
+            self.environ,
+            self.notifier,
+            recorder=self.observability.metrics,
+        )
+        self.observability.watch_slack_errors(self.notifier)
         self._tasks: set[asyncio.Task[object]] = set()
         self._recovered = asyncio.Event()
         self.dispatcher = build_dispatcher(
@@ -80,6 +98,7 @@ class Runtime:
     async def start(self, *, jobs: bool = True) -> None:
         """Bring up what runs beside the front door: crash recovery of playbook runs first
         (a controller may be waiting with NTP deleted), the AP syslog receiver, then the jobs."""
+        self.observability.start()
         # Recovery may resume an AP wait for up to an hour: it runs in the background, and new
         # runs wait for it (it also fails requests left approved without a run).
         self.spawn(self._recover(), "remediation-recovery")
@@ -116,6 +135,7 @@ class Runtime:
         if self.syslog is not None:
             await self.syslog.stop()
             self.syslog = None
+        await self.observability.stop()
 
     async def _not_yet_valid(self, controller: str | None, ap: object, event: SyslogEvent) -> None:
         """An AP says a certificate is not yet valid: a clock went back too far. If a time-back
@@ -146,6 +166,7 @@ class Runtime:
         self.notifier = notifier
         self.checker.notifier = notifier
         self.remediation.notifier = notifier
+        self.observability.watch_slack_errors(notifier)
 
     async def post_digest(self, channel: str) -> Posted | None:
         return await send_digest(

@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     playbook_poll_seconds: float = Field(default=120, gt=0, le=3600, alias="CCERT_PLAYBOOK_POLL_SECONDS")
     playbook_dir: Path | None = Field(default=None, alias="CCERT_PLAYBOOK_DIR")
 
+    # Health and metrics: `/healthz` and `/metrics` are served on PORT in HTTP mode; in Socket
+    # Mode (no inbound HTTP) on their own port, which "off" disables.
+    metrics_port: int | None = Field(default=9109, ge=1, le=65535, alias="CCERT_METRICS_PORT")
+    metrics_host: str = Field(default="127.0.0.1", alias="CCERT_METRICS_HOST")
+
     # Access control, e.g. "status,aps=U0123ABCD,S0456EFGH; advise=*" (Slack user or
     # user-group IDs per command). Read-only commands not named: everyone.
     access: str = Field(default="", alias="CCERT_ACCESS")
@@ -73,6 +78,12 @@ class Settings(BaseSettings):
             return None
         return Path(str(value)).expanduser()
 
+    @field_validator("metrics_port", mode="before")
+    @classmethod
+    def _off_is_none(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() in ("off", "none", "false", "0", ""):
+            return None
+        return value
 
     @field_validator("syslog_listen")
     @classmethod
@@ -114,5 +125,5 @@ def describe_settings_error(error: ValidationError) -> list[str]:
     lines = []
     for item in error.errors():
         name = ".".join(str(p) for p in item["loc"]) or "settings"
-        lines.append(f"environment {name}: {item['msg']}")
+        lines.append(f"environment {name}: {str(item['msg']).removeprefix('Value error, ')}")
     return lines

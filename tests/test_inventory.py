@@ -117,4 +117,17 @@ def test_credentials_resolve_only_from_named_variables() -> None:
     with pytest.raises(InventoryError) as caught:
         creds.resolve({"CCERT_SSH_USERNAME": "u"})
     assert "CCERT_SSH_PASSWORD" in str(caught.value)
-    assert missing_environment(inventory, {"CCERT_SSH_USERNAME": "u"}) == ["CCERT_SSH_PASSWORD"]
+    (missing,) = missing_environment(inventory, {"CCERT_SSH_USERNAME": "u"})
+    assert "CCERT_SSH_PASSWORD is not set" in missing.message
+    # the line that names the variable, so the operator knows where it is used
+    lines = (ROOT / "inventory.example.yaml").read_text().splitlines()
+    assert missing.line is not None and "password_env: CCERT_SSH_PASSWORD" in lines[missing.line - 1]
+
+
+def test_a_non_utf8_inventory_is_a_problem_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "inventory.yaml"
+    path.write_bytes(b"sites:\n  a:\n    channel: caf\xe9\n")
+    with pytest.raises(InventoryError) as caught:
+        load_inventory(path)
+    (problem,) = caught.value.problems
+    assert problem.line == 3 and "not UTF-8" in problem.message and "0xe9" in problem.message

@@ -55,15 +55,27 @@ async def test_run_serves_slack_checks_the_fleet_and_stops_cleanly(tmp_path: Pat
                         await asyncio.sleep(0.1)
                 else:
                     raise AssertionError("the bot never listened")
-            # the first fleet check runs right after start-up and is recorded
-            for _ in range(100):
-                if site.sim.connections_accepted["wlc-1"] > 0:
-                    break
-                await asyncio.sleep(0.1)
+            # the first fleet check runs right after start-up; /metrics and /healthz on the same PORT see it
+            base = f"http://127.0.0.1:{port}"
+            metrics = ""
+            async with aiohttp.ClientSession() as http:
+                for _ in range(200):  # up to ~20 s for the first check
+                    async with http.get(f"{base}/metrics") as response:
+                        metrics = await response.text()
+                    if "\nccert_checks_total 1.0" in metrics:
+                        break
+                    await asyncio.sleep(0.1)
+                async with http.get(f"{base}/healthz") as response:
+                    health_status, health = response.status, await response.text()
         finally:
             process.send_signal(signal.SIGTERM)
             _, err = await asyncio.wait_for(process.communicate(), timeout=30)
     assert status == 200 and "/ccert status" in text
+    assert "\nccert_checks_total 1.0" in metrics, metrics[-2000:]
+    assert '\nccert_controllers{verdict="stuck"} 1.0' in metrics
+    assert "\nccert_outbox_pending 0.0" in metrics
+    assert health_status == 200, health
+    assert TOKEN not in metrics and SECRET not in metrics
     assert site.sim.connections_accepted["wlc-1"] >= 1
     assert process.returncode == 0, err.decode()[-2000:]
     assert TOKEN not in err.decode() and SECRET not in err.decode()

@@ -26,6 +26,9 @@ APPROVE_ACTION = "remediation_approve"
 REJECT_ACTION = "remediation_reject"
 MAX_COMMANDS_SHOWN = 60
 MAX_AUDIT_ROWS = 400
+# One command's output per code block: Slack section text stops at 3,000 characters.
+MAX_OUTPUT_LINES = 40
+MAX_OUTPUT_CHARS = 2_400
 
 STATUS_TITLE = {
     RequestStatus.PENDING: ("⏳", "waiting for approval", Level.WARNING),
@@ -275,7 +278,13 @@ def event_reply(run: RunInfo, event: RunEvent) -> Reply:
 
 
 def audit_reply(request_id: int, entries: Sequence[AuditEntry]) -> Reply:
-    """The audit of a request: votes, steps, every command sent (redacted), undo, end."""
+    """The audit of a request: votes, steps, every command sent (redacted) with its output, undo, end.
+
+    The table is the timeline; each command then gets a code block with what
+    the controller answered, because an approver or an incident review wants
+    to see what the device said, not only what it was told.
+    """
+    shown = list(entries)[:MAX_AUDIT_ROWS]
     rows = tuple(
         (
             e.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
@@ -283,13 +292,42 @@ def audit_reply(request_id: int, entries: Sequence[AuditEntry]) -> Reply:
             f"<@{e.actor}>" if e.actor else (e.controller or ""),
             e.text[:200],
         )
-        for e in list(entries)[:MAX_AUDIT_ROWS]
+        for e in shown
     )
     more = len(entries) - MAX_AUDIT_ROWS
     count = f"{len(entries)} {'entry' if len(entries) == 1 else 'entries'}"
+    commands = [e for e in shown if e.kind == "command"]
+    outputs = tuple(_command_output_section(e) for e in commands)
     return Reply(
         title=f"Audit of time-back request #{request_id} ({count})",
-        sections=(Section(table=Table(("Time (UTC)", "What", "Who/where", "Detail"), rows)),),
+        sections=(Section(table=Table(("Time (UTC)", "What", "Who/where", "Detail"), rows)), *outputs),
         footer=f"{more} more entries not shown" if more > 0 else None,
         ephemeral=True,
     )
+
+
+def _command_output_section(entry: AuditEntry) -> Section:
+    """One command as the operator would have seen it on the CLI: the line sent, then the answer."""
+    when = entry.at.astimezone(UTC).strftime("%H:%M:%S")
+    where = " · ".join(p for p in (entry.controller, entry.step) if p)
+    output = str(entry.data.get("output") or "").rstrip("\n")
+    lines = output.split("\n") if output else []
+    body = lines[:MAX_OUTPUT_LINES]
+    while body and len("\n".join(body)) > MAX_OUTPUT_CHARS:
+        body.pop()
+    cut = len(lines) - len(body)
+    text = "\n".join([f"{entry.controller or ''}# {entry.text}", *body])
+    notes = []
+    if not lines and "output" in entry.data:
+        notes.append("(no output)")
+    if "output" not in entry.data and "error" not in entry.data:
+        notes.append("(no answer recorded)")
+    if cut > 0:
+        notes.append(f"(output cut here: {cut} more {'line' if cut == 1 else 'lines'} not shown)")
+    if entry.data.get("error"):
+        notes.append(f"error: {entry.data['error']}")
+    elif entry.data.get("failed"):
+        notes.append("the controller reported an error for this command")
+    # A fence inside device output would end the code block early.
+    block = "\n".join([text, *notes]).replace("```", "'''")
+    return Section(title=f"{when} {where}".strip(), text=f"```\n{block}\n```")

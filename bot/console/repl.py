@@ -1,8 +1,9 @@
 """Read `/ccert ...` lines, print what the bot would post.
 
-Interactive on a terminal; with piped stdin it runs each line as a chat
-message and exits, so `echo '/ccert status site-a' | ccert-bot demo` and the
-tests drive the very same handlers as Slack.
+Interactive on a terminal (line editing and history, see `lines`); with
+piped stdin it runs each line as a chat message and exits, so
+`echo '/ccert status site-a' | ccert-bot demo` and the tests drive the very
+same handlers as Slack.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TextIO
 
 from bot.chat.dispatch import Dispatcher
 from bot.chat.reply import Caller, CommandResult
+from bot.console.lines import open_lines
 from bot.console.render import render_text
 
 PROMPT = "ccert> "
@@ -50,23 +52,32 @@ async def run_console(
     out: TextIO | None = None,
     user: str = "console",
 ) -> int:
+    """Run typed lines until EOF (Ctrl-D), `quit`, or cancellation (Ctrl-C: asyncio.run cancels us).
+
+    Cancellation is let through, so the callers' `finally` blocks shut the
+    jobs and the store down as on any other exit; on a terminal a newline is
+    written first, so the shell's prompt starts on its own line.
+    """
     stdin = stdin or sys.stdin
     out = out or sys.stdout
     caller = Caller(user_id=user, channel_id="console", user_name=user)
     interactive = stdin.isatty()
     if interactive:
         out.write(BANNER + "\n")
-    loop = asyncio.get_running_loop()
-    while True:
-        if interactive:
-            out.write(PROMPT)
-            out.flush()
-        line = await loop.run_in_executor(None, stdin.readline)
-        if not line:
-            break
-        if line.strip() in {"quit", "exit"}:
-            break
-        caller = await run_line(line, dispatcher, caller, out)
+    try:
+        with open_lines(stdin, out, PROMPT if interactive else None) as lines:
+            while (line := await lines.read()) is not None:
+                if line.strip() in {"quit", "exit"}:
+                    return 0
+                caller = await run_line(line, dispatcher, caller, out)
+                if interactive:
+                    out.write("\n")
+    except asyncio.CancelledError:
         if interactive:
             out.write("\n")
+            out.flush()
+        raise
+    if interactive:  # Ctrl-D leaves the cursor after the prompt
+        out.write("\n")
+        out.flush()
     return 0

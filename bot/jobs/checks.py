@@ -8,6 +8,7 @@ Slack refused is retried on the next check instead of being dropped.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -48,6 +49,23 @@ class SnapshotObserver(Protocol):
     def update_inventory(self, snapshots: Iterable[ControllerSnapshot]) -> None: ...
 
 
+class CheckRecorder(Protocol):
+    """Who is told how checks and alert posts went (metrics and health); the checker only reports
+    facts, so it needs no metrics library and a test can pass a plain recorder."""
+
+    def check_finished(self, outcome: CheckOutcome) -> None: ...
+
+    def alert_posted(self) -> None: ...
+
+
+class _NoRecorder:
+    def check_finished(self, outcome: CheckOutcome) -> None:
+        pass
+
+    def alert_posted(self) -> None:
+        pass
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -70,6 +88,22 @@ class CheckOutcome:
     decisions: list[AlertDecision] = field(default_factory=list)
     delivered: int = 0
     delivery_failures: int = 0
+    # What the check found, for metrics: controllers per verdict status (`VerdictStatus` values),
+    # affected APs Downloading on software that does not fix them (the stuck candidates), and the
+    # APs the alert rules count as stuck (listed in the controller's open stuck alert afterwards).
+    statuses: dict[str, int] = field(default_factory=dict)
+    aps_downloading: int = 0
+    aps_stuck: int = 0
+
+
+def _stuck_after(decisions: Iterable[AlertDecision], open_stuck: OpenAlertState | None) -> int:
+    """APs the controller's stuck alert lists once `decisions` are applied: the new list when the
+    stuck alert opened, changed or re-opened, none when it resolved, else the open alert's list
+    (no decision: unchanged, including through an unreachable check, as in the channel)."""
+    for decision in decisions:
+        if decision.kind is AlertKind.STUCK:
+            return 0 if isinstance(decision, ResolveAlert) else len(decision.stuck_aps)
+    return len(open_stuck.stuck_aps) if open_stuck is not None else 0
 
 
 def _consecutive_unreachable(db: Any, controller: str, limit: int) -> int:
@@ -98,6 +132,7 @@ class FleetChecker:
         confirmed: ConfirmedSource | None = None,
         clock: Callable[[], datetime] = utcnow,
         observers: Iterable[SnapshotObserver] = (),
+        recorder: CheckRecorder | None = None,
     ) -> None:
         self.inventory = inventory
         self.settings = settings
@@ -107,6 +142,7 @@ class FleetChecker:
         self.confirmed = confirmed
         self.clock = clock
         self.observers = list(observers)
+        self.recorder: CheckRecorder = recorder or _NoRecorder()
         self.policy = alert_policy(settings)
         self.interval = timedelta(minutes=settings.check_interval_minutes)
 
@@ -134,15 +170,22 @@ class FleetChecker:
             CheckRun(trigger, started, finished, overran=overran, note=note, id=run_id), snapshots, verdicts
         )
         outcome = CheckOutcome(run_id, len(controllers), sum(1 for s in snapshots if s.reachable), duration, overran)
+        outcome.statuses = dict(Counter(v.status.value for v in verdicts))
+        outcome.aps_downloading = sum(len(v.stuck_aps) for v in verdicts)
         for snapshot, verdict in zip(snapshots, verdicts, strict=True):
-            outcome.decisions.extend(await self._apply_alerts(snapshot, verdict, finished))
+            decisions, stuck = await self._apply_alerts(snapshot, verdict, finished)
+            outcome.decisions.extend(decisions)
+            outcome.aps_stuck += stuck
         delivered, failed = await self.deliver_pending()
         outcome.delivered, outcome.delivery_failures = delivered, failed
+        self.recorder.check_finished(outcome)
         return outcome
 
     async def _apply_alerts(
         self, snapshot: ControllerSnapshot, verdict: ControllerVerdict, now: datetime
-    ) -> list[AlertDecision]:
+    ) -> tuple[list[AlertDecision], int]:
+        """Decide, store and queue this controller's alerts; also return how many of its APs
+        the stuck alert lists afterwards (the alert rules' own notion of "stuck")."""
         name = snapshot.name
         open_alerts: dict[AlertKind, OpenAlertState] = {}
         recently: dict[AlertKind, ResolvedAlertState] = {}
@@ -169,7 +212,7 @@ class FleetChecker:
         )
         for decision in decisions:
             await self._record(decision, snapshot.site, now)
-        return decisions
+        return decisions, _stuck_after(decisions, open_alerts.get(AlertKind.STUCK))
 
     async def _record(self, decision: AlertDecision, site: str | None, now: datetime) -> None:
         """Store the decision and queue what must be said; delivery happens after."""
@@ -211,6 +254,7 @@ class FleetChecker:
                 failed += 1
                 continue
             await self.store.mark_delivered(alert.id, posted.ts, posted.channel)
+            self.recorder.alert_posted()
             delivered += 1
         for event in await self.store.pending_events():
             if event.alert_ts is None or event.alert_channel is None:

@@ -644,8 +644,17 @@ def load_playbook(path: str | Path) -> Playbook:
 
 
 def default_playbook_dir() -> Path:
-    """`playbooks/` at the project root (overridable with CCERT_PLAYBOOK_DIR)."""
-    return Path(__file__).resolve().parents[2] / "playbooks"
+    """Where the shipped playbooks are (CCERT_PLAYBOOK_DIR overrides it).
+
+    An installed wheel carries them as package data in `bot/playbooks/` (see
+    setup.py); a checkout or editable install reads `playbooks/` at the project
+    root, the copy operators review.
+    """
+    package = Path(__file__).resolve().parents[1]
+    shipped = package / "playbooks"
+    if shipped.is_dir():
+        return shipped
+    return package.parent / "playbooks"
 
 
 def playbook_for(platform: Platform | str, directory: Path | None = None) -> Playbook:

@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from bot.chat.notifier import Notifier, NotifyError, Posted
 from bot.controllers.fleet import PollOptions, poll_controller
@@ -81,6 +81,24 @@ class RequestRefused(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class RemediationRecorder(Protocol):
+    """Who is told how requests and runs end (metrics). Request outcomes: created, refused,
+    approved, rejected, expired; run outcomes: a `RunOutcome.status` (succeeded, failed,
+    needs_attention), or refused when an approved request could not start (nothing was sent)."""
+
+    def remediation_request(self, outcome: str) -> None: ...
+
+    def remediation_run(self, outcome: str) -> None: ...
+
+
+class _NoRecorder:
+    def remediation_request(self, outcome: str) -> None:
+        pass
+
+    def remediation_run(self, outcome: str) -> None:
+        pass
 
 
 @dataclass(frozen=True)
@@ -236,6 +254,7 @@ class RemediationService:
         now: Any = utc_now,
         sleep: Any = asyncio.sleep,
         session_factory: SessionFactory = ControllerSession,
+        recorder: RemediationRecorder | None = None,
     ) -> None:
         self.store = store
         self.inventory = inventory
@@ -246,6 +265,7 @@ class RemediationService:
         self.now = now
         self.sleep = sleep
         self.session_factory = session_factory
+        self.recorder: RemediationRecorder = recorder or _NoRecorder()
 
     # --- helpers ---------------------------------------------------------------------------------
 
@@ -352,6 +372,24 @@ class RemediationService:
         active request or run, a controller that cannot be read, bad
         parameters, or a time-back that is impossible (staging controller advice).
         """
+        try:
+            view = await self._create_request(site, controller, requester, channel, params=params, now=now)
+        except RequestRefused:
+            self.recorder.remediation_request("refused")
+            raise
+        self.recorder.remediation_request("created")
+        return view
+
+    async def _create_request(
+        self,
+        site: str,
+        controller: str | None,
+        requester: str,
+        channel: str | None,
+        *,
+        params: Mapping[str, Any] | None,
+        now: datetime | None,
+    ) -> RequestView:
         now = now or self.now()
         controllers = self._controllers(site, controller)
         if not self.config.policy.approvers:
@@ -496,6 +534,8 @@ class RemediationService:
                 )
             except StateError:
                 continue
+            if decision.approved_now or decision.ended_now:
+                self.recorder.remediation_request(new.status.value)  # approved, rejected or expired
             view = await self.request_view(request_id)
             if decision.accepted or decision.ended_now:
                 await self._update_message(view)
@@ -507,6 +547,8 @@ class RemediationService:
     async def expire_due(self, now: datetime | None = None) -> list[RequestView]:
         """Expire pending requests past their deadline (call from the scheduler); their messages say so."""
         ids = await self.store.write(q.expire_requests, now or self.now())
+        for _ in ids:
+            self.recorder.remediation_request(RequestStatus.EXPIRED.value)
         views = [await self.request_view(i) for i in ids]
         for view in views:
             await self._update_message(view)
@@ -552,6 +594,7 @@ class RemediationService:
                 reason = "; ".join(problems) + "; nothing was changed"
                 await self.store.write(q.transition_request, request_id, "approved", "failed", self.now(), reason)
                 await self._update_message(await self.request_view(request_id))
+                self.recorder.remediation_run("refused")
                 raise RequestRefused(reason)
             await self.store.write(q.transition_request, request_id, "approved", "running", self.now(), "run started")
         except StateError:
@@ -579,6 +622,8 @@ class RemediationService:
             except q.ControllerBusyError as exc:
                 outcomes.append(RunOutcome(0, controller.name, "failed", str(exc)))
         outcomes += list(await asyncio.gather(*(engine.execute(run_id) for run_id in run_ids)))
+        for outcome in outcomes:
+            self.recorder.remediation_run(outcome.status)
         if outcomes and not run_ids:
             await self.store.write(q.set_request_status, request_id, "failed", self.now(), outcomes[0].summary)
         else:
@@ -606,6 +651,9 @@ class RemediationService:
             sleep=self.sleep,
             session_factory=self.session_factory,
         )
+        for result in results:
+            if result.outcome is not None:
+                self.recorder.remediation_run(result.outcome.status)
         for request_id in await self.store.read(q.requests_in, ("approved", "running")):
             runs = await self.store.read(q.runs_for_request, request_id)
             if runs:

@@ -17,12 +17,14 @@ whatever the membership.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -44,6 +46,28 @@ _CHANNEL_ERRORS = frozenset(
         "cannot_dm_bot",
     }
 )
+
+
+# Told the Web API method name ("chat.postMessage") of each call that failed after the client's
+# retries: metrics count them by method. Never given the error, which may echo a token.
+ApiErrorHook = Callable[[str], None]
+
+# What a failed Web API call raises: Slack's answer, or the network under it.
+API_FAILURES = (SlackApiError, aiohttp.ClientError, TimeoutError, OSError)
+
+
+def ignore_api_error(method: str) -> None:
+    """The default hook: nobody is counting."""
+
+
+@contextlib.contextmanager
+def reporting_failure(hook: ApiErrorHook, method: str) -> Iterator[None]:
+    """Report a failed call of `method` to `hook`, then let the error go on unchanged."""
+    try:
+        yield
+    except API_FAILURES:
+        hook(method)
+        raise
 
 
 class BackgroundTasks:
@@ -146,9 +170,16 @@ def friendly_error(reference: str) -> Reply:
 class Messenger:
     """Posts rendered Replies with the Web API; retries are the client's retry handlers'."""
 
-    def __init__(self, client: AsyncWebClient, *, webhook_retry_handlers: list[AsyncRetryHandler] | None = None):
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        webhook_retry_handlers: list[AsyncRetryHandler] | None = None,
+        api_errors: ApiErrorHook = ignore_api_error,
+    ):
         self.client = client
         self._webhook_retry_handlers = webhook_retry_handlers
+        self.api_errors = api_errors
 
     async def post(self, reply: Reply, dest: Destination) -> Posted | None:
         """Post a Reply: ephemerally when it says so, else in the channel with split
@@ -167,7 +198,10 @@ class Messenger:
             await self._respond(messages, dest, response_type="in_channel")
             return None
         try:
-            response = await self.client.chat_postMessage(channel=dest.channel_id, thread_ts=dest.thread_ts, **first)
+            with reporting_failure(self.api_errors, "chat.postMessage"):
+                response = await self.client.chat_postMessage(
+                    channel=dest.channel_id, thread_ts=dest.thread_ts, **first
+                )
         except SlackApiError as error:
             if _error_code(error) in _CHANNEL_ERRORS and dest.response_url:
                 log.info("cannot post in %s (%s); answering via response_url", dest.channel_id, _error_code(error))
@@ -186,7 +220,8 @@ class Messenger:
         """Post continuation messages under `root`, in order (each waits for the last,
         so the thread reads top to bottom and rate limits apply one call at a time)."""
         for message in messages:
-            await self.client.chat_postMessage(channel=root.channel_id, thread_ts=root.thread_root, **message)
+            with reporting_failure(self.api_errors, "chat.postMessage"):
+                await self.client.chat_postMessage(channel=root.channel_id, thread_ts=root.thread_root, **message)
 
     async def post_ephemeral(self, messages: Sequence[SlackMessage], dest: Destination) -> None:
         if dest.channel_id is None:
@@ -194,9 +229,10 @@ class Messenger:
             return
         try:
             for message in messages:
-                await self.client.chat_postEphemeral(
-                    channel=dest.channel_id, user=dest.user_id, thread_ts=dest.ephemeral_thread_ts, **message
-                )
+                with reporting_failure(self.api_errors, "chat.postEphemeral"):
+                    await self.client.chat_postEphemeral(
+                        channel=dest.channel_id, user=dest.user_id, thread_ts=dest.ephemeral_thread_ts, **message
+                    )
         except SlackApiError as error:
             if _error_code(error) in _CHANNEL_ERRORS and dest.response_url:
                 await self._respond(messages, dest, response_type="ephemeral")
@@ -212,7 +248,8 @@ class Messenger:
             await self.post_ephemeral(render_messages(reply), dest)
             return posted
         first, *rest = render_messages(reply)
-        await self.client.chat_update(channel=posted.channel_id, ts=posted.ts, **first)
+        with reporting_failure(self.api_errors, "chat.update"):
+            await self.client.chat_update(channel=posted.channel_id, ts=posted.ts, **first)
         await self.post_thread(posted, rest)
         return posted
 

@@ -2,8 +2,10 @@
 
 Keeping it in code (and testing it) means the scopes, the slash command and
 the events the listeners expect cannot drift from what the app is granted.
-`ccert-bot manifest` prints it; replace YOUR-HOST when using HTTP mode (in
-Socket Mode Slack ignores the request URLs).
+`ccert-bot manifest --mode socket|http [--url URL]` prints it. The mode
+matters: an app created with `socket_mode_enabled: true` never sends a request
+to an HTTP URL, and one created without it never opens a WebSocket. In Socket
+Mode Slack ignores the request URLs, so the placeholder may stay.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -35,6 +38,24 @@ BOT_EVENTS: tuple[str, ...] = ("app_mention", "app_home_opened")
 USAGE_HINT = "help | status <site> | aps <site> | remediate <site>"
 
 
+MODES = ("socket", "http")
+
+
+def request_url(text: str) -> str:
+    """Check an operator's `--url`: https, a host, and `/slack/events` when no path is given.
+
+    Slack only calls https URLs; the bot serves its events at EVENTS_PATH (a
+    reverse proxy may map another path onto it, so another path is kept).
+    """
+    parts = urlsplit(text.strip())
+    if parts.scheme != "https" or not parts.hostname:
+        raise ValueError(f"'{text}' is not an https URL (Slack only sends requests to https://HOST/slack/events)")
+    if parts.query or parts.fragment:
+        raise ValueError(f"'{text}': the request URL takes no query or fragment")
+    path = parts.path if parts.path not in ("", "/") else EVENTS_PATH
+    return f"https://{parts.netloc}{path}"
+
+
 def app_manifest(
     *,
     host: str = PLACEHOLDER_HOST,
@@ -42,9 +63,13 @@ def app_manifest(
     command: str = COMMAND,
     usage_hint: str = USAGE_HINT,
     socket_mode: bool = True,
+    url: str | None = None,
 ) -> dict[str, Any]:
-    """The manifest as a dict (Slack's manifest schema, `_metadata.major_version` 1)."""
-    url = f"https://{host}{EVENTS_PATH}"
+    """The manifest as a dict (Slack's manifest schema, `_metadata.major_version` 1).
+
+    `url` (checked with `request_url`) wins over `host`; both only matter in HTTP mode.
+    """
+    url = request_url(url) if url else f"https://{host}{EVENTS_PATH}"
     manifest: dict[str, Any] = {
         "_metadata": {"major_version": 1, "minor_version": 1},
         "display_information": {

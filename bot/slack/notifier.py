@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat.notifier import NotifyError, Posted
 from bot.chat.reply import Reply
+from bot.slack.delivery import ApiErrorHook, ignore_api_error, reporting_failure
 from bot.slack.render import render_messages
 
 log = logging.getLogger(__name__)
@@ -30,20 +31,27 @@ def _reason(error: Exception) -> NotifyError:
 
 
 class SlackNotifier:
-    def __init__(self, client: AsyncWebClient) -> None:
+    """`api_errors` hears the method name of every call that failed (metrics; see `bot.slack.delivery`)."""
+
+    def __init__(self, client: AsyncWebClient, *, api_errors: ApiErrorHook = ignore_api_error) -> None:
         self.client = client
+        self.api_errors = api_errors
 
     async def post(self, channel: str, reply: Reply, thread_ts: str | None = None) -> Posted:
         messages = render_messages(reply)
         try:
-            first = await self.client.chat_postMessage(
-                channel=channel, text=messages[0]["text"], blocks=messages[0]["blocks"], thread_ts=thread_ts
-            )
-            posted = Posted(str(first["channel"]), str(first["ts"]))
-            for extra in messages[1:]:
-                await self.client.chat_postMessage(
-                    channel=posted.channel, text=extra["text"], blocks=extra["blocks"], thread_ts=thread_ts or posted.ts
+            with reporting_failure(self.api_errors, "chat.postMessage"):
+                first = await self.client.chat_postMessage(
+                    channel=channel, text=messages[0]["text"], blocks=messages[0]["blocks"], thread_ts=thread_ts
                 )
+                posted = Posted(str(first["channel"]), str(first["ts"]))
+                for extra in messages[1:]:
+                    await self.client.chat_postMessage(
+                        channel=posted.channel,
+                        text=extra["text"],
+                        blocks=extra["blocks"],
+                        thread_ts=thread_ts or posted.ts,
+                    )
         except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as error:
             failure = _reason(error)
             log.warning("slack post to %s failed: %s", channel, failure.reason)
@@ -53,9 +61,10 @@ class SlackNotifier:
     async def update(self, posted: Posted, reply: Reply) -> None:
         messages = render_messages(reply)
         try:
-            await self.client.chat_update(
-                channel=posted.channel, ts=posted.ts, text=messages[0]["text"], blocks=messages[0]["blocks"]
-            )
+            with reporting_failure(self.api_errors, "chat.update"):
+                await self.client.chat_update(
+                    channel=posted.channel, ts=posted.ts, text=messages[0]["text"], blocks=messages[0]["blocks"]
+                )
         except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as error:
             failure = _reason(error)
             log.warning("slack update of %s in %s failed: %s", posted.ts, posted.channel, failure.reason)

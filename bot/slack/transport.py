@@ -5,6 +5,12 @@ controllers); HTTP mode serves Bolt's aiohttp endpoint on `PORT` at
 `/slack/events` (good on a PaaS). Both run inside the one asyncio loop the
 rest of the bot uses, and both come back as a handle with `stop()`, so tests
 can start a server on 127.0.0.1 port 0 and always tear it down.
+
+Given the runtime's `Observability`, `/healthz` and `/metrics` are served too:
+beside `/slack/events` on `PORT` in HTTP mode, and in Socket Mode (which has no
+inbound HTTP) on their own small server at `CCERT_METRICS_HOST:CCERT_METRICS_PORT`
+(none when that port is `off`), started and stopped with the transport. Failed
+Web API calls of the Slack listeners' messenger are counted by method.
 """
 
 from __future__ import annotations
@@ -18,13 +24,14 @@ from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_server import AsyncSlackAppServer
 
+from bot.observability.http import HEALTH_PATH, MetricsServerHandle, routes, start_metrics_server
+from bot.observability.observer import Observability
 from bot.settings import Settings
 from bot.slack.app import SlackBot
 from bot.slack.manifest import EVENTS_PATH
 
 log = logging.getLogger(__name__)
 
-HEALTH_PATH = "/healthz"
 # On shutdown, follow-ups get this long to post their answers before being cancelled.
 SHUTDOWN_GRACE_SECONDS = 5.0
 
@@ -60,21 +67,38 @@ class HttpServerHandle:
 
 @dataclass
 class SocketModeHandle:
+    """A Socket Mode connection, and the health/metrics server that stands in for HTTP (if any)."""
+
     bot: SlackBot
     handler: AsyncSocketModeHandler
+    metrics: MetricsServerHandle | None = None
     _stopped: bool = False
 
     async def stop(self, grace: float = 0.0) -> None:
         if self._stopped:
             return
         self._stopped = True
-        await self.handler.close_async()
-        await self.bot.aclose(grace)
+        try:
+            await self.handler.close_async()
+            await self.bot.aclose(grace)
+        finally:
+            if self.metrics is not None:
+                await self.metrics.stop()
 
 
-def build_web_app(bot: SlackBot, path: str = EVENTS_PATH) -> web.Application:
-    """Bolt's aiohttp application for `bot`, plus a health check for load balancers."""
+def build_web_app(
+    bot: SlackBot, path: str = EVENTS_PATH, *, observability: Observability | None = None
+) -> web.Application:
+    """Bolt's aiohttp application for `bot`, plus `/healthz` and `/metrics` from `observability`.
+
+    Without one (a bare front door in tests: there is no scheduler or store to judge),
+    `/healthz` can only say that the HTTP server answers, and there is no `/metrics`.
+    """
     server = AsyncSlackAppServer(port=0, path=path, app=bot.app)
+    if observability is not None:
+        server.web_app.add_routes(routes(observability))
+        observability.watch_slack_errors(bot.runtime.messenger)
+        return server.web_app
 
     async def health(_: web.Request) -> web.Response:
         return web.Response(text="ok")
@@ -90,10 +114,11 @@ async def start_http_server(
     port: int = 3000,
     path: str = EVENTS_PATH,
     access_log: bool = False,
+    observability: Observability | None = None,
 ) -> HttpServerHandle:
     """Serve `bot` over HTTP on host:port (port 0 picks a free one) and return at once."""
     runner = web.AppRunner(
-        build_web_app(bot, path),
+        build_web_app(bot, path, observability=observability),
         handle_signals=False,
         access_log=logging.getLogger("aiohttp.access") if access_log else None,
     )
@@ -110,19 +135,49 @@ async def start_http_server(
     return handle
 
 
-async def start_socket_mode(bot: SlackBot, app_token: str) -> SocketModeHandle:
-    """Connect to Slack over Socket Mode (outbound WebSocket) and return at once."""
-    handler = AsyncSocketModeHandler(bot.app, app_token=app_token)
-    await handler.connect_async()
+async def start_socket_mode(
+    bot: SlackBot,
+    app_token: str,
+    *,
+    observability: Observability | None = None,
+    metrics_host: str = "127.0.0.1",
+    metrics_port: int | None = None,
+) -> SocketModeHandle:
+    """Connect to Slack over Socket Mode (outbound WebSocket) and return at once.
+
+    With `observability` and a `metrics_port`, /healthz and /metrics are served on
+    metrics_host:metrics_port first, so a port already in use fails start-up loudly rather
+    than leaving the bot running unwatched.
+    """
+    metrics = None
+    if observability is not None:
+        observability.watch_slack_errors(bot.runtime.messenger)
+        if metrics_port is not None:
+            metrics = await start_metrics_server(observability, host=metrics_host, port=metrics_port)
+    try:
+        handler = AsyncSocketModeHandler(bot.app, app_token=app_token)
+        await handler.connect_async()
+    except BaseException:
+        if metrics is not None:
+            await metrics.stop()
+        raise
     log.info("Slack front door: Socket Mode connected")
-    return SocketModeHandle(bot=bot, handler=handler)
+    return SocketModeHandle(bot=bot, handler=handler, metrics=metrics)
 
 
-async def start(bot: SlackBot, settings: Settings, *, host: str = "0.0.0.0") -> TransportHandle:
+async def start(
+    bot: SlackBot, settings: Settings, *, host: str = "0.0.0.0", observability: Observability | None = None
+) -> TransportHandle:
     """Socket Mode when SLACK_APP_TOKEN is set, else HTTP on PORT."""
     if settings.slack_app_token is not None and settings.slack_app_token.get_secret_value().strip():
-        return await start_socket_mode(bot, settings.slack_app_token.get_secret_value().strip())
-    return await start_http_server(bot, host=host, port=settings.port)
+        return await start_socket_mode(
+            bot,
+            settings.slack_app_token.get_secret_value().strip(),
+            observability=observability,
+            metrics_host=settings.metrics_host,
+            metrics_port=settings.metrics_port,
+        )
+    return await start_http_server(bot, host=host, port=settings.port, observability=observability)
 
 
 async def serve(
@@ -131,10 +186,12 @@ async def serve(
     *,
     host: str = "0.0.0.0",
     stop: asyncio.Event | None = None,
+    observability: Observability | None = None,
 ) -> None:
-    """Run the Slack front door until `stop` is set or the task is cancelled."""
+    """Run the Slack front door until `stop` is set or the task is cancelled; with the runtime's
+    `observability`, also /healthz and /metrics (see the module docstring for where)."""
     await bot.warm_up()
-    handle = await start(bot, settings, host=host)
+    handle = await start(bot, settings, host=host, observability=observability)
     try:
         await (stop or asyncio.Event()).wait()
     finally:

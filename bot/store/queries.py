@@ -788,6 +788,20 @@ def pending_events(db: Database, limit: int | None = None) -> list[EventRecord]:
     return [_event_record(r) for r in rows]
 
 
+def outbox_pending(db: Database) -> int:
+    """How many outbox rows have not reached Slack: alert messages never delivered (pending or
+    failed) plus queued notes and updates. One number, because "Slack is behind" is one symptom
+    whether a top-level post or a thread note is stuck; events waiting for their alert count too."""
+    alerts = db.execute("SELECT COUNT(*) FROM alerts WHERE delivery != 'delivered'").fetchone()[0]
+    events = db.execute("SELECT COUNT(*) FROM alert_events WHERE delivered_at IS NULL").fetchone()[0]
+    return int(alerts) + int(events)
+
+
+def ping(db: Database) -> None:
+    """The cheapest statement that proves the connection still answers (health checks)."""
+    db.execute("SELECT 1").fetchone()
+
+
 def mark_event_delivered(
     db: Database, event_id: int, *, ts: str | None = None, now: datetime | None = None
 ) -> EventRecord:

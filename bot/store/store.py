@@ -125,6 +125,10 @@ class Store:
         """Run `fn(db, *args, **kwargs)` on the writer, serialised with every other write."""
         return await self._writer.run(fn, *args, **kwargs)
 
+    async def ping(self) -> None:
+        """Raise if the store cannot answer a read (closed, or its file gone bad)."""
+        await self.read(q.ping)
+
     # --- checks and snapshots --------------------------------------------------------------------
 
     async def start_check(self, trigger: CheckTrigger | str, started_at: datetime | None = None) -> int:
@@ -239,6 +243,9 @@ class Store:
 
     async def pending_events(self, limit: int | None = None) -> list[EventRecord]:
         return await self.read(q.pending_events, limit)
+
+    async def outbox_pending(self) -> int:
+        return await self.read(q.outbox_pending)
 
     async def mark_event_delivered(
         self, event_id: int, *, ts: str | None = None, now: datetime | None = None

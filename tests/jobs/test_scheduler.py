@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 
 import pytest
 
@@ -57,3 +58,82 @@ def test_jobs_follow_the_settings() -> None:
     assert str(digest.timezone) == "Europe/Paris"
     fields = {f.name: str(f) for f in digest.fields}
     assert fields["hour"] == "7" and fields["minute"] == "45"
+
+
+def loud_records(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """What would reach stderr in the console, which configures no logging: WARNING and up, from anyone."""
+    return [f"{r.name}: {r.getMessage()}" for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+async def test_a_check_cancelled_by_shutdown_ends_quietly(caplog: pytest.LogCaptureFixture) -> None:
+    """Ctrl-C during the start-up check: the check stops, with no traceback and no "job failed"."""
+    running = asyncio.Event()
+    cleaned_up = asyncio.Event()
+
+    async def check() -> None:
+        running.set()
+        try:
+            await asyncio.sleep(60)  # waiting on SSH
+        finally:
+            cleaned_up.set()
+
+    scheduler = build_scheduler(load_settings(), fleet_check=check)
+    with caplog.at_level(logging.DEBUG):
+        scheduler.start()
+        await asyncio.wait_for(running.wait(), timeout=5)
+        scheduler.shutdown(wait=False)
+        await asyncio.wait_for(cleaned_up.wait(), timeout=5)
+        await asyncio.sleep(0.05)  # the executor's done-callback and the events it dispatches
+    assert loud_records(caplog) == []
+    assert not any(r.exc_info for r in caplog.records), "no traceback, at any level"
+    quiet = [r for r in caplog.records if r.name == "bot.jobs.scheduler"]
+    assert [(r.levelno, r.getMessage()) for r in quiet] == [
+        (logging.INFO, f"job {FLEET_CHECK} was cancelled: the bot is stopping")
+    ]
+
+
+async def test_a_check_cancelled_before_it_started_ends_quietly(caplog: pytest.LogCaptureFixture) -> None:
+    """Shutdown in the very loop turn the first check is submitted: its task never runs a step."""
+    started: list[bool] = []
+
+    async def check() -> None:
+        started.append(True)
+
+    scheduler = build_scheduler(load_settings(), fleet_check=check)
+    with caplog.at_level(logging.DEBUG):
+        scheduler.start()  # both are deferred to the loop: the submission, then the shutdown
+        scheduler.shutdown(wait=False)
+        await asyncio.sleep(0.1)
+    assert started == []
+    assert loud_records(caplog) == []
+    assert any("cancelled before it started" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_failing_job_is_still_reported(caplog: pytest.LogCaptureFixture) -> None:
+    """The quiet cancel must not hide real failures, even one that is itself a CancelledError."""
+    calls: list[str] = []
+
+    async def broken_check() -> None:
+        calls.append("check")
+        raise RuntimeError("inventory vanished")
+
+    async def broken_digest() -> None:
+        calls.append("digest")
+        future = asyncio.get_running_loop().create_future()
+        future.cancel()
+        await future  # a CancelledError nobody asked this job for
+
+    scheduler = build_scheduler(load_settings(), fleet_check=broken_check, digest=broken_digest)
+    scheduler.get_job(DAILY_DIGEST).modify(next_run_time=datetime.now(UTC))
+    with caplog.at_level(logging.DEBUG):
+        scheduler.start()
+        try:
+            for _ in range(50):
+                if len([r for r in caplog.records if r.name == "bot.jobs.scheduler"]) >= 2:
+                    break
+                await asyncio.sleep(0.02)
+        finally:
+            scheduler.shutdown(wait=False)
+    assert sorted(calls) == ["check", "digest"]
+    failed = sorted(r.getMessage() for r in caplog.records if r.name == "bot.jobs.scheduler")
+    assert failed == [f"job {DAILY_DIGEST} failed: CancelledError", f"job {FLEET_CHECK} failed: RuntimeError"]

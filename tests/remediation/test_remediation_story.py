@@ -139,6 +139,11 @@ async def test_full_story_stuck_site_to_verified_fix(tmp_path: Path, platform: s
         assert "s3cret" not in everything and "0822455D0A16" not in everything
         rendered = render_text(audit_reply(view.id, audit))
         assert "vote" in rendered and "command" in rendered
+        # ... and what the controller answered to each command, not only what was sent
+        answered = [e for e in audit if e.kind == "command" and str(e.data.get("output", "")).strip()]
+        assert answered
+        for entry in answered[:10]:
+            assert str(entry.data["output"]).strip().splitlines()[0].strip() in rendered
 
 
 async def test_both_platforms_in_one_site_request_with_chat_messages(tmp_path: Path) -> None:

@@ -65,6 +65,17 @@ def test_build_app_refuses_missing_secrets(fake_slack: FakeSlack, dispatcher: Sc
     with pytest.raises(SlackConfigError, match="SLACK_SIGNING_SECRET") as info:
         build_app(make_settings(fake_slack, slack_signing_secret=""), dispatcher)
     assert BOT_TOKEN not in str(info.value)
+    with pytest.raises(SlackConfigError, match="SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set"):
+        build_app(make_settings(fake_slack, slack_bot_token=None, slack_signing_secret=None), dispatcher)
+
+
+async def test_socket_mode_needs_no_signing_secret(fake_slack: FakeSlack, dispatcher: ScriptedDispatcher) -> None:
+    """Socket Mode events come over the app-token WebSocket: nothing to sign, so nothing to demand."""
+    bot = build_app(make_settings(fake_slack, slack_signing_secret=None, slack_app_token="xapp-1-test"), dispatcher)
+    try:
+        assert bot.app is not None
+    finally:
+        await bot.aclose()
 
 
 def test_api_base_url_gets_its_trailing_slash() -> None:
