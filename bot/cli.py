@@ -92,6 +92,7 @@ def cmd_known_hosts(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Simulated demo site + console in one process."""
+    from bot.chat.access import AccessSpecError
     from bot.demo import run_demo
 
     try:
@@ -99,6 +100,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     except ValidationError as exc:  # a bad `.env` in this folder: the demo reads it too
         for line in describe_settings_error(exc):
             print(f"error: {line}", file=sys.stderr)
+        return 2
+    except AccessSpecError as exc:
+        print(f"error: {exc} (from the environment or .env)", file=sys.stderr)
         return 2
 
 

@@ -23,6 +23,8 @@ from pathlib import Path
 from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 
+from bot.textfiles import NotUTF8Error, read_utf8
+
 ENV_FILE = Path(".env")
 
 
@@ -47,18 +49,13 @@ def read_env_file(path: Path = ENV_FILE) -> EnvFile:
     gives an empty EnvFile.
     """
     try:
-        raw = path.read_bytes()
+        text = read_utf8(path)
     except FileNotFoundError:
         return EnvFile(path)
+    except NotUTF8Error as exc:
+        raise EnvFileError(f"{path}:{exc.line}: {exc}") from None
     except OSError as exc:
         raise EnvFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise EnvFileError(
-            f"{path}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
-        ) from None
     lines: dict[str, int] = {}
     bad: list[str] = []
     for binding in parse_stream(io.StringIO(text)):

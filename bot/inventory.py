@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from bot.domain.models import Platform
+from bot.textfiles import NotUTF8Error, read_utf8
 
 SITE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
 CONTROLLER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
@@ -308,18 +309,14 @@ def _controller(
 def load_inventory(path: Path) -> Inventory:
     """Read and validate the inventory file; errors name the file and line."""
     try:
-        raw = path.read_bytes()
+        text = read_utf8(path)
     except FileNotFoundError:
         raise InventoryError([Problem(str(path), None, "file not found (set CCERT_INVENTORY or create it "
                                       "from inventory.example.yaml)")]) from None
+    except NotUTF8Error as exc:
+        raise InventoryError([Problem(str(path), exc.line, str(exc))]) from None
     except OSError as exc:
         raise InventoryError([Problem(str(path), None, f"cannot read: {exc.strerror}")]) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InventoryError([Problem(str(path), line, f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); "
-                                      "save the file as UTF-8")]) from None
     inventory = parse_inventory(text, str(path))
     inventory.source = path
     return inventory

@@ -35,6 +35,7 @@ import yaml
 from bot.domain.models import Platform
 from bot.inventory import Problem
 from bot.remediation.actions import ACTIONS, ArgSpec
+from bot.textfiles import NotUTF8Error, read_utf8
 
 PARAM_TYPES = frozenset({"integer", "number", "boolean", "string", "datetime"})
 STEP_ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -637,7 +638,9 @@ def load_playbook(path: str | Path) -> Playbook:
     """Read and check the playbook file at `path` (PlaybookError names file and line)."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = read_utf8(p)
+    except NotUTF8Error as exc:
+        raise PlaybookError([Problem(str(p), exc.line, str(exc))]) from None
     except OSError as exc:
         raise PlaybookError([Problem(str(p), None, f"cannot read: {exc.strerror or exc}")]) from None
     return parse_playbook(text, str(p))
