@@ -33,6 +33,7 @@ from pydantic import ValidationError
 
 from bot.chat.access import AccessPolicy, AccessSpecError
 from bot.chat.commands import COMMANDS
+from bot.controllers.session import known_hosts_file
 from bot.domain.approvals import ApprovalPolicy
 from bot.domain.models import Platform
 from bot.environment import ENV_FILE, EnvFile, EnvFileError, merged_environ, origin, read_env_file
@@ -134,7 +135,7 @@ def _host_keys(report: Report, settings: Settings) -> None:
     if not settings.ssh_strict_host_keys:
         report.warnings.append("CCERT_SSH_STRICT_HOST_KEYS=false: controller host keys are not checked")
         return
-    known = settings.ssh_known_hosts or Path("~/.ssh/known_hosts").expanduser()
+    known = known_hosts_file(settings.ssh_known_hosts)
     if not known.exists():
         report.warnings.append(
             f"known_hosts file {known} does not exist: every controller will be refused "

@@ -32,6 +32,11 @@ from bot.domain.models import ErrorKind
 log = logging.getLogger(__name__)
 
 
+def known_hosts_file(configured: Path | None) -> Path:
+    """The known_hosts file sessions check host keys against: CCERT_SSH_KNOWN_HOSTS, else OpenSSH's own."""
+    return configured or Path("~/.ssh/known_hosts").expanduser()
+
+
 class _LoginRejected(Exception):
     """AireOS asked for `User:` again after the password: the login was refused."""
 
@@ -130,7 +135,7 @@ class ControllerSession:
         if options.strict_host_keys:
             # asyncssh checks `[host]:port` entries properly; scrapli's own check
             # only matches plain host names, so we let asyncssh do it.
-            self._known_hosts = options.known_hosts or Path("~/.ssh/known_hosts").expanduser()
+            self._known_hosts = known_hosts_file(options.known_hosts)
             asyncssh_options["known_hosts"] = str(self._known_hosts)
         self._conn = AsyncScrapli(
             host=host,

@@ -33,6 +33,7 @@ from bot.controllers.host_keys import (
     pinned_algorithms,
     stored_keys,
 )
+from bot.controllers.session import known_hosts_file
 from bot.inventory import Controller, Inventory
 from bot.settings import Settings
 
@@ -167,10 +168,6 @@ def _kex_warning(outcome: Outcome, existing: str, path: Path) -> str | None:
     )
 
 
-def _bot_known_hosts(settings: Settings) -> Path:
-    return settings.ssh_known_hosts or Path("~/.ssh/known_hosts").expanduser()
-
-
 def _open_target_file(path: Path, err: TextIO) -> str | None:
     """The current text of the --write file ("" if new), or None after saying why it cannot be used.
 
@@ -237,7 +234,7 @@ def _summary(
     if failed:
         lines.append(f"{len(failed)} controller(s) failed: {', '.join(o.controller.name for o in failed)}")
     if path is not None and result is not None and (result.added or result.known):
-        bot_file = _bot_known_hosts(settings)
+        bot_file = known_hosts_file(settings.ssh_known_hosts)
         if path.resolve() != bot_file.resolve():
             lines.append(f"note: the bot reads {bot_file}; set CCERT_SSH_KNOWN_HOSTS={path} to use this file")
         if not settings.ssh_strict_host_keys:

@@ -15,6 +15,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot.observability.observer import Observability
+from bot.webserver import http_url, start_runner
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +48,7 @@ class MetricsServerHandle:
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return http_url(self.host, self.port)
 
     async def stop(self) -> None:
         if self._stopped:
@@ -61,14 +61,6 @@ async def start_metrics_server(observability: Observability, *, host: str, port:
     """Serve /healthz and /metrics on host:port (port 0 picks a free one) and return at once."""
     app = web.Application()
     app.add_routes(routes(observability))
-    runner = web.AppRunner(app, handle_signals=False, access_log=None)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, host, port).start()
-    except BaseException:
-        await runner.cleanup()
-        raise
-    bound = runner.addresses[0]
-    handle = MetricsServerHandle(runner, str(bound[0]), int(bound[1]))
+    handle = MetricsServerHandle(*await start_runner(app, host, port))
     log.info("health and metrics on %s%s and %s%s", handle.url, HEALTH_PATH, handle.url, METRICS_PATH)
     return handle

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import logging
 
-import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat.notifier import NotifyError, Posted
 from bot.chat.reply import Reply
-from bot.slack.delivery import ApiErrorHook, ignore_api_error, reporting_failure
+from bot.slack.delivery import API_FAILURES, ApiErrorHook, ignore_api_error, reporting_failure
 from bot.slack.render import render_messages
 
 log = logging.getLogger(__name__)
@@ -52,7 +51,7 @@ class SlackNotifier:
                         blocks=extra["blocks"],
                         thread_ts=thread_ts or posted.ts,
                     )
-        except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as error:
+        except API_FAILURES as error:
             failure = _reason(error)
             log.warning("slack post to %s failed: %s", channel, failure.reason)
             raise failure from None
@@ -65,7 +64,7 @@ class SlackNotifier:
                 await self.client.chat_update(
                     channel=posted.channel, ts=posted.ts, text=messages[0]["text"], blocks=messages[0]["blocks"]
                 )
-        except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as error:
+        except API_FAILURES as error:
             failure = _reason(error)
             log.warning("slack update of %s in %s failed: %s", posted.ts, posted.channel, failure.reason)
             raise failure from None

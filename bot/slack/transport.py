@@ -29,6 +29,7 @@ from bot.observability.observer import Observability
 from bot.settings import Settings
 from bot.slack.app import SlackBot
 from bot.slack.manifest import EVENTS_PATH
+from bot.webserver import http_url, start_runner
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,7 @@ class HttpServerHandle:
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}{self.path}"
+        return http_url(self.host, self.port, self.path)
 
     async def stop(self, grace: float = 0.0) -> None:
         """Stop accepting requests, then finish (≤ grace s) or cancel follow-ups."""
@@ -117,20 +117,13 @@ async def start_http_server(
     observability: Observability | None = None,
 ) -> HttpServerHandle:
     """Serve `bot` over HTTP on host:port (port 0 picks a free one) and return at once."""
-    runner = web.AppRunner(
+    runner, bound_host, bound_port = await start_runner(
         build_web_app(bot, path, observability=observability),
-        handle_signals=False,
+        host,
+        port,
         access_log=logging.getLogger("aiohttp.access") if access_log else None,
     )
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, host, port)
-        await site.start()
-    except BaseException:
-        await runner.cleanup()
-        raise
-    bound = runner.addresses[0]
-    handle = HttpServerHandle(bot=bot, runner=runner, host=str(bound[0]), port=int(bound[1]), path=path)
+    handle = HttpServerHandle(bot=bot, runner=runner, host=bound_host, port=bound_port, path=path)
     log.info("Slack front door: HTTP on %s", handle.url)
     return handle
 
