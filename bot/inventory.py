@@ -62,6 +62,10 @@ class Controller:
     platform: Platform
     credentials: Credentials
     site: str
+    # The controllers its APs fail over to (HA / N+1 backup, `peers:` or `backup:` in the
+    # inventory). Controllers of one site are peers of each other anyway; this names the
+    # ones elsewhere, so a software mismatch that would make APs download is seen.
+    peers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -202,6 +206,7 @@ def parse_inventory(text: str, file: str = "inventory.yaml", environ: Mapping[st
     sites: dict[str, Site] = {}
     seen_controllers: dict[str, int] = {}
     seen_endpoints: dict[tuple[str, int], str] = {}
+    peer_nodes: list[tuple[Controller, yaml.Node]] = []
     if "sites" not in top:
         check.add(root, "missing `sites:`")
     else:
@@ -241,8 +246,17 @@ def parse_inventory(text: str, file: str = "inventory.yaml", environ: Mapping[st
                     seen_controllers[ctrl.name] = line
                     seen_endpoints[endpoint] = ctrl.name
                     controllers.append(ctrl)
+                    peer_nodes.append((ctrl, item))
             sites[site_name] = Site(site_name, channel, tuple(controllers))
 
+    for ctrl, item in peer_nodes:
+        for peer in ctrl.peers:
+            if peer == ctrl.name:
+                check.add(item, f"controller '{ctrl.name}': it cannot be its own peer")
+            elif peer not in seen_controllers:
+                known = ", ".join(sorted(seen_controllers)) or "none"
+                check.add(item, f"controller '{ctrl.name}': peer '{peer}' is not a controller of the inventory "
+                          f"(known: {known})")
     if check.problems:
         raise InventoryError(check.problems)
     inventory = Inventory(sites=sites, credentials=credentials)
@@ -257,7 +271,9 @@ def _controller(
     top: dict[str, tuple[yaml.Node, yaml.Node]],
 ) -> Controller | None:
     entry = check.mapping(node, f"site '{site}' controller")
-    check.unknown_keys(entry, {"name", "host", "port", "platform", "credentials"}, f"site '{site}' controller")
+    check.unknown_keys(
+        entry, {"name", "host", "port", "platform", "credentials", "peers", "backup"}, f"site '{site}' controller"
+    )
     ok = True
     values: dict[str, str] = {}
     for part in ("name", "host", "platform", "credentials"):
@@ -301,9 +317,28 @@ def _controller(
             check.add(entry["credentials"][1], f"controller '{name}': credentials '{values['credentials']}' "
                       f"is not a key of `credentials` ({known})")
             ok = False
-    if not ok or platform is None or creds is None:
+    peers = _peers(check, entry, name)
+    if not ok or platform is None or creds is None or peers is None:
         return None
-    return Controller(values["name"], values["host"], port, platform, creds, site)
+    return Controller(values["name"], values["host"], port, platform, creds, site, peers)
+
+
+def _peers(check: _Checker, entry: dict[str, tuple[yaml.Node, yaml.Node]], name: str) -> tuple[str, ...] | None:
+    """`peers: [wlc-b1, wlc-b2]` or `backup: wlc-b1` (a name or a list); None when malformed."""
+    names: list[str] = []
+    for key in ("peers", "backup"):
+        if key not in entry:
+            continue
+        node = entry[key][1]
+        items = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        for item in items:
+            value = check.scalar(item, f"controller {key}") if isinstance(item, yaml.ScalarNode) else None
+            if value is None or not CONTROLLER_NAME.match(value):
+                check.add(item, f"controller '{name}': `{key}` must name controllers (a name or a list of names)")
+                return None
+            if value not in names:
+                names.append(value)
+    return tuple(names)
 
 
 def load_inventory(path: Path) -> Inventory:

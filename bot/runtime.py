@@ -22,6 +22,7 @@ from bot.chat.dispatch import BotDispatcher, build_dispatcher
 from bot.chat.notifier import ConsoleNotifier, Notifier, NotifyError, Posted
 from bot.chat.reply import Reply
 from bot.console.repl import run_console
+from bot.fleet.service import store_watches, stuck_after
 from bot.inventory import Inventory
 from bot.jobs.checks import FleetChecker
 from bot.jobs.digest import send_digest
@@ -80,7 +81,13 @@ class Runtime:
             post_digest=self.post_digest,
             remediation=self.remediation,
             spawn=self.spawn_run if self.background_runs else None,
+            # `/ccert status` tells downloading (N min) from stuck with the checks' own timers.
+            watches=store_watches(self.store.downloading_since, self._confirmed, stuck_after(self.settings)),
         )
+
+    def _confirmed(self, controller: str) -> Mapping[str, datetime]:
+        """APs whose own log confirmed the certificate failure (empty without the syslog receiver)."""
+        return self.syslog.confirmed(controller) if self.syslog is not None else {}
 
     def spawn(self, coro: Coroutine[Any, Any, object], name: str) -> asyncio.Task[object]:
         """Keep a strong reference to background work (a playbook run) and log how it ends."""

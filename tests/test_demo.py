@@ -18,8 +18,8 @@ def test_piped_demo_prints_the_verdict_for_the_demo_site(tmp_path: Path) -> None
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "checking site-a: 2 controllers" in out
-    assert "site-a: stuck" in out
-    assert "wlc-a1 (AireOS) — stuck" in out and "wlc-a2 (Catalyst 9800) — stuck" in out
+    assert "site-a: downloading" in out
+    assert "wlc-a1 (AireOS) — downloading" in out and "wlc-a2 (Catalyst 9800) — downloading" in out
     assert "AIR-CAP3702I-E-K9" in out and "8.10.183.0" in out
     assert "[Request time-back]  type: /ccert remediate site-a wlc-a1" in out
     assert "safe: 2022-12-02 00:00 UTC" in out  # advise: certificates start in 2019

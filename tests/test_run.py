@@ -72,7 +72,8 @@ async def test_run_serves_slack_checks_the_fleet_and_stops_cleanly(tmp_path: Pat
             _, err = await asyncio.wait_for(process.communicate(), timeout=30)
     assert status == 200 and "/ccert status" in text
     assert "\nccert_checks_total 1.0" in metrics, metrics[-2000:]
-    assert '\nccert_controllers{verdict="stuck"} 1.0' in metrics
+    # the first check sees the downloads for the first time: downloading, not stuck yet
+    assert '\nccert_controllers{verdict="downloading"} 1.0' in metrics
     assert "\nccert_outbox_pending 0.0" in metrics
     assert health_status == 200, health
     assert TOKEN not in metrics and SECRET not in metrics

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.chat.failures import failure_words
 from bot.chat.handlers import (
     FIX_LABEL,
     PLATFORM_LABEL,
@@ -252,6 +253,9 @@ def _stuck_reply(payload: Mapping[str, Any], state: AlertState, now: datetime | 
     if confirmed:
         text += f" {plural(confirmed, 'AP')} confirmed the certificate failure in its own log."
     lines = [f"➡️ {a['text']}" for a in payload.get("actions", ()) if a.get("text")]
+    incomplete = [str(r) for r in payload.get("incomplete") or ()]
+    if incomplete:
+        lines.insert(0, "🧩 incomplete read: " + "; ".join(incomplete) + " — more APs may be stuck than listed")
     recovered = _recovered_text(payload)
     if recovered:
         lines.append(recovered)
@@ -305,10 +309,12 @@ def _unreachable_reply(payload: Mapping[str, Any], state: AlertState, now: datet
         f"I could not read this controller for {plural(checks, 'check')} in a row, so I cannot tell whether "
         "APs are stuck on it. Any stuck-AP alert for it stays as it was until I can read it again."
     )
-    lines = [*errors, "➡️ check reachability, credentials and the SSH host key"]
+    words = failure_words(payload.get("failure"))
+    step = words.next_step if words else "check reachability, credentials and the SSH host key"
+    lines = [*errors, f"➡️ {step}"]
+    icon, label = (words.icon, words.label) if words else (STATUS_ICON[VerdictStatus.UNREACHABLE], "unreachable")
     return Reply(
-        title=f"{STATUS_ICON[VerdictStatus.UNREACHABLE]} {where}: unreachable for {plural(checks, 'check')} — "
-        f"{BUG} status unknown",
+        title=f"{icon} {where}: {label} for {plural(checks, 'check')} — {BUG} status unknown",
         text=text,
         level=Level.DANGER,
         sections=(Section(fields=tuple(fields)), Section(text="\n".join(lines))),

@@ -73,10 +73,13 @@ def _fleet_lines(t: FleetTotals, sites: Sequence[SiteDigest]) -> list[str]:
     read = f"{_n(t.controllers_read)} read"
     if t.controllers_unreachable:
         read += f", {_n(t.controllers_unreachable)} unreachable"
+    if t.controllers_incomplete:
+        read += f", {_n(t.controllers_incomplete)} incomplete"
     lines = [
         f"Fleet: {plural(t.sites, 'site')} · {plural(t.controllers, 'controller')} ({read}) · "
         f"{_n(t.aps_total)} APs, {_n(t.affected_aps)} IOS-based (affected)",
-        f"Stuck APs: {_n(t.stuck_aps)}{_change_suffix(t.stuck_change)}",
+        f"Stuck APs: {_n(t.stuck_aps)}{_change_suffix(t.stuck_change)}"
+        + (f" · downloading, not stuck yet: {_n(t.downloading_aps)}" if t.downloading_aps else ""),
         f"Unfixed software: {plural(t.unfixed_controllers, 'controller')}"
         + (f", {_n(t.at_risk_aps)} affected APs not protected" if t.at_risk_aps else ""),
         f"Remediation: {plural(t.open_requests, 'open request')} · {plural(t.open_runs, 'run')} in progress",
@@ -95,6 +98,8 @@ def _headline(t: FleetTotals, attention: Sequence[SiteDigest]) -> str:
     stuck_sites = sum(1 for s in attention if s.stuck_aps)
     if t.stuck_aps:
         parts.append(f"{plural(t.stuck_aps, 'AP')} stuck at {plural(stuck_sites, 'site')}")
+    if t.downloading_aps:
+        parts.append(f"{plural(t.downloading_aps, 'affected AP')} downloading")
     if t.controllers_unreachable:
         parts.append(f"{plural(t.controllers_unreachable, 'controller')} unreachable")
     if t.critical:
@@ -203,6 +208,8 @@ def site_section(site: SiteDigest, max_unfixed_groups: int = 12) -> Section:
     controllers = f"{site.controllers_read} read"
     if site.controllers_partial:
         controllers += f" ({site.controllers_partial} only partly)"
+    if site.controllers_incomplete:
+        controllers += f", {site.controllers_incomplete} incomplete (fewer APs listed than counted)"
     if site.controllers_unreachable:
         controllers += f", {site.controllers_unreachable} unreachable"
         if site.unreachable_controllers:
@@ -213,10 +220,15 @@ def site_section(site: SiteDigest, max_unfixed_groups: int = 12) -> Section:
     fields = (
         Field("Controllers", controllers),
         Field("APs", aps),
-        Field("Stuck APs", f"{_n(site.stuck_aps)}{_change_suffix(site.stuck_change)}"),
+        Field(
+            "Stuck APs",
+            f"{_n(site.stuck_aps)}{_change_suffix(site.stuck_change)}"
+            + (f" · downloading, not stuck yet: {_n(site.downloading_aps)}" if site.downloading_aps else ""),
+        ),
         Field("Remediation", f"{plural(site.open_requests, 'open request')}, {plural(site.open_runs, 'run')}"),
     )
     lines = [f"🚨 {c}" for c in site.critical]
+    lines += [f"⚠️ {r}" for r in site.risks]
     if site.unfixed:
         lines.append(f"Unfixed software ({plural(len(site.unfixed), 'controller')}):")
         lines += _unfixed_lines(site.unfixed, max_unfixed_groups)
@@ -322,6 +334,9 @@ def _checks(rows: Sequence[HistoryRow]) -> list[list[HistoryRow]]:
     return [sorted(g, key=lambda r: r.controller) for g in groups]
 
 
+HISTORY_COLUMNS = ("Time (UTC)", "Controller", "Stuck", "Downloading", "APs", "Status")
+
+
 def history_reply(site: str, rows: Sequence[HistoryRow], *, limit: int = 60) -> Reply:
     """The last checks of a site, newest first: one row per controller and check,
     the time shown once per check, the status icon last so the columns stay
@@ -338,6 +353,7 @@ def history_reply(site: str, rows: Sequence[HistoryRow], *, limit: int = 60) -> 
         latest.setdefault(row.controller, row)
     now_status = worst_status(r.status for r in latest.values())
     stuck_now = sum(r.stuck_aps for r in latest.values())
+    waiting_now = sum(max(0, r.downloading_aps - r.stuck_aps) for r in latest.values())
 
     table_rows: list[tuple[str, ...]] = []
     for check in checks:
@@ -350,21 +366,25 @@ def history_reply(site: str, rows: Sequence[HistoryRow], *, limit: int = 60) -> 
                     when if index == 0 else "",
                     row.controller,
                     _n(row.stuck_aps),
-                    "–" if row.aps_total is None else _n(row.aps_total),
+                    _n(max(0, row.downloading_aps - row.stuck_aps)),
+                    "–" if row.aps_total is None else _n(row.aps_total) + ("*" if row.incomplete else ""),
                     _status(row.status),
                 )
             )
     text = (
         f"Latest ({fmt_time(checks[0][0].checked_at)}): {_status(now_status)} on "
-        f"{plural(len(latest), 'controller')}" + (f", {plural(stuck_now, 'AP')} stuck" if stuck_now else "") + "."
+        f"{plural(len(latest), 'controller')}" + (f", {plural(stuck_now, 'AP')} stuck" if stuck_now else "")
+        + (f", {plural(waiting_now, 'affected AP')} downloading (not stuck yet)" if waiting_now else "") + "."
     )
+    if any(r.incomplete for r in rows):
+        text += " * incomplete read: the controller counted more APs than it listed."
     if len(rows) > len(table_rows):
         text += f" Showing the newest {len(table_rows)} of {len(rows)} records."
     return Reply(
         title=f"{STATUS_ICON[now_status]} {site}: check history",
         text=text,
         level=STATUS_LEVEL[now_status],
-        sections=(Section(table=Table(("Time (UTC)", "Controller", "Stuck", "APs", "Status"), tuple(table_rows))),),
+        sections=(Section(table=Table(HISTORY_COLUMNS, tuple(table_rows))),),
     )
 
 

@@ -20,7 +20,7 @@ from bot.chat.remediation_views import APPROVE_ACTION, REJECT_ACTION
 from bot.chat.reply import Caller, CommandResult, Reply
 from bot.domain.approvals import Voter
 from bot.domain.digest import HistoryRow
-from bot.fleet.service import FleetService
+from bot.fleet.service import FleetService, WatchSource
 from bot.inventory import Inventory
 from bot.remediation.service import RemediationService, RequestRefused
 from bot.settings import Settings
@@ -96,7 +96,10 @@ class BotDispatcher:
         async def follow_up() -> Reply:
             checks = await store.site_history(site, limit=10)
             rows = [
-                HistoryRow(s.taken_at, s.controller, s.status, s.stuck_count, s.total_aps)
+                HistoryRow(
+                    s.taken_at, s.controller, s.status, s.stuck_count, s.total_aps if s.aps_read else None,
+                    s.downloading_count, s.incomplete,
+                )
                 for check in checks
                 for s in check.snapshots
             ]
@@ -202,10 +205,11 @@ def build_dispatcher(
     post_digest: DigestPoster | None = None,
     remediation: RemediationService | None = None,
     spawn: Spawner | None = None,
+    watches: WatchSource | None = None,
 ) -> BotDispatcher:
     return BotDispatcher(
         inventory,
-        FleetService(inventory, settings, environ),
+        FleetService(inventory, settings, environ, watches),
         AccessPolicy.parse(settings.access),
         store=store,
         post_digest=post_digest,

@@ -11,16 +11,18 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from bot.chat.commands import COMMANDS, Invalid
+from bot.chat.failures import failure_words
 from bot.chat.reply import Button, Field, Level, Reply, Section, Table
 from bot.domain.advisory import FixState, classify_model
 from bot.domain.models import ClockReading, ControllerSnapshot, NtpServer, Platform
-from bot.domain.verdict import ActionKind, ControllerVerdict, Severity, VerdictStatus
+from bot.domain.verdict import RISK_CODES, ActionKind, ControllerVerdict, Severity, VerdictStatus
 from bot.fleet.service import SiteReport
 from bot.inventory import Inventory
 
 STATUS_ICON = {
     VerdictStatus.OK: "✅",
     VerdictStatus.AT_RISK: "⚠️",
+    VerdictStatus.DOWNLOADING: "⏳",
     VerdictStatus.STUCK: "🛑",
     VerdictStatus.UNREACHABLE: "🔌",
     VerdictStatus.ERROR: "❗",
@@ -28,6 +30,7 @@ STATUS_ICON = {
 STATUS_LEVEL = {
     VerdictStatus.OK: Level.OK,
     VerdictStatus.AT_RISK: Level.WARNING,
+    VerdictStatus.DOWNLOADING: Level.WARNING,
     VerdictStatus.STUCK: Level.DANGER,
     VerdictStatus.UNREACHABLE: Level.DANGER,
     VerdictStatus.ERROR: Level.WARNING,
@@ -133,6 +136,8 @@ def _ntp_text(servers: Sequence[NtpServer]) -> str:
 
 
 def _software_text(v: ControllerVerdict) -> str:
+    if v.software_version is None and v.software_raw:
+        return f"unknown software (the controller printed '{v.software_raw}')"
     version = v.software_version or "unknown"
     if v.apsps:
         version += " + " + ", ".join(v.apsps)
@@ -142,8 +147,15 @@ def _software_text(v: ControllerVerdict) -> str:
 
 
 def _ap_counts_text(v: ControllerVerdict) -> str:
+    if not v.aps_read:
+        return "not read"
     states = ", ".join(f"{state} {count}" for state, count in sorted(v.state_counts.items()))
-    parts = [plural(v.total_aps, "AP") + (f" ({states})" if states else "")]
+    read = plural(v.total_aps, "AP")
+    if v.declared_ap_count is not None and v.declared_ap_count != v.total_aps:
+        read = f"{v.total_aps:,} of the {v.declared_ap_count:,} APs the controller counts"
+    parts = [read + (f" ({states})" if states else "")]
+    if v.incomplete:
+        parts.append("incomplete read")
     affected = v.affected_count + v.likely_affected_count
     parts.append(f"{affected} IOS-based (affected)")
     parts.append(f"{v.not_affected_count} AP-COS (not affected)")
@@ -172,15 +184,64 @@ def dry_run_button(site: str, controller: str) -> Button:
     )
 
 
+def status_label(v: ControllerVerdict) -> tuple[str, str]:
+    """(emoji, words) for a controller: the failure kind when it was not read fully
+    (`🔑 auth failed`, `🧩 incomplete`), else its status."""
+    if v.status in (VerdictStatus.UNREACHABLE, VerdictStatus.ERROR):
+        words = failure_words(v.failure)
+        if words is not None:
+            return words.icon, words.label
+    return STATUS_ICON[v.status], v.status.value
+
+
+def _downloading_table(v: ControllerVerdict) -> Table:
+    """Every affected AP in Downloading: how long, and whether it counts as stuck yet."""
+    rows = []
+    for f in v.downloading_aps:
+        minutes = f.downloading_minutes(v.taken_at)
+        if f.confirmed_at is not None:
+            stuck = "stuck (confirmed by its AP log)"
+        elif f.stuck:
+            stuck = "stuck"
+        else:
+            stuck = "not yet"
+        rows.append(
+            (
+                f.ap.name,
+                f.ap.model or "?",
+                f.ap.ip or "",
+                f.ap.image_version or "",
+                "" if f.ap.retry_count is None else str(f.ap.retry_count),
+                "first seen now" if not minutes else f"{minutes} min",
+                stuck,
+            )
+        )
+    return Table(("Downloading AP", "Model", "IP", "Image", "Retries", "Downloading for", "Stuck"), tuple(rows))
+
+
+def _unread_section(v: ControllerVerdict, title: str) -> Section:
+    """A controller that could not be read at all: what failed and the next step, no invented facts."""
+    words = failure_words(v.failure)
+    lines = [f"• {e.message}" for e in v.errors]
+    if words is not None:
+        lines.append(f"➡️ {words.next_step}")
+    read = "nothing: " + (words.label if words else "no answer")
+    return Section(title=title, text="\n".join(lines) or None, fields=(Field("Read", read),))
+
+
 def _controller_section(v: ControllerVerdict, snapshot: ControllerSnapshot | None) -> Section:
     platform = PLATFORM_LABEL.get(v.platform, str(v.platform))
-    title = f"{STATUS_ICON[v.status]} {v.controller} ({platform}) — {v.status.value}"
+    icon, label = status_label(v)
+    title = f"{icon} {v.controller} ({platform}) — {label}"
+    if v.status is VerdictStatus.UNREACHABLE:
+        return _unread_section(v, title)
     fields = [Field("Software", _software_text(v))]
     if v.recommendation is not None and v.fix is not None and v.fix.state is not FixState.FIXED:
         fields.append(Field("Fixed release", v.recommendation.text))
     if snapshot is not None:
         fields.append(Field("Clock", _clock_text(snapshot.clock)))
-        fields.append(Field("NTP", _ntp_text(snapshot.ntp_servers)))
+        ntp_known = snapshot.ntp_read or bool(snapshot.ntp_servers)
+        fields.append(Field("NTP", _ntp_text(snapshot.ntp_servers) if ntp_known else "not read"))
     fields.append(Field("APs", _ap_counts_text(v)))
     lines: list[str] = []
     for error in v.errors:
@@ -191,19 +252,7 @@ def _controller_section(v: ControllerVerdict, snapshot: ControllerSnapshot | Non
             lines.append(f"{mark} {warning.text}")
     for action in v.actions:
         lines.append(f"➡️ {action.text}")
-    table = None
-    if v.stuck_aps:
-        rows = tuple(
-            (
-                f.ap.name,
-                f.ap.model or "?",
-                f.ap.ip or "",
-                f.ap.image_version or "",
-                "" if f.ap.retry_count is None else str(f.ap.retry_count),
-            )
-            for f in v.stuck_aps
-        )
-        table = Table(("Stuck AP", "Model", "IP", "Image", "Retries"), rows)
+    table = _downloading_table(v) if v.downloading_aps else None
     buttons: tuple[Button, ...] = ()
     if v.site and any(a.kind is ActionKind.TIMEBACK_PLAYBOOK for a in v.actions):
         buttons = (timeback_button(v.site, v.controller), dry_run_button(v.site, v.controller))
@@ -214,12 +263,15 @@ def status_reply(reports: Sequence[SiteReport]) -> Reply:
     """The verdict message: one section per controller, stuck APs as a table."""
     sections: list[Section] = []
     worst = VerdictStatus.OK
-    total_controllers = stuck = aps = 0
+    total_controllers = stuck = downloading = aps = incomplete = unreachable = 0
     for report in reports:
         verdict = report.verdict
         if verdict.status.severity > worst.severity:
             worst = verdict.status
         stuck += verdict.stuck_count
+        downloading += verdict.downloading_count
+        incomplete += verdict.incomplete_count
+        unreachable += verdict.status_counts.get(VerdictStatus.UNREACHABLE.value, 0)
         aps += verdict.total_aps
         total_controllers += len(verdict.controllers)
         snapshots = {s.name: s for s in report.snapshots}
@@ -230,17 +282,28 @@ def status_reply(reports: Sequence[SiteReport]) -> Reply:
         for v in verdict.controllers:
             sections.append(_controller_section(v, snapshots.get(v.controller)))
     where = reports[0].site.name if len(reports) == 1 else f"{len(reports)} sites"
+    waiting = downloading - stuck
+    more = f", {waiting} more downloading" if waiting else ""
+    partly = "a controller was read incompletely" if incomplete else "a controller was read only partly"
     headline = {
-        VerdictStatus.STUCK: f"{plural(stuck, 'AP')} stuck downloading (CSCwd80290)",
-        VerdictStatus.UNREACHABLE: "a controller could not be read",
-        VerdictStatus.ERROR: "a controller was only partly read",
-        VerdictStatus.AT_RISK: "affected APs on unfixed software (none stuck now)",
+        VerdictStatus.STUCK: f"{plural(stuck, 'AP')} stuck downloading{more} (CSCwd80290)",
+        VerdictStatus.DOWNLOADING: f"{plural(waiting, 'affected AP')} downloading, none stuck yet (CSCwd80290)",
+        VerdictStatus.UNREACHABLE: f"{plural(unreachable, 'controller')} could not be read",
+        VerdictStatus.ERROR: partly,
+        VerdictStatus.AT_RISK: "affected APs on unfixed software (none downloading now)",
         VerdictStatus.OK: "nothing to do for CSCwd80290",
     }[worst]
+    icon, label = STATUS_ICON[worst], worst.value
+    if worst in (VerdictStatus.UNREACHABLE, VerdictStatus.ERROR):
+        # One failure kind across the unread controllers names the reply: `🔑 site-a: auth failed`.
+        unread = {status_label(v) for r in reports for v in r.verdict.controllers if v.status is worst}
+        if len(unread) == 1:
+            icon, label = unread.pop()
     taken = max((s.taken_at for r in reports for s in r.snapshots), default=datetime.now(UTC))
+    counted = plural(aps, "AP") + (" read (incomplete)" if incomplete else " read")
     return Reply(
-        title=f"{STATUS_ICON[worst]} {where}: {worst.value} — {headline}",
-        text=f"{plural(total_controllers, 'controller')} · {plural(aps, 'AP')} · read {fmt_time(taken)}",
+        title=f"{icon} {where}: {label} — {headline}",
+        text=f"{plural(total_controllers, 'controller')} · {counted} · read {fmt_time(taken)}",
         level=STATUS_LEVEL[worst],
         sections=tuple(sections),
         footer=READ_ONLY_FOOTER,
@@ -286,9 +349,11 @@ def advise_reply(reports: Sequence[SiteReport]) -> Reply:
                 timeback = f"safe: {v.timeback.target.strftime('%Y-%m-%d %H:%M UTC')}"
             else:
                 timeback = "impossible: use a staging controller"
-            rows.append((v.controller, v.software_version or "?", fix, recommendation, timeback))
+            software = v.software_version or (f"unknown software ({v.software_raw})" if v.software_raw else "?")
+            rows.append((v.controller, software, fix, recommendation, timeback))
             if v.timeback is not None:
                 notes.extend(f"{v.controller}: {w}" for w in v.timeback.warnings)
+            notes.extend(f"⚠️ {v.controller}: {w.text}" for w in v.warnings if w.code in RISK_CODES)
     where = reports[0].site.name if len(reports) == 1 else f"{len(reports)} sites"
     return Reply(
         title=f"{where}: fixed software and time-back advice",

@@ -126,7 +126,7 @@ def _stuck_text(target: TargetView) -> str:
         return f"none of {plural(target.total_aps, 'AP')} is Downloading right now (nothing to fix?)"
     names = ", ".join(f"{a.name} ({a.model})" if a.model else a.name for a in target.stuck_aps[:20])
     more = f" and {len(target.stuck_aps) - 20} more" if len(target.stuck_aps) > 20 else ""
-    return f"{plural(len(target.stuck_aps), 'AP')} stuck Downloading: {names}{more}"
+    return f"{plural(len(target.stuck_aps), 'AP')} in Downloading: {names}{more}"
 
 
 def _commands_section(target: TargetView) -> Section:
@@ -138,7 +138,7 @@ def _commands_section(target: TargetView) -> Section:
     changes = sum(1 for c in target.commands if c.changes)
     return Section(
         title=f"Dry-run on {target.controller}: every command, in order ({changes} change the controller, marked ✏️)",
-        table=Table(("Step", "Command", "Note"), tuple(rows)),
+        table=Table(("Step", "Command", "Note"), tuple(rows), whole=("Command",)),
     )
 
 
@@ -290,7 +290,7 @@ def audit_reply(request_id: int, entries: Sequence[AuditEntry]) -> Reply:
             e.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
             e.kind,
             f"<@{e.actor}>" if e.actor else (e.controller or ""),
-            e.text[:200],
+            e.text if e.kind == "command" else e.text[:200],
         )
         for e in shown
     )
@@ -300,7 +300,10 @@ def audit_reply(request_id: int, entries: Sequence[AuditEntry]) -> Reply:
     outputs = tuple(_command_output_section(e) for e in commands)
     return Reply(
         title=f"Audit of time-back request #{request_id} ({count})",
-        sections=(Section(table=Table(("Time (UTC)", "What", "Who/where", "Detail"), rows)), *outputs),
+        sections=(
+            Section(table=Table(("Time (UTC)", "What", "Who/where", "Detail"), rows, whole=("Detail",))),
+            *outputs,
+        ),
         footer=f"{more} more entries not shown" if more > 0 else None,
         ephemeral=True,
     )

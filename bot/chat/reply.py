@@ -38,10 +38,16 @@ class Field:
 
 @dataclass(frozen=True)
 class Table:
-    """Rows of plain text cells; renderers decide how to lay them out and split them."""
+    """Rows of plain text cells; renderers decide how to lay them out and split them.
+
+    `whole` names columns whose cells are never shortened (a command an approver
+    must read entirely: `ntp server vrf Mgmt-intf 203.0.113.1 key 1 prefer`); the
+    renderer widens them instead of cutting at its usual cell width.
+    """
 
     columns: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
+    whole: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

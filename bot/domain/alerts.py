@@ -9,7 +9,7 @@ store keeps each decision's `payload` (a JSON-able dict), the views render it.
 Two kinds of alert, at most one open per controller and kind:
 
 ``stuck`` — affected APs that loop in Downloading (CSCwd80290)
-    The verdict's `stuck_aps` are only *candidates* here: an affected AP
+    The verdict's `downloading_aps` are only *candidates* here: an affected AP
     Downloading on unprotected software is also what a normal image download
     looks like for a while. A candidate becomes *stuck* once it has been seen
     Downloading continuously for `policy.stuck_after` (measured from
@@ -301,7 +301,7 @@ def ap_data_known(verdict: ControllerVerdict) -> bool:
 
 def downloading_names(verdict: ControllerVerdict) -> set[str]:
     """Every AP the verdict saw Downloading/Predownloading (stuck candidates or not)."""
-    return {f.ap.name for f in (*verdict.stuck_aps, *verdict.downloading_normal, *verdict.downloading_unknown)}
+    return {f.ap.name for f in (*verdict.downloading_aps, *verdict.downloading_normal, *verdict.downloading_unknown)}
 
 
 def next_downloading_since(previous: Mapping[str, datetime], verdict: ControllerVerdict) -> dict[str, datetime]:
@@ -325,7 +325,7 @@ def stuck_candidates(
     confirmed: Mapping[str, datetime] | None = None,
     already_stuck: Iterable[str] = (),
 ) -> list[StuckAP]:
-    """Judge each candidate (the verdict's `stuck_aps`) against the threshold.
+    """Judge each candidate (the verdict's `downloading_aps`) against the threshold.
 
     An AP without a `downloading_since` entry was first seen at this poll.
     `already_stuck` names APs an open alert lists: they stay stuck while they
@@ -335,7 +335,7 @@ def stuck_candidates(
     keep = set(already_stuck)
     taken = _utc(verdict.taken_at)
     out: list[StuckAP] = []
-    for finding in sorted(verdict.stuck_aps, key=lambda f: f.ap.name):
+    for finding in sorted(verdict.downloading_aps, key=lambda f: f.ap.name):
         name = finding.ap.name
         since = _utc(downloading_since.get(name, taken))
         confirmed_at = confirmed.get(name)
@@ -418,7 +418,8 @@ def stuck_payload(
     confirmed_at, image_version, ip}], recovered [{name, model, since, state,
     at}] (APs that left the alert, oldest first),
     software_version, apsps, fix_state, fix_reason, recommendation,
-    timeback_possible, timeback_target, timeback_reason, actions [{kind, text}].
+    timeback_possible, timeback_target, timeback_reason, actions [{kind, text}],
+    incomplete [reason] (why this check's AP list was not the whole list).
     `previous` (the open or re-opened alert's payload) keeps `opened_at`,
     `reopened` and `recovered`.
     """
@@ -437,6 +438,7 @@ def stuck_payload(
         "timeback_target": _iso(plan.target) if plan and plan.target else None,
         "timeback_reason": plan.reason if plan else None,
         "actions": [{"kind": a.kind.value, "text": a.text} for a in verdict.actions if a.kind in _ACTION_KINDS],
+        "incomplete": list(verdict.incomplete),
     }
     return payload
 
@@ -452,11 +454,12 @@ def unreachable_payload(
     Keys: v, kind, controller, site, platform, host, checked_at, opened_at,
     updated_at, resolved_at, reopened (how many times the alert was re-opened
     within the dedupe window), reopened_at (the last time), failed_checks,
-    errors [text].
+    failure (the `ErrorKind` value: unreachable, auth_failed, timeout, host_key), errors [text].
     """
     payload = _controller_payload(verdict, AlertKind.UNREACHABLE, now, previous)
     payload |= {
         "failed_checks": failed_checks,
+        "failure": verdict.failure.value if verdict.failure else None,
         "errors": [f"{e.kind.value}: {e.message}" for e in verdict.errors],
     }
     return payload

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from bot.domain.advisory import FixState
-from bot.domain.verdict import Severity, SiteVerdict, VerdictStatus
+from bot.domain.verdict import RISK_CODES, Severity, SiteVerdict, VerdictStatus
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,10 @@ class SiteDigest:
     the digest always shows them. `open_requests` / `open_runs`: remediation
     requests awaiting approval and playbook runs in progress.
     `unreachable_controllers` optionally names the unreachable ones.
+    `downloading_aps`: affected APs seen Downloading on unfixed software that
+    are not stuck yet (below the threshold, no AP log): the same words as
+    `status` uses. `controllers_incomplete`: controllers whose last AP list
+    was incomplete (the controller counted more APs than it listed).
     """
 
     site: str
@@ -67,6 +71,9 @@ class SiteDigest:
     controllers_partial: int = 0
     critical: tuple[str, ...] = ()
     unreachable_controllers: tuple[str, ...] = ()
+    downloading_aps: int = 0
+    controllers_incomplete: int = 0
+    risks: tuple[str, ...] = ()  # `wlc-a1: if wlc-a1 fails, 37 IOS APs will download ...`
 
     @property
     def controllers_total(self) -> int:
@@ -83,11 +90,13 @@ class SiteDigest:
     def status(self) -> VerdictStatus:
         if self.stuck_aps:
             return VerdictStatus.STUCK
+        if self.downloading_aps:
+            return VerdictStatus.DOWNLOADING
         if self.controllers_unreachable:
             return VerdictStatus.UNREACHABLE
-        if self.controllers_partial or not self.controllers_read:
+        if self.controllers_partial or self.controllers_incomplete or not self.controllers_read:
             return VerdictStatus.ERROR
-        if self.at_risk_aps or any(u.at_risk_aps for u in self.unfixed):
+        if self.at_risk_aps or self.risks or any(u.at_risk_aps for u in self.unfixed):
             return VerdictStatus.AT_RISK
         return VerdictStatus.OK
 
@@ -115,7 +124,7 @@ class SiteDigest:
         """Build from a site verdict (the day's last check of each controller).
 
         `stuck_aps` defaults to the verdict's stuck count; pass the number of
-        APs in open stuck alerts to count only those past the threshold.
+        APs in open stuck alerts to count what the alerts list.
         """
         controllers = verdict.controllers
         unreachable = sum(1 for v in controllers if v.status is VerdictStatus.UNREACHABLE)
@@ -134,13 +143,19 @@ class SiteDigest:
         critical = tuple(
             f"{v.controller}: {w.text}" for v in controllers for w in v.warnings if w.severity is Severity.CRITICAL
         )
+        stuck = verdict.stuck_count if stuck_aps is None else stuck_aps
         return cls(
             site=verdict.site,
             controllers_read=len(controllers) - unreachable,
             controllers_unreachable=unreachable,
             aps_total=verdict.total_aps,
             affected_aps=verdict.affected_count + verdict.likely_affected_count,
-            stuck_aps=verdict.stuck_count if stuck_aps is None else stuck_aps,
+            stuck_aps=stuck,
+            downloading_aps=max(0, verdict.downloading_count - stuck),
+            controllers_incomplete=verdict.incomplete_count,
+            risks=tuple(
+                f"{v.controller}: {w.text}" for v in controllers for w in v.warnings if w.code in RISK_CODES
+            ),
             stuck_aps_yesterday=stuck_aps_yesterday,
             unfixed=unfixed,
             open_requests=open_requests,
@@ -194,6 +209,8 @@ class FleetTotals:
     open_runs: int
     critical: int
     status_counts: dict[VerdictStatus, int] = field(default_factory=dict)
+    downloading_aps: int = 0
+    controllers_incomplete: int = 0
 
 
 def fleet_totals(sites: Sequence[SiteDigest]) -> FleetTotals:
@@ -213,6 +230,8 @@ def fleet_totals(sites: Sequence[SiteDigest]) -> FleetTotals:
         at_risk_aps=sum(s.at_risk_aps for s in sites),
         stuck_aps=sum(s.stuck_aps for s in sites),
         stuck_change=sum(changes) if changes else None,
+        downloading_aps=sum(s.downloading_aps for s in sites),
+        controllers_incomplete=sum(s.controllers_incomplete for s in sites),
         unfixed_controllers=sum(len(s.unfixed) for s in sites),
         open_requests=sum(s.open_requests for s in sites),
         open_runs=sum(s.open_runs for s in sites),
@@ -261,13 +280,18 @@ class FleetDigest:
 class HistoryRow:
     """One controller at one past check, for `/ccert history <site>`.
 
-    `aps_total` is None when the check read no AP table (unreachable)."""
+    `aps_total` is None when the check read no AP table (unreachable).
+    `stuck_aps` counts APs stuck (past the threshold or confirmed), `downloading_aps`
+    affected APs seen Downloading (stuck or not yet); `incomplete` says why the AP
+    list of that check was not the whole list."""
 
     checked_at: datetime
     controller: str
     status: VerdictStatus
     stuck_aps: int = 0
     aps_total: int | None = None
+    downloading_aps: int = 0
+    incomplete: tuple[str, ...] = ()
 
 
 __all__ = [

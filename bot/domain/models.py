@@ -39,6 +39,15 @@ class ErrorKind(StrEnum):
     UNPARSABLE = "unparsable"
     COMMAND_FAILED = "command_failed"
     DISCONNECTED = "disconnected"
+    # The command answered but not with everything: the controller counted more APs than it
+    # listed, or some lines of its table could not be read. What was read is kept.
+    INCOMPLETE = "incomplete"
+
+
+# Errors that mean the controller was not read at all (no session, or no login).
+CONNECTION_ERROR_KINDS = frozenset(
+    {ErrorKind.UNREACHABLE, ErrorKind.TIMEOUT, ErrorKind.AUTH_FAILED, ErrorKind.HOST_KEY}
+)
 
 
 @dataclass(frozen=True)
@@ -107,10 +116,18 @@ class AccessPoint:
     state: str | None = None
     retry_count: int | None = None
     location: str | None = None
+    # From the image table: a predownload in progress (`Predownloading`, `Initiated`) and its
+    # version. A predownload meets the same certificate check as a download (tech note FAQ).
+    predownload: str | None = None
+    predownload_version: str | None = None
 
     @property
     def is_downloading(self) -> bool:
         return (self.state or "").strip().lower() in {"downloading", "predownloading"}
+
+    @property
+    def is_predownloading(self) -> bool:
+        return self.predownload is not None or (self.state or "").strip().lower() == "predownloading"
 
 
 @dataclass(frozen=True)
@@ -134,22 +151,31 @@ class ControllerSnapshot:
     taken_at: datetime
     site: str | None = None
     software_version: str | None = None
+    # The version exactly as printed, kept when it is not a release the bot can read
+    # (an experimental build label): shown as "unknown software", never mapped to a train.
+    software_raw: str | None = None
     apsps: list[str] = field(default_factory=list)
     clock: ClockReading | None = None
     ntp_servers: list[NtpServer] = field(default_factory=list)
     certificate: CertificateWindow | None = None
     aps: list[AccessPoint] = field(default_factory=list)
+    # The AP count the controller printed itself (`Number of APs`), None when it printed none.
+    declared_ap_count: int | None = None
+    # Which facts this poll actually read, so an unread fact is shown as absent, never as
+    # "no NTP server" or "0 APs". Drivers set them when the command's output was parsed.
+    aps_read: bool = False
+    ntp_read: bool = False
     errors: list[SnapshotError] = field(default_factory=list)
 
     @property
     def reachable(self) -> bool:
-        connection_kinds = {
-            ErrorKind.UNREACHABLE,
-            ErrorKind.TIMEOUT,
-            ErrorKind.AUTH_FAILED,
-            ErrorKind.HOST_KEY,
-        }
-        return not any(e.kind in connection_kinds for e in self.errors) or self.software_version is not None
+        connected = not any(e.kind in CONNECTION_ERROR_KINDS for e in self.errors)
+        return connected or self.software_version is not None or self.software_raw is not None
+
+    @property
+    def incomplete_reasons(self) -> list[str]:
+        """Why the AP list is not the whole list (`read 37 of 4,135 APs`); empty when it is."""
+        return [e.message for e in self.errors if e.kind is ErrorKind.INCOMPLETE]
 
     @property
     def state_counts(self) -> dict[str, int]:

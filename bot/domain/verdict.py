@@ -8,18 +8,36 @@ read the same verdict, so they cannot disagree about a controller.
 
 Status severity, worst first (a site takes its worst controller's status):
 
-    stuck > unreachable > error > at-risk > ok
+    stuck > downloading > unreachable > error > at-risk > ok
 
-- `stuck`: an affected or likely-affected AP is Downloading/Predownloading
-  and the software does not protect its model. Ranked first because APs are
-  down now; it wins even over a partial read (what we did read is enough).
+One vocabulary for APs in Downloading, everywhere the bot speaks:
+
+- *downloading (for N min)*: an affected or likely-affected AP is
+  Downloading/Predownloading and the software does not protect its model.
+  That is also what a normal image download looks like for a while, so the
+  verdict says how long it has been seen so (`DownloadWatch.since`, from
+  earlier checks; an AP seen for the first time has been downloading for 0
+  minutes).
+- *stuck*: such an AP seen Downloading for at least `stuck_after`
+  (`CCERT_STUCK_AFTER_MINUTES`), or confirmed by its own log (the
+  certificate failure in its syslog), or already listed in an open stuck
+  alert. The alert rules, the digest and `status` all use this one test.
+
+- `stuck`: at least one AP is stuck. Ranked first because APs are down now;
+  it wins even over a partial read (what we did read is enough).
+- `downloading`: affected APs are downloading on unprotected software, none
+  stuck yet: they will loop unless the download is a normal one finishing.
 - `unreachable`: a connection-level error (unreachable, timeout, auth, host
   key) and nothing read. Above `error` because we know nothing at all.
-- `error`: something was read but a command failed or could not be parsed
-  (or nothing was read without a connection error). Above `at-risk`
-  because a partial read may hide stuck APs; the at-risk evidence is kept.
+- `error`: something was read but a command failed or could not be parsed,
+  or the read was *incomplete* (the controller counted more APs than it
+  listed, or lines of its AP table could not be read), or nothing was read
+  without a connection error. Above `at-risk` because a partial read may
+  hide stuck APs; the at-risk evidence is kept. Never `ok`.
 - `at-risk`: affected APs are present and the software does not protect
-  them (or we cannot tell), none stuck; any AP image download will loop.
+  them (or we cannot tell), none downloading; any AP image download will
+  loop. Also when a failover peer runs other software its APs would have to
+  download and that software does not protect them.
 - `ok`: none of the above.
 
 A hand-set or 2022 clock and a controller without NTP servers do not change
@@ -33,7 +51,7 @@ Pure: no chat, device or storage imports.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -54,7 +72,15 @@ from bot.domain.advisory import (
     timeback_target,
     to_jsonable,
 )
-from bot.domain.models import AccessPoint, ControllerSnapshot, ErrorKind, Platform, SnapshotError
+from bot.domain.models import (
+    CONNECTION_ERROR_KINDS,
+    AccessPoint,
+    ControllerSnapshot,
+    ErrorKind,
+    Platform,
+    SnapshotError,
+)
+from bot.domain.versions import parse_version
 
 
 class VerdictStatus(StrEnum):
@@ -62,6 +88,7 @@ class VerdictStatus(StrEnum):
     AT_RISK = "at-risk"
     ERROR = "error"
     UNREACHABLE = "unreachable"
+    DOWNLOADING = "downloading"
     STUCK = "stuck"
 
     @property
@@ -75,7 +102,8 @@ _SEVERITY = {
     VerdictStatus.AT_RISK: 1,
     VerdictStatus.ERROR: 2,
     VerdictStatus.UNREACHABLE: 3,
-    VerdictStatus.STUCK: 4,
+    VerdictStatus.DOWNLOADING: 4,
+    VerdictStatus.STUCK: 5,
 }
 
 
@@ -122,22 +150,77 @@ class APFinding:
     """One AP with what the advisory says about it on this controller.
 
     `protected` is `FixStatus.protects()`: True safe, False at risk, None unknown.
+    For an AP in Downloading: `since` is when it was first seen so, `stuck`
+    whether it counts as stuck (see the module docstring), `confirmed_at` when
+    its own log confirmed the certificate failure.
     """
 
     ap: AccessPoint
     classification: ModelClass
     protected: bool | None
+    since: datetime | None = None
+    stuck: bool = False
+    confirmed_at: datetime | None = None
+
+    def downloading_minutes(self, at: datetime) -> int | None:
+        """Whole minutes seen Downloading up to `at` (the poll), None when not downloading."""
+        if self.since is None:
+            return None
+        return max(0, int((_utc(at) - _utc(self.since)).total_seconds() // 60))
 
     def to_dict(self) -> dict[str, Any]:
         return to_jsonable(self)
 
 
+@dataclass(frozen=True)
+class DownloadWatch:
+    """What earlier checks know about a controller's APs in Downloading.
+
+    `since`: AP name → first seen Downloading, continuously (the store's AP
+    state tracking); an AP not in it is seen for the first time now.
+    `confirmed`: AP name → when its own log confirmed the certificate failure.
+    `already_stuck`: APs an open stuck alert lists (they stay stuck while
+    still downloading, so a lost `since` cannot make them flap).
+    """
+
+    since: Mapping[str, datetime] = field(default_factory=dict)
+    confirmed: Mapping[str, datetime] = field(default_factory=dict)
+    stuck_after: timedelta = timedelta(minutes=30)
+    already_stuck: frozenset[str] = frozenset()
+
+
+NO_HISTORY = DownloadWatch()
+
+
+@dataclass(frozen=True)
+class FailoverRisk:
+    """APs that would have to download if `controller` failed over to `peer`, and loop.
+
+    `aps` counts the affected APs joined to `controller` that the peer's
+    software does not protect; the versions are as each controller printed.
+    """
+
+    controller: str
+    peer: str
+    aps: int
+    version: str
+    peer_version: str
+
+    @property
+    def text(self) -> str:
+        return (
+            f"if {self.controller} fails, {self.aps} IOS AP{'s' if self.aps != 1 else ''} will download from "
+            f"{self.peer} ({self.version} ≠ {self.peer_version}) and get stuck"
+        )
+
+
+# Findings that warn before APs get stuck: kept with check history for the digest.
+RISK_CODES = frozenset({"failover_risk", "predownload_risk"})
+
 # States the bot understands; anything else is kept, counted and reported.
 KNOWN_AP_STATES = frozenset({"registered", "downloading", "predownloading"})
 
-_CONNECTION_KINDS = frozenset(
-    {ErrorKind.UNREACHABLE, ErrorKind.TIMEOUT, ErrorKind.AUTH_FAILED, ErrorKind.HOST_KEY}
-)
+_CONNECTION_KINDS = CONNECTION_ERROR_KINDS
 
 # A clock this close after the image cert expiry (or earlier) is a time-back
 # clock; a day covers AireOS printing local time without a zone.
@@ -166,10 +249,18 @@ class ControllerVerdict:
     fix: FixStatus | None = None
     recommendation: Recommendation | None = None
     timeback: TimebackPlan | None = None
+    downloading_aps: list[APFinding] = field(default_factory=list)
     stuck_aps: list[APFinding] = field(default_factory=list)
+    predownloading_aps: list[APFinding] = field(default_factory=list)
+    failover_risks: list[FailoverRisk] = field(default_factory=list)
     downloading_normal: list[APFinding] = field(default_factory=list)
     downloading_unknown: list[APFinding] = field(default_factory=list)
     total_aps: int = 0
+    aps_read: bool = False
+    declared_ap_count: int | None = None
+    incomplete: list[str] = field(default_factory=list)
+    failure: ErrorKind | None = None
+    software_raw: str | None = None
     affected_count: int = 0
     likely_affected_count: int = 0
     not_affected_count: int = 0
@@ -196,6 +287,11 @@ class ControllerVerdict:
         parts = [f"{self.controller}: {self.status.value}"]
         if self.stuck_aps:
             parts.append(f"{len(self.stuck_aps)} AP(s) stuck downloading")
+        waiting = len(self.downloading_aps) - len(self.stuck_aps)
+        if waiting:
+            parts.append(f"{waiting} affected AP(s) downloading, not stuck yet")
+        if self.incomplete:
+            parts.append("incomplete read: " + "; ".join(self.incomplete))
         if self.at_risk_count:
             parts.append(f"{self.at_risk_count} affected AP(s) not protected by the software")
         if self.critical:
@@ -209,6 +305,17 @@ class ControllerVerdict:
         data["severity"] = self.severity
         data["critical"] = self.critical
         data["summary"] = self.summary
+        data["complete"] = not self.incomplete and self.aps_read
+        for key, findings in (("downloading_aps", self.downloading_aps), ("stuck_aps", self.stuck_aps)):
+            for item, finding in zip(data[key], findings, strict=True):
+                item["downloading_minutes"] = finding.downloading_minutes(self.taken_at)
+        for item, risk in zip(data["failover_risks"], self.failover_risks, strict=True):
+            item["text"] = risk.text
+        if not self.aps_read:
+            # Facts not read are absent, not zero.
+            for key in ("total_aps", "affected_count", "likely_affected_count", "not_affected_count",
+                        "unknown_model_count", "at_risk_count"):
+                data[key] = None
         return data
 
 
@@ -223,6 +330,8 @@ class SiteVerdict:
     status_counts: dict[str, int] = field(default_factory=dict)
     total_aps: int = 0
     stuck_count: int = 0
+    downloading_count: int = 0
+    incomplete_count: int = 0
     affected_count: int = 0
     likely_affected_count: int = 0
     not_affected_count: int = 0
@@ -249,6 +358,8 @@ class SiteVerdict:
             status_counts=dict(Counter(v.status.value for v in verdicts)),
             total_aps=sum(v.total_aps for v in verdicts),
             stuck_count=sum(len(v.stuck_aps) for v in verdicts),
+            downloading_count=sum(len(v.downloading_aps) for v in verdicts),
+            incomplete_count=sum(1 for v in verdicts if v.incomplete),
             affected_count=sum(v.affected_count for v in verdicts),
             likely_affected_count=sum(v.likely_affected_count for v in verdicts),
             not_affected_count=sum(v.not_affected_count for v in verdicts),
@@ -274,7 +385,10 @@ def _utc(value: datetime) -> datetime:
 
 
 def _read_anything(s: ControllerSnapshot) -> bool:
-    return bool(s.software_version or s.aps or s.clock or s.certificate or s.ntp_servers or s.apsps)
+    return bool(
+        s.software_version or s.software_raw or s.aps or s.aps_read or s.clock or s.certificate
+        or s.ntp_servers or s.ntp_read or s.apsps
+    )
 
 
 def _ntp_config_read(s: ControllerSnapshot) -> bool:
@@ -285,6 +399,8 @@ def _ntp_config_read(s: ControllerSnapshot) -> bool:
     from the running config. A failed command naming NTP / `show time`
     (other than the optional `show ntp associations`) means unknown.
     """
+    if s.ntp_read:
+        return True
     for error in s.errors:
         command = (error.command or "").lower()
         if "associations" in command:
@@ -381,17 +497,33 @@ def _clock_findings(
     return findings, restore
 
 
+def _failure(s: ControllerSnapshot) -> ErrorKind | None:
+    """The kind of the problem that matters most: a connection failure first, then a failed or
+    unreadable command, then an incomplete read."""
+    kinds = [e.kind for e in s.errors]
+    for kind in kinds:
+        if kind in _CONNECTION_KINDS:
+            return kind
+    for kind in kinds:
+        if kind is not ErrorKind.INCOMPLETE:
+            return kind
+    return ErrorKind.INCOMPLETE if kinds else None
+
+
 def evaluate_controller(
     snapshot: ControllerSnapshot,
     *,
     timeback_in_progress: bool = False,
     advisory: Advisory | None = None,
+    watch: DownloadWatch = NO_HISTORY,
 ) -> ControllerVerdict:
     """The verdict for one controller snapshot.
 
     `timeback_in_progress` says a time-back run owns this controller right
     now: a 2022 clock and missing NTP are then expected (reported as info,
-    not critical, and no restore action is proposed).
+    not critical, and no restore action is proposed). `watch` is what earlier
+    checks know about its APs in Downloading (default: nothing, so every
+    download is seen for the first time and only an AP log makes it stuck).
     """
     adv = advisory or load_advisory()
     s = snapshot
@@ -409,9 +541,15 @@ def evaluate_controller(
         fix=fix,
         recommendation=recommendation,
         total_aps=len(s.aps),
+        aps_read=s.aps_read or bool(s.aps),
+        declared_ap_count=s.declared_ap_count,
+        incomplete=list(s.incomplete_reasons),
+        failure=_failure(s),
+        software_raw=s.software_raw,
         state_counts=s.state_counts,
         errors=list(s.errors),
     )
+    taken = _utc(s.taken_at)
 
     # --- the APs -------------------------------------------------------------
     unknown_models: dict[str, None] = {}
@@ -435,11 +573,21 @@ def evaluate_controller(
             at_risk_names.append(ap.name)
         if ap.is_downloading:
             if cls.at_risk and protected is not True:
-                verdict.stuck_aps.append(found)
+                since = _utc(watch.since.get(ap.name, taken))
+                confirmed_at = watch.confirmed.get(ap.name)
+                stuck = (
+                    confirmed_at is not None or taken - since >= watch.stuck_after or ap.name in watch.already_stuck
+                )
+                found = APFinding(ap, cls, protected, since=since, stuck=stuck, confirmed_at=confirmed_at)
+                verdict.downloading_aps.append(found)
+                if stuck:
+                    verdict.stuck_aps.append(found)
             elif cls.category is ModelCategory.UNKNOWN:
                 verdict.downloading_unknown.append(found)
             else:
                 verdict.downloading_normal.append(found)
+        elif ap.is_predownloading and cls.at_risk and protected is not True:
+            verdict.predownloading_aps.append(found)
         state = (ap.state or "").strip()
         if state and state.lower() not in KNOWN_AP_STATES and state not in verdict.unrecognized_states:
             verdict.unrecognized_states.append(state)
@@ -450,23 +598,37 @@ def evaluate_controller(
     read_anything = _read_anything(s)
     at_risk = verdict.at_risk_count > 0 or bool(verdict.downloading_unknown)
     reasons = verdict.reasons
+    waiting = [f for f in verdict.downloading_aps if not f.stuck]
+    others = [e for e in s.errors if e.kind is not ErrorKind.INCOMPLETE]
     if verdict.stuck_aps:
         verdict.status = VerdictStatus.STUCK
         reasons.append(
-            f"{len(verdict.stuck_aps)} affected AP(s) in Downloading on software that does not fix them: "
+            f"{len(verdict.stuck_aps)} affected AP(s) stuck in Downloading on software that does not fix them: "
             + ", ".join(f.ap.name for f in verdict.stuck_aps)
         )
+    if waiting:
+        if not verdict.stuck_aps:
+            verdict.status = VerdictStatus.DOWNLOADING
+        reasons.append(
+            f"{len(waiting)} affected AP(s) downloading on software that does not fix them, not stuck yet: "
+            + ", ".join(f"{f.ap.name} ({f.downloading_minutes(taken)} min)" for f in waiting)
+        )
+    if verdict.incomplete:
+        reasons.append("incomplete read: " + "; ".join(verdict.incomplete))
+    if verdict.downloading_aps:
+        pass  # APs are (about to be) down: that outranks what could not be read
     elif connection_errors and not read_anything:
         verdict.status = VerdictStatus.UNREACHABLE
         reasons.append("could not read the controller: " + "; ".join(e.message for e in connection_errors))
     elif s.errors or not read_anything:
         verdict.status = VerdictStatus.ERROR
-        reasons.append(
-            "the controller was read only partly: "
-            + "; ".join(f"{e.kind.value}: {e.message}" for e in s.errors)
-            if s.errors
-            else "nothing was read from the controller"
-        )
+        if others:
+            reasons.append(
+                "the controller was read only partly: "
+                + "; ".join(f"{e.kind.value}: {e.message}" for e in others)
+            )
+        elif not verdict.incomplete:
+            reasons.append("nothing was read from the controller")
     elif at_risk:
         verdict.status = VerdictStatus.AT_RISK
     if at_risk and verdict.status is not VerdictStatus.UNREACHABLE:
@@ -507,9 +669,41 @@ def evaluate_controller(
 
 def _add_findings(verdict: ControllerVerdict, s: ControllerSnapshot, fix: FixStatus) -> None:
     warn = verdict.warnings.append
-    if fix.state is FixState.UNKNOWN:
+    if s.software_version is None and s.software_raw:
+        warn(
+            Finding(
+                "software_unknown",
+                Severity.WARNING,
+                f"unknown software: the controller printed '{s.software_raw}', which is not a release the "
+                "advisory can place; check the fixed release by hand",
+            )
+        )
+    elif fix.state is FixState.UNKNOWN:
         warn(Finding("version_unknown", Severity.WARNING, fix.reason))
-    if s.certificate is None and (verdict.stuck_aps or verdict.at_risk_count):
+    if verdict.incomplete:
+        warn(
+            Finding(
+                "incomplete_read",
+                Severity.WARNING,
+                "incomplete read: " + "; ".join(verdict.incomplete) + " (the verdict may miss APs)",
+            )
+        )
+    if verdict.predownloading_aps:
+        names = [f.ap.name for f in verdict.predownloading_aps]
+        versions = sorted({f.ap.predownload_version for f in verdict.predownloading_aps if f.ap.predownload_version})
+        warn(
+            Finding(
+                "predownload_risk",
+                Severity.WARNING,
+                f"{len(names)} affected AP(s) predownloading"
+                + (f" {', '.join(versions)}" if versions else "")
+                + " on software that does not fix them: a predownload meets the same expired certificate, so "
+                "they will loop in Downloading when the upgrade starts unless the clock is set back first: "
+                + ", ".join(names[:20])
+                + (f" and {len(names) - 20} more" if len(names) > 20 else ""),
+            )
+        )
+    if s.certificate is None and (verdict.downloading_aps or verdict.at_risk_count):
         warn(
             Finding(
                 "certificate_unknown",
@@ -521,7 +715,7 @@ def _add_findings(verdict: ControllerVerdict, s: ControllerSnapshot, fix: FixSta
     if (
         verdict.timeback is not None
         and not verdict.timeback.possible
-        and (verdict.stuck_aps or verdict.at_risk_count)
+        and (verdict.downloading_aps or verdict.at_risk_count)
     ):
         warn(Finding("timeback_impossible", Severity.WARNING, verdict.timeback.reason))
     if verdict.unknown_models:
@@ -560,12 +754,13 @@ def _add_findings(verdict: ControllerVerdict, s: ControllerSnapshot, fix: FixSta
                 + ", ".join(verdict.unrecognized_states),
             )
         )
-    if s.errors:
+    others = [e for e in s.errors if e.kind is not ErrorKind.INCOMPLETE]
+    if others:
         warn(
             Finding(
                 "partial_read",
                 Severity.WARNING,
-                "; ".join(f"{e.command or 'poll'}: {e.kind.value}: {e.message}" for e in s.errors),
+                "; ".join(f"{e.command or 'poll'}: {e.kind.value}: {e.message}" for e in others),
             )
         )
 
@@ -581,18 +776,20 @@ def _add_actions(
     plan = verdict.timeback
     rec = verdict.recommendation
     wait = int(adv.timeback.ap_reboot_wait.total_seconds() // 60)
-    stuck_names = tuple(f.ap.name for f in verdict.stuck_aps)
+    # The workaround is for every affected AP in Downloading, stuck or not yet: on unfixed
+    # software the download cannot succeed.
+    stuck_names = tuple(f.ap.name for f in verdict.downloading_aps)
 
     if restore_ntp:
         act(Action(ActionKind.RESTORE_NTP, restore_ntp))
 
-    if verdict.stuck_aps and plan is not None:
+    if verdict.downloading_aps and plan is not None:
         if plan.possible and plan.target is not None:
             act(
                 Action(
                     ActionKind.TIMEBACK_PLAYBOOK,
                     f"run the time-back playbook: note the NTP servers, set the clock to "
-                    f"{_fmt_time(plan.target)}, wait until the {len(stuck_names)} stuck AP(s) are "
+                    f"{_fmt_time(plan.target)}, wait until the {len(stuck_names)} downloading AP(s) are "
                     f"Registered, restore NTP exactly as before and save; wait at least {wait} minutes "
                     "before rebooting an AP that does not rejoin",
                     stuck_names,
@@ -610,19 +807,19 @@ def _add_actions(
 
     if at_risk_names and rec is not None:
         text = f"plan the software: {rec.text}"
-        if verdict.stuck_aps and s.platform is Platform.AIREOS:
+        if verdict.downloading_aps and s.platform is Platform.AIREOS:
             text += (
-                "; on AireOS set the clock back first: APs stuck downloading need the time-back "
+                "; on AireOS set the clock back first: APs in Downloading need the time-back "
                 "before the upgrade too"
             )
-        elif not verdict.stuck_aps and plan is not None:
+        elif not verdict.downloading_aps and plan is not None:
             text += (
                 "; until then every AP image download (controller upgrade, failover or N+1 move, new or "
                 "RMA AP, predownload) will loop in Downloading unless the clock is set back first"
                 + (f" (time-back target {_fmt_time(plan.target)})" if plan.possible and plan.target else "")
             )
         act(Action(ActionKind.UPGRADE, text, tuple(at_risk_names)))
-        if not verdict.stuck_aps and plan is not None and not plan.possible:
+        if not verdict.downloading_aps and plan is not None and not plan.possible:
             act(Action(ActionKind.STAGING_CONTROLLER, plan.reason, tuple(at_risk_names)))
 
     if verdict.status is VerdictStatus.ERROR:
@@ -652,36 +849,128 @@ def _add_actions(
         )
 
 
+def _same_software(a: ControllerSnapshot, b: ControllerSnapshot) -> bool | None:
+    """Whether two controllers hand out the same AP image; None when either version is unknown."""
+    va, vb = parse_version(a.software_version, a.platform), parse_version(b.software_version, b.platform)
+    if va is None or vb is None:
+        return None
+    return a.platform is b.platform and va == vb and sorted(a.apsps) == sorted(b.apsps)
+
+
+def failover_risks(
+    snapshot: ControllerSnapshot,
+    peers: Iterable[ControllerSnapshot],
+    advisory: Advisory | None = None,
+) -> list[FailoverRisk]:
+    """What failing over from `snapshot`'s controller to each peer would do to its affected APs.
+
+    An AP that joins a controller on other software downloads that controller's
+    image; an IOS AP whose download the peer's software does not protect then
+    loops in Downloading (the tech note's failover / N+1 case). Only APs joined
+    now count (one already downloading is reported as such); a peer whose
+    version is unknown is skipped here (its own verdict says "unknown software").
+    """
+    adv = advisory or load_advisory()
+    joined = [ap for ap in snapshot.aps if not ap.is_downloading]
+    risks: list[FailoverRisk] = []
+    for peer in peers:
+        if peer.name == snapshot.name or _same_software(snapshot, peer) is not False:
+            continue
+        fix = software_fix(peer.platform, peer.software_version, peer.apsps, adv)
+        count = 0
+        for ap in joined:
+            cls = classify_model(ap.model, adv)
+            if cls.at_risk and fix.protects(cls) is not True:
+                count += 1
+        if count:
+            mine, theirs = str(snapshot.software_version), str(peer.software_version)
+            risks.append(FailoverRisk(snapshot.name, peer.name, count, mine, theirs))
+    return risks
+
+
+def evaluate_controllers(
+    snapshots: Sequence[ControllerSnapshot],
+    *,
+    peers: Mapping[str, Iterable[str]] | None = None,
+    watches: Mapping[str, DownloadWatch] | None = None,
+    timeback_in_progress: Iterable[str] = (),
+    advisory: Advisory | None = None,
+    others: Iterable[ControllerSnapshot] = (),
+    default_watch: DownloadWatch = NO_HISTORY,
+) -> list[ControllerVerdict]:
+    """Verdicts for `snapshots`, with the failover risks between them.
+
+    A controller's failover peers are the other controllers of its site plus
+    the ones `peers[name]` names (HA / N+1 backups from the inventory);
+    `others` are snapshots of named peers outside `snapshots` (read for this
+    purpose, no verdict of their own). `watches[name]` is the controller's
+    `DownloadWatch` (`default_watch` for one not in it).
+    """
+    adv = advisory or load_advisory()
+    running = set(timeback_in_progress)
+    watches = watches or {}
+    named = peers or {}
+    by_name = {s.name: s for s in (*others, *snapshots)}
+    verdicts: list[ControllerVerdict] = []
+    for snap in snapshots:
+        verdict = evaluate_controller(
+            snap, timeback_in_progress=snap.name in running, advisory=adv, watch=watches.get(snap.name, default_watch)
+        )
+        mates = [o for o in snapshots if o.site is not None and o.site == snap.site and o.name != snap.name]
+        mates += [by_name[n] for n in named.get(snap.name, ()) if n in by_name and by_name[n] not in mates]
+        if verdict.status is not VerdictStatus.UNREACHABLE:
+            _add_failover(verdict, failover_risks(snap, mates, adv))
+        verdicts.append(verdict)
+    return verdicts
+
+
+def _add_failover(verdict: ControllerVerdict, risks: list[FailoverRisk]) -> None:
+    if not risks:
+        return
+    verdict.failover_risks.extend(risks)
+    for risk in risks:
+        verdict.warnings.append(Finding("failover_risk", Severity.WARNING, risk.text))
+    if verdict.status is VerdictStatus.OK:
+        verdict.status = VerdictStatus.AT_RISK
+        verdict.reasons[:] = [r for r in verdict.reasons if not r.startswith("no affected AP is at risk")]
+    verdict.reasons.append("failover risk: " + "; ".join(r.text for r in risks))
+
+
 def evaluate_site(
     site: str,
     snapshots: Iterable[ControllerSnapshot],
     *,
     timeback_in_progress: Iterable[str] = (),
     advisory: Advisory | None = None,
+    watch: DownloadWatch = NO_HISTORY,
 ) -> SiteVerdict:
     """Verdicts for every controller of a site, aggregated.
 
-    `timeback_in_progress` names the controllers a time-back run owns now.
+    `timeback_in_progress` names the controllers a time-back run owns now;
+    `watch` is what earlier checks know of the downloads (see `evaluate_controller`).
     """
-    running = set(timeback_in_progress)
-    verdicts = [
-        evaluate_controller(snap, timeback_in_progress=snap.name in running, advisory=advisory)
-        for snap in snapshots
-    ]
+    verdicts = evaluate_controllers(
+        list(snapshots), timeback_in_progress=timeback_in_progress, advisory=advisory, default_watch=watch
+    )
     return SiteVerdict.from_verdicts(site, verdicts)
 
 
 __all__ = [
     "KNOWN_AP_STATES",
+    "RISK_CODES",
     "APFinding",
     "Action",
     "ActionKind",
     "ControllerVerdict",
+    "DownloadWatch",
+    "FailoverRisk",
     "Finding",
     "Severity",
     "SiteVerdict",
     "VerdictStatus",
     "evaluate_controller",
+    "evaluate_controllers",
     "evaluate_site",
+    "failover_risks",
     "worst_status",
 ]

@@ -19,7 +19,9 @@ from bot.domain.models import Platform
 
 # A dotted numeric version somewhere in the text, with an optional suffix
 # glued to the last number (`17.3.4a`, `17.07.01prd16`).
-_VERSION_RE = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,6}){1,5})([A-Za-z][A-Za-z0-9]*)?")
+# It must stand on its own: digits glued to a build label (`BLD_..._2020-01-04_00.18_mcpre`,
+# `16.12.20200104:002126`) are a date or a build number, never a train.
+_VERSION_RE = re.compile(r"(?<![\w.\-:])(\d{1,3}(?:\.\d{1,6}){1,5})([A-Za-z][A-Za-z0-9]*)?(?![\w.\-:])")
 # Cisco bug ids: `CSC` + two letters + five digits (`CSCwe10047`).
 _CSC_RE = re.compile(r"CSC([A-Za-z]{2})(\d{5})", re.IGNORECASE)
 # `APSP7`, `apsp 7`, `APSP-7`, `apsp_07` — but not the `.apsp.bin` extension.

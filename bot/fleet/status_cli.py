@@ -18,7 +18,7 @@ from bot.fleet.service import FleetService, SiteReport
 from bot.inventory import Inventory
 from bot.settings import Settings
 
-SCHEMA = "ccert-bot/status/v1"
+SCHEMA = "ccert-bot/status/v2"
 
 
 def status_document(reports: list[SiteReport]) -> dict[str, Any]:

@@ -31,8 +31,8 @@ from bot.domain.alerts import (
     evaluate_alerts,
 )
 from bot.domain.models import ControllerSnapshot
-from bot.domain.verdict import ControllerVerdict, VerdictStatus, evaluate_controller
-from bot.fleet.service import poll_options
+from bot.domain.verdict import ControllerVerdict, DownloadWatch, VerdictStatus, evaluate_controllers
+from bot.fleet.service import named_peers, poll_options
 from bot.inventory import Inventory
 from bot.settings import Settings
 from bot.store import Store
@@ -157,7 +157,8 @@ class FleetChecker:
         snapshots = await poll_fleet(controllers, poll_options(self.settings), self.environ)
         for observer in self.observers:
             observer.update_inventory(snapshots)
-        verdicts = [evaluate_controller(s) for s in snapshots]
+        watches = {s.name: await self._watch(s.name) for s in snapshots}
+        verdicts = evaluate_controllers(snapshots, peers=named_peers(self.inventory), watches=watches)
         finished = self.clock()
         duration = finished - started
         overran = duration > self.interval
@@ -171,7 +172,7 @@ class FleetChecker:
         )
         outcome = CheckOutcome(run_id, len(controllers), sum(1 for s in snapshots if s.reachable), duration, overran)
         outcome.statuses = dict(Counter(v.status.value for v in verdicts))
-        outcome.aps_downloading = sum(len(v.stuck_aps) for v in verdicts)
+        outcome.aps_downloading = sum(len(v.downloading_aps) for v in verdicts)
         for snapshot, verdict in zip(snapshots, verdicts, strict=True):
             decisions, stuck = await self._apply_alerts(snapshot, verdict, finished)
             outcome.decisions.extend(decisions)
@@ -180,6 +181,18 @@ class FleetChecker:
         outcome.delivered, outcome.delivery_failures = delivered, failed
         self.recorder.check_finished(outcome)
         return outcome
+
+    async def _watch(self, controller: str) -> DownloadWatch:
+        """What earlier checks know of this controller's downloads, so the verdict calls an AP
+        stuck exactly when the alert rules do (threshold, AP log, already in an open alert)."""
+        record = await self.store.get_open_alert(controller, AlertKind.STUCK)
+        listed = OpenAlertState.from_payload(record.payload).stuck_aps if record is not None else frozenset()
+        return DownloadWatch(
+            since=await self.store.downloading_since(controller),
+            confirmed=self.confirmed(controller) if self.confirmed else {},
+            stuck_after=self.policy.stuck_after,
+            already_stuck=frozenset(listed),
+        )
 
     async def _apply_alerts(
         self, snapshot: ControllerSnapshot, verdict: ControllerVerdict, now: datetime

@@ -47,6 +47,9 @@ def _site_digest(
         affected_aps=summary.affected_aps,
         stuck_aps=stuck,
         stuck_aps_yesterday=yesterday,
+        downloading_aps=max(0, summary.downloading_aps - stuck),
+        controllers_incomplete=summary.controllers_incomplete,
+        risks=tuple(f"{controller}: {text}" for controller, text in summary.risks),
         unfixed=tuple(
             UnfixedController(u.controller, u.software_version, u.recommendation or "", u.fix_state, u.at_risk_aps)
             for u in summary.unfixed

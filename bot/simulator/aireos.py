@@ -7,6 +7,10 @@ enters `(<name>) config>` where the `config` prefix is implied; output pages
 at `--More-- or (q)uit` until `config paging disable`; `save config` and
 `logout` ask their questions; anything unknown prints
 `Incorrect usage. Use the '?' or <TAB> key to list commands.`
+A wrong user or password at the login prints `User: ` again; the third
+failure closes the connection. There is no command to change the terminal
+width, so a scenario `terminal_width` wraps every session's output for good
+(the wrapping itself is in `shell.Shell.page`).
 """
 
 from __future__ import annotations

@@ -56,13 +56,45 @@ def _ap_ip(controller_name: str, number: int) -> str:
     return f"10.{subnet}.{number // 250}.{number % 250 + 2}"
 
 
+PREDOWNLOADING = "Predownloading"
+
+
+def parse_predownload(value: object, owner: str) -> tuple[str, str | None]:
+    """(status, version) from a scenario `predownload:` value.
+
+    `{status: Predownloading, version: 17.9.4.27}`; the status defaults to
+    `Predownloading` (a predownload was started) and a bare version string
+    means the same. `None`/`null`/empty means no predownload, as today.
+    Status words are free text, so that a scenario can print what a capture
+    shows; the counters of `show ap image [all]` know the usual ones.
+    """
+    if value is None or value == {} or value == "":
+        return "None", None
+    if isinstance(value, str):
+        return PREDOWNLOADING, value
+    if not isinstance(value, dict):
+        raise ValueError(f"{owner}: predownload must be a version or {{status:, version:}}, not {value!r}")
+    unknown = set(value) - {"status", "version"}
+    if unknown:
+        raise ValueError(f"{owner}: unknown predownload key(s) {', '.join(sorted(unknown))}")
+    status = str(value.get("status") or PREDOWNLOADING)
+    version = value.get("version")
+    return status, (str(version) if version is not None else None)
+
+
 def build_ap(
-    d: dict[str, Any], number: int, *, controller_name: str, ap_image: str, rules: ImageSigningRules
+    d: dict[str, Any], number: int, *, controller_name: str, ap_image: str, rules: ImageSigningRules,
+    predownload: object = None,
 ) -> AccessPoint:
-    """An AP from a scenario entry; unspecified details are derived stably."""
+    """An AP from a scenario entry; unspecified details are derived stably.
+
+    `predownload` is the controller-level predownload, used when the AP
+    entry has none of its own.
+    """
     known = {
         "name", "model", "image", "mac", "radio_mac", "ip", "location", "country",
         "regulatory_domain", "slots", "retry_count", "backup_image", "short_model", "serial",
+        "predownload",
     }
     unknown = set(d) - known
     if unknown:
@@ -71,6 +103,9 @@ def build_ap(
     model = str(d["model"])
     image = str(d.get("image") or ap_image)
     seed = f"{controller_name}/{name}"
+    predownload_status, predownload_version = parse_predownload(
+        d.get("predownload", predownload), f"AP {name!r}"
+    )
     return AccessPoint(
         name=name,
         model=model,
@@ -88,6 +123,8 @@ def build_ap(
         retry_count=int(d.get("retry_count", 0)),
         backup_image=str(d.get("backup_image", "0.0.0.0")),
         serial=str(d.get("serial") or f"FGL{zlib.crc32(seed.encode()) % 10**8:08d}"),
+        predownload_status=predownload_status,
+        predownload_version=predownload_version,
     )
 
 
@@ -112,6 +149,7 @@ def build_controller(
         "ap_syslog", "ntp_unreachable", "replay", "download_seconds", "ntp_sync_seconds",
         "aireos_page_lines", "iosxe_terminal_length", "ap_summary_header_every",
         "aireos_summary_lists_downloading", "clock", "image_signing_cert", "ios_based_models",
+        "terminal_width", "ap_summary_truncate", "version_string", "version_form", "predownload",
     }
     unknown = set(merged) - known
     if unknown:
@@ -155,7 +193,8 @@ def build_controller(
 
     ap_image = str(merged.get("ap_image") or default_ap_image(platform, version))
     aps = [
-        build_ap(ap_d, i, controller_name=name, ap_image=ap_image, rules=rules)
+        build_ap(ap_d, i, controller_name=name, ap_image=ap_image, rules=rules,
+                 predownload=merged.get("predownload"))
         for i, ap_d in enumerate(merged.get("aps") or [], start=1)
     ]
 
@@ -212,6 +251,10 @@ def build_controller(
         page_lines=int(merged.get("aireos_page_lines" if platform == AIREOS else "iosxe_terminal_length", 20)),
         ap_summary_header_every=int(merged.get("ap_summary_header_every", 0)),
         aireos_summary_lists_downloading=bool(merged.get("aireos_summary_lists_downloading", True)),
+        terminal_width=int(merged.get("terminal_width") or 0),
+        ap_summary_truncate=None if merged.get("ap_summary_truncate") is None else int(merged["ap_summary_truncate"]),
+        version_string=None if merged.get("version_string") is None else str(merged["version_string"]),
+        version_form=str(merged.get("version_form") or "release").lower(),
     )
     clock = merged.get("clock")
     return controller, (parse_datetime(clock) if clock else None)

@@ -6,6 +6,8 @@ password authentication, then straight to `name#`; `configure terminal` gives
 `conf t`, `wr mem`); output pages at ` --More-- ` until `terminal length 0`;
 `show ... | include|exclude|begin|section|count <regex>` filters; errors print
 the caret line and `% Invalid input detected at '^' marker.`
+With a scenario `terminal_width`, `terminal width W` sets the session's
+screen width (0: no wrapping); output is wrapped after the pipe filter.
 """
 
 from __future__ import annotations
@@ -222,8 +224,17 @@ class IOSXEShell(Shell):
         self.page_lines = int(lines)
 
     async def terminal_width(self, columns: str) -> None:
+        """`terminal width W`: this session's screen width (0: no wrapping).
+
+        Only a controller with a scenario `terminal_width` models a screen
+        width at all; without it the command is accepted and changes
+        nothing, so that clients which send `terminal width 512` (scrapli)
+        or `511` (netmiko) see the same output as before the option existed.
+        """
         if not columns.isdigit() or int(columns) > 512:
             raise CommandError(2)
+        if self.controller.terminal_width:
+            self.width = int(columns)
 
     async def nothing(self) -> None:
         """Commands accepted without effect (`enable` when already privileged)."""

@@ -50,6 +50,9 @@ PLATFORMS = (AIREOS, IOSXE)
 REGISTERED = "Registered"
 DOWNLOADING = "Downloading"
 
+#: `show version` forms of an IOS-XE build (scenario `version_form`).
+VERSION_FORMS = ("release", "experimental", "engineering")
+
 LOG_BUFFER_LINES = 1000
 
 
@@ -106,6 +109,12 @@ class AccessPoint:
     download_status: str = "None"
     download_due: float | None = None
     serial: str = ""
+    # Predownload (staging the next image while the AP keeps running): the
+    # status word both platforms print (`None`, `Initiated`, `Predownloading`,
+    # `Complete`, `Failed`, `Not Supported`) and the image being staged; None
+    # prints as the platform's empty value (AireOS `None`, 9800 `0.0.0.0`).
+    predownload_status: str = "None"
+    predownload_version: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -173,6 +182,10 @@ class Controller:
         page_lines: int = 20,
         ap_summary_header_every: int = 0,
         aireos_summary_lists_downloading: bool = True,
+        terminal_width: int = 0,
+        ap_summary_truncate: int | None = None,
+        version_string: str | None = None,
+        version_form: str = "release",
     ) -> None:
         if platform not in PLATFORMS:
             raise ValueError(f"{name}: platform must be one of {PLATFORMS}, not {platform!r}")
@@ -189,6 +202,12 @@ class Controller:
         self.ssh_auth = ssh_auth or ("none" if platform == AIREOS else "password")
         if self.ssh_auth not in ("none", "password"):
             raise ValueError(f"{name}: ssh_auth must be 'none' or 'password'")
+        if version_form not in VERSION_FORMS:
+            raise ValueError(f"{name}: version_form must be one of {VERSION_FORMS}, not {version_form!r}")
+        if terminal_width < 0:
+            raise ValueError(f"{name}: terminal_width must be 0 (no wrapping) or a column count")
+        if ap_summary_truncate is not None and ap_summary_truncate < 0:
+            raise ValueError(f"{name}: ap_summary_truncate must be a row count (0 or more)")
         self.fixed = fixed
         self.hardware = hardware or ("AIR-CT5520-K9" if platform == AIREOS else "C9800-CL-K9")
         self.mgmt_ip = mgmt_ip
@@ -208,6 +227,16 @@ class Controller:
         self.page_lines = page_lines
         self.ap_summary_header_every = ap_summary_header_every
         self.aireos_summary_lists_downloading = aireos_summary_lists_downloading
+        # Screen width every new session starts with (0: lines are never
+        # wrapped); a 9800 session can change its own copy (`terminal width`).
+        self.terminal_width = terminal_width
+        # Rows `show ap summary` prints at most, while its count stays true
+        # (None: all rows), as a real capture with far fewer rows than APs.
+        self.ap_summary_truncate = ap_summary_truncate
+        # What `show version` (9800) / `show sysinfo` (AireOS) print instead
+        # of the release, and the 9800 build form (release/experimental/engineering).
+        self.version_string = version_string
+        self.version_form = version_form
         self.log: deque[LogEntry] = deque(maxlen=LOG_BUFFER_LINES)
         self.syslog_sink: Callable[[str, int, bytes], None] | None = None
         self._change_listeners: list[Callable[[Controller], None]] = []

@@ -45,12 +45,17 @@ def _uptime(controller: Controller) -> str:
 
 
 def show_sysinfo(c: Controller) -> str:
-    """`show sysinfo` (corpus aireos/show_sysinfo/pyntc_show_sysinfo_full.raw)."""
+    """`show sysinfo` (corpus aireos/show_sysinfo/pyntc_show_sysinfo_full.raw).
+
+    `Product Version` is the scenario's `version_string` when it has one (a
+    build whose product version is not the plain release); every other
+    field, RTOS Version included, keeps the release.
+    """
     lines = [
         "",
         dotted("Manufacturer's Name", "Cisco Systems Inc."),
         dotted("Product Name", "Cisco Controller"),
-        dotted("Product Version", c.version),
+        dotted("Product Version", c.version_string if c.version_string is not None else c.version),
         dotted("RTOS Version", c.version),
         dotted("Bootloader Version", "8.5.103.0"),
         dotted("Emergency Image Version", "8.5.103.0"),
@@ -168,7 +173,9 @@ def show_ap_summary(c: Controller) -> str:
     """`show ap summary` (corpus aireos/show_ap_summary/ntc-templates_cisco_wlc_ssh_show_ap_summary.raw).
 
     No State column on AireOS. APs still downloading are listed unless the
-    scenario sets `aireos_summary_lists_downloading: false`.
+    scenario sets `aireos_summary_lists_downloading: false`. With
+    `ap_summary_truncate: N` the count stays true but only the first N rows
+    are printed (a real capture's count said thousands, 37 rows came back).
     """
     aps = [
         ap
@@ -186,7 +193,8 @@ def show_ap_summary(c: Controller) -> str:
         AP_SUMMARY_HEADER,
         AP_SUMMARY_RULE,
     ]
-    lines += [ap_summary_row(ap) for ap in aps]
+    shown = aps if c.ap_summary_truncate is None else aps[: c.ap_summary_truncate]
+    lines += [ap_summary_row(ap) for ap in shown]
     return "\n".join(lines)
 
 
@@ -218,28 +226,53 @@ IMAGE_ALL_HEADER = [
 ]
 
 
+def predownload_count(aps: list[AccessPoint], status: str) -> int:
+    """APs whose predownload status is `status` (case and spacing ignored)."""
+    want = status.replace(" ", "").lower()
+    return sum(1 for ap in aps if ap.predownload_status.replace(" ", "").lower() == want)
+
+
+def image_all_retry_count(ap: AccessPoint) -> str:
+    """The `Retry Count` cell: the model's count while the AP downloads, else `NA`.
+
+    A downloading AP that has not retried yet prints `NA` too: that is what
+    the tech note's capture shows for an AP on its first download
+    (technote/aireos_8.5_show_ap_image_all.raw), so the count only appears
+    from the first failed attempt on.
+    """
+    if ap.state == DOWNLOADING and ap.retry_count > 0:
+        return str(ap.retry_count)
+    return "NA"
+
+
 def show_ap_image_all(c: Controller) -> str:
     """`show ap image all`, AireOS 8.5 (corpus aireos/show_ap_image_all/ntc-templates_..._all.raw,
-    technote/aireos_8.5_show_ap_image_all.raw): counters with a tab, then one row per AP."""
+    technote/aireos_8.5_show_ap_image_all.raw): counters with a tab, then one row per AP.
+
+    Predownload columns and counters come from each AP's predownload
+    (pyntc_show_ap_image_all.raw shows `Complete` with a version); with none
+    they are `None None` and 0, as in the captures.
+    """
     aps = list(c.aps.values())
     downloading = sum(1 for ap in aps if ap.state == DOWNLOADING)
     lines = [
         "",
         dotted("Total number of APs", len(aps)),
         "Number of APs",
-        "\t" + dotted("Initiated", 0, width=48),
+        "\t" + dotted("Initiated", predownload_count(aps, "Initiated"), width=48),
         "\t" + dotted("Downloading", downloading, width=48),
-        "\t" + dotted("Predownloading", 0, width=48),
-        "\t" + dotted("Completed predownloading", 0, width=48),
-        "\t" + dotted("Not Supported", 0, width=48),
-        "\t" + dotted("Failed to Predownload", 0, width=48),
+        "\t" + dotted("Predownloading", predownload_count(aps, "Predownloading"), width=48),
+        "\t" + dotted("Completed predownloading", predownload_count(aps, "Complete"), width=48),
+        "\t" + dotted("Not Supported", predownload_count(aps, "Not Supported"), width=48),
+        "\t" + dotted("Failed to Predownload", predownload_count(aps, "Failed"), width=48),
         "",
         *IMAGE_ALL_HEADER,
     ]
     for ap in aps:
         lines.append(
             cell(ap.name, 19) + cell(ap.image, 15) + cell(ap.backup_image, 15)
-            + f"{'None':<16}{'None':<15}{'NA':<17}{'NA':<13}{'':<12}"
+            + cell(ap.predownload_status, 16) + cell(ap.predownload_version or "None", 15)
+            + f"{'NA':<17}{image_all_retry_count(ap):<13}{'':<12}"
         )
     lines.append("")
     return "\n".join(lines)

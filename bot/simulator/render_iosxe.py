@@ -8,8 +8,11 @@ function) column for column; layouts without a public capture are marked
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import re
 import zlib
+from datetime import UTC, datetime, timedelta
 
 from bot.simulator.columns import cell
 from bot.simulator.config import NtpServer
@@ -168,20 +171,105 @@ def show_startup_config(c: Controller) -> str:
     return "\n".join([f"Using {size} out of 33554432 bytes", *body])
 
 
-def show_version(c: Controller) -> str:
-    """`show version` (corpus c9800/show_version/genieparser_ShowVersion_golden_output_c9800.raw)."""
+def image_build_number(c: Controller) -> int:
+    """A stable 4-digit build number for the controller's image (invented).
+
+    Shared by `show install summary` (`17.03.04.0.<build>`) and the
+    engineering form of `show version`, so both name the same build.
+    """
+    return zlib.crc32(c.version.encode()) % 9000 + 1000
+
+
+#: A build label's leading part up to its `_<yyyymmdd>_<hhmmss>` stamp.
+BUILD_LABEL_STAMP = re.compile(r"^(?P<label>.*?_(?P<date>\d{8})_(?P<time>\d{6}))")
+
+
+def _train_year(version: str) -> int:
+    """Roughly the year a train was built in (16.12: 2019, 17.3: 2020, 17.9: 2022)."""
+    major, minor = version_tuple(version, 2)
+    if major == 16:
+        return 2016 + max(minor - 3, 0) // 3
+    if major == 17:
+        return 2019 + minor // 3
+    return 2020
+
+
+def experimental_build(c: Controller) -> tuple[str, datetime, str]:
+    """(label, build instant, bracketed build path) of an experimental image.
+
+    The label is the scenario's `version_string` or
+    `BLD_POLARIS_DEV_LATEST_<yyyymmdd>_<hhmmss>` with a date derived stably
+    from the version within its train's year (invented: any date a real
+    build could have). A `version_string` that carries a
+    `..._<yyyymmdd>_<hhmmss>` stamp dates the build, as real labels do.
+    """
+    seed = zlib.crc32(c.version.encode())
+    derived = datetime(_train_year(c.version), 1, 1, tzinfo=UTC) + timedelta(
+        days=seed % 365, seconds=(seed // 365) % 86400
+    )
+    stamp, base = derived, f"BLD_POLARIS_DEV_LATEST_{derived:%Y%m%d_%H%M%S}"
+    if c.version_string is not None:
+        m = BUILD_LABEL_STAMP.match(c.version_string)
+        if m is not None:
+            with contextlib.suppress(ValueError):
+                stamp = datetime.strptime(m["date"] + m["time"], "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+                base = m["label"]
+    label = c.version_string if c.version_string is not None else base
+    return label, stamp, f"[polaris_dev-/nobackup/mcpre/BLD-{base} {seed % 200 + 100}]"
+
+
+def version_header(c: Controller) -> list[str]:
+    """The lines of `show version` down to `Compiled ...`, per `version_form`.
+
+    - `release` (the 9800-CL capture): `Version 17.03.04` (or the scenario's
+      `version_string`, as special builds print a name there), then
+      `Version 17.3.4, RELEASE SOFTWARE (fc3)`.
+    - `experimental` (shape of public 9800-CL / Cat9k experimental captures,
+      which have no `Technical Support` line): the build label on the XE
+      line, then `Experimental Version <major.minor>.<yyyymmdd>:<hhmmss>
+      [<build path> <n>]`, the date a few minutes after the label's.
+    - `engineering` (invented, no public capture): `Version
+      17.03.04.0.<build>` on both lines (the release padded plus two build
+      fields; the XE line can still be `version_string`).
+    """
     virtual = "CL" in c.hardware.upper()
     platform = "C9800-CL" if virtual else "C9800"
     image = "C9800-CL-K9_IOSXE" if virtual else "C9800_IOSXE-K9"
-    cpu = "VXE" if virtual else "KATAR"
+    software = f"Cisco IOS Software [{release_name(c.version)}], {platform} Software ({image}), "
+    if c.version_form == "experimental":
+        label, stamp, path = experimental_build(c)
+        major, minor = version_tuple(c.version, 2)
+        seed = zlib.crc32(c.version.encode())
+        built = stamp + timedelta(minutes=seed % 25 + 3, seconds=seed % 60)
+        return [
+            f"Cisco IOS XE Software, Version {label}",
+            f"{software}Experimental Version {major}.{minor}.{built:%Y%m%d:%H%M%S} {path}",
+            f"Copyright (c) 1986-{stamp.year} by Cisco Systems, Inc.",
+            f"Compiled {stamp:%a %d-%b-%y %H:%M} by mcpre",
+        ]
+    if c.version_form == "engineering":
+        full = f"{padded_version(c.version)}.0.{image_build_number(c)}"
+        xe, ios = full, full
+    else:
+        xe, ios = padded_version(c.version), c.version
+    if c.version_string is not None:
+        xe = c.version_string
+    return [
+        f"Cisco IOS XE Software, Version {xe}",
+        f"{software}Version {ios}, RELEASE SOFTWARE (fc3)",
+        "Technical Support: http://www.cisco.com/techsupport",
+        "Copyright (c) 1986-2021 by Cisco Systems, Inc.",
+        "Compiled Tue 29-Jun-21 10:34 by mcpre",
+    ]
+
+
+def show_version(c: Controller) -> str:
+    """`show version` (corpus c9800/show_version/genieparser_ShowVersion_golden_output_c9800.raw);
+    the first lines follow the scenario's `version_form` (see `version_header`)."""
+    cpu = "VXE" if "CL" in c.hardware.upper() else "KATAR"
     return "\n".join(
         [
-            f"Cisco IOS XE Software, Version {padded_version(c.version)}",
-            f"Cisco IOS Software [{release_name(c.version)}], {platform} Software ({image}), "
-            f"Version {c.version}, RELEASE SOFTWARE (fc3)",
-            "Technical Support: http://www.cisco.com/techsupport",
-            "Copyright (c) 1986-2021 by Cisco Systems, Inc.",
-            "Compiled Tue 29-Jun-21 10:34 by mcpre",
+            *version_header(c),
             "",
             "",
             "Cisco IOS-XE software, Copyright (c) 2005-2021 by cisco Systems, Inc.",
@@ -232,8 +320,7 @@ INSTALL_RULE = "-" * 80
 def show_install_summary(c: Controller) -> str:
     """`show install summary` (corpus ios_iosxe/show_install_summary/*.raw), APSP rows
     from the scenario (type `APSP` is our guess; no public 9800 capture)."""
-    build = zlib.crc32(c.version.encode()) % 9000 + 1000
-    rows = [f"{'IMG':<6}{'C':<5}{padded_version(c.version)}.0.{build}"]
+    rows = [f"{'IMG':<6}{'C':<5}{padded_version(c.version)}.0.{image_build_number(c)}"]
     rows += [f"{p['type']:<6}{p['state']:<5}bootflash:{p['file']}" for p in c.apsps]
     return "\n".join(
         [
@@ -304,16 +391,18 @@ def show_ap_summary(c: Controller) -> str:
       (c9800/show_ap_summary/genieparser_ShowApSummary_golden_output_4.raw).
 
     With `ap_summary_header_every: N` the count and header repeat every N
-    rows, as some real captures show.
+    rows, as some real captures show. With `ap_summary_truncate: N` the
+    count stays the true number of APs but only the first N rows print.
     """
-    aps = list(c.aps.values())
+    all_aps = list(c.aps.values())
+    aps = all_aps if c.ap_summary_truncate is None else all_aps[: c.ap_summary_truncate]
     layout = ap_summary_layout(c.version)
     if layout == "new":
         head, rows = _ap_summary_new(aps)
-        preamble = [f"Number of APs: {len(aps)}", "", "CC = Country Code", "RD = Regulatory Domain", ""]
+        preamble = [f"Number of APs: {len(all_aps)}", "", "CC = Country Code", "RD = Regulatory Domain", ""]
     else:
         head, rows = _ap_summary_old(aps, short=layout == "short")
-        preamble = [f"Number of APs: {len(aps)}", ""]
+        preamble = [f"Number of APs: {len(all_aps)}", ""]
     every = c.ap_summary_header_every or len(rows) or 1
     lines: list[str] = []
     for start in range(0, max(len(rows), 1), every):
@@ -323,19 +412,28 @@ def show_ap_summary(c: Controller) -> str:
     return "\n".join(lines)
 
 
+def _predownload_count(aps: list[AccessPoint], status: str) -> int:
+    want = status.replace(" ", "").lower()
+    return sum(1 for ap in aps if ap.predownload_status.replace(" ", "").lower() == want)
+
+
 def show_ap_image(c: Controller) -> str:
     """`show ap image` (corpus c9800/show_ap_image/genieparser_ShowApImage_golden_output.raw),
-    the 17.x counters; per-AP retry count from the model."""
+    the 17.x counters; per-AP retry count from the model, predownload status
+    and version from the AP's predownload (`None` / `0.0.0.0` without one,
+    as in the capture). `Predownload in progress` is `Yes` while any AP is
+    `Initiated` or `Predownloading` (invented: the capture only shows `No`)."""
     aps = list(c.aps.values())
+    in_progress = _predownload_count(aps, "Initiated") + _predownload_count(aps, "Predownloading")
     counters = [
-        ("Initiated", 0),
+        ("Initiated", _predownload_count(aps, "Initiated")),
         ("Downloading", sum(1 for ap in aps if ap.state == DOWNLOADING)),
-        ("Predownloading", 0),
+        ("Predownloading", _predownload_count(aps, "Predownloading")),
         ("Completed downloading", sum(1 for ap in aps if ap.download_status == "Complete")),
-        ("Completed predownloading", 0),
-        ("Not Supported", 0),
-        ("Failed to Predownload", 0),
-        ("Predownload in progress", "No"),
+        ("Completed predownloading", _predownload_count(aps, "Complete")),
+        ("Not Supported", _predownload_count(aps, "Not Supported")),
+        ("Failed to Predownload", _predownload_count(aps, "Failed")),
+        ("Predownload in progress", "Yes" if in_progress else "No"),
     ]
     lines = [f"Total number of APs  : {len(aps)}", "", "", "Number of APs "]
     lines += [f"        {label:<27}: {value}" for label, value in counters]
@@ -345,8 +443,8 @@ def show_ap_image(c: Controller) -> str:
         "-" * 162,
     ]
     lines += [
-        cell(ap.name, 34) + cell(ap.image, 23) + cell(ap.backup_image, 27) + f"{'None':<22}{'0.0.0.0':<20}{'N/A':<20}"
-        f"{ap.retry_count:<12}N/A"
+        cell(ap.name, 34) + cell(ap.image, 23) + cell(ap.backup_image, 27) + cell(ap.predownload_status, 22)
+        + cell(ap.predownload_version or "0.0.0.0", 20) + f"{'N/A':<20}{ap.retry_count:<12}N/A"
         for ap in aps
     ]
     return "\n".join(lines)

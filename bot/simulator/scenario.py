@@ -27,11 +27,52 @@ A scenario is YAML (or the same as a dict):
             replay: {"show ap summary": captures/summary.raw}
             faults: {command_delay_ms: 200}
             clock: 2022-12-02T00:00:00Z # optional hand-set clock at start
+            terminal_width: 80          # optional narrow screen (see below)
+            ap_summary_truncate: 37     # optional: `show ap summary` prints 37 rows at most
+            version_string: "8.10.151.0"  # optional odd version text (see below)
+            predownload: {status: Predownloading, version: 8.10.185.0}  # optional, every AP
             aps:
               - {name: AP3702-1, model: AIR-CAP3702I-E-K9, image: 8.5.182.0}
+              - {name: AP1852-1, model: AIR-AP1852I-E-K9,
+                 predownload: {status: Complete, version: 8.10.185.0}}
 
 A flat top-level `controllers:` list (each with an optional `site:`) works too.
-Every key a controller may have is listed in `build.build_controller`.
+Every key a controller may have is listed in `build.build_controller`; each
+may also be set for all controllers in `defaults:`.
+
+Options for awkward real-world output (none of them changes anything when
+absent; FORMATS.md says which parts are copied from captures and which are
+invented):
+
+- `terminal_width: N` (default 0, no wrapping): each session's screen is N
+  columns; every line of command output longer than that is hard-wrapped
+  with `wrapping.wrap_line` (pieces of exactly N characters). The echo,
+  prompts, questions, error messages and replayed captures are not wrapped.
+  On IOS-XE the session starts at N and `terminal width W` changes it for
+  that session (0: no wrapping; scrapli and netmiko send 512/511 at login).
+  AireOS has no such command, so an AireOS controller with the option always
+  wraps. Without the option `terminal width` is accepted and ignored.
+- `ap_summary_truncate: N` (default: all rows): `show ap summary` prints the
+  true `Number of APs` but only the first N rows (0: no rows), as a real
+  capture whose count said 4,135 returned 37 rows. Both platforms.
+- `version_string: TEXT`: 9800 `show version` prints TEXT on the
+  `Cisco IOS XE Software, Version ...` line instead of the padded release
+  (special builds print a name there); AireOS `show sysinfo` prints it as
+  the `Product Version`. Quote it in YAML (`"8.10"` is not a float).
+- `version_form: release | experimental | engineering` (9800 only, default
+  `release`; AireOS ignores it): `experimental` prints a dated
+  `BLD_POLARIS_DEV_LATEST_<yyyymmdd>_<hhmmss>` label on the XE line (or
+  `version_string`) and `... Experimental Version <major.minor>.<yyyymmdd>:<hhmmss>
+  [polaris_dev-/nobackup/mcpre/BLD-<label> <n>]` on the next line;
+  `engineering` prints `Version 17.12.01.0.<build>` on both lines.
+- `predownload:` on an AP, or on the controller for every AP without its
+  own (`predownload: null` on an AP opts out): `{status: Predownloading,
+  version: 17.9.4.27}`, or just the version (status `Predownloading`).
+  AireOS `show ap image all` and 9800 `show ap image` print the status and
+  version columns and count the statuses (`Initiated`, `Predownloading`,
+  `Complete`, `Failed`, `Not Supported`). The status does not progress by
+  itself: it stays what the scenario (or a test, through
+  `AccessPoint.predownload_status`) says.
 """
 
 from __future__ import annotations

@@ -3,6 +3,13 @@ act per command, replayed captures and the pager.
 
 A platform shell (`aireos.AireOSShell`, `iosxe.IOSXEShell`) adds the login,
 prompts, command table and error messages of its platform.
+
+A narrow terminal (scenario `terminal_width`) is applied here, in `page`,
+which all command output goes through: each output line longer than the
+session's `width` is hard-wrapped with `wrapping.wrap_line` before paging,
+so the pager counts the lines as the screen shows them. The echo, prompts,
+questions, error messages and replayed captures are not wrapped (they are
+short, or must stay byte-exact).
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from collections.abc import Callable
 
 from bot.simulator.model import Controller
 from bot.simulator.terminal import Terminal
+from bot.simulator.wrapping import wrap
 
 
 class Shell:
@@ -39,6 +47,8 @@ class Shell:
         self._abort = abort
         self.commands_seen = 0
         self.page_lines = controller.page_lines
+        # Columns output lines are wrapped at in this session (0: never).
+        self.width = controller.terminal_width
         self.current_prompt = ""
 
     # ------------------------------------------------------------ platform API
@@ -106,8 +116,10 @@ class Shell:
         """Write `text`, pausing every page at the `--More--` prompt when enabled.
 
         A space (or any key but Enter) shows the next page, Enter one more
-        line, `q` drops the rest of the output.
+        line, `q` drops the rest of the output. Lines wider than the
+        session's `width` are wrapped first.
         """
+        text = wrap(text, self.width)
         lines = text.split("\n")
         size = self.page_lines
         if not enabled or size <= 1 or len(lines) <= size:

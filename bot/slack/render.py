@@ -279,7 +279,8 @@ def table_lines(table: Table) -> tuple[str, list[str]]:
     for row in rows:
         for i, cell in enumerate(row):
             widths[i] = max(widths[i], len(cell))
-    widths = [min(w, MAX_CELL_WIDTH) for w in widths]
+    whole = {i for i, name in enumerate(table.columns) if name in table.whole}
+    widths = [w if i in whole else min(w, MAX_CELL_WIDTH) for i, w in enumerate(widths)]
 
     def line(cells: Sequence[str]) -> str:
         padded = [truncate(cells[i] if i < len(cells) else "", widths[i]).ljust(widths[i]) for i in range(ncols)]

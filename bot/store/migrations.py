@@ -341,9 +341,20 @@ def _m004_remediation(db: Database) -> None:
     )
 
 
+def _m005_downloading_and_incomplete(db: Database) -> None:
+    """One vocabulary: `stuck_count` counts APs past the threshold (or confirmed), so the
+    affected APs merely seen Downloading get a count of their own; a snapshot keeps why
+    its AP list was incomplete (`read 37 of 4,135 APs`) and the warnings that come before
+    APs get stuck (failover to other software, predownload), for the digest."""
+    add_column(db, "snapshots", "downloading_count", "INTEGER NOT NULL DEFAULT 0")
+    add_column(db, "snapshots", "incomplete_json", "TEXT NOT NULL DEFAULT '[]'")
+    add_column(db, "snapshots", "risks_json", "TEXT NOT NULL DEFAULT '[]'")  # failover / predownload
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "check runs, snapshots, AP rows, AP state", _m001_checks_and_snapshots),
     Migration(2, "alerts and their outbox", _m002_alerts_and_outbox),
     Migration(3, "daily digests", _m003_digests),
     Migration(4, "remediation requests, votes, runs, recorded configuration, audit", _m004_remediation),
+    Migration(5, "downloading count and incomplete reads on snapshots", _m005_downloading_and_incomplete),
 )

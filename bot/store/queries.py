@@ -42,7 +42,7 @@ from bot.domain.models import (
     Platform,
     SnapshotError,
 )
-from bot.domain.verdict import ControllerVerdict, Severity, VerdictStatus, worst_status
+from bot.domain.verdict import RISK_CODES, ControllerVerdict, Severity, VerdictStatus, worst_status
 from bot.store.codec import (
     day_text,
     dumps,
@@ -136,8 +136,12 @@ def _state_key(state: str | None) -> str:
     return (state or "").strip().lower()
 
 
-def _track_ap_states(db: Database, snapshot: ControllerSnapshot) -> dict[str, str]:
-    """Update `ap_state` from a snapshot whose AP list was read; returns name -> state_since text."""
+def _track_ap_states(db: Database, snapshot: ControllerSnapshot, complete: bool = True) -> dict[str, str]:
+    """Update `ap_state` from a snapshot whose AP list was read; returns name -> state_since text.
+
+    An incomplete list (`read 37 of 4,135 APs`) updates the APs it shows but forgets none:
+    an AP missing from it was not seen elsewhere, and dropping it would restart its
+    Downloading timer."""
     taken = to_db_time(snapshot.taken_at, "snapshot taken_at")
     known = {
         r[0]: (r[1], r[2])
@@ -164,7 +168,7 @@ def _track_ap_states(db: Database, snapshot: ControllerSnapshot) -> dict[str, st
     )
     db.conn.executemany(
         "DELETE FROM ap_state WHERE controller = ? AND ap_name = ?",
-        [(snapshot.name, name) for name in known.keys() - seen.keys()],
+        [(snapshot.name, name) for name in known.keys() - seen.keys()] if complete else [],
     )
     return since
 
@@ -203,6 +207,9 @@ def _snapshot_row(
         "unknown_model_count": v.unknown_model_count,
         "at_risk_count": v.at_risk_count,
         "stuck_count": len(v.stuck_aps),
+        "downloading_count": len(v.downloading_aps),
+        "incomplete_json": dumps(list(v.incomplete)),
+        "risks_json": dumps([w.text for w in v.warnings if w.code in RISK_CODES]),
         "stuck_aps_json": dumps(
             [{"name": f.ap.name, "model": f.ap.model, "since": since.get(f.ap.name)} for f in v.stuck_aps]
         ),
@@ -264,7 +271,7 @@ def record_check(
         for s in snapshots:
             verdict = by_name[s.name]
             aps_read = _aps_read(verdict)
-            since = _track_ap_states(db, s) if aps_read else {}
+            since = _track_ap_states(db, s, complete=not verdict.incomplete) if aps_read else {}
             snapshot_id = _insert(db, "snapshots", _snapshot_row(run_id, s, verdict, aps_read, since))
             ap_rows.extend(
                 {
@@ -362,6 +369,9 @@ def _snapshot_record(row: Mapping[str, Any]) -> SnapshotRecord:
         unknown_model_count=row["unknown_model_count"],
         at_risk_count=row["at_risk_count"],
         stuck_count=row["stuck_count"],
+        downloading_count=row["downloading_count"],
+        incomplete=tuple(loads(row["incomplete_json"], [])),
+        risks=tuple(loads(row["risks_json"], [])),
         stuck_aps=tuple(
             StuckAP(a["name"], a.get("model"), from_db_time_or_none(a.get("since")))
             for a in loads(row["stuck_aps_json"], [])
@@ -501,6 +511,9 @@ def _site_summaries(now: list[SnapshotRecord], before: list[SnapshotRecord]) -> 
                 affected_aps=sum(s.affected_aps for s in snaps),
                 at_risk_aps=sum(s.at_risk_count for s in snaps),
                 stuck_aps=sum(s.stuck_count for s in snaps),
+                downloading_aps=sum(s.downloading_count for s in snaps),
+                controllers_incomplete=sum(1 for s in snaps if s.incomplete),
+                risks=tuple((s.controller, text) for s in snaps for text in s.risks),
                 status=worst_status(s.status for s in snaps),
                 statuses=dict(statuses),
                 unfixed=tuple(

@@ -175,6 +175,10 @@ class SnapshotRecord:
     fix_state: FixState | None
     recommendation: str | None
     critical: tuple[CriticalFinding, ...]
+    # Affected APs seen Downloading (stuck or not yet); why the AP list was incomplete.
+    downloading_count: int = 0
+    incomplete: tuple[str, ...] = ()
+    risks: tuple[str, ...] = ()  # failover and predownload warnings, as the verdict worded them
 
     @property
     def reachable(self) -> bool:
@@ -268,8 +272,10 @@ class SiteSummary:
     `*_before` are None when no controller of the site had a snapshot then.
     A controller that was unreachable counts no APs (nothing is known).
     `controllers_read` includes the `controllers_partial` ones (read with
-    errors); `stuck_aps` is the verdicts' count (affected APs Downloading on
-    unfixed software, no time threshold).
+    errors); `stuck_aps` is the verdicts' stuck count (past the threshold or
+    confirmed by an AP log), `downloading_aps` every affected AP seen
+    Downloading on unfixed software (stuck or not yet), `controllers_incomplete`
+    the controllers whose last AP list was incomplete.
     """
 
     site: str | None
@@ -289,6 +295,9 @@ class SiteSummary:
     total_aps_before: int | None = None
     affected_aps_before: int | None = None
     stuck_aps_before: int | None = None
+    downloading_aps: int = 0
+    controllers_incomplete: int = 0
+    risks: tuple[tuple[str, str], ...] = ()  # (controller, failover / predownload warning)
 
     @property
     def stuck_change(self) -> int | None:

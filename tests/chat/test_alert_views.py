@@ -189,7 +189,8 @@ def test_recovered_aps_listed_in_open_alert() -> None:
 def test_unreachable_alert_open_and_resolved() -> None:
     (d,) = evaluate_alerts(unreachable(T0), downloading_since={}, now=T0, unreachable_checks=2)
     reply = alert_reply(d.payload)
-    assert reply.title.startswith("🔌 wlc-a1 (site-a): unreachable for 2 checks")
+    # the failure kind names it: a login that timed out is not "unreachable"
+    assert reply.title.startswith("⏱️ wlc-a1 (site-a): timed out for 2 checks")
     assert reply.level is Level.DANGER
     assert reply.buttons == ()
     text = render_text(reply)

@@ -198,8 +198,8 @@ def test_history_table_newest_first_with_icons() -> None:
     reply = history_reply("site-a", rows)
     assert reply.title == "🛑 site-a: check history"
     table = reply.sections[0].table
-    assert table.rows[0] == ("2026-11-27 05:30", "wlc-a1", "2", "40", "🛑 stuck")
-    assert table.rows[1] == ("", "wlc-a2", "0", "–", "🔌 unreachable")  # same check: time shown once
+    assert table.rows[0] == ("2026-11-27 05:30", "wlc-a1", "2", "0", "40", "🛑 stuck")
+    assert table.rows[1] == ("", "wlc-a2", "0", "0", "–", "🔌 unreachable")  # same check: time shown once
     assert table.rows[-2][-1] == "⚠️ at-risk"
     assert len(table.rows) == 6
     assert "2 APs stuck" in reply.text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from bot.domain.advisory import FixState
 from bot.domain.digest import FleetDigest, SiteDigest, UnfixedController, fleet_totals, worst_first
@@ -17,7 +17,7 @@ from bot.domain.models import (
     Platform,
     SnapshotError,
 )
-from bot.domain.verdict import VerdictStatus, evaluate_site
+from bot.domain.verdict import DownloadWatch, VerdictStatus, evaluate_site
 
 NOW = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
 UNFIXED = UnfixedController("wlc-1", "8.10.162.0", "upgrade to 8.10.183.0 or later", FixState.NOT_FIXED, 4)
@@ -123,16 +123,21 @@ def test_from_site_verdict() -> None:
     down = ControllerSnapshot(
         name="wlc-3", host="192.0.2.3", errors=[SnapshotError(ErrorKind.UNREACHABLE, "no route")], **common
     )
-    verdict = evaluate_site("hq", [stuck, fixed_no_ntp, down])
+    # first seen now: ap1 is downloading, not stuck yet
+    seen_now = SiteDigest.from_site_verdict(evaluate_site("hq", [stuck, fixed_no_ntp, down]))
+    assert (seen_now.stuck_aps, seen_now.downloading_aps, seen_now.status) == (0, 1, VerdictStatus.DOWNLOADING)
+    verdict = evaluate_site("hq", [stuck, fixed_no_ntp, down], watch=DownloadWatch(stuck_after=timedelta(0)))
     d = SiteDigest.from_site_verdict(verdict, stuck_aps_yesterday=0, open_requests=1)
     assert (d.site, d.controllers_read, d.controllers_unreachable) == ("hq", 2, 1)
     assert d.unreachable_controllers == ("wlc-3",)
     assert (d.aps_total, d.affected_aps, d.stuck_aps, d.at_risk_aps) == (3, 2, 1, 2)
+    assert d.downloading_aps == 0  # the one downloading AP is stuck: not counted twice
     assert d.stuck_change == 1
     assert [(u.controller, u.version, u.fix_state) for u in d.unfixed] == [("wlc-1", "8.10.162.0", FixState.NOT_FIXED)]
     assert "8.10.183.0" in d.unfixed[0].recommendation
     assert any("wlc-2" in c and "NTP" in c for c in d.critical)
     assert d.status is VerdictStatus.STUCK
     assert d.open_requests == 1
-    # counting only APs past the threshold (open alerts) instead of the verdict's candidates
-    assert SiteDigest.from_site_verdict(verdict, stuck_aps=0).status is VerdictStatus.UNREACHABLE
+    # counting what the open alerts list: none stuck there, so the AP is downloading, not stuck
+    by_alerts = SiteDigest.from_site_verdict(verdict, stuck_aps=0)
+    assert (by_alerts.status, by_alerts.downloading_aps) == (VerdictStatus.DOWNLOADING, 1)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -22,13 +22,26 @@ from bot.domain.models import (
 from bot.domain.verdict import (
     ActionKind,
     ControllerVerdict,
+    DownloadWatch,
     Severity,
     SiteVerdict,
     VerdictStatus,
-    evaluate_controller,
-    evaluate_site,
     worst_status,
 )
+from bot.domain.verdict import evaluate_controller as _evaluate_controller
+from bot.domain.verdict import evaluate_site as _evaluate_site
+
+# These tests are about which APs count and why; how long an AP must be seen Downloading
+# before it is *stuck* has its own tests (test_verdict_truthful.py), so here a sighting is enough.
+AT_ONCE = DownloadWatch(stuck_after=timedelta(0))
+
+
+def evaluate_controller(snapshot: ControllerSnapshot, **kwargs: Any) -> ControllerVerdict:
+    return _evaluate_controller(snapshot, watch=AT_ONCE, **kwargs)
+
+
+def evaluate_site(site: str, snapshots: Any, **kwargs: Any) -> SiteVerdict:
+    return _evaluate_site(site, snapshots, watch=AT_ONCE, **kwargs)
 
 NOW = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 GOOD_CLOCK = ClockReading(time=NOW, source=ClockSource.NTP, authoritative=True, synced=True, raw="09:00:00 UTC")
@@ -462,7 +475,7 @@ def test_to_dict_is_json() -> None:
     assert data["status"] == "stuck"
     stuck = next(c for c in data["controllers"] if c["controller"] == "stuck")
     assert stuck["status"] == "stuck"
-    assert stuck["severity"] == 4
+    assert stuck["severity"] == 5  # worst: above downloading (4)
     assert stuck["stuck_aps"][0]["ap"]["name"] == "s1"
     assert stuck["stuck_aps"][0]["classification"]["category"] == "affected"
     assert stuck["actions"][0]["kind"] == "timeback_playbook"

@@ -85,7 +85,7 @@ async def test_written_file_lets_a_strict_status_read_succeed(tmp_path: Path) ->
         ports = site.sim.ports
     assert refused == 1  # the control: strict checking really is on
     assert read == 0, status_out.getvalue()
-    assert "wlc-1 (AireOS) — stuck" in status_out.getvalue()
+    assert "wlc-1 (AireOS) — downloading" in status_out.getvalue()
     key = sim_key(site)
     assert sorted(written.read_text().splitlines()) == sorted(
         f"[127.0.0.1]:{ports[n]} {key.openssh}" for n in ("wlc-1", "wlc-2")

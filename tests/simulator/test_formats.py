@@ -85,6 +85,24 @@ def test_aireos_show_ap_image_all_is_the_capture() -> None:
     assert ae.show_ap_image_all(c).split("\n") == capture("aireos_show_ap_image_all.raw")[:-1]
 
 
+def test_aireos_show_ap_image_all_downloading_is_the_tech_note() -> None:
+    """A Downloading AP on its first attempt prints `NA` as retry count (tech note);
+    from the first failed attempt on, the model's count (no capture shows one)."""
+    c = frozen(
+        {"name": "wlc", "platform": "aireos", "version": "8.5.182.0",
+         "aps": [{"name": "AP1700", "model": "AIR-CAP1702I-E-K9", "image": "8.3.150.0"}]}
+    )
+    ap = c.aps["AP1700"]
+    ap.image = "8.5.182.0"  # the tech note prints the target release as primary while downloading
+    real = capture("aireos_8.5_show_ap_image_all.raw")[1:]  # after the echoed prompt line
+    # the web page turned the counters' tab into 8 spaces and dropped trailing spaces
+    ours = [line.replace("\t", " " * 8).rstrip() for line in ae.show_ap_image_all(c).split("\n")]
+    assert ours == real
+    ap.retry_count = 12
+    row = ae.show_ap_image_all(c).split("\n")[-2]
+    assert row.rstrip() == real[-2].replace("NA               NA", "NA               12")
+
+
 def test_aireos_show_ap_image_status_is_the_tech_note() -> None:
     c = frozen(
         {"name": "wlc", "platform": "aireos", "version": "8.10.162.0",

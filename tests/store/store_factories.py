@@ -21,7 +21,7 @@ from bot.domain.models import (
     Platform,
     SnapshotError,
 )
-from bot.domain.verdict import evaluate_controller
+from bot.domain.verdict import DownloadWatch, evaluate_controller
 from bot.store import CheckRun, CheckTrigger
 from bot.store import queries as q
 
@@ -31,6 +31,9 @@ NOT_AFFECTED = "C9120AXI-E"
 UNFIXED_IOSXE = "17.3.4"
 FIXED_AIREOS = "8.10.183.0"
 NTP = [NtpServer(address="10.0.0.123", config_line="ntp server 10.0.0.123")]
+# The store keeps what the verdict says; here an affected AP seen Downloading counts as stuck at
+# once (the threshold itself is the verdict's business, tested in tests/domain).
+AT_ONCE = DownloadWatch(stuck_after=timedelta(0))
 
 
 def ap(name: str, model: str | None = AFFECTED, state: str | None = "Registered", **extra: Any) -> AccessPoint:
@@ -82,4 +85,4 @@ def record(
     """Record one check of these snapshots (started at `at` or the first snapshot's time)."""
     start = at or min(s.taken_at for s in snapshots)
     run = CheckRun(trigger=trigger, started_at=start, finished_at=start + timedelta(seconds=40))
-    return q.record_check(db, run, snapshots, [evaluate_controller(s) for s in snapshots])
+    return q.record_check(db, run, snapshots, [evaluate_controller(s, watch=AT_ONCE) for s in snapshots])

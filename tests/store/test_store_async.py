@@ -14,13 +14,13 @@ from sqlite_utils import Database
 from bot.domain.verdict import evaluate_controller
 from bot.store import CheckRun, CheckTrigger, Delivery, EventKind, StateError, Store
 from bot.store import queries as q
-from tests.store.store_factories import T0, ap, snap
+from tests.store.store_factories import AT_ONCE, T0, ap, snap
 
 
 async def test_store_round_trip(store: Store) -> None:
     s = snap(aps=[ap("a1", state="Downloading")])
     run_id = await store.record_check(
-        CheckRun(CheckTrigger.STARTUP, T0, T0 + timedelta(seconds=5)), [s], [evaluate_controller(s)]
+        CheckRun(CheckTrigger.STARTUP, T0, T0 + timedelta(seconds=5)), [s], [evaluate_controller(s, watch=AT_ONCE)]
     )
     assert (await store.get_check(run_id)).controllers_total == 1
     [latest] = await store.latest_snapshots()

@@ -23,7 +23,7 @@ from bot.domain.models import (
 from bot.domain.verdict import VerdictStatus, evaluate_controller
 from bot.store import CheckRun, CheckTrigger, NotFoundError, StateError, StuckAP
 from bot.store import queries as q
-from tests.store.store_factories import AFFECTED, NOT_AFFECTED, T0, ap, record, snap, unreachable
+from tests.store.store_factories import AFFECTED, AT_ONCE, NOT_AFFECTED, T0, ap, record, snap, unreachable
 
 CEST = timezone(timedelta(hours=2))
 
@@ -82,7 +82,7 @@ def rich_snapshot():
 
 def test_round_trip_summary_aps_and_ntp(db: Database) -> None:
     s = rich_snapshot()
-    v = evaluate_controller(s)
+    v = evaluate_controller(s, watch=AT_ONCE)
     assert v.status is VerdictStatus.STUCK  # a partial read still reports the stuck AP
 
     run_id = q.record_check(db, CheckRun(CheckTrigger.MANUAL, T0, T0 + timedelta(seconds=30)), [s], [v])
@@ -150,13 +150,13 @@ def test_started_check_can_be_marked_overran_then_recorded(db: Database) -> None
     q.mark_check_overran(db, run_id, "still running at the next tick (15 min); that tick was skipped")
     s = snap(aps=[ap("a1")])
     run = CheckRun(CheckTrigger.SCHEDULED, T0, T0 + timedelta(minutes=17), id=run_id)
-    assert q.record_check(db, run, [s], [evaluate_controller(s)]) == run_id
+    assert q.record_check(db, run, [s], [evaluate_controller(s, watch=AT_ONCE)]) == run_id
     recorded = q.get_check(db, run_id)
     assert recorded.overran and recorded.note == "still running at the next tick (15 min); that tick was skipped"
     assert recorded.finished_at == T0 + timedelta(minutes=17)
     assert [r.id for r in q.recent_checks(db)] == [run_id]  # reported once, not duplicated
     with pytest.raises(StateError):
-        q.record_check(db, run, [s], [evaluate_controller(s)])
+        q.record_check(db, run, [s], [evaluate_controller(s, watch=AT_ONCE)])
     with pytest.raises(NotFoundError):
         q.mark_check_overran(db, 999, "no such run")
 
@@ -179,7 +179,7 @@ def test_record_check_is_one_transaction(db: Database) -> None:
 def test_duplicate_controller_in_one_check_is_refused(db: Database) -> None:
     s = snap("wlc-1")
     with pytest.raises(ValueError, match="duplicates: wlc-1"):
-        q.record_check(db, CheckRun(CheckTrigger.MANUAL, T0, T0), [s, s], [evaluate_controller(s)])
+        q.record_check(db, CheckRun(CheckTrigger.MANUAL, T0, T0), [s, s], [evaluate_controller(s, watch=AT_ONCE)])
 
 
 def test_unreachable_snapshot_is_kept_honestly(db: Database) -> None:

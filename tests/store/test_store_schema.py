@@ -10,6 +10,7 @@ from sqlite_utils import Database
 
 from bot.store import SchemaError, open_db, schema_version
 from bot.store import queries as q
+from bot.store.codec import to_db_time
 from bot.store.db import applied_versions, connect, migrate
 from bot.store.migrations import MIGRATIONS, Migration, add_column, run_ddl
 from tests.store.store_factories import T0, ap, record, snap
@@ -68,7 +69,13 @@ def test_old_v1_file_is_migrated_on_open(db_path: Path) -> None:
     old = open_db(db_path, MIGRATIONS[:1])
     assert applied_versions(old) == [1]
     assert "alerts" not in old.table_names()
-    record(old, [snap(aps=[ap("a1", state="Downloading")])])
+    # what a v1 bot wrote (today's code writes columns v1 did not have)
+    since = to_db_time(T0)
+    old.execute(
+        "INSERT INTO ap_state (controller, ap_name, state, state_since, last_seen) VALUES (?, ?, ?, ?, ?)",
+        ["wlc-1", "a1", "Downloading", since, since],
+    )
+    old.conn.commit()
     old.close()
 
     db = open_db(db_path)

@@ -7,10 +7,18 @@ from dataclasses import replace
 from datetime import UTC, timezone
 from typing import Any
 
+from bot.controllers.drivers.completeness import apply_summary, note_image_gaps
 from bot.controllers.drivers.merge import merge_image_report
 from bot.controllers.parsers.aireos import device_certificate_window
-from bot.controllers.parsers.results import AireosCertificateReport, AireosSysInfo, AireosTime, ApImageReport
-from bot.domain.models import AccessPoint, ClockReading, ControllerSnapshot
+from bot.controllers.parsers.results import (
+    AireosCertificateReport,
+    AireosSysInfo,
+    AireosTime,
+    ApImageReport,
+    ApSummary,
+)
+from bot.domain.models import ClockReading, ControllerSnapshot, Platform
+from bot.domain.versions import parse_version
 
 
 def _clock_in_utc(reading: AireosTime) -> ClockReading:
@@ -26,20 +34,25 @@ class AireosDriver:
     def apply(self, snapshot: ControllerSnapshot, key: str, parsed: Any, context: dict[str, str]) -> None:
         if key == "show_sysinfo":
             info: AireosSysInfo = parsed
-            snapshot.software_version = info.product_version
+            snapshot.software_raw = info.product_version
+            # Only a release the advisory can place; anything else stays raw ("unknown software").
+            known = parse_version(info.product_version, Platform.AIREOS) is not None
+            snapshot.software_version = info.product_version if known else None
         elif key == "show_time":
             reading: AireosTime = parsed
             snapshot.clock = _clock_in_utc(reading)
             snapshot.ntp_servers = list(reading.ntp_servers)
+            snapshot.ntp_read = True
         elif key in {"show_certificate_all", "show_certificate_summary"}:
             report: AireosCertificateReport = parsed
             snapshot.certificate = device_certificate_window(report) or snapshot.certificate
         elif key == "show_ap_summary":
-            aps: list[AccessPoint] = parsed
-            snapshot.aps = list(aps)
+            summary: ApSummary = parsed
+            apply_summary(snapshot, summary, "show ap summary")
         elif key in {"show_ap_image_status", "show_ap_image_all"}:
             image: ApImageReport = parsed
             merge_image_report(snapshot, image, state_from_image=True)
+            note_image_gaps(snapshot, image, key.replace("_", " "))
 
     def finish(self, snapshot: ControllerSnapshot) -> None:
         # `show ap summary` lists joined APs only: with no download going on, joined means Registered.

@@ -6,24 +6,28 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from bot.controllers.drivers.completeness import apply_summary, note_image_gaps
 from bot.controllers.drivers.merge import merge_image_report
 from bot.controllers.parsers.iosxe import device_certificate_window
 from bot.controllers.parsers.results import (
     ApImageReport,
+    ApSummary,
     InstallSummary,
     IosxeVersion,
     NtpAssociation,
     PkiCertificate,
     WirelessTrustpoint,
 )
-from bot.domain.models import AccessPoint, ClockReading, ControllerSnapshot, NtpServer
+from bot.domain.models import ClockReading, ControllerSnapshot, NtpServer
 
 
 class IosxeDriver:
     def apply(self, snapshot: ControllerSnapshot, key: str, parsed: Any, context: dict[str, str]) -> None:
         if key == "show_version":
             version: IosxeVersion = parsed
-            snapshot.software_version = version.version
+            snapshot.software_raw = version.raw
+            # None for a build label the bot cannot read a release from: "unknown software".
+            snapshot.software_version = version.release
         elif key == "show_install_summary":
             install: InstallSummary = parsed
             snapshot.apsps = list(dict.fromkeys(a.filename for a in install.active_apsps))
@@ -33,6 +37,7 @@ class IosxeDriver:
         elif key == "show_running_config_ntp":
             servers: list[NtpServer] = parsed
             snapshot.ntp_servers = list(servers)
+            snapshot.ntp_read = True
         elif key == "show_ntp_associations":
             associations: list[NtpAssociation] = parsed
             status = {a.address: a.status or ("reachable" if a.reachable else "unreachable") for a in associations}
@@ -47,11 +52,12 @@ class IosxeDriver:
             certificates: list[PkiCertificate] = parsed
             snapshot.certificate = device_certificate_window(certificates, context.get("trustpoint"))
         elif key == "show_ap_summary":
-            aps: list[AccessPoint] = parsed
-            snapshot.aps = list(aps)
+            summary: ApSummary = parsed
+            apply_summary(snapshot, summary, "show ap summary")
         elif key == "show_ap_image":
             image: ApImageReport = parsed
             merge_image_report(snapshot, image, state_from_image=False)
+            note_image_gaps(snapshot, image, "show ap image")
 
     def finish(self, snapshot: ControllerSnapshot) -> None:
         return None

@@ -13,7 +13,7 @@ IDLE_DOWNLOAD_STATUS = frozenset({"", "none", "complete", "completed", "na", "n/
 
 
 def merge_image_report(snapshot: ControllerSnapshot, report: ApImageReport, *, state_from_image: bool) -> None:
-    """Add image versions, retry counts (and, on AireOS, the download state) by AP name.
+    """Add image versions, retry counts, predownloads (and, on AireOS, the download state) by AP name.
 
     An AP the image table names but the summary does not (AireOS lists only
     joined APs; a looping AP is not joined) is added, never dropped.
@@ -21,6 +21,7 @@ def merge_image_report(snapshot: ControllerSnapshot, report: ApImageReport, *, s
     by_name = {ap.name: i for i, ap in enumerate(snapshot.aps)}
     for entry in report.entries:
         status = (entry.download_status or "").strip()
+        predownload = (entry.predownload_status or "").strip() if entry.is_predownloading else None
         index = by_name.get(entry.name)
         if index is None:
             snapshot.aps.append(
@@ -29,6 +30,8 @@ def merge_image_report(snapshot: ControllerSnapshot, report: ApImageReport, *, s
                     image_version=entry.primary_image,
                     state=status or None,
                     retry_count=entry.retry_count,
+                    predownload=predownload,
+                    predownload_version=entry.predownload_version if predownload else None,
                 )
             )
             by_name[entry.name] = len(snapshot.aps) - 1
@@ -39,6 +42,9 @@ def merge_image_report(snapshot: ControllerSnapshot, report: ApImageReport, *, s
             changes["image_version"] = entry.primary_image
         if entry.retry_count is not None:
             changes["retry_count"] = entry.retry_count
+        if predownload:
+            changes["predownload"] = predownload
+            changes["predownload_version"] = entry.predownload_version
         if state_from_image and status.lower() not in IDLE_DOWNLOAD_STATUS:
             changes["state"] = status
         if changes:

@@ -26,7 +26,7 @@ PARSERS: dict[tuple[str, str], Parser] = {
     # AireOS
     ("aireos", "show_sysinfo"): aireos.parse_show_sysinfo,
     ("aireos", "show_time"): aireos.parse_show_time,
-    ("aireos", "show_ap_summary"): aireos.parse_show_ap_summary,
+    ("aireos", "show_ap_summary"): aireos.parse_show_ap_summary_table,
     ("aireos", "show_ap_image_status"): aireos.parse_show_ap_image_status,
     ("aireos", "show_ap_image_all"): aireos.parse_show_ap_image_all,
     ("aireos", "show_ap_config_general"): aireos.parse_show_ap_config_general,
@@ -41,7 +41,7 @@ PARSERS: dict[tuple[str, str], Parser] = {
     ("iosxe", "show_ntp_associations"): iosxe.parse_show_ntp_associations,
     ("iosxe", "show_running_config_ntp"): iosxe.parse_show_running_config_ntp,
     ("iosxe", "ntp_config"): iosxe.parse_ntp_config,
-    ("iosxe", "show_ap_summary"): iosxe.parse_show_ap_summary,
+    ("iosxe", "show_ap_summary"): iosxe.parse_show_ap_summary_table,
     ("iosxe", "show_ap_image"): iosxe.parse_show_ap_image,
     ("iosxe", "show_wireless_management_trustpoint"): iosxe.parse_show_wireless_management_trustpoint,
     ("iosxe", "show_crypto_pki_certificates"): iosxe.parse_show_crypto_pki_certificates,

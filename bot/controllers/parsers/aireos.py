@@ -155,13 +155,24 @@ def parse_show_time(text: str) -> AireosTime:
 
 
 def parse_show_ap_summary_table(text: str) -> ApSummary:
-    """`show ap summary` with every column, the announced count and leftovers."""
+    """`show ap summary` with every column, the announced count and leftovers.
+
+    This is the registered parser: the driver needs the count and the
+    unreadable lines (`ApSummary.incomplete_reasons`), because AireOS lists
+    exactly the joined APs it counts, so fewer rows than `Number of APs` is a
+    truncated read, not a smaller fleet. Output wrapped by a narrow terminal
+    is re-joined first.
+    """
     command = "show ap summary"
     return parse_ap_summary(prepare(text, command), command)
 
 
 def parse_show_ap_summary(text: str) -> list[AccessPoint]:
-    """`show ap summary` → APs (name, model, MAC, IP, location; AireOS prints no state)."""
+    """`show ap summary` → APs (name, model, MAC, IP, location; AireOS prints no state).
+
+    Convenience for callers that only want the APs; it cannot say whether the
+    list is complete, so the drivers use `parse_show_ap_summary_table`.
+    """
     return parse_show_ap_summary_table(text).access_points
 
 

@@ -5,17 +5,29 @@ Both platforms print the same families of tables with different column sets
 tables). The layouts are told apart by their header, not by platform or
 release, so one header-driven reader handles all of them and any future
 variant with known column names (see `tables.py` for how rows are fitted).
+
+Two rules keep the bot's picture honest:
+- a line is an AP only when it fits the header's layout and carries the
+  row's identity (the Ethernet MAC; the image version in image tables).
+  Anything else is counted in `unparsed_lines`, never turned into an AP, and
+  the result says it is incomplete (`incomplete_reasons`): an invented AP
+  would be checked and reported as if it existed;
+- output cut by a narrow terminal is re-joined first (`wrapped.py`), so its
+  continuation pieces are read as the rest of their rows.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from bot.controllers.parsers.errors import ParseError
 from bot.controllers.parsers.results import ApImageEntry, ApImageReport, ApSummary, ApSummaryRow
 from bot.controllers.parsers.tables import (
     Column,
     ColumnSpec,
+    FittedRow,
     Token,
     estimate_shift,
     fit_row,
@@ -34,6 +46,16 @@ from bot.controllers.parsers.tables import (
     tokenize,
 )
 from bot.controllers.parsers.text import colon_pairs, dotted_pairs, int_or_none, norm_key
+from bot.controllers.parsers.wrapped import (
+    NO_ROW,
+    Fit,
+    Judge,
+    TableShape,
+    Verdict,
+    candidate_widths,
+    looks_wrapped,
+    unwrap,
+)
 
 AP_SUMMARY_VOCABULARY: tuple[ColumnSpec, ...] = (
     ColumnSpec("AP Name", "name", is_text, multi=True, required=True),
@@ -54,9 +76,23 @@ AP_SUMMARY_VOCABULARY: tuple[ColumnSpec, ...] = (
     ColumnSpec("State", "state", is_text, multi=True),
 )
 
+_IMAGE_VERSION_RE = re.compile(r"\d+(?:\.\d+){2,}")
+
+
+def is_image_version(text: str) -> bool:
+    """An AP image version as the controllers print it: `8.5.182.0`, `17.13.0.44`.
+
+    The image an AP runs is always a full dotted version, so the Primary
+    Image cell accepts nothing else: neither a placeholder (the tail of a cut
+    row, `None  None  NA`, is not an AP) nor a version-like word of an AP
+    name (`AP 8.57x` pushed into the column by a long name).
+    """
+    return bool(_IMAGE_VERSION_RE.fullmatch(text))
+
+
 AP_IMAGE_VOCABULARY: tuple[ColumnSpec, ...] = (
     ColumnSpec("AP Name", "name", is_text, multi=True, required=True),
-    ColumnSpec("Primary Image", "primary_image", is_version_or_placeholder),
+    ColumnSpec("Primary Image", "primary_image", is_image_version),
     ColumnSpec("Backup Image", "backup_image", is_version_or_placeholder),
     ColumnSpec("Download Status", "download_status", is_text, multi=True),
     ColumnSpec("Predownload Status", "predownload_status", is_text, multi=True),
@@ -74,10 +110,13 @@ _RULE_RE = re.compile(r"^\s*-{3,}[-\s]*$")
 _LEGEND_RE = re.compile(r"^\s*[A-Z]{1,4}\s+=\s+\S")
 # Fits of real rows cost < 2 (about 3.5 with two empty cells and an overflowing
 # name; see tables.py). A row needing many empty columns and misplaced cells
-# to fit is kept but reported as doubtful.
+# to fit is doubtful: reported in `unparsed_lines` (see `_RowFit`).
 LOW_CONFIDENCE_COST = 5.0
 _DOTTED_KV_RE = re.compile(r"^\s*\S.*?\.{4,}(?:\s|$)")
-_VERSION_TOKEN_RE = re.compile(r"\d+(?:\.\d+){2,}")
+# The start of any AP table header: a table whose header is not recognised is
+# reported as unreadable, never skipped as if it were preamble.
+_TABLE_START_RE = re.compile(r"^\s*AP\s+Name\b", re.IGNORECASE)
+_IMAGE_COUNTER_RE = re.compile(r"^\s*(?:Total\s+number\s+of\s+APs?|Number\s+of\s+APs?)\b", re.IGNORECASE)
 
 _SUMMARY_FIELDS = {
     "name",
@@ -102,6 +141,30 @@ _IMAGE_FIELDS = {
     "retry_count",
     "method",
 }
+# Columns every real row fills (when the layout has them). Name, location,
+# country (empty in the tech note's 9800 row) and AireOS' Flexconnect
+# Predownload may be blank; these never are. A row without one of them is
+# incomplete: cut by a narrow terminal, or not a row at all.
+_SUMMARY_KEYS = frozenset(spec.key for spec in AP_SUMMARY_VOCABULARY)
+_IMAGE_KEYS = frozenset(spec.key for spec in AP_IMAGE_VOCABULARY)
+_SUMMARY_ALWAYS = frozenset(
+    {
+        "slots",
+        "model",
+        "mac",
+        "radio_mac",
+        "regulatory_domain",
+        "ip",
+        "state",
+        "clients",
+        "dse_location",
+        "port",
+        "priority",
+    }
+)
+_IMAGE_ALWAYS = frozenset(_IMAGE_FIELDS - {"name"})
+# `NA` / `N/A` in a predownload cell means "nothing there", not a status or version.
+_NA_RE = re.compile(r"N/?A", re.IGNORECASE)
 
 
 def _layout_name(columns: list[Column]) -> str:
@@ -124,62 +187,187 @@ def _after_slots(toks: list[Token], index: int) -> bool:
     return index >= 2 and toks[index - 2].text.isdigit()
 
 
-def _best_effort_summary_row(line: str) -> ApSummaryRow | None:
-    """A row no layout fits is still an AP if it carries a MAC or an IP.
+@dataclass(frozen=True)
+class _RowFit:
+    """A fitted line and what the parsers conclude from it."""
 
-    Kept with what can be read (name, MAC, IP) so the AP is never dropped;
-    callers see it in `unparsed_lines` too and can flag the controller.
+    fitted: FittedRow
+    complete: bool  # every always-printed column of the layout is filled
+    confident: bool  # cost within LOW_CONFIDENCE_COST
+
+    @property
+    def verdict(self) -> Verdict:
+        fit = Fit.COMPLETE if self.complete and self.confident else Fit.PARTIAL
+        return Verdict(fit, len(self.fitted.cells))
+
+    @property
+    def is_row(self) -> bool:
+        """A confident fit is an AP row; a doubtful one only when complete.
+
+        A doubtful but complete fit carries every column an AP row has,
+        including its MAC, so it is an AP the controller printed: dropping it
+        would hide a real AP. A doubtful and incomplete fit is not taken as
+        an AP at all (it is usually a fragment of a cut or garbled row).
+        """
+        return self.confident or self.complete
+
+    @property
+    def read_in_full(self) -> bool:
+        """Confident and complete. Any other row kept is also listed in
+        `unparsed_lines`, so the table reports itself incomplete: a row
+        without its State (or IP, or image) was not fully read, and the
+        missing cell is exactly what the bot decides on."""
+        return self.confident and self.complete
+
+
+def _summary_fit(line: str, columns: list[Column]) -> _RowFit | None:
+    """Fit one summary line; None unless it fits and carries the row's identity.
+
+    Every AP row has an Ethernet MAC, so a layout with a MAC column requires
+    it (an IP alone is no proof: the second half of a cut row has one);
+    layouts without one require the IP.
     """
-    toks = tokenize(line)
-    mac = next((t.text for t in toks[1:] if is_mac(t.text)), None)
-    ip = next((t.text for t in toks[1:] if is_ip(t.text)), None)
-    if mac is None and ip is None:
+    keys = {c.key for c in columns}
+    anchor = "mac" if "mac" in keys else "ip" if "ip" in keys else None
+    if anchor is None:
         return None
-    name = re.split(r"\s{2,}", line.strip(), maxsplit=1)[0]
-    return ApSummaryRow(name=name, mac=mac, ip=ip, raw=line)
+    shift = estimate_shift(line, columns, "mac", is_mac, _after_slots)
+    fitted = fit_row(line, columns, shift)
+    if fitted is None or anchor not in fitted.cells:
+        return None
+    complete = all(c.key in fitted.cells for c in columns if c.key in _SUMMARY_ALWAYS)
+    return _RowFit(fitted, complete=complete, confident=fitted.cost <= LOW_CONFIDENCE_COST)
+
+
+def _judge(fitter: Callable[[str], _RowFit | None]) -> Judge:
+    def judge(line: str) -> Verdict:
+        result = fitter(line)
+        return NO_ROW if result is None else result.verdict
+
+    return judge
+
+
+def _is_summary_structure(line: str) -> bool:
+    return bool(
+        _AP_COUNT_RE.match(line) or _RULE_RE.match(line) or _LEGEND_RE.match(line) or _DOTTED_KV_RE.search(line)
+    )
+
+
+def _summary_judge(header: str, _upper: str | None) -> Judge:
+    columns = scan_header(header, AP_SUMMARY_VOCABULARY)
+    return _judge(lambda line: _summary_fit(line, columns))
+
+
+SUMMARY_SHAPE = TableShape(header=_AP_SUMMARY_HEADER_RE, judge_for=_summary_judge, is_structure=_is_summary_structure)
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """One reading of a table (of the text as printed, or re-joined at some width)."""
+
+    result: ApSummary | ApImageReport
+    cost: float
+    unknown_labels: int = 0  # header words that are no known column label
+    has_header: bool = True
+
+    def score(self) -> tuple[int, int, int, int, float]:
+        """Lower is better: a table header found at all, made of known labels
+        (re-joining at the wrong width splits or glues labels: `C lients`,
+        `MACLocation`), fewer unreadable lines, the controller's count met,
+        cheaper fits."""
+        result = self.result
+        return (
+            int(not self.has_header),
+            self.unknown_labels,
+            len(result.unparsed_lines),
+            int(result.count_mismatch),
+            self.cost,
+        )
+
+
+def _best_reading(lines: list[str], shape: TableShape, read: Callable[[list[str]], _Reading]) -> _Reading:
+    """Read the table as printed, or re-joined if a narrow terminal cut its lines.
+
+    Unwrapped output is read once (the common, fast path). Strong signs of
+    wrapping (see `wrapped.looks_wrapped`) make the re-joined readings the
+    only candidates; a plain reading with unreadable lines is also compared
+    with a weak re-join (rows cut under an intact header) and replaced only
+    when that reads strictly more lines.
+    """
+    if looks_wrapped(lines, shape):
+        readings: list[_Reading] = []
+        for width in candidate_widths(lines, shape):
+            reading = read(unwrap(lines, shape, width))
+            readings.append(reading)
+            if reading.score()[:4] == (0, 0, 0, 0):
+                break  # nothing to improve on: every label known, every line read, the count met
+        return min(readings, key=_Reading.score)
+    plain = read(lines)
+    if not plain.result.unparsed_lines:
+        return plain
+    best = plain
+    for width in candidate_widths(lines, shape):
+        reading = read(unwrap(lines, shape, width, strong=False))
+        if len(reading.result.unparsed_lines) < len(best.result.unparsed_lines):
+            best = reading
+    return best
 
 
 def parse_ap_summary(text: str, command: str) -> ApSummary:
-    """Read any `show ap summary`-like table (already normalised text)."""
+    """Read any `show ap summary`-like table (already normalised text).
+
+    Lines that do not fit the header's layout are counted in
+    `unparsed_lines` and never become APs (see `ApSummary`); output wrapped
+    by a narrow terminal is re-joined first (`wrapped.py`).
+    """
+    lines = text.split("\n")
+    reading = _best_reading(lines, SUMMARY_SHAPE, lambda ls: _read_summary(ls, command))
+    assert isinstance(reading.result, ApSummary)
+    return reading.result
+
+
+def _read_summary(lines: list[str], command: str) -> _Reading:
     columns: list[Column] | None = None
     layout = "unknown"
     declared: int | None = None
     rows: list[ApSummaryRow] = []
     unparsed: list[str] = []
     structure = False
+    total_cost = 0.0
+    unknown_labels = 0
+    unknown_table = False
 
-    for line in text.split("\n"):
+    for line in lines:
         if not line.strip():
             continue
         count = _AP_COUNT_RE.match(line)
         if count:
             structure = True
-            if declared is None:
+            if declared is None:  # the block repeats every few rows: the first count is the count
                 declared = int(count.group("count"))
             continue
         if _AP_SUMMARY_HEADER_RE.match(line):
             structure = True
             columns = scan_header(line, AP_SUMMARY_VOCABULARY)
+            unknown_labels += sum(c.key not in _SUMMARY_KEYS for c in columns)
             if layout == "unknown":
                 layout = _layout_name(columns)
             continue
-        if columns is None or _RULE_RE.match(line) or _LEGEND_RE.match(line) or _DOTTED_KV_RE.search(line):
+        if _RULE_RE.match(line) or _LEGEND_RE.match(line) or _DOTTED_KV_RE.search(line):
             continue  # preamble/legend lines, also when a block repeats mid-table
-        shift = estimate_shift(line, columns, "mac", is_mac, _after_slots)
-        fitted = fit_row(line, columns, shift)
-        # Every AP row has a MAC (or at least an IP); a "row" with neither is
-        # stray text, and turning it into an AP would invent one.
-        if fitted is not None and not ({"mac", "ip"} & fitted.cells.keys()):
-            fitted = None
-        if fitted is None:
-            unparsed.append(line)
-            fallback = _best_effort_summary_row(line)
-            if fallback is not None:
-                rows.append(fallback)
+        if columns is None:
+            unknown_table = unknown_table or bool(_TABLE_START_RE.match(line))
+            if unknown_table:
+                unparsed.append(line)  # a table whose header is not one we know
             continue
-        if fitted.cost > LOW_CONFIDENCE_COST:
-            unparsed.append(line)  # kept below, but flagged: the fit needed many guesses
-        cells = fitted.cells
+        row_fit = _summary_fit(line, columns)
+        if row_fit is None or not row_fit.is_row:
+            unparsed.append(line)  # never an AP: the controller may not have printed one here
+            continue
+        if not row_fit.read_in_full:
+            unparsed.append(line)  # kept (it is an AP) but flagged: doubtful fit, or a column it always has is empty
+        total_cost += row_fit.fitted.cost
+        cells = row_fit.fitted.cells
         rows.append(
             ApSummaryRow(
                 name=cells["name"],
@@ -199,7 +387,8 @@ def parse_ap_summary(text: str, command: str) -> ApSummary:
 
     if not structure:
         raise ParseError(command, "no AP table header and no AP count in the output")
-    return ApSummary(rows=tuple(rows), declared_count=declared, layout=layout, unparsed_lines=tuple(unparsed))
+    summary = ApSummary(rows=tuple(rows), declared_count=declared, layout=layout, unparsed_lines=tuple(unparsed))
+    return _Reading(summary, total_cost, unknown_labels, has_header=columns is not None)
 
 
 def _image_header_columns(lines: list[str], index: int) -> list[Column]:
@@ -217,9 +406,84 @@ def _is_upper_header(line: str) -> bool:
     return bool(line.strip()) and len(line) - len(line.lstrip()) >= 10 and not re.search(r"[:.\d]", line)
 
 
+def _image_shift(line: str, columns: list[Column], anchor: str) -> int:
+    """How far the row sits right of the header, from its first image version.
+
+    Only a version at or right of the image column counts: a long AP name
+    pushes cells right, never left, so a version-like word inside a name
+    (`jek 2.3.4`) that starts before the column is not the image.
+    """
+    column = next((c for c in columns if c.key == anchor), None)
+    if column is None:
+        return 0
+    for tok in tokenize(line)[1:]:
+        if tok.start >= column.start - 1 and is_image_version(tok.text):
+            return tok.start - column.start
+    return estimate_shift(line, columns, anchor, is_image_version)
+
+
+def _is_label_piece(line: str) -> bool:
+    """A later piece of a cut label-prefix line: words without digits, dots or colons."""
+    return bool(line.strip()) and not re.search(r"[:.\d]", line)
+
+
+def _image_fit(line: str, columns: list[Column]) -> _RowFit | None:
+    """Fit one image-table line; None unless it fits and names an image version.
+
+    The AP's primary image is always a real version (the image it runs);
+    `None`/`NA` placeholders there mean the text is not a row (the tail of a
+    cut row: `.0.0  None  None  NA ...` would otherwise be an AP named `.0.0`).
+    """
+    anchor = "primary_image" if any(c.key == "primary_image" for c in columns) else "backup_image"
+    fitted = fit_row(line, columns, _image_shift(line, columns, anchor))
+    if fitted is None or not is_image_version(fitted.cells.get(anchor, "")):
+        return None
+    complete = all(c.key in fitted.cells for c in columns if c.key in _IMAGE_ALWAYS)
+    return _RowFit(fitted, complete=complete, confident=fitted.cost <= LOW_CONFIDENCE_COST)
+
+
+def _image_judge(header: str, upper: str | None) -> Judge:
+    if upper is not None and _is_upper_header(upper):
+        columns = scan_two_line_header(upper, header, AP_IMAGE_VOCABULARY)
+    else:
+        columns = scan_header(header, AP_IMAGE_VOCABULARY)
+    return _judge(lambda line: _image_fit(line, columns))
+
+
+def _is_image_structure(line: str) -> bool:
+    return bool(_RULE_RE.match(line) or _DOTTED_KV_RE.search(line) or _IMAGE_COUNTER_RE.match(line))
+
+
+IMAGE_SHAPE = TableShape(
+    header=_AP_IMAGE_HEADER_RE,
+    judge_for=_image_judge,
+    is_structure=_is_image_structure,
+    is_upper=_is_upper_header,
+    is_label_piece=_is_label_piece,
+)
+
+
+def _placeholder_none(value: str | None) -> str | None:
+    """`NA` / `N/A` → None; other values (including the status `None`) verbatim."""
+    if value is None or _NA_RE.fullmatch(value.strip()):
+        return None
+    return value
+
+
 def parse_ap_image(text: str, command: str) -> ApImageReport:
-    """Read AireOS `show ap image all|status` or 9800 `show ap image` (normalised text)."""
+    """Read AireOS `show ap image all|status` or 9800 `show ap image` (normalised text).
+
+    As for the summary, a line that fits no row is only counted in
+    `unparsed_lines`, and output wrapped by a narrow terminal is re-joined
+    first.
+    """
     lines = text.split("\n")
+    reading = _best_reading(lines, IMAGE_SHAPE, lambda ls: _read_image(ls, command))
+    assert isinstance(reading.result, ApImageReport)
+    return reading.result
+
+
+def _read_image(lines: list[str], command: str) -> _Reading:
     header_index = next((i for i, ln in enumerate(lines) if _AP_IMAGE_HEADER_RE.match(ln)), None)
     preamble = lines if header_index is None else lines[:header_index]
 
@@ -234,37 +498,40 @@ def parse_ap_image(text: str, command: str) -> ApImageReport:
 
     entries: list[ApImageEntry] = []
     unparsed: list[str] = []
-    if header_index is not None:
+    total_cost = 0.0
+    unknown_labels = 0
+    if header_index is None:
+        table = next((i for i, ln in enumerate(lines) if _TABLE_START_RE.match(ln)), None)
+        if table is not None:  # a table whose header is not one we know: unreadable, not absent
+            unparsed = [ln for ln in lines[table:] if ln.strip() and not _RULE_RE.match(ln)]
+    else:
         columns = _image_header_columns(lines, header_index)
+        unknown_labels += sum(c.key not in _IMAGE_KEYS for c in columns)
         for i, line in enumerate(lines[header_index + 1 :], start=header_index + 1):
             if not line.strip() or _RULE_RE.match(line):
                 continue
             if _AP_IMAGE_HEADER_RE.match(line):  # repeated header
                 columns = _image_header_columns(lines, i)
+                unknown_labels += sum(c.key not in _IMAGE_KEYS for c in columns)
                 continue
             if i + 1 < len(lines) and _AP_IMAGE_HEADER_RE.match(lines[i + 1]) and _is_upper_header(line):
                 continue  # upper half of a repeated two-line header
-            shift = estimate_shift(line, columns, "primary_image", is_version_or_placeholder)
-            fitted = fit_row(line, columns, shift)
-            if fitted is not None and not ({"primary_image", "backup_image"} & fitted.cells.keys()):
-                fitted = None
-            if fitted is None:
-                unparsed.append(line)
-                # Kept (never dropped) when it still names an AP with an image version.
-                version = next((t.text for t in tokenize(line)[1:] if _VERSION_TOKEN_RE.fullmatch(t.text)), None)
-                if version is not None:
-                    name = re.split(r"\s{2,}", line.strip(), maxsplit=1)[0]
-                    entries.append(ApImageEntry(name=name, primary_image=version, raw=line))
+            row_fit = _image_fit(line, columns)
+            if row_fit is None or not row_fit.is_row:
+                unparsed.append(line)  # never an AP entry of its own
                 continue
-            cells = fitted.cells
+            if not row_fit.read_in_full:
+                unparsed.append(line)
+            total_cost += row_fit.fitted.cost
+            cells = row_fit.fitted.cells
             entries.append(
                 ApImageEntry(
                     name=cells["name"],
                     primary_image=cells.get("primary_image"),
                     backup_image=cells.get("backup_image"),
                     download_status=cells.get("download_status"),
-                    predownload_status=cells.get("predownload_status"),
-                    predownload_version=cells.get("predownload_version"),
+                    predownload_status=_placeholder_none(cells.get("predownload_status")),
+                    predownload_version=_placeholder_none(cells.get("predownload_version")),
                     next_retry_time=cells.get("next_retry_time"),
                     retry_count=int_or_none(cells.get("retry_count")),
                     method=cells.get("method"),
@@ -272,9 +539,10 @@ def parse_ap_image(text: str, command: str) -> ApImageReport:
                     raw=line,
                 )
             )
-    return ApImageReport(
+    report = ApImageReport(
         total_aps=int_or_none(total_raw),
         counters=counters,
         entries=tuple(entries),
         unparsed_lines=tuple(unparsed),
     )
+    return _Reading(report, total_cost, unknown_labels, has_header=header_index is not None)

@@ -41,7 +41,6 @@ from bot.controllers.parsers.results import (
     PkiCertificate,
     WirelessTrustpoint,
     apsp_from_filename,
-    normalise_version,
 )
 from bot.controllers.parsers.text import (
     colon_pairs,
@@ -57,11 +56,51 @@ from bot.domain.models import AccessPoint, CertificateWindow, ClockReading, Cloc
 # ------------------------------------------------------------------ version
 
 _XE_VERSION_RE = re.compile(r"Cisco IOS[ -]XE Software,\s*Version\s+(?P<v>[^\s,]+)", re.IGNORECASE)
-_IOS_VERSION_RE = re.compile(r"Cisco IOS Software.*?,\s*Version\s+(?P<v>[^\s,]+)", re.IGNORECASE)
+# `Cisco IOS Software [Amsterdam], ... (C9800-CL-K9_IOSXE), Version 17.3.4, RELEASE ...`, also
+# `..., Experimental Version 16.12.20200104:002126 [polaris_dev-...]` on lab builds.
+_IOS_VERSION_RE = re.compile(
+    r"Cisco IOS Software.*?,\s*(?:Experimental\s+|Engineering\s+)?Version\s+(?P<v>[^\s,]+)", re.IGNORECASE
+)
 _HOSTNAME_RE = re.compile(r"^\s*(?P<h>\S+)\s+uptime is\s", re.MULTILINE)
 _MODEL_RE = re.compile(r"^\s*cisco\s+(?P<m>\S+)\s+\(", re.MULTILINE | re.IGNORECASE)
 _SERIAL_RE = re.compile(r"Processor board ID\s+(?P<s>\S+)")
 _IMAGE_RE = re.compile(r'System image file is\s+"(?P<i>[^"]+)"')
+# A release as IOS-XE prints it: dotted numbers, maybe a suffix glued to the
+# last one (`17.09.04a`, `16.12.01s`, `17.07.01prd16`, `03.06.05E`), then
+# anything after a separator (`:002126` of an experimental build).
+_RELEASE_TOKEN_RE = re.compile(r"(?P<num>\d+(?:\.\d+)*)(?P<suffix>[A-Za-z][A-Za-z0-9]*)?(?P<rest>.*)")
+_DATE_FIELD_DIGITS = 6  # `16.12.20200104`: a field this long is a build date, never a patch number
+_RELEASE_FIELDS = 3  # `17.12.01.0.1442`: fields after major.minor.maintenance are build numbers
+
+
+def release_from_label(label: str | None) -> str | None:
+    """The normalised release in a printed version label, or None if it holds none.
+
+    `17.03.04` → `17.3.4`, `17.09.04a` → `17.9.4a`, `17.07.01prd16` →
+    `17.7.1prd16`, `17.12.01.0.1442` → `17.12.1` (build numbers dropped),
+    `16.12.20200104:002126` → `16.12` (a 6+ digit field is a build date).
+    Build labels (`BLD_V1716_...`, `2020-01-04_00.18_mcpre`, `V169_5_SR...`)
+    give None: the digits in them name a branch or a date, and a release
+    guessed from them is worse than "unknown" (the advisory would be applied
+    to the wrong train). Fields of release numbers have one or two digits.
+    """
+    if not label:
+        return None
+    m = _RELEASE_TOKEN_RE.fullmatch(label.strip())
+    if m is None:
+        return None
+    fields = m.group("num").split(".")
+    suffix = m.group("suffix") or ""
+    rest = m.group("rest")
+    date_at = next((i for i, f in enumerate(fields) if len(f) >= _DATE_FIELD_DIGITS), None)
+    if date_at is not None:
+        # Everything from the date on is build information, suffix and rest included.
+        fields, suffix, rest = fields[:date_at], "", ""
+    if len(fields) > _RELEASE_FIELDS:
+        fields, suffix = fields[:_RELEASE_FIELDS], ""  # a suffix there belongs to the build number
+    if rest or len(fields) < 2 or any(len(f) > 2 for f in fields):
+        return None
+    return ".".join(str(int(f)) for f in fields) + suffix
 
 
 def _first_str(row: dict[str, str | list[str]], key: str) -> str | None:
@@ -72,31 +111,36 @@ def _first_str(row: dict[str, str | list[str]], key: str) -> str | None:
 
 
 def parse_show_version(text: str) -> IosxeVersion:
-    """`show version` → software version (normalised `17.3.4`, plus raw) and identity.
+    """`show version` → the release (`17.3.4`, or None when unreadable), the raw label, identity.
 
-    The `Cisco IOS XE Software, Version 17.03.04` line is preferred; special
-    builds print a name there (`V169_5_SR...`), in which case the numeric
-    version of the `Cisco IOS Software ..., Version 16.9.5,` line is used.
+    The `Cisco IOS XE Software, Version X` line is the one that matters, and
+    `raw` is its X as printed. When X is no release (special builds print a
+    name, `V169_5_SR...`; experimental 9800-CL builds a dated build label),
+    the release comes from the `Cisco IOS Software ..., [Experimental] Version
+    Y` line instead, read by the same rules (`release_from_label`). When
+    neither holds a release, `release` is None and `raw` still tells what the
+    controller runs: an unknown release is reported, never guessed, and is no
+    reason to fail the whole read. Only output without any version line
+    raises `ParseError`.
     """
     command = "show version"
     clean = prepare(text, command)
-    raw = None
     xe = _XE_VERSION_RE.search(clean)
-    if xe and xe.group("v")[:1].isdigit():
-        raw = xe.group("v")
-    if raw is None:
-        ios = _IOS_VERSION_RE.search(clean)
-        if ios and ios.group("v")[:1].isdigit():
-            raw = ios.group("v")
+    ios = _IOS_VERSION_RE.search(clean)
+    xe_label = xe.group("v") if xe else None
+    ios_label = ios.group("v") if ios else None
     try:
         rows = run_ntc_template("cisco_ios", "show version", clean)
     except TemplateError:
         rows = []
     row = rows[0] if rows else {}
-    if raw is None:
-        raw = _first_str(row, "version")
+    ntc_label = _first_str(row, "version")
+    raw = xe_label or ios_label or ntc_label
     if raw is None:
         raise ParseError(command, "no 'Version' line")
+    release = release_from_label(xe_label) or release_from_label(ios_label)
+    if release is None and xe_label is None and ios_label is None:
+        release = release_from_label(ntc_label)
 
     def regex_value(regex: re.Pattern[str], group: str) -> str | None:
         m = regex.search(clean)
@@ -105,12 +149,13 @@ def parse_show_version(text: str) -> IosxeVersion:
     image = _first_str(row, "running_image")
     full_image = regex_value(_IMAGE_RE, "i")
     return IosxeVersion(
-        version=normalise_version(raw),
+        version=release or raw,
         raw=raw,
         hostname=_first_str(row, "hostname") or regex_value(_HOSTNAME_RE, "h"),
         model=_first_str(row, "hardware") or regex_value(_MODEL_RE, "m"),
         serial=_first_str(row, "serial") or regex_value(_SERIAL_RE, "s"),
         system_image=full_image or image,
+        release=release,
     )
 
 

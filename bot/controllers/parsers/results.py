@@ -47,14 +47,40 @@ class ApSummaryRow:
         )
 
 
+def completeness_reasons(read: int, declared: int | None, unparsed: int) -> tuple[str, ...]:
+    """Operator-readable reasons why an AP table read is not the whole table.
+
+    A read of 37 rows where the controller counts 4,135 APs must never pass
+    for a healthy 37-AP controller, and a line nobody could read may be an AP
+    nobody checked; both are said in words an operator can act on (the
+    wording is shared by every AP table so that alerts read the same).
+    """
+    reasons: list[str] = []
+    if declared is not None and declared != read:
+        if read < declared:
+            reasons.append(f"read {read:,} of {declared:,} APs")
+        else:
+            reasons.append(f"read {read:,} APs but the controller counts {declared:,}")
+    if unparsed:
+        noun = "line" if unparsed == 1 else "lines"
+        reasons.append(f"{unparsed:,} {noun} of the AP table could not be read")
+    return tuple(reasons)
+
+
 @dataclass(frozen=True)
 class ApSummary:
     """A whole AP summary: rows, the count the controller announced, leftovers.
 
-    `declared_count` can exceed `len(rows)` in real output (the controller
-    counts APs it does not list); `unparsed_lines` holds lines that fitted no
-    column layout or only a doubtful one, so a caller can flag them. Such a
-    line still yields a row when it carries a MAC or IP: an AP is never dropped.
+    `declared_count` is the first `Number of APs` printed (the header block may
+    repeat every few rows; a repeat is not a second count). It can differ from
+    `len(rows)` in real output (the 9800 counts APs it does not list; an AireOS
+    summary lists only joined APs and counts exactly those, so a difference
+    there is a truncated read). `unparsed_lines` holds lines that fitted no
+    column layout, only a doubtful one, or left a column every row fills
+    empty (no State, no IP). A line that fits no layout never becomes an AP:
+    an AP the controller did not print would be checked, counted and reported
+    as if it existed, which is worse than saying the read is incomplete. A
+    row that is doubtful but carries the AP's MAC is kept and still listed.
     """
 
     rows: tuple[ApSummaryRow, ...]
@@ -69,6 +95,24 @@ class ApSummary:
     @property
     def count_mismatch(self) -> bool:
         return self.declared_count is not None and self.declared_count != len(self.rows)
+
+    @property
+    def incomplete_reasons(self) -> tuple[str, ...]:
+        """Why these rows are not the controller's whole AP list; empty when they are.
+
+        E.g. `("read 37 of 4,135 APs", "2 lines of the AP table could not be read")`.
+        """
+        return completeness_reasons(len(self.rows), self.declared_count, len(self.unparsed_lines))
+
+    @property
+    def is_complete(self) -> bool:
+        return not self.incomplete_reasons
+
+
+# Checked first: "Completed predownloading" and "Failed to Predownload" name
+# the predownload but say it is over.
+_PREDOWNLOAD_IDLE_RE = re.compile(r"^(?:none|n/?a|-+|unknown)$|complete|fail|abort|not\b|unsupported|success")
+_PREDOWNLOAD_BUSY_RE = re.compile(r"predownloading|initiat|in[\s_-]*progress|downloading|pending|started")
 
 
 @dataclass(frozen=True)
@@ -86,6 +130,21 @@ class ApImageEntry:
     method: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
     raw: str = ""
+
+    @property
+    def is_predownloading(self) -> bool:
+        """True while a predownload is under way for this AP (`Predownloading`,
+        `Initiated`, `In Progress`, any case).
+
+        A predownloading AP is busy with an image and must not be mistaken for
+        one stuck in the CSCwd80290 loop, nor be disturbed by a fix; finished,
+        failed, unsupported and placeholder statuses (`None`, `Complete`,
+        `Failed`, `Not Supported`, `NA`) mean no predownload is running.
+        """
+        status = (self.predownload_status or "").strip().lower()
+        if not status or _PREDOWNLOAD_IDLE_RE.search(status):
+            return False
+        return bool(_PREDOWNLOAD_BUSY_RE.search(status))
 
     def to_access_point(self) -> AccessPoint:
         """`state` is the *download* status when the table has one (AireOS
@@ -112,6 +171,21 @@ class ApImageReport:
     counters: dict[str, str]
     entries: tuple[ApImageEntry, ...]
     unparsed_lines: tuple[str, ...] = ()
+
+    @property
+    def count_mismatch(self) -> bool:
+        """The controller's `Total number of APs` differs from the rows read."""
+        return self.total_aps is not None and self.total_aps != len(self.entries)
+
+    @property
+    def incomplete_reasons(self) -> tuple[str, ...]:
+        """Why these entries are not every AP the controller counts (same
+        wording as `ApSummary.incomplete_reasons`); empty when complete.
+
+        Only meaningful when the command printed a table: AireOS `show ap
+        image status` may print a placeholder count (`X`), which is no count.
+        """
+        return completeness_reasons(len(self.entries), self.total_aps, len(self.unparsed_lines))
 
     def counter(self, key: str) -> int | None:
         value = self.counters.get(key)
@@ -276,8 +350,17 @@ def version_tuple(raw: str) -> tuple[int, ...]:
 
 @dataclass(frozen=True)
 class IosxeVersion:
-    """`show version`: `version` normalised (with any build suffix), `base`
-    the numeric part only (`17.7.1`), `raw` as printed."""
+    """`show version`: the release the controller runs, and what it printed.
+
+    `release` is the normalised release (`17.3.4`, `17.9.4a`, `17.7.1prd16`,
+    `16.12` for an experimental build) or None when no release can be read
+    with confidence (a build label such as `BLD_V1716_THROTTLE_LATEST_...`
+    names a branch, not what is installed: guessing a train from it once made
+    the bot treat a 16.12 controller as 17.16). `raw` is the version label as
+    printed on the `Cisco IOS XE Software, Version ...` line (or the IOS line
+    when there is no XE line), so callers can say "unknown software (raw: ...)".
+    `version` is kept for older callers: the release when known, else `raw`.
+    """
 
     version: str
     raw: str
@@ -285,6 +368,7 @@ class IosxeVersion:
     model: str | None = None
     serial: str | None = None
     system_image: str | None = None
+    release: str | None = None
 
     @property
     def numeric(self) -> tuple[int, ...]:

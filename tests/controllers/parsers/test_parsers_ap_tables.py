@@ -327,14 +327,16 @@ def test_stray_text_is_not_an_ap_but_is_reported():
     assert table.unparsed_lines == ("some footer the controller printed",)
 
 
-def test_row_that_fits_no_layout_is_kept_best_effort():
+def test_row_that_fits_no_layout_is_reported_never_an_ap():
+    """A line that fits no layout is not turned into an AP (it used to be, from
+    its MAC/IP, and a cut row then became an AP that did not exist): it is
+    only counted, and the summary says why it is incomplete."""
     layout = LAYOUT_9800_STATE_LAST
     text = render_table(layout, [_row(layout)], None, 2) + "\nAP-ODD  x  0081.c4fb.2e75  ??  10.0.0.9  Weird"
     table = iosxe.parse_show_ap_summary_table(text)
-    assert [r.name for r in table.rows] == ["AP1", "AP-ODD"]
-    odd = table.rows[1]
-    assert (odd.mac, odd.ip) == ("0081.c4fb.2e75", "10.0.0.9")
+    assert [r.name for r in table.rows] == ["AP1"]
     assert table.unparsed_lines == ("AP-ODD  x  0081.c4fb.2e75  ??  10.0.0.9  Weird",)
+    assert table.incomplete_reasons == ("read 1 of 2 APs", "1 line of the AP table could not be read")
 
 
 @pytest.mark.parametrize("layout", [LAYOUT_AIREOS_8, LAYOUT_AIREOS_2500], ids=lambda layout: layout.name)
