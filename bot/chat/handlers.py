@@ -232,6 +232,8 @@ def _unread_section(v: ControllerVerdict, title: str) -> Section:
 def _controller_section(v: ControllerVerdict, snapshot: ControllerSnapshot | None) -> Section:
     platform = PLATFORM_LABEL.get(v.platform, str(v.platform))
     icon, label = status_label(v)
+    if v.software_version is None and v.software_raw:
+        label += " · unknown software"
     title = f"{icon} {v.controller} ({platform}) — {label}"
     if v.status is VerdictStatus.UNREACHABLE:
         return _unread_section(v, title)

@@ -214,6 +214,9 @@ class FailoverRisk:
         )
 
 
+# How an AP without a model is listed among the unknown models (it is not a model to classify).
+NO_MODEL = "(no model reported)"
+
 # Findings that warn before APs get stuck: kept with check history for the digest.
 RISK_CODES = frozenset({"failover_risk", "predownload_risk"})
 
@@ -567,7 +570,7 @@ def evaluate_controller(
                 verdict.not_affected_count += 1
             case _:
                 verdict.unknown_model_count += 1
-                unknown_models[ap.model or "(no model reported)"] = None
+                unknown_models[ap.model or NO_MODEL] = None
         if cls.at_risk and protected is not True:
             verdict.at_risk_count += 1
             at_risk_names.append(ap.name)
@@ -718,15 +721,23 @@ def _add_findings(verdict: ControllerVerdict, s: ControllerSnapshot, fix: FixSta
         and (verdict.downloading_aps or verdict.at_risk_count)
     ):
         warn(Finding("timeback_impossible", Severity.WARNING, verdict.timeback.reason))
-    if verdict.unknown_models:
+    named = [m for m in verdict.unknown_models if m != NO_MODEL]
+    unread = verdict.unknown_model_count - sum(1 for ap in s.aps if ap.model and ap.model in named)
+    if named:
         warn(
             Finding(
                 "unknown_models",
                 Severity.WARNING,
-                f"{verdict.unknown_model_count} AP(s) of models the advisory does not know: "
-                + ", ".join(verdict.unknown_models),
+                f"{verdict.unknown_model_count - unread} AP(s) of models the advisory does not know: "
+                + ", ".join(named),
             )
         )
+    if unread:
+        why = (
+            "they are missing from the incomplete AP summary" if verdict.incomplete
+            else "the controller printed no model for them"
+        )
+        warn(Finding("model_unread", Severity.WARNING, f"{unread} AP(s) whose model was not read ({why})"))
     if verdict.downloading_unknown:
         warn(
             Finding(
@@ -839,12 +850,12 @@ def _add_actions(
                 tuple(f.ap.name for f in verdict.downloading_unknown),
             )
         )
-    elif verdict.unknown_models:
+    elif any(m != NO_MODEL for m in verdict.unknown_models):
         act(
             Action(
                 ActionKind.INVESTIGATE,
                 "classify these AP models (IOS-based or AP-COS?) and add them to the advisory data: "
-                + ", ".join(verdict.unknown_models),
+                + ", ".join(m for m in verdict.unknown_models if m != NO_MODEL),
             )
         )
 

@@ -80,6 +80,10 @@ async def test_an_80_column_aireos_terminal_gives_exactly_its_aps_with_their_ips
         assert ap.ip == expected[ap.name].ip
         assert ap.model == expected[ap.name].model
     assert report.verdict.controllers[0].total_aps == len(expected)
+    # `show time` is wrapped too: the NTP servers a time-back would restore are read whole
+    ntp = [(s.index, s.key_index, s.address, s.status) for s in snapshot.ntp_servers]
+    assert [n[:3] for n in ntp] == [(1, 1, "192.0.2.123"), (2, 0, "198.51.100.123")]
+    assert all(status in {"In Sync", "Not Tried", "Not Synched"} for *_, status in ntp)
 
 
 async def test_a_9800_on_a_narrow_terminal_is_asked_not_to_wrap(tmp_path: Path) -> None:

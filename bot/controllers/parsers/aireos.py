@@ -37,6 +37,7 @@ from bot.controllers.parsers.results import (
     BootImage,
     RedundancySummary,
 )
+from bot.controllers.parsers.tables import is_ip
 from bot.controllers.parsers.text import (
     dotted_pairs,
     equals_pairs,
@@ -47,6 +48,7 @@ from bot.controllers.parsers.text import (
     prepare,
 )
 from bot.controllers.parsers.textfsm_runner import TemplateError, run_ntc_template, run_own_template
+from bot.controllers.parsers.wrapped import show_time_wrapped, unwrap_show_time
 from bot.domain.models import AccessPoint, CertificateWindow, ClockReading, ClockSource, NtpServer
 
 
@@ -103,10 +105,13 @@ def parse_show_time(text: str) -> AireosTime:
     """
     command = "show time"
     clean = prepare(text, command)
-    try:
-        rows = run_own_template("aireos", "show_time", clean)
-    except TemplateError as exc:
-        raise ParseError(command, str(exc)) from exc
+    if show_time_wrapped(clean.split("\n")):
+        rows = _rejoined_time_rows(clean, command)
+    else:
+        try:
+            rows = run_own_template("aireos", "show_time", clean)
+        except TemplateError as exc:
+            raise ParseError(command, str(exc)) from exc
     if not rows or not rows[0].get("time"):
         raise ParseError(command, "no 'Time....' line")
     head = rows[0]
@@ -152,6 +157,36 @@ def parse_show_time(text: str) -> AireosTime:
         ntp_version=int_or_none(str(head.get("ntp_version") or "")),
         ntp_polling_interval=int_or_none(str(head.get("ntp_polling_interval") or "")),
     )
+
+
+_NTP_STATUS_RE = re.compile(r"^(?:In Sync|Not Tried|Not Synched|Not Sync(?:hed)?|Unknown|Polling|Not Reachable)$",
+                            re.IGNORECASE)
+
+
+def _rejoined_time_rows(clean: str, command: str) -> list[dict[str, object]]:
+    """The `show time` rows of a table a narrow terminal cut (80 columns), re-joined.
+
+    These rows are what a time-back restores NTP from, so a re-join is used
+    only when every row validates (index and key are numbers, the server is
+    an IP address, the status a known word); the width is not printed, so the
+    longest line and one more are tried. Otherwise the command is unreadable:
+    refusing is safe, a wrong NTP server to restore is not.
+    """
+    lines = clean.split("\n")
+    longest = max((len(ln) for ln in lines), default=0)
+    for width in (longest, longest + 1):
+        if width <= 0:
+            continue
+        joined = "\n".join(unwrap_show_time(lines, width))
+        try:
+            rows = run_own_template("aireos", "show_time", joined)
+        except TemplateError:
+            continue
+        servers = [r for r in rows if r.get("index")]
+        readable = bool(rows) and parse_ctime(str(rows[0].get("time") or "")) is not None
+        if readable and all(is_ip(str(r["server"])) and _NTP_STATUS_RE.match(str(r["status"])) for r in servers):
+            return rows
+    raise ParseError(command, "the NTP server table was cut by a narrow terminal and could not be joined back")
 
 
 def parse_show_ap_summary_table(text: str) -> ApSummary:

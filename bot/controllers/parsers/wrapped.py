@@ -464,3 +464,82 @@ class _Unwrapper:
                 i += 1
         self.flush()
         return self.out
+
+
+# ------------------------------------------------------------------ AireOS `show time`
+
+_NTP_HEADER_RE = re.compile(r"^\s*Index\s+NTP\s+Key", re.IGNORECASE)
+_NTP_ROW_START_RE = re.compile(r"^\s*\d+\s+\d+(?:\s|$)")
+_DASHES_RE = re.compile(r"^[-\s]*-[-\s]*$")
+
+
+_DOTTED_RE = re.compile(r"^\s*\S[^.]*?\.{3,}")
+_SECTION_RE = re.compile(r"^\s*NTP\s+Servers\s*$", re.IGNORECASE)
+
+
+def _starts_pre_table_line(line: str) -> bool:
+    return not line.strip() or bool(_DOTTED_RE.match(line) or _SECTION_RE.match(line) or _NTP_HEADER_RE.match(line))
+
+
+def show_time_wrapped(lines: Sequence[str]) -> bool:
+    """AireOS `show time` was cut by a narrow terminal: the NTP table's header is not followed by
+    its rule, or a dotted `Key.....value` line is followed by a bare piece of its value."""
+    for i, line in enumerate(lines):
+        if _NTP_HEADER_RE.match(line):
+            following = next((ln for ln in lines[i + 1 :] if ln.strip()), "")
+            return not _DASHES_RE.match(following)
+        if _DOTTED_RE.match(line) and i + 1 < len(lines) and not _starts_pre_table_line(lines[i + 1]):
+            return True
+    return False
+
+
+def unwrap_show_time(lines: Sequence[str], width: int) -> list[str]:
+    """`show time` re-joined at `width`.
+
+    Before the NTP table every logical line is a dotted `Key.....value`, a
+    section title or blank, so any other piece continues the line before it.
+    From the table header on: header pieces run up to the first dash piece,
+    dash pieces form one rule, and a row starts at `<index> <key index>`
+    (the server may be on the next piece); any other piece continues the line before it (a piece cut in a
+    word starts with its second half, never with two numbers).
+    """
+    out: list[str] = []
+    pieces: list[str] = []
+    kind = "pre"
+
+    def flush() -> None:
+        if pieces:
+            out.append(join_pieces(pieces, width))
+            pieces.clear()
+
+    for line in lines:
+        if kind == "pre":
+            if _NTP_HEADER_RE.match(line):
+                flush()
+                pieces.append(line)
+                kind = "header"
+            elif _starts_pre_table_line(line) or not pieces:
+                flush()
+                if line.strip():
+                    pieces.append(line)
+                else:
+                    out.append(line)
+            else:
+                pieces.append(line)
+            continue
+        if not line.strip():
+            continue
+        if kind == "header" and _DASHES_RE.match(line):
+            flush()
+            pieces.append(line)
+            kind = "rule"
+        elif kind == "rule" and _DASHES_RE.match(line):
+            pieces.append(line)
+        elif _NTP_ROW_START_RE.match(line) and kind != "header":
+            flush()
+            pieces.append(line)
+            kind = "row"
+        else:
+            pieces.append(line)
+    flush()
+    return out
