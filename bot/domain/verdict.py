@@ -519,6 +519,7 @@ def evaluate_controller(
     timeback_in_progress: bool = False,
     advisory: Advisory | None = None,
     watch: DownloadWatch = NO_HISTORY,
+    failover: Sequence[FailoverRisk] = (),
 ) -> ControllerVerdict:
     """The verdict for one controller snapshot.
 
@@ -527,6 +528,8 @@ def evaluate_controller(
     not critical, and no restore action is proposed). `watch` is what earlier
     checks know about its APs in Downloading (default: nothing, so every
     download is seen for the first time and only an AP log makes it stuck).
+    `failover` are the risks of failing over to its peers (`failover_risks`;
+    they need the peers' snapshots, so `evaluate_controllers` passes them).
     """
     adv = advisory or load_advisory()
     s = snapshot
@@ -599,7 +602,8 @@ def evaluate_controller(
     # --- status --------------------------------------------------------------
     connection_errors = [e for e in s.errors if e.kind in _CONNECTION_KINDS]
     read_anything = _read_anything(s)
-    at_risk = verdict.at_risk_count > 0 or bool(verdict.downloading_unknown)
+    verdict.failover_risks = list(failover)
+    at_risk = verdict.at_risk_count > 0 or bool(verdict.downloading_unknown) or bool(failover)
     reasons = verdict.reasons
     waiting = [f for f in verdict.downloading_aps if not f.stuck]
     others = [e for e in s.errors if e.kind is not ErrorKind.INCOMPLETE]
@@ -618,22 +622,23 @@ def evaluate_controller(
         )
     if verdict.incomplete:
         reasons.append("incomplete read: " + "; ".join(verdict.incomplete))
-    if verdict.downloading_aps:
-        pass  # APs are (about to be) down: that outranks what could not be read
-    elif connection_errors and not read_anything:
-        verdict.status = VerdictStatus.UNREACHABLE
-        reasons.append("could not read the controller: " + "; ".join(e.message for e in connection_errors))
-    elif s.errors or not read_anything:
-        verdict.status = VerdictStatus.ERROR
-        if others:
-            reasons.append(
-                "the controller was read only partly: "
-                + "; ".join(f"{e.kind.value}: {e.message}" for e in others)
-            )
-        elif not verdict.incomplete:
-            reasons.append("nothing was read from the controller")
-    elif at_risk:
-        verdict.status = VerdictStatus.AT_RISK
+    # APs (about to be) down outrank what could not be read: only without them does a read
+    # failure, or the risk, set the status.
+    if not verdict.downloading_aps:
+        if connection_errors and not read_anything:
+            verdict.status = VerdictStatus.UNREACHABLE
+            reasons.append("could not read the controller: " + "; ".join(e.message for e in connection_errors))
+        elif s.errors or not read_anything:
+            verdict.status = VerdictStatus.ERROR
+            if others:
+                reasons.append(
+                    "the controller was read only partly: "
+                    + "; ".join(f"{e.kind.value}: {e.message}" for e in others)
+                )
+            elif not verdict.incomplete:
+                reasons.append("nothing was read from the controller")
+        elif at_risk:
+            verdict.status = VerdictStatus.AT_RISK
     if at_risk and verdict.status is not VerdictStatus.UNREACHABLE:
         if verdict.at_risk_count:
             reasons.append(
@@ -645,6 +650,8 @@ def evaluate_controller(
                 f"{len(verdict.downloading_unknown)} AP(s) of unknown model in Downloading: cannot tell "
                 "whether they are stuck"
             )
+        if failover:
+            reasons.append("failover risk: " + "; ".join(r.text for r in failover))
     if verdict.status is VerdictStatus.OK:
         reasons.append(
             "no affected AP is at risk"
@@ -691,6 +698,8 @@ def _add_findings(verdict: ControllerVerdict, s: ControllerSnapshot, fix: FixSta
                 "incomplete read: " + "; ".join(verdict.incomplete) + " (the verdict may miss APs)",
             )
         )
+    for risk in verdict.failover_risks:
+        warn(Finding("failover_risk", Severity.WARNING, risk.text))
     if verdict.predownloading_aps:
         names = [f.ap.name for f in verdict.predownloading_aps]
         versions = sorted({f.ap.predownload_version for f in verdict.predownloading_aps if f.ap.predownload_version})
@@ -924,27 +933,18 @@ def evaluate_controllers(
     by_name = {s.name: s for s in (*others, *snapshots)}
     verdicts: list[ControllerVerdict] = []
     for snap in snapshots:
-        verdict = evaluate_controller(
-            snap, timeback_in_progress=snap.name in running, advisory=adv, watch=watches.get(snap.name, default_watch)
-        )
         mates = [o for o in snapshots if o.site is not None and o.site == snap.site and o.name != snap.name]
         mates += [by_name[n] for n in named.get(snap.name, ()) if n in by_name and by_name[n] not in mates]
-        if verdict.status is not VerdictStatus.UNREACHABLE:
-            _add_failover(verdict, failover_risks(snap, mates, adv))
-        verdicts.append(verdict)
+        verdicts.append(
+            evaluate_controller(
+                snap,
+                timeback_in_progress=snap.name in running,
+                advisory=adv,
+                watch=watches.get(snap.name, default_watch),
+                failover=failover_risks(snap, mates, adv),
+            )
+        )
     return verdicts
-
-
-def _add_failover(verdict: ControllerVerdict, risks: list[FailoverRisk]) -> None:
-    if not risks:
-        return
-    verdict.failover_risks.extend(risks)
-    for risk in risks:
-        verdict.warnings.append(Finding("failover_risk", Severity.WARNING, risk.text))
-    if verdict.status is VerdictStatus.OK:
-        verdict.status = VerdictStatus.AT_RISK
-        verdict.reasons[:] = [r for r in verdict.reasons if not r.startswith("no affected AP is at risk")]
-    verdict.reasons.append("failover risk: " + "; ".join(r.text for r in risks))
 
 
 def evaluate_site(

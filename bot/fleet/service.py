@@ -31,8 +31,9 @@ class SiteReport:
     def all_read(self) -> bool:
         """Every controller read completely: no connection failure, no failed command, no
         AP list shorter than the controller's own count."""
+        # an incomplete AP list is an error of its own (ErrorKind.INCOMPLETE)
         return all(
-            v.status not in (VerdictStatus.UNREACHABLE, VerdictStatus.ERROR) and not v.incomplete and not v.errors
+            v.status not in (VerdictStatus.UNREACHABLE, VerdictStatus.ERROR) and not v.errors
             for v in self.verdict.controllers
         )
 

@@ -174,7 +174,7 @@ class FleetChecker:
         outcome.statuses = dict(Counter(v.status.value for v in verdicts))
         outcome.aps_downloading = sum(len(v.downloading_aps) for v in verdicts)
         for snapshot, verdict in zip(snapshots, verdicts, strict=True):
-            decisions, stuck = await self._apply_alerts(snapshot, verdict, finished)
+            decisions, stuck = await self._apply_alerts(snapshot, verdict, finished, watches[snapshot.name].since)
             outcome.decisions.extend(decisions)
             outcome.aps_stuck += stuck
         delivered, failed = await self.deliver_pending()
@@ -195,10 +195,17 @@ class FleetChecker:
         )
 
     async def _apply_alerts(
-        self, snapshot: ControllerSnapshot, verdict: ControllerVerdict, now: datetime
+        self,
+        snapshot: ControllerSnapshot,
+        verdict: ControllerVerdict,
+        now: datetime,
+        downloading_since: Mapping[str, datetime],
     ) -> tuple[list[AlertDecision], int]:
         """Decide, store and queue this controller's alerts; also return how many of its APs
-        the stuck alert lists afterwards (the alert rules' own notion of "stuck")."""
+        the stuck alert lists afterwards (the alert rules' own notion of "stuck").
+
+        `downloading_since` is the map the verdict was judged with (read before this check
+        was recorded: an AP not in it was first seen now, as the alert rules assume)."""
         name = snapshot.name
         open_alerts: dict[AlertKind, OpenAlertState] = {}
         recently: dict[AlertKind, ResolvedAlertState] = {}
@@ -214,7 +221,7 @@ class FleetChecker:
         )
         decisions = evaluate_alerts(
             verdict,
-            downloading_since=await self.store.downloading_since(name),
+            downloading_since=downloading_since,
             now=now,
             open_alerts=open_alerts,
             recently_resolved=recently,

@@ -159,8 +159,7 @@ def parse_show_time(text: str) -> AireosTime:
     )
 
 
-_NTP_STATUS_RE = re.compile(r"^(?:In Sync|Not Tried|Not Synched|Not Sync(?:hed)?|Unknown|Polling|Not Reachable)$",
-                            re.IGNORECASE)
+_NTP_STATUS_RE = re.compile(r"^(?:In Sync|Not Tried|Not Sync(?:hed)?|Unknown|Polling|Not Reachable)$", re.IGNORECASE)
 
 
 def _rejoined_time_rows(clean: str, command: str) -> list[dict[str, object]]:

@@ -136,10 +136,11 @@ class ApImageEntry:
         """True while a predownload is under way for this AP (`Predownloading`,
         `Initiated`, `In Progress`, any case).
 
-        A predownloading AP is busy with an image and must not be mistaken for
-        one stuck in the CSCwd80290 loop, nor be disturbed by a fix; finished,
-        failed, unsupported and placeholder statuses (`None`, `Complete`,
-        `Failed`, `Not Supported`, `NA`) mean no predownload is running.
+        A predownload meets the same expired image certificate as a download,
+        so an affected AP predownloading on unfixed software will loop once the
+        upgrade starts: the verdict warns about it. Finished, failed,
+        unsupported and placeholder statuses (`None`, `Complete`, `Failed`,
+        `Not Supported`, `NA`) mean no predownload is running.
         """
         status = (self.predownload_status or "").strip().lower()
         if not status or _PREDOWNLOAD_IDLE_RE.search(status):

@@ -470,7 +470,6 @@ class _Unwrapper:
 
 _NTP_HEADER_RE = re.compile(r"^\s*Index\s+NTP\s+Key", re.IGNORECASE)
 _NTP_ROW_START_RE = re.compile(r"^\s*\d+\s+\d+(?:\s|$)")
-_DASHES_RE = re.compile(r"^[-\s]*-[-\s]*$")
 
 
 _DOTTED_RE = re.compile(r"^\s*\S[^.]*?\.{3,}")
@@ -487,7 +486,7 @@ def show_time_wrapped(lines: Sequence[str]) -> bool:
     for i, line in enumerate(lines):
         if _NTP_HEADER_RE.match(line):
             following = next((ln for ln in lines[i + 1 :] if ln.strip()), "")
-            return not _DASHES_RE.match(following)
+            return not _RULE_PIECE_RE.match(following)
         if _DOTTED_RE.match(line) and i + 1 < len(lines) and not _starts_pre_table_line(lines[i + 1]):
             return True
     return False
@@ -529,11 +528,11 @@ def unwrap_show_time(lines: Sequence[str], width: int) -> list[str]:
             continue
         if not line.strip():
             continue
-        if kind == "header" and _DASHES_RE.match(line):
+        if kind == "header" and _RULE_PIECE_RE.match(line):
             flush()
             pieces.append(line)
             kind = "rule"
-        elif kind == "rule" and _DASHES_RE.match(line):
+        elif kind == "rule" and _RULE_PIECE_RE.match(line):
             pieces.append(line)
         elif _NTP_ROW_START_RE.match(line) and kind != "header":
             flush()
