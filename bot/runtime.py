@@ -188,7 +188,9 @@ class Runtime:
         await send_digest(self.store, self.notifier, self.inventory, channel, datetime.now(UTC), self.settings.zone)
 
     async def housekeeping(self) -> None:
-        result = await self.store.prune(datetime.now(UTC) - timedelta(days=self.settings.history_days))
+        """The daily job: snapshots and AP rows past `CCERT_RETENTION_DAYS` go (each day keeps
+        its summary per controller), then the freed pages go back to the file system."""
+        result = await self.store.prune(datetime.now(UTC) - timedelta(days=self.settings.retention_days))
         log.info("housekeeping: %s", result)
 
     async def expire_requests(self) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -49,7 +49,14 @@ class Settings(BaseSettings):
     stuck_after_minutes: float = Field(default=30, ge=0, le=1440, alias="CCERT_STUCK_AFTER_MINUTES")
     unreachable_after_checks: int = Field(default=2, ge=1, le=100, alias="CCERT_UNREACHABLE_AFTER_CHECKS")
     alert_dedupe_minutes: float = Field(default=60, ge=0, le=10080, alias="CCERT_ALERT_DEDUPE_MINUTES")
-    history_days: int = Field(default=30, ge=1, le=3650, alias="CCERT_HISTORY_DAYS")
+    # How long snapshots and their AP rows are kept (`CCERT_HISTORY_DAYS` is the older name);
+    # one compact summary per controller per day outlives them (history and digest keep working).
+    retention_days: int = Field(
+        default=30, ge=1, le=3650, validation_alias=AliasChoices("CCERT_RETENTION_DAYS", "CCERT_HISTORY_DAYS")
+    )
+    # Software, APSPs, trustpoint and certificate change only with an upgrade or a reload:
+    # a routine check re-reads them when uptime or version says so, or after this long.
+    static_refresh_hours: float = Field(default=24, gt=0, le=24 * 365, alias="CCERT_STATIC_REFRESH_HOURS")
 
     # AP syslog receiver, e.g. "udp://0.0.0.0:5514,tcp://0.0.0.0:5514" (off when empty)
     syslog_listen: str = Field(default="", alias="CCERT_SYSLOG_LISTEN")

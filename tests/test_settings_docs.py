@@ -12,6 +12,8 @@ import re
 from pathlib import Path
 
 import yaml
+from pydantic import AliasChoices
+from pydantic.fields import FieldInfo
 
 from bot.settings import Settings
 
@@ -19,8 +21,24 @@ ROOT = Path(__file__).resolve().parents[1]
 ENV_LINE = re.compile(r"^#?\s*([A-Z][A-Z0-9_]*)=(.*)$")
 
 
+def env_names(field: FieldInfo) -> list[str]:
+    """The variable names a field reads: its alias, or its alias choices (the first is the
+    current name, the others older names still honoured)."""
+    if field.alias:
+        return [field.alias]
+    if isinstance(field.validation_alias, AliasChoices):
+        return [str(choice) for choice in field.validation_alias.choices]
+    return []
+
+
 def setting_names() -> set[str]:
-    return {f.alias for f in Settings.model_fields.values() if f.alias}
+    """Current names: what `.env.example` lists."""
+    return {names[0] for f in Settings.model_fields.values() if (names := env_names(f))}
+
+
+def all_setting_names() -> set[str]:
+    """Current and older names: the README's table names both."""
+    return {name for f in Settings.model_fields.values() for name in env_names(f)}
 
 
 def credential_names() -> set[str]:
@@ -60,14 +78,14 @@ def test_env_example_shows_each_default() -> None:
     """A commented-out `# NAME=value` line is the default: reading it must give the default."""
     text = (ROOT / ".env.example").read_text(encoding="utf-8").splitlines()
     commented = {m.group(1): m.group(2) for line in text if (m := ENV_LINE.match(line)) and line.startswith("#")}
-    fields = {f.alias: f for f in Settings.model_fields.values()}
+    fields = {env_names(f)[0]: f for f in Settings.model_fields.values() if env_names(f)}
     for name, value in commented.items():
         field = fields[name]
         if field.default is None:
             assert value == "", f"{name} has no default but .env.example shows '{value}'"
             continue
         parsed = Settings(_env_file=None, **{name: value})  # type: ignore[call-arg]
-        attribute = next(k for k, f in Settings.model_fields.items() if f.alias == name)
+        attribute = next(k for k, f in Settings.model_fields.items() if env_names(f)[:1] == [name])
         assert getattr(parsed, attribute) == field.default, f"{name}: .env.example shows '{value}'"
 
 
@@ -83,5 +101,5 @@ def test_env_example_gives_each_setting_a_meaning() -> None:
 
 def test_readme_table_lists_every_setting_and_nothing_else() -> None:
     documented = readme_table_names()
-    assert setting_names() - documented == set(), "settings missing from the README's Configuration table"
-    assert documented - setting_names() == set(), "README documents variables that are not settings"
+    assert all_setting_names() - documented == set(), "settings missing from the README's Configuration table"
+    assert documented - all_setting_names() == set(), "README documents variables that are not settings"

@@ -21,9 +21,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.controllers.parsers.errors import ParseError
 from bot.controllers.parsers.results import ApImageEntry, ApImageReport, ApSummary, ApSummaryRow
+from bot.controllers.parsers.rowpattern import RowPattern, ShiftOf, fast_fit, register_word_pattern
 from bot.controllers.parsers.tables import (
     Column,
     ColumnSpec,
@@ -89,6 +91,8 @@ def is_image_version(text: str) -> bool:
     """
     return bool(_IMAGE_VERSION_RE.fullmatch(text))
 
+
+register_word_pattern(is_image_version, _IMAGE_VERSION_RE.pattern)
 
 AP_IMAGE_VOCABULARY: tuple[ColumnSpec, ...] = (
     ColumnSpec("AP Name", "name", is_text, multi=True, required=True),
@@ -194,11 +198,17 @@ class _RowFit:
     fitted: FittedRow
     complete: bool  # every always-printed column of the layout is filled
     confident: bool  # cost within LOW_CONFIDENCE_COST
+    fast: bool = False  # read by the layout's compiled pattern, not the general fitter
+    columns: int = 0  # how many columns the layout has
 
     @property
     def verdict(self) -> Verdict:
         fit = Fit.COMPLETE if self.complete and self.confident else Fit.PARTIAL
-        return Verdict(fit, len(self.fitted.cells))
+        return Verdict(fit, len(self.fitted.cells), full=self.full)
+
+    @property
+    def full(self) -> bool:
+        return len(self.fitted.cells) == self.columns
 
     @property
     def is_row(self) -> bool:
@@ -220,23 +230,97 @@ class _RowFit:
         return self.confident and self.complete
 
 
-def _summary_fit(line: str, columns: list[Column]) -> _RowFit | None:
+@dataclass(frozen=True)
+class _Layout:
+    """One header's columns with their compiled row pattern (the fast path)
+    and the way the general fitter would estimate a matched row's shift."""
+
+    columns: list[Column]
+    pattern: RowPattern
+    shift_of: ShiftOf
+    always: frozenset[str]  # the layout's columns that every real row fills
+
+    def complete(self, fitted: FittedRow) -> bool:
+        return self.always <= fitted.cells.keys()
+
+
+def _summary_shift_of(columns: list[Column]) -> ShiftOf:
+    """The general fitter's shift (`estimate_shift` on the Ethernet MAC) for a matched row.
+
+    In every summary layout the MAC follows `<slots> <model>`, so the matched
+    MAC is a preferred anchor; `estimate_shift` takes the *last* preferred
+    one, so any MAC-like text after it (other than a Radio MAC after a
+    non-numeric model) leaves the decision to the general reading.
+    """
+    keys = [c.key for c in columns]
+    if "mac" not in keys:
+        return lambda line, m: 0  # no anchor column: estimate_shift says 0
+    j = keys.index("mac")
+    mac_start = columns[j].start
+    clean = j >= 2 and not columns[j - 1].multi and columns[j - 2].validator is is_int and not columns[j - 2].multi
+    radio = j + 1 if j + 1 < len(keys) and keys[j + 1] == "radio_mac" else None
+
+    def slow(line: str, m: re.Match[str]) -> int | None:
+        return estimate_shift(line, columns, "mac", is_mac, _after_slots)
+
+    if not clean:
+        return slow
+
+    # Later cells that could hold a MAC-like word (free text, any-word cells, the Radio MAC).
+    suspects = tuple(
+        k + 1 for k in range(j + 1, len(columns)) if columns[k].multi or columns[k].validator in _MAY_HOLD_MAC
+    )
+
+    def shift_of(line: str, m: re.Match[str]) -> int | None:
+        for group in suspects:
+            text = m.group(group)
+            if group - 1 == radio:
+                if text is not None and m.group(j).isdigit():
+                    return slow(line, m)  # a Radio MAC after a numeric model is a preferred anchor too
+                continue
+            if text is not None and _has_mac_word(text):
+                return slow(line, m)
+        return m.start(j + 1) - mac_start
+
+    return shift_of
+
+
+_MAY_HOLD_MAC = frozenset({is_mac, is_token, is_text, None})
+
+
+def _has_mac_word(text: str) -> bool:
+    return any(len(word) >= 12 and is_mac(word) for word in text.split(" "))
+
+
+@lru_cache(maxsize=64)
+def _summary_layout(header: str) -> _Layout:
+    columns = scan_header(header, AP_SUMMARY_VOCABULARY)
+    keys = frozenset(c.key for c in columns)
+    pattern = RowPattern.for_columns(columns, keys - _SUMMARY_ALWAYS)
+    return _Layout(columns, pattern, _summary_shift_of(columns), keys & _SUMMARY_ALWAYS)
+
+
+def _summary_fit(line: str, layout: _Layout) -> _RowFit | None:
     """Fit one summary line; None unless it fits and carries the row's identity.
 
     Every AP row has an Ethernet MAC, so a layout with a MAC column requires
     it (an IP alone is no proof: the second half of a cut row has one);
-    layouts without one require the IP.
+    layouts without one require the IP. The layout's compiled pattern reads
+    the common row; the general fitter reads the rest.
     """
+    columns = layout.columns
     keys = {c.key for c in columns}
     anchor = "mac" if "mac" in keys else "ip" if "ip" in keys else None
     if anchor is None:
         return None
-    shift = estimate_shift(line, columns, "mac", is_mac, _after_slots)
-    fitted = fit_row(line, columns, shift)
+    fitted = fast_fit(line, layout.pattern, layout.shift_of)
+    fast = fitted is not None
+    if fitted is None:
+        fitted = fit_row(line, columns, estimate_shift(line, columns, "mac", is_mac, _after_slots))
     if fitted is None or anchor not in fitted.cells:
         return None
-    complete = all(c.key in fitted.cells for c in columns if c.key in _SUMMARY_ALWAYS)
-    return _RowFit(fitted, complete=complete, confident=fitted.cost <= LOW_CONFIDENCE_COST)
+    complete = layout.complete(fitted)
+    return _RowFit(fitted, complete, fitted.cost <= LOW_CONFIDENCE_COST, fast, len(columns))
 
 
 def _judge(fitter: Callable[[str], _RowFit | None]) -> Judge:
@@ -254,8 +338,8 @@ def _is_summary_structure(line: str) -> bool:
 
 
 def _summary_judge(header: str, _upper: str | None) -> Judge:
-    columns = scan_header(header, AP_SUMMARY_VOCABULARY)
-    return _judge(lambda line: _summary_fit(line, columns))
+    layout = _summary_layout(header)
+    return _judge(lambda line: _summary_fit(line, layout))
 
 
 SUMMARY_SHAPE = TableShape(header=_AP_SUMMARY_HEADER_RE, judge_for=_summary_judge, is_structure=_is_summary_structure)
@@ -327,8 +411,8 @@ def parse_ap_summary(text: str, command: str) -> ApSummary:
 
 
 def _read_summary(lines: list[str], command: str) -> _Reading:
-    columns: list[Column] | None = None
-    layout = "unknown"
+    layout: _Layout | None = None
+    layout_name = "unknown"
     declared: int | None = None
     rows: list[ApSummaryRow] = []
     unparsed: list[str] = []
@@ -336,9 +420,10 @@ def _read_summary(lines: list[str], command: str) -> _Reading:
     total_cost = 0.0
     unknown_labels = 0
     unknown_table = False
+    fallback = 0
 
     for line in lines:
-        if not line.strip():
+        if not line or line.isspace():
             continue
         count = _AP_COUNT_RE.match(line)
         if count:
@@ -348,19 +433,21 @@ def _read_summary(lines: list[str], command: str) -> _Reading:
             continue
         if _AP_SUMMARY_HEADER_RE.match(line):
             structure = True
-            columns = scan_header(line, AP_SUMMARY_VOCABULARY)
-            unknown_labels += sum(c.key not in _SUMMARY_KEYS for c in columns)
-            if layout == "unknown":
-                layout = _layout_name(columns)
+            layout = _summary_layout(line)
+            unknown_labels += sum(c.key not in _SUMMARY_KEYS for c in layout.columns)
+            if layout_name == "unknown":
+                layout_name = _layout_name(layout.columns)
             continue
-        if _RULE_RE.match(line) or _LEGEND_RE.match(line) or _DOTTED_KV_RE.search(line):
+        if _is_preamble(line):
             continue  # preamble/legend lines, also when a block repeats mid-table
-        if columns is None:
+        if layout is None:
             unknown_table = unknown_table or bool(_TABLE_START_RE.match(line))
             if unknown_table:
                 unparsed.append(line)  # a table whose header is not one we know
             continue
-        row_fit = _summary_fit(line, columns)
+        row_fit = _summary_fit(line, layout)
+        if row_fit is None or not row_fit.fast:
+            fallback += 1
         if row_fit is None or not row_fit.is_row:
             unparsed.append(line)  # never an AP: the controller may not have printed one here
             continue
@@ -387,18 +474,72 @@ def _read_summary(lines: list[str], command: str) -> _Reading:
 
     if not structure:
         raise ParseError(command, "no AP table header and no AP count in the output")
-    summary = ApSummary(rows=tuple(rows), declared_count=declared, layout=layout, unparsed_lines=tuple(unparsed))
-    return _Reading(summary, total_cost, unknown_labels, has_header=columns is not None)
+    summary = ApSummary(
+        rows=tuple(rows),
+        declared_count=declared,
+        layout=layout_name,
+        unparsed_lines=tuple(unparsed),
+        fallback_rows=fallback,
+    )
+    return _Reading(summary, total_cost, unknown_labels, has_header=layout is not None)
+
+
+def _is_preamble(line: str) -> bool:
+    """Rules, legends and `Key....... value` lines (the dotted search, the dearest, only
+    when the line has the dots)."""
+    return bool(_RULE_RE.match(line) or _LEGEND_RE.match(line) or ("...." in line and _DOTTED_KV_RE.search(line)))
 
 
 def _image_header_columns(lines: list[str], index: int) -> list[Column]:
     """Columns of the image table header at `lines[index]`, using the line
     above when it carries the first word of split labels (AireOS)."""
-    header = lines[index]
+    return _image_layout_at(lines, index).columns
+
+
+def _image_layout_at(lines: list[str], index: int) -> _Layout:
     upper = lines[index - 1] if index > 0 else ""
-    if _is_upper_header(upper):
-        return scan_two_line_header(upper, header, AP_IMAGE_VOCABULARY)
-    return scan_header(header, AP_IMAGE_VOCABULARY)
+    return _image_layout(lines[index], upper if _is_upper_header(upper) else None)
+
+
+@lru_cache(maxsize=64)
+def _image_layout(header: str, upper: str | None) -> _Layout:
+    if upper is not None:
+        columns = scan_two_line_header(upper, header, AP_IMAGE_VOCABULARY)
+    else:
+        columns = scan_header(header, AP_IMAGE_VOCABULARY)
+    always = frozenset(c.key for c in columns) & _IMAGE_ALWAYS
+    return _Layout(columns, RowPattern.for_columns(columns), _image_shift_of(columns), always)
+
+
+def _image_anchor(columns: list[Column]) -> str:
+    return "primary_image" if any(c.key == "primary_image" for c in columns) else "backup_image"
+
+
+def _image_shift_of(columns: list[Column]) -> ShiftOf:
+    """`_image_shift` for a matched row, without tokenising it: the anchor cell
+    decides, unless a word of the AP name (scanned first) could."""
+    anchor = _image_anchor(columns)
+    keys = [c.key for c in columns]
+    j = keys.index(anchor) if anchor in keys else None
+
+    def slow(line: str, m: re.Match[str]) -> int | None:
+        return _image_shift(line, columns, anchor)
+
+    if j != 1:
+        return slow
+    start = columns[1].start
+
+    def shift_of(line: str, m: re.Match[str]) -> int | None:
+        # The compiled pattern only takes an image version in the Primary Image column.
+        name = m.group(1)
+        if " " in name and any(is_image_version(word) for word in name.split(" ")[1:]):
+            return slow(line, m)
+        cell_start = m.start(2)
+        if cell_start < start - 1 or (anchor != "primary_image" and not is_image_version(m.group(2))):
+            return slow(line, m)
+        return cell_start - start
+
+    return shift_of
 
 
 def _is_upper_header(line: str) -> bool:
@@ -427,27 +568,29 @@ def _is_label_piece(line: str) -> bool:
     return bool(line.strip()) and not re.search(r"[:.\d]", line)
 
 
-def _image_fit(line: str, columns: list[Column]) -> _RowFit | None:
+def _image_fit(line: str, layout: _Layout) -> _RowFit | None:
     """Fit one image-table line; None unless it fits and names an image version.
 
     The AP's primary image is always a real version (the image it runs);
     `None`/`NA` placeholders there mean the text is not a row (the tail of a
     cut row: `.0.0  None  None  NA ...` would otherwise be an AP named `.0.0`).
     """
-    anchor = "primary_image" if any(c.key == "primary_image" for c in columns) else "backup_image"
-    fitted = fit_row(line, columns, _image_shift(line, columns, anchor))
+    columns = layout.columns
+    anchor = _image_anchor(columns)
+    fitted = fast_fit(line, layout.pattern, layout.shift_of)
+    # The compiled pattern takes only image versions as the Primary Image; a Backup Image may be `None`.
+    fast = fitted is not None and (anchor == "primary_image" or is_image_version(fitted.cells.get(anchor, "")))
+    if not fast:
+        fitted = fit_row(line, columns, _image_shift(line, columns, anchor))
     if fitted is None or not is_image_version(fitted.cells.get(anchor, "")):
         return None
-    complete = all(c.key in fitted.cells for c in columns if c.key in _IMAGE_ALWAYS)
-    return _RowFit(fitted, complete=complete, confident=fitted.cost <= LOW_CONFIDENCE_COST)
+    complete = layout.complete(fitted)
+    return _RowFit(fitted, complete, fitted.cost <= LOW_CONFIDENCE_COST, fast, len(columns))
 
 
 def _image_judge(header: str, upper: str | None) -> Judge:
-    if upper is not None and _is_upper_header(upper):
-        columns = scan_two_line_header(upper, header, AP_IMAGE_VOCABULARY)
-    else:
-        columns = scan_header(header, AP_IMAGE_VOCABULARY)
-    return _judge(lambda line: _image_fit(line, columns))
+    layout = _image_layout(header, upper if upper is not None and _is_upper_header(upper) else None)
+    return _judge(lambda line: _image_fit(line, layout))
 
 
 def _is_image_structure(line: str) -> bool:
@@ -500,23 +643,26 @@ def _read_image(lines: list[str], command: str) -> _Reading:
     unparsed: list[str] = []
     total_cost = 0.0
     unknown_labels = 0
+    fallback = 0
     if header_index is None:
         table = next((i for i, ln in enumerate(lines) if _TABLE_START_RE.match(ln)), None)
         if table is not None:  # a table whose header is not one we know: unreadable, not absent
             unparsed = [ln for ln in lines[table:] if ln.strip() and not _RULE_RE.match(ln)]
     else:
-        columns = _image_header_columns(lines, header_index)
-        unknown_labels += sum(c.key not in _IMAGE_KEYS for c in columns)
+        layout = _image_layout_at(lines, header_index)
+        unknown_labels += sum(c.key not in _IMAGE_KEYS for c in layout.columns)
         for i, line in enumerate(lines[header_index + 1 :], start=header_index + 1):
-            if not line.strip() or _RULE_RE.match(line):
+            if not line or line.isspace() or _RULE_RE.match(line):
                 continue
             if _AP_IMAGE_HEADER_RE.match(line):  # repeated header
-                columns = _image_header_columns(lines, i)
-                unknown_labels += sum(c.key not in _IMAGE_KEYS for c in columns)
+                layout = _image_layout_at(lines, i)
+                unknown_labels += sum(c.key not in _IMAGE_KEYS for c in layout.columns)
                 continue
-            if i + 1 < len(lines) and _AP_IMAGE_HEADER_RE.match(lines[i + 1]) and _is_upper_header(line):
-                continue  # upper half of a repeated two-line header
-            row_fit = _image_fit(line, columns)
+            row_fit = _image_fit(line, layout)
+            if row_fit is None or not row_fit.fast:
+                if i + 1 < len(lines) and _AP_IMAGE_HEADER_RE.match(lines[i + 1]) and _is_upper_header(line):
+                    continue  # upper half of a repeated two-line header
+                fallback += 1
             if row_fit is None or not row_fit.is_row:
                 unparsed.append(line)  # never an AP entry of its own
                 continue
@@ -544,5 +690,6 @@ def _read_image(lines: list[str], command: str) -> _Reading:
         counters=counters,
         entries=tuple(entries),
         unparsed_lines=tuple(unparsed),
+        fallback_rows=fallback,
     )
     return _Reading(report, total_cost, unknown_labels, has_header=header_index is not None)

@@ -87,6 +87,9 @@ class ApSummary:
     declared_count: int | None = None
     layout: str = "unknown"
     unparsed_lines: tuple[str, ...] = ()
+    # Lines the layout's compiled pattern could not read, left to the general
+    # fitter (slower, same answer): what the parse benchmark counts.
+    fallback_rows: int = field(default=0, compare=False)
 
     @property
     def access_points(self) -> list[AccessPoint]:
@@ -172,6 +175,7 @@ class ApImageReport:
     counters: dict[str, str]
     entries: tuple[ApImageEntry, ...]
     unparsed_lines: tuple[str, ...] = ()
+    fallback_rows: int = field(default=0, compare=False)  # as for `ApSummary`
 
     @property
     def count_mismatch(self) -> bool:

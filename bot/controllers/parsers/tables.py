@@ -33,6 +33,7 @@ Validator = Callable[[str], bool]
 # Cost weights. Only their order matters much: validators decide almost every
 # row; these break the remaining ties the way a human reader would.
 _EMPTY_COST = 1.0
+EMPTY_COST = _EMPTY_COST  # what an empty cell costs a row (rowpattern.py adds it the same way)
 _JOIN_WIDE_COST = 1.0
 _JOIN_WIDE_PER_CHAR = 0.05
 _TIGHT_BOUNDARY_COST = 0.8
@@ -113,12 +114,16 @@ def is_token(text: str) -> bool:
     return " " not in text
 
 
+_COUNTRY_RE = re.compile(r"[A-Z]{2}|--")
+_REGDOMAIN_RE = re.compile(r"-[-A-Z0-9]*|[A-Z]{1,2}")
+
+
 def is_country(text: str) -> bool:
-    return bool(re.fullmatch(r"[A-Z]{2}|--", text))
+    return bool(_COUNTRY_RE.fullmatch(text))
 
 
 def is_regdomain(text: str) -> bool:
-    return bool(re.fullmatch(r"-[-A-Z0-9]*|[A-Z]{1,2}", text))
+    return bool(_REGDOMAIN_RE.fullmatch(text))
 
 
 def is_version_or_placeholder(text: str) -> bool:
@@ -360,6 +365,19 @@ def _aligned_fit(line: str, toks: Sequence[Token], columns: Sequence[Column], sh
             return None
         cells[col.key] = text
     return FittedRow(cells=cells, line=line, cost=0.0)
+
+
+def structure_cost_min() -> float:
+    """The least the fitter charges for a row that is not one clean cell per
+    column: an empty cell, a join across a wide gap or free text cut at a
+    single space. A clean assignment whose position cost stays below this is
+    the fitter's choice (see `rowpattern.py`)."""
+    return min(_EMPTY_COST, _JOIN_WIDE_COST, _TIGHT_BOUNDARY_COST)
+
+
+def position_cost(delta: int) -> float:
+    """What the fitter charges a cell starting `delta` characters from its column."""
+    return _position_cost(delta)
 
 
 def _position_cost(delta: int) -> float:

@@ -49,9 +49,23 @@ _CLI_ERROR_RES: tuple[re.Pattern[str], ...] = (
 )
 
 
+_NEWLINES_RE = re.compile(r"\r+\n?")
+
+
+# The characters `_CONTROL_RE` removes, as bytes (they are all ASCII).
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+
+
+def _has_control_characters(text: str) -> bool:
+    """Whether `_CONTROL_RE` would remove anything, answered in C (bytes.translate) rather
+    than by a regex scan of a megabyte of output."""
+    data = text.encode("utf-8", "surrogatepass")
+    return len(data.translate(None, _CONTROL_BYTES)) != len(data)
+
+
 def normalise_newlines(text: str) -> str:
     """CRLF, CR CR LF and lone CR all become LF (each CR run is one break)."""
-    return re.sub(r"\r+\n?", "\n", text)
+    return _NEWLINES_RE.sub("\n", text) if "\r" in text else text
 
 
 def _is_echo_line(line: str) -> bool:
@@ -71,6 +85,8 @@ def _is_bare_prompt(line: str) -> bool:
 def _dedent(lines: list[str]) -> list[str]:
     """Remove indentation common to every non-blank line (some captures are
     pasted indented as a whole); relative indentation is kept."""
+    if any(ln[:1] not in ("", " ") for ln in lines):
+        return lines  # some line starts at column 0 (the common case: decided at the first such line)
     indents = [len(ln) - len(ln.lstrip(" ")) for ln in lines if ln.strip()]
     common = min(indents, default=0)
     if not common:
@@ -87,12 +103,17 @@ def normalise(text: str) -> str:
     """
     if not text:
         return ""
-    text = _ANSI_RE.sub("", text)
-    text = _PAGER_RE.sub("", text)
+    # Each pass only when its trigger is in the text at all: a 6,000-AP table is a megabyte.
+    if "\x1b" in text:
+        text = _ANSI_RE.sub("", text)
+    if "more" in text.lower():
+        text = _PAGER_RE.sub("", text)
     text = normalise_newlines(text)
-    text = _CONTROL_RE.sub("", text)
-    lines = [ln.expandtabs(8).rstrip() for ln in text.split("\n")]
-    lines = [ln for ln in lines if not _TIMESTAMP_NOISE_RE.match(ln)]
+    if _has_control_characters(text):
+        text = _CONTROL_RE.sub("", text)
+    lines = [ln.expandtabs(8).rstrip() if "\t" in ln else ln.rstrip() for ln in text.split("\n")]
+    if "Load for" in text or "load for" in text.lower():
+        lines = [ln for ln in lines if not _TIMESTAMP_NOISE_RE.match(ln)]
 
     while lines and not lines[0].strip():
         lines.pop(0)
@@ -107,13 +128,26 @@ def normalise(text: str) -> str:
     return "\n".join(_dedent(lines))
 
 
+# All of the above in one pass over the text (a 6,000-AP table is 6,000 lines);
+# `\s` becomes "a blank within the line", as when each line was matched alone.
+_CLI_ERROR_ANY_RE = re.compile(
+    "|".join("(?:" + r.pattern.replace(r"\s", r"[^\S\n]") + ")" for r in _CLI_ERROR_RES),
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
 def find_cli_error(text: str) -> str | None:
     """The device's own error line, if the output is a rejected command."""
-    for line in normalise_newlines(text).split("\n"):
-        for regex in _CLI_ERROR_RES:
-            if regex.match(line):
-                return line.strip()
-    return None
+    if "%" not in text:
+        lowered = text.lower()
+        if "incorrect" not in lowered and "invalid command" not in lowered:
+            return None  # none of the messages can be there: no need for the line-by-line search
+    m = _CLI_ERROR_ANY_RE.search(normalise_newlines(text))
+    if m is None:
+        return None
+    start = m.string.rfind("\n", 0, m.start()) + 1
+    end = m.string.find("\n", m.end())
+    return m.string[start : len(m.string) if end < 0 else end].strip()
 
 
 def prepare(text: str | None, command: str) -> str:
@@ -187,12 +221,15 @@ def kv_dict(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     return out
 
 
+_INT_RE = re.compile(r"-?[0-9]+")
+
+
 def int_or_none(value: str | None) -> int | None:
     """`"12"` → 12; `"NA"`, `"X"`, `""`, None → None (placeholders are not zero)."""
     if value is None:
         return None
     value = value.strip()
-    return int(value) if re.fullmatch(r"-?\d+", value) else None
+    return int(value) if _INT_RE.fullmatch(value) else None
 
 
 def none_if_blank(value: str | None) -> str | None:

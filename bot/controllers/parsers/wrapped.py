@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 
 
@@ -63,6 +63,8 @@ class Verdict:
 
     fit: Fit
     filled: int = 0
+    # Every column of the layout has a cell: no further piece can add one.
+    full: bool = field(default=False, compare=False)
 
 
 NO_ROW = Verdict(Fit.NONE)
@@ -335,7 +337,7 @@ class _Unwrapper:
 
     # ------------------------------------------------------------ decisions
 
-    def continues(self, i: int, joined: Verdict) -> bool:
+    def continues(self, i: int) -> bool:
         """Does `lines[i]` (non-blank, not structure) continue the current row?
 
         Rows start at column 0 with the AP name, so a leading blank means a
@@ -363,6 +365,9 @@ class _Unwrapper:
         piece = self.lines[i]
         gap = self.gap(self.cur[-1])
         cur = self.cur_fit
+        if self.strong and not piece[:1].isspace() and cur.fit == Fit.COMPLETE and cur.full and gap > 1:
+            return False  # a row with every cell, ended at a cell boundary: the piece is the next row
+        joined = self.fit([*self.cur, piece])
         if not self.strong:
             if cur.fit == Fit.COMPLETE or joined.fit != Fit.COMPLETE:
                 return False
@@ -455,10 +460,9 @@ class _Unwrapper:
                 self.start_row(line)
                 i += 1
             else:
-                joined = self.fit([*self.cur, line])
-                if self.continues(i, joined):
+                if self.continues(i):
+                    self.cur_fit = self.fit([*self.cur, line])  # memoised by `continues`
                     self.cur.append(line)
-                    self.cur_fit = joined
                 else:
                     self.start_row(line)
                 i += 1

@@ -15,7 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.controllers.parsers import aireos, iosxe
+from bot.controllers.parsers import aireos, aptables, iosxe
+from bot.controllers.parsers.rowpattern import fast_fit
+from bot.controllers.parsers.tables import FittedRow, estimate_shift, fit_row, is_mac
 
 # ---------------------------------------------------------------- renderer
 
@@ -449,3 +451,30 @@ def test_multiword_name_twice_its_column_width_keeps_slots(layout):
     [got] = table.rows
     assert (got.name, got.slots, got.model) == (name, 2, "AIR-CAP3702I-E-K9")
     assert table.unparsed_lines == ()
+
+
+# ---------------------------------------------------------------- the fast path agrees with the fitter
+
+
+def _general_fit(line: str, layout: aptables._Layout) -> FittedRow | None:
+    columns = layout.columns
+    return fit_row(line, columns, estimate_shift(line, columns, "mac", is_mac, aptables._after_slots))
+
+
+@settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables())
+def test_compiled_row_pattern_reads_every_row_as_the_general_fitter_does(table):
+    """Wherever a layout's compiled pattern takes a row, the general fitter reads the same cells
+    (the pattern is only a faster way to the same answer)."""
+    _layout, _rows, text = table
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    header = next(line for line in lines if line.startswith("AP Name"))
+    compiled = aptables._summary_layout(header.rstrip())
+    for line in lines:
+        line = line.rstrip()
+        fast = fast_fit(line, compiled.pattern, compiled.shift_of)
+        if fast is None:
+            continue
+        general = _general_fit(line, compiled)
+        assert general is not None, line
+        assert fast.cells == general.cells, line
