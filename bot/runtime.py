@@ -22,7 +22,7 @@ from bot.chat.dispatch import BotDispatcher, build_dispatcher
 from bot.chat.notifier import ConsoleNotifier, Notifier, NotifyError, Posted
 from bot.chat.reply import Reply
 from bot.console.repl import run_console
-from bot.fleet.service import store_watches, stuck_after
+from bot.fleet.service import static_facts, store_watches, stuck_after
 from bot.inventory import Inventory
 from bot.jobs.checks import FleetChecker
 from bot.jobs.digest import send_digest
@@ -59,8 +59,16 @@ class Runtime:
             scheduler=lambda: self.scheduler,
             syslog=lambda: self.syslog.counters if self.syslog is not None else None,
         )
+        # One memory of the controllers' static facts: checks replay it, `/ccert status` refreshes it.
+        self.facts = static_facts(self.settings)
         self.checker = FleetChecker(
-            self.inventory, self.settings, self.store, self.notifier, self.environ, recorder=self.observability
+            self.inventory,
+            self.settings,
+            self.store,
+            self.notifier,
+            self.environ,
+            recorder=self.observability,
+            facts=self.facts,
         )
         self.remediation = RemediationService(
             self.store,
@@ -83,6 +91,7 @@ class Runtime:
             spawn=self.spawn_run if self.background_runs else None,
             # `/ccert status` tells downloading (N min) from stuck with the checks' own timers.
             watches=store_watches(self.store.downloading_since, self._confirmed, stuck_after(self.settings)),
+            facts=self.facts,
         )
 
     def _confirmed(self, controller: str) -> Mapping[str, datetime]:

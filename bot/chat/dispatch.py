@@ -20,11 +20,11 @@ from bot.chat.remediation_views import APPROVE_ACTION, REJECT_ACTION
 from bot.chat.reply import Caller, CommandResult, Reply
 from bot.domain.approvals import Voter
 from bot.domain.digest import HistoryRow
-from bot.fleet.service import FleetService, WatchSource
+from bot.fleet.service import FleetService, StaticFacts, WatchSource
 from bot.inventory import Inventory
 from bot.remediation.service import RemediationService, RequestRefused
 from bot.settings import Settings
-from bot.store import Store
+from bot.store import SiteCheck, SiteDay, Store
 
 log = logging.getLogger(__name__)
 
@@ -94,16 +94,29 @@ class BotDispatcher:
             return CommandResult(handlers.not_enabled_reply("History (it needs the bot's database)"))
 
         async def follow_up() -> Reply:
-            checks = await store.site_history(site, limit=10)
+            entries = await store.site_history(site, limit=10)
             rows = [
                 HistoryRow(
                     s.taken_at, s.controller, s.status, s.stuck_count, s.total_aps if s.aps_read else None,
                     s.downloading_count, s.incomplete,
                 )
-                for check in checks
+                for check in entries
+                if isinstance(check, SiteCheck)
                 for s in check.snapshots
             ]
-            return history_reply(site, rows)
+            # Days whose checks were pruned come as daily summaries, shown apart and marked.
+            days = [
+                HistoryRow(
+                    c.last_at, c.controller, c.status, c.stuck_aps, c.total_aps if c.aps_read else None,
+                    c.downloading_aps, c.aps_incomplete,
+                )
+                for day in entries
+                if isinstance(day, SiteDay)
+                for c in day.controllers
+            ]
+            if not days:
+                return history_reply(site, rows)
+            return handlers.history_with_daily_summaries(site, history_reply(site, rows) if rows else None, days)
 
         return CommandResult(handlers.checking_reply([site], len(self.inventory.sites[site].controllers),
                                                      "reading the history of"), follow_up)
@@ -206,10 +219,11 @@ def build_dispatcher(
     remediation: RemediationService | None = None,
     spawn: Spawner | None = None,
     watches: WatchSource | None = None,
+    facts: StaticFacts | None = None,
 ) -> BotDispatcher:
     return BotDispatcher(
         inventory,
-        FleetService(inventory, settings, environ, watches),
+        FleetService(inventory, settings, environ, watches, facts),
         AccessPolicy.parse(settings.access),
         store=store,
         post_digest=post_digest,

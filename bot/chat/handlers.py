@@ -8,14 +8,16 @@ on which box, and the one next step.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from bot.chat.commands import COMMANDS, Invalid
 from bot.chat.failures import failure_words
 from bot.chat.reply import Button, Field, Level, Reply, Section, Table
 from bot.domain.advisory import FixState, classify_model
+from bot.domain.digest import HistoryRow
 from bot.domain.models import ClockReading, ControllerSnapshot, NtpServer, Platform
-from bot.domain.verdict import RISK_CODES, ActionKind, ControllerVerdict, Severity, VerdictStatus
+from bot.domain.verdict import RISK_CODES, ActionKind, ControllerVerdict, Severity, VerdictStatus, worst_status
 from bot.fleet.service import SiteReport
 from bot.inventory import Inventory
 
@@ -377,4 +379,59 @@ def not_enabled_reply(what: str, steps: Iterable[str] = ()) -> Reply:
         text="\n".join(steps),
         level=Level.INFO,
         ephemeral=True,
+    )
+
+
+# --------------------------------------------------------------------------- /ccert history: pruned days
+
+DAILY_HISTORY_COLUMNS = ("Day (UTC)", "Controller", "Stuck (most)", "Downloading (most)", "APs", "Worst")
+
+
+def _daily_section(days: Sequence[HistoryRow], limit: int) -> Section:
+    """One row per controller and day, newest day first: the worst verdict of the day, the most
+    APs stuck and downloading (stuck included) at one check, the APs of the day's last read."""
+    ordered = sorted(days, key=lambda r: (-r.checked_at.timestamp(), r.controller))[:limit]
+    rows = []
+    previous_day = None
+    for row in ordered:
+        day = row.checked_at.astimezone(UTC).date().isoformat()
+        rows.append(
+            (
+                day if day != previous_day else "",
+                row.controller,
+                f"{row.stuck_aps:,}",
+                f"{row.downloading_aps:,}",
+                "–" if row.aps_total is None else f"{row.aps_total:,}" + ("*" if row.incomplete else ""),
+                f"{STATUS_ICON[row.status]} {row.status.value}",
+            )
+        )
+        previous_day = day
+    text = (
+        "Daily summaries, not single checks: these days' checks are past `CCERT_RETENTION_DAYS` and were pruned; "
+        "one summary per controller per day is kept. Stuck and downloading are the most seen at one check that "
+        "day, APs the day's last read, the status the worst of the day."
+    )
+    if any(r.incomplete for r in ordered):
+        text += " * incomplete read: the controller counted more APs than it listed."
+    if len(days) > len(ordered):
+        text += f" Showing the newest {len(ordered)} of {len(days)} daily rows."
+    return Section(title="📅 Daily summaries (older checks pruned)", text=text,
+                   table=Table(DAILY_HISTORY_COLUMNS, tuple(rows)))
+
+
+def history_with_daily_summaries(
+    site: str, checks: Reply | None, days: Sequence[HistoryRow], *, limit: int = 60
+) -> Reply:
+    """`/ccert history` once some of the site's checks were pruned: the kept checks (`checks`, the
+    usual history reply, or None when none is kept), then the pruned days as daily summaries,
+    marked as such so a day is never read as one check."""
+    section = _daily_section(days, limit)
+    if checks is not None:
+        return replace(checks, sections=(*checks.sections, section))
+    worst = worst_status(r.status for r in days)
+    return Reply(
+        title=f"{STATUS_ICON[worst]} {site}: daily summaries only",
+        text="No single check of this site is kept any more (only days older than the retention).",
+        level=STATUS_LEVEL[worst],
+        sections=(section,),
     )

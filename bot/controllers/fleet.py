@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from bot.controllers.drivers import driver_for
 from bot.controllers.parsers import PARSERS, ParseError
-from bot.controllers.platforms import platform_definition
-from bot.controllers.session import ControllerSession, SessionError, SessionOptions
+from bot.controllers.platforms import PollCommand, platform_definition
+from bot.controllers.session import CommandOutput, ControllerSession, SessionError, SessionOptions
+from bot.controllers.static_facts import Identity, StaticFacts, StaticRead
 from bot.domain.models import ControllerSnapshot, ErrorKind, SnapshotError
 from bot.inventory import Controller, InventoryError
 
@@ -25,13 +27,60 @@ SessionFactory = Callable[..., ControllerSession]
 
 @dataclass(frozen=True)
 class PollOptions:
+    """`facts` remembers the static reads (see `static_facts.py`); with `routine` a poll
+    replays them instead of asking again while the controller is unchanged. Without
+    `routine` (a person asking) every command is sent, and `facts` is refreshed."""
+
     session: SessionOptions
     max_concurrency: int = 50
+    facts: StaticFacts | None = None
+    routine: bool = False
 
     @property
     def deadline_seconds(self) -> float:
         """How long one controller may take in all: login plus every command, generously."""
         return self.session.timeout_seconds * 4
+
+
+# Remembered for an optional static command the controller refused (`show certificate all`
+# on a release without it): replayed as "nothing to add" rather than asked every check.
+REFUSED = object()
+
+
+@dataclass
+class _StaticPlan:
+    """One poll's dealings with the remembered static facts."""
+
+    facts: StaticFacts | None
+    routine: bool
+    name: str
+    last: StaticRead | None = None
+    identity: Identity | None = None
+    identity_read: bool = False
+    reason: str | None = "not a routine check"
+    fresh: dict[str, Any] = field(default_factory=dict)
+
+    def decide(self, identity: Identity | None, now: datetime) -> None:
+        """After the identity command (or without it): replay or read the static commands."""
+        self.identity, self.identity_read = identity, True
+        if self.facts is not None and self.routine:
+            self.reason = self.facts.why_read(self.name, identity, now)
+            self.last = self.facts.recall(self.name) if self.reason is None else None
+
+    def replay(self, key: str) -> Any | None:
+        """The remembered answer to a static command, when a routine check may use it."""
+        if self.last is None or not self.identity_read:
+            return None
+        return self.last.parsed.get(key)
+
+    def keep(self, snapshot: ControllerSnapshot, complete: bool) -> None:
+        """Remember what this poll read, once it read the static commands it was meant to."""
+        if self.facts is None or self.identity is None:
+            return
+        if self.last is not None:
+            self.facts.remember(self.name, StaticRead(self.last.read_at, self.identity, self.last.parsed))
+        elif complete:
+            self.facts.remember(self.name, StaticRead(snapshot.taken_at, self.identity, dict(self.fresh)))
 
 
 async def poll_controller(
@@ -64,28 +113,38 @@ async def poll_controller(
         options=options.session,
     )
     context: dict[str, str] = {}
+    plan = _StaticPlan(options.facts, options.routine, controller.name)
+    static_complete = True
     try:
         async with asyncio.timeout(options.deadline_seconds):
             async with session:
                 for item in definition.poll:
                     if not item.applies_to(snapshot.software_version):
                         continue
+                    if item.static:
+                        remembered = plan.replay(item.key)
+                        if remembered is REFUSED:
+                            continue  # an optional command this controller refuses: nothing to add
+                        if remembered is not None:
+                            driver.apply(snapshot, item.key, remembered, context)
+                            continue
                     command = item.render(context)
                     if command is None:
                         continue
                     output = await session.send(command)
-                    if output.failed:
-                        if item.required:
-                            snapshot.errors.append(
-                                SnapshotError(ErrorKind.COMMAND_FAILED, f"'{command}' was refused", command)
-                            )
+                    parsed = _parsed(snapshot, definition.name, item, command, output)
+                    if item.key == definition.identity:
+                        plan.decide(None if parsed is None else driver.identity(item.key, parsed), snapshot.taken_at)
+                    if parsed is None:
+                        if item.static and output.failed and not item.required:
+                            plan.fresh[item.key] = REFUSED
+                        elif item.static:
+                            static_complete = False  # nothing trustworthy to replay: read it next time
                         continue
-                    try:
-                        parsed = PARSERS[(definition.name, item.key)](output.text)
-                    except ParseError as exc:
-                        snapshot.errors.append(SnapshotError(ErrorKind.UNPARSABLE, str(exc), command))
-                        continue
+                    if item.static:
+                        plan.fresh[item.key] = parsed
                     driver.apply(snapshot, item.key, parsed, context)
+                plan.keep(snapshot, static_complete)
     except SessionError as exc:
         snapshot.errors.append(SnapshotError(exc.kind, exc.message, exc.command))
     except TimeoutError:
@@ -98,6 +157,21 @@ async def poll_controller(
         )
     driver.finish(snapshot)
     return snapshot
+
+
+def _parsed(
+    snapshot: ControllerSnapshot, platform: str, item: PollCommand, command: str, output: CommandOutput
+) -> Any | None:
+    """The command's parsed output, or None with the failure noted on the snapshot."""
+    if output.failed:
+        if item.required:
+            snapshot.errors.append(SnapshotError(ErrorKind.COMMAND_FAILED, f"'{command}' was refused", command))
+        return None
+    try:
+        return PARSERS[(platform, item.key)](output.text)
+    except ParseError as exc:
+        snapshot.errors.append(SnapshotError(ErrorKind.UNPARSABLE, str(exc), command))
+        return None
 
 
 async def poll_fleet(

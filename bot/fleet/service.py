@@ -6,12 +6,14 @@ adapters (which know nothing of verdicts).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.controllers.fleet import PollOptions, poll_fleet
 from bot.controllers.session import SessionOptions
+from bot.controllers.static_facts import StaticFacts
 from bot.domain.models import ControllerSnapshot
 from bot.domain.verdict import DownloadWatch, SiteVerdict, VerdictStatus, evaluate_controllers
 from bot.inventory import Controller, Inventory, Site
@@ -38,7 +40,9 @@ class SiteReport:
         )
 
 
-def poll_options(settings: Settings) -> PollOptions:
+def poll_options(settings: Settings, facts: StaticFacts | None = None, *, routine: bool = False) -> PollOptions:
+    """How the bot polls: a routine check (`routine`) replays the static facts `facts`
+    remembers while the controller is unchanged; any other read refreshes them."""
     return PollOptions(
         session=SessionOptions(
             timeout_seconds=settings.ssh_timeout_seconds,
@@ -46,7 +50,13 @@ def poll_options(settings: Settings) -> PollOptions:
             known_hosts=settings.ssh_known_hosts,
         ),
         max_concurrency=settings.max_concurrency,
+        facts=facts,
+        routine=routine,
     )
+
+
+def static_facts(settings: Settings) -> StaticFacts:
+    return StaticFacts(timedelta(hours=settings.static_refresh_hours))
 
 
 def stuck_after(settings: Settings) -> timedelta:
@@ -69,16 +79,40 @@ class FleetService:
         settings: Settings,
         environ: Mapping[str, str] | None = None,
         watches: WatchSource | None = None,
+        facts: StaticFacts | None = None,
     ) -> None:
         self.inventory = inventory
         self.settings = settings
         self.environ = environ
-        self.options = poll_options(settings)
+        # A person asking reads everything; what it reads refreshes the checks' static facts.
+        self.options = poll_options(settings, facts)
         self.watches = watches
+        self._reading: dict[tuple[str, ...], asyncio.Task[list[SiteReport]]] = {}
 
     async def read_sites(self, names: Sequence[str]) -> list[SiteReport]:
         """Read every controller of the named sites in one bounded poll, plus the failover
-        peers they name elsewhere (read-only, to compare software)."""
+        peers they name elsewhere (read-only, to compare software).
+
+        Asking for the same sites while such a read is in flight joins it: 200 people typing
+        `/ccert status site-a` during an incident start one poll, and each gets its answer
+        from it (begun at most one read before they asked). One asker giving up (a
+        cancelled follow-up) does not cancel the read the others wait for.
+        """
+        key = tuple(names)
+        task = self._reading.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self._read_sites(key))
+            self._reading[key] = task
+            task.add_done_callback(lambda done: self._done_reading(key, done))
+        return await asyncio.shield(task)
+
+    def _done_reading(self, key: tuple[str, ...], task: asyncio.Task[list[SiteReport]]) -> None:
+        if self._reading.get(key) is task:
+            del self._reading[key]
+        if not task.cancelled():
+            task.exception()  # retrieved here: every asker sees it raised, nobody sees "never retrieved"
+
+    async def _read_sites(self, names: Sequence[str]) -> list[SiteReport]:
         sites = [self.inventory.sites[n] for n in names]
         controllers = [c for s in sites for c in s.controllers]
         wanted = {c.name for c in controllers}

@@ -18,6 +18,7 @@ from bot.chat.alert_views import alert_reply, thread_note_text
 from bot.chat.notifier import Notifier, NotifyError, Posted
 from bot.chat.reply import Reply
 from bot.controllers.fleet import poll_fleet
+from bot.controllers.static_facts import StaticFacts
 from bot.domain.alerts import (
     AlertDecision,
     AlertKind,
@@ -32,7 +33,7 @@ from bot.domain.alerts import (
 )
 from bot.domain.models import ControllerSnapshot
 from bot.domain.verdict import ControllerVerdict, DownloadWatch, VerdictStatus, evaluate_controllers
-from bot.fleet.service import named_peers, poll_options
+from bot.fleet.service import named_peers, poll_options, static_facts
 from bot.inventory import Inventory
 from bot.settings import Settings
 from bot.store import Store
@@ -133,6 +134,7 @@ class FleetChecker:
         clock: Callable[[], datetime] = utcnow,
         observers: Iterable[SnapshotObserver] = (),
         recorder: CheckRecorder | None = None,
+        facts: StaticFacts | None = None,
     ) -> None:
         self.inventory = inventory
         self.settings = settings
@@ -145,6 +147,8 @@ class FleetChecker:
         self.recorder: CheckRecorder = recorder or _NoRecorder()
         self.policy = alert_policy(settings)
         self.interval = timedelta(minutes=settings.check_interval_minutes)
+        # Software, APSPs and certificates are asked again only when a controller changed.
+        self.facts = facts if facts is not None else static_facts(settings)
 
     def channel_for(self, site: str | None) -> str | None:
         configured = self.inventory.sites.get(site or "")
@@ -154,7 +158,8 @@ class FleetChecker:
         started = self.clock()
         run_id = await self.store.start_check(trigger, started)
         controllers = self.inventory.controllers()
-        snapshots = await poll_fleet(controllers, poll_options(self.settings), self.environ)
+        options = poll_options(self.settings, self.facts, routine=True)
+        snapshots = await poll_fleet(controllers, options, self.environ)
         for observer in self.observers:
             observer.update_inventory(snapshots)
         watches = {s.name: await self._watch(s.name) for s in snapshots}

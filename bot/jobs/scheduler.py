@@ -4,6 +4,12 @@
 and missed runs collapse into one; the skipped start is logged (and the check
 that overran records it), so an overrun is reported, not duplicated.
 
+Housekeeping (pruning past `CCERT_RETENTION_DAYS`, then handing the space back)
+runs every day at 03:17 in `CCERT_TIMEZONE`, and once `HOUSEKEEPING_AFTER_START`
+after start-up: the schedule lives in memory, so a bot restarted more often than
+daily (deploys, a crash loop, a laptop console) would otherwise never be up at
+03:17 and never prune. Pruning what is already pruned costs next to nothing.
+
 A job cancelled because the bot is stopping (Ctrl-C during the start-up
 check) is a normal end, not a failure: APScheduler would log it with a
 traceback and dispatch EVENT_JOB_ERROR, so here it ends with one INFO line and
@@ -35,6 +41,9 @@ FLEET_CHECK = "fleet_check"
 DAILY_DIGEST = "daily_digest"
 HOUSEKEEPING = "housekeeping"
 EXPIRE_REQUESTS = "expire_requests"
+
+HOUSEKEEPING_HOUR, HOUSEKEEPING_MINUTE = 3, 17  # a quiet hour; still fires on DST days (tested)
+HOUSEKEEPING_AFTER_START = timedelta(minutes=10)  # after the start-up check, not beside it
 
 
 class ShutdownAwareExecutor(AsyncIOExecutor):
@@ -86,15 +95,17 @@ def build_scheduler(
     expire_requests: Job | None = None,
     first_check_at: datetime | None = None,
 ) -> AsyncIOScheduler:
-    """The jobs from settings; the first fleet check runs right after start-up."""
+    """The jobs from settings; the first fleet check runs right after start-up, the first
+    housekeeping `HOUSEKEEPING_AFTER_START` later, then daily."""
     scheduler = AsyncIOScheduler(timezone=settings.zone, executors={"default": ShutdownAwareExecutor()})
     interval = timedelta(minutes=settings.check_interval_minutes)
+    started = first_check_at or datetime.now(UTC)
     scheduler.add_job(
         stops_quietly(fleet_check, FLEET_CHECK),
         IntervalTrigger(seconds=interval.total_seconds(), timezone=settings.zone),
         id=FLEET_CHECK,
         name="fleet check",
-        next_run_time=first_check_at or datetime.now(UTC),
+        next_run_time=started,
         max_instances=1,
         coalesce=True,
         misfire_grace_time=max(1, int(interval.total_seconds())),
@@ -113,9 +124,10 @@ def build_scheduler(
     if housekeeping is not None:
         scheduler.add_job(
             stops_quietly(housekeeping, HOUSEKEEPING),
-            CronTrigger(hour=3, minute=17, timezone=settings.zone),
+            CronTrigger(hour=HOUSEKEEPING_HOUR, minute=HOUSEKEEPING_MINUTE, timezone=settings.zone),
             id=HOUSEKEEPING,
             name="housekeeping",
+            next_run_time=started + HOUSEKEEPING_AFTER_START,
             max_instances=1,
             coalesce=True,
             misfire_grace_time=6 * 3600,

@@ -267,6 +267,15 @@ class Controller:
                 self._start_download(ap, now, phase=True)
         self._cert_state = self.certificate.state_at(self.now())
 
+    def reload(self, version: str | None = None) -> None:
+        """Restart the controller, on `version` when given (an upgrade): the uptime starts
+        again, so the bot must notice and re-read what only changes with a reload."""
+        if version is not None:
+            self.version = version
+            self.version_string = None
+        self.started_at = self.timebase.sim_now()
+        self._changed()
+
     def add_change_listener(self, listener: Callable[[Controller], None]) -> None:
         """Call `listener(controller)` after every configuration change or save."""
         self._change_listeners.append(listener)

@@ -50,6 +50,18 @@ def release_name(version: str) -> str:
     return "IOSXE"
 
 
+def _uptime(c: Controller, extra_minutes: int = 0) -> str:
+    """`4 weeks, 6 days, 21 hours, 48 minutes` (the corpus capture's uptime at start), counting on
+    from the controller's (re)start, so a reload shows as a short uptime."""
+    start = 4 * 7 * 86400 + 6 * 86400 + 21 * 3600 + (48 + extra_minutes) * 60
+    seconds = int(c.timebase.sim_now() - c.started_at) + start
+    weeks, rest = divmod(seconds, 7 * 86400)
+    days, rest = divmod(rest, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    return f"{weeks} weeks, {days} days, {hours} hours, {minutes} minutes"
+
+
 def show_clock(c: Controller, *, detail: bool = False) -> str:
     """`show clock [detail]` (corpus ios_iosxe/show_clock/*.raw).
 
@@ -285,8 +297,8 @@ def show_version(c: Controller) -> str:
             "",
             "ROM: IOS-XE ROMMON",
             "",
-            f"{c.name} uptime is 4 weeks, 6 days, 21 hours, 48 minutes",
-            "Uptime for this control processor is 4 weeks, 6 days, 21 hours, 52 minutes",
+            f"{c.name} uptime is {_uptime(c)}",
+            f"Uptime for this control processor is {_uptime(c, extra_minutes=4)}",
             "System returned to ROM by reload",
             "System restarted at 08:02:28 UTC Wed Jan 12 2022",
             'System image file is "bootflash:packages.conf"',

@@ -1,5 +1,6 @@
 """The one store: a SQLite file (`CCERT_DB`) holding checks, snapshots, AP
-state, alerts with their outbox, and digests.
+state, alerts with their outbox, digests, and one summary per controller per
+day that outlives the retention (`CCERT_RETENTION_DAYS`).
 
 The bot uses the async `Store` (`await Store.open(path)`); a CLI or a test
 may use `open_db(path)` and the functions in `bot.store.queries` directly.
@@ -16,6 +17,7 @@ from bot.store.records import (
     CheckRun,
     CheckRunRecord,
     CheckTrigger,
+    ControllerDay,
     CriticalFinding,
     Delivery,
     DigestRecord,
@@ -25,6 +27,7 @@ from bot.store.records import (
     NotFoundError,
     PruneResult,
     SiteCheck,
+    SiteDay,
     SiteSummary,
     SnapshotRecord,
     StateError,
@@ -42,6 +45,7 @@ __all__ = [
     "CheckRun",
     "CheckRunRecord",
     "CheckTrigger",
+    "ControllerDay",
     "CriticalFinding",
     "Delivery",
     "DigestRecord",
@@ -52,6 +56,7 @@ __all__ = [
     "PruneResult",
     "SchemaError",
     "SiteCheck",
+    "SiteDay",
     "SiteSummary",
     "SnapshotRecord",
     "StateError",

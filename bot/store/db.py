@@ -8,6 +8,12 @@ applied. A file written by an older bot is brought up to date on open; a
 file written by a newer bot (versions this code does not know) is refused
 rather than used half-understood.
 
+A new file is created with `auto_vacuum = INCREMENTAL`, so the pages pruning
+frees can be handed back to the file system (`queries.reclaim_space`, after
+every prune); a file created before that is converted once, by the first
+prune (a `VACUUM`, which cannot run inside a transaction), not on open, so a
+start-up never waits for a rewrite of the whole file.
+
 Transactions: `write_tx(db)` is `BEGIN IMMEDIATE` ... `COMMIT`, which takes
 SQLite's write lock up front, so two processes (the bot and a `ccert-bot`
 command run beside it) queue on the busy timeout instead of failing on a
@@ -46,6 +52,9 @@ def connect(path: str | Path, *, read_only: bool = False) -> Database:
     """
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
     db = Database(conn)
+    if not read_only and is_empty(db):
+        # Only an empty file takes this without a VACUUM, and only before WAL writes its header.
+        db.execute("PRAGMA auto_vacuum = INCREMENTAL")
     if not read_only and str(path) != ":memory:" and db.journal_mode != "wal":
         db.enable_wal()
     db.execute("PRAGMA synchronous=NORMAL")
@@ -54,6 +63,11 @@ def connect(path: str | Path, *, read_only: bool = False) -> Database:
     if read_only:
         db.execute("PRAGMA query_only=ON")
     return db
+
+
+def is_empty(db: Database) -> bool:
+    """Nothing written yet: not even the file header (a new file)."""
+    return int(db.execute("PRAGMA page_count").fetchone()[0]) == 0
 
 
 def open_db(path: str | Path, migrations: Sequence[Migration] = MIGRATIONS) -> Database:

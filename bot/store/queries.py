@@ -19,13 +19,27 @@ the snapshot it comes from. Rules for it:
   verdict status `error`) leaves its APs' rows untouched, so an outage or a
   failed command never resets a stuck timer. This is the rule of
   `ap_data_known` in the alert rules, so both agree on what a gap means.
+
+What the file costs grows with the fleet, not with time:
+
+* AP rows are written only when a controller's AP list changed: a snapshot whose
+  list is exactly the previous one's (compared by `aps_hash`, a digest of every
+  stored field) refers to the rows of the snapshot that has them
+  (`aps_snapshot_id`); `snapshot_aps` answers the same either way;
+* every check also folds each controller into its daily summary
+  (`controller_days`, one row per controller per UTC day), which outlives the
+  retention by `DAILY_SUMMARY_DAYS`; history past the retention comes from it;
+* `prune` deletes what is past the retention and hands the pages back
+  (`reclaim_space`: incremental vacuum, the file is in auto-vacuum mode).
 """
 
 from __future__ import annotations
 
+import hashlib
+import operator
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
@@ -66,6 +80,7 @@ from bot.store.records import (
     CheckRun,
     CheckRunRecord,
     CheckTrigger,
+    ControllerDay,
     CriticalFinding,
     Delivery,
     DigestRecord,
@@ -75,14 +90,13 @@ from bot.store.records import (
     NotFoundError,
     PruneResult,
     SiteCheck,
+    SiteDay,
     SiteSummary,
     SnapshotRecord,
     StateError,
     StuckAP,
     UnfixedController,
 )
-
-_AP_BATCH = 2000
 
 
 def _now(now: datetime | None) -> str:
@@ -98,6 +112,16 @@ def _insert(db: Database, table: str, row: dict[str, Any]) -> int:
     pk = db.table(table).insert(row).last_pk
     assert pk is not None
     return int(pk)
+
+
+def _insert_plain(db: Database, table: str, row: Mapping[str, Any]) -> int:
+    """`_insert` for a row of plain SQLite values (text, numbers, None), without sqlite-utils'
+    per-row work: a check inserts one snapshot per controller, and that work was most of it."""
+    columns = ", ".join(f"[{c}]" for c in row)
+    marks = ", ".join("?" * len(row))
+    cursor = db.execute(f"INSERT INTO [{table}] ({columns}) VALUES ({marks})", list(row.values()))
+    assert cursor.lastrowid is not None
+    return int(cursor.lastrowid)
 
 
 # =================================================================================================
@@ -228,8 +252,12 @@ def record_check(
     verdicts: Iterable[ControllerVerdict],
 ) -> int:
     """Write a whole check in one transaction: the run, every snapshot with its
-    verdict summary and AP rows, and the AP state tracking. Returns the run id.
+    verdict summary and AP rows, the AP state tracking and each controller's daily
+    summary. Returns the run id.
 
+    AP rows are written only when they changed: a snapshot whose AP list is exactly
+    the controller's previous one (`_shared_aps_owner`) refers to that snapshot's rows
+    instead, which is what keeps the file's growth to the fleet's size.
     Verdicts are matched to snapshots by controller name; each snapshot needs one.
     """
     by_name = {v.controller: v for v in verdicts}
@@ -267,30 +295,198 @@ def record_check(
                 run.id, {**counts, "overran": bool(row["overran"]) or run.overran, "note": "; ".join(notes) or None}
             )
             run_id = run.id
-        ap_rows: list[dict[str, Any]] = []
+        ap_rows: list[tuple[Any, ...]] = []
+        recorded: list[dict[str, Any]] = []
         for s in snapshots:
             verdict = by_name[s.name]
             aps_read = _aps_read(verdict)
             since = _track_ap_states(db, s, complete=not verdict.incomplete) if aps_read else {}
-            snapshot_id = _insert(db, "snapshots", _snapshot_row(run_id, s, verdict, aps_read, since))
-            ap_rows.extend(
-                {
-                    "snapshot_id": snapshot_id,
-                    "controller": s.name,
-                    "name": ap.name,
-                    "model": ap.model,
-                    "mac": ap.mac,
-                    "ip": ap.ip,
-                    "image_version": ap.image_version,
-                    "state": ap.state,
-                    "retry_count": ap.retry_count,
-                    "location": ap.location,
-                }
-                for ap in s.aps
-            )
-        if ap_rows:
-            db.table("snapshot_aps").insert_all(ap_rows, batch_size=_AP_BATCH)
+            row = _snapshot_row(run_id, s, verdict, aps_read, since)
+            aps = [_ap_values(ap) for ap in s.aps]
+            row["aps_hash"] = aps_digest(aps) if aps else None
+            row["aps_snapshot_id"] = _shared_aps_owner(db, s.name, row["aps_hash"]) if aps else None
+            snapshot_id = _insert_plain(db, "snapshots", row)
+            if aps and row["aps_snapshot_id"] is None:
+                ap_rows.extend((snapshot_id, s.name, *values) for values in aps)
+            recorded.append(row)
+        db.conn.executemany(
+            f"INSERT INTO snapshot_aps (snapshot_id, controller, {_AP_COLUMNS}) "
+            f"VALUES (?, ?, {', '.join('?' * len(_AP_FIELDS))})",
+            ap_rows,
+        )
+        _fold_into_days(db, recorded)
     return run_id
+
+
+# The AP fields a `snapshot_aps` row holds, in the order the hash and the rows use them.
+_AP_FIELDS = ("name", "model", "mac", "ip", "image_version", "state", "retry_count", "location")
+_AP_COLUMNS = ", ".join(_AP_FIELDS)
+
+
+_ap_values: Callable[[AccessPoint], tuple[Any, ...]] = operator.attrgetter(*_AP_FIELDS)
+
+
+def aps_digest(aps: Sequence[tuple[Any, ...]]) -> str:
+    """A digest of AP rows as listed (every stored field, in order): equal digests, equal rows.
+
+    The text hashed is the `repr` of the field names and the rows: the values are str,
+    int or None, whose repr tells every two values apart, and it costs a fraction of JSON.
+    Naming the fields means a field added to the rows later changes every digest, so new
+    rows never match rows stored without it.
+    """
+    text = repr((_AP_FIELDS, aps))
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
+
+
+def _shared_aps_owner(db: Database, controller: str, digest: str | None) -> int | None:
+    """The snapshot whose AP rows a new snapshot of `controller` with these rows can share.
+
+    Compared with the controller's latest snapshot that has AP rows (an unreachable check in
+    between lists none and changes nothing); one probe of a partial index. The owner is
+    returned, never a snapshot that itself shares, so a reference is always one step.
+    """
+    row = db.execute(
+        "SELECT id, aps_snapshot_id, aps_hash FROM snapshots WHERE controller = ? AND aps_hash IS NOT NULL "
+        "ORDER BY taken_at DESC, id DESC LIMIT 1",
+        [controller],
+    ).fetchone()
+    if row is None or digest is None or row[2] != digest:
+        return None
+    return int(row[1] if row[1] is not None else row[0])
+
+
+# =================================================================================================
+# daily summaries: one compact row per controller per UTC day
+# =================================================================================================
+
+# How long a daily summary outlives the retention: summaries of days more than this many days
+# before the prune's cutoff are deleted (with the default 30-day retention, 430 days of history).
+DAILY_SUMMARY_DAYS = 400
+
+_DAY_COLUMNS = (
+    "controller", "day", "site", "checks", "reads", "unreachable_checks", "incomplete_checks", "first_at",
+    "last_at", "status", "last_status", "stuck_aps", "downloading_aps", "read_at", "total_aps", "affected_aps",
+    "at_risk_aps", "aps_incomplete_json", "pruned",
+)
+
+
+def _utc_day(taken_at: str) -> str:
+    """The UTC day of a stored bot timestamp (fixed-width UTC text: its first ten characters)."""
+    return taken_at[:10]
+
+
+def _fold_day(day: Mapping[str, Any] | None, snapshot: Mapping[str, Any]) -> dict[str, Any]:
+    """The daily summary `day` with one more snapshot row of its controller and day in it.
+
+    Order-free (a snapshot recorded late folds in the same), and it only keeps values
+    a check recorded: worst status and highest counts, and the last read's AP counts.
+    """
+    taken, status = snapshot["taken_at"], VerdictStatus(snapshot["status"])
+    read = bool(snapshot["aps_read"])
+    base = dict(day) if day is not None else {
+        "controller": snapshot["controller"], "day": _utc_day(taken), "site": snapshot["site"], "checks": 0,
+        "reads": 0, "unreachable_checks": 0, "incomplete_checks": 0, "first_at": taken, "last_at": taken,
+        "status": status.value, "last_status": status.value, "stuck_aps": 0, "downloading_aps": 0,
+        "read_at": None, "total_aps": None, "affected_aps": None, "at_risk_aps": None,
+        "aps_incomplete_json": "[]", "pruned": 0,
+    }
+    folded = dict(base)
+    folded["checks"] += 1
+    folded["reads"] += int(read)
+    folded["unreachable_checks"] += int(status is VerdictStatus.UNREACHABLE)
+    folded["incomplete_checks"] += int(bool(loads(snapshot["incomplete_json"], [])))
+    folded["first_at"] = min(base["first_at"], taken)
+    if taken >= base["last_at"]:
+        folded.update(last_at=taken, site=snapshot["site"], last_status=status.value)
+    if status.severity > VerdictStatus(base["status"]).severity:
+        folded["status"] = status.value
+    folded["stuck_aps"] = max(base["stuck_aps"], snapshot["stuck_count"])
+    folded["downloading_aps"] = max(base["downloading_aps"], snapshot["downloading_count"])
+    if read and (base["read_at"] is None or taken >= base["read_at"]):
+        folded.update(
+            read_at=taken,
+            total_aps=snapshot["total_aps"],
+            affected_aps=snapshot["affected_count"] + snapshot["likely_affected_count"],
+            at_risk_aps=snapshot["at_risk_count"],
+            aps_incomplete_json=snapshot["incomplete_json"],
+        )
+    return folded
+
+
+def _fold_into_days(db: Database, snapshots: Sequence[Mapping[str, Any]]) -> None:
+    """Fold snapshot rows into their controllers' daily summaries (inside the caller's transaction)."""
+    keys = sorted({(s["controller"], _utc_day(s["taken_at"])) for s in snapshots})
+    by_day: dict[str, list[str]] = defaultdict(list)
+    for controller, day in keys:
+        by_day[day].append(controller)
+    days: dict[tuple[str, str], dict[str, Any]] = {}
+    for day, controllers in by_day.items():
+        for row in db.query(
+            "SELECT * FROM controller_days WHERE day = ? AND controller IN (SELECT value FROM json_each(?))",
+            [day, dumps(controllers)],
+        ):
+            days[(row["controller"], row["day"])] = row
+    for s in snapshots:
+        key = (s["controller"], _utc_day(s["taken_at"]))
+        days[key] = _fold_day(days.get(key), s)
+    db.conn.executemany(
+        f"INSERT OR REPLACE INTO controller_days ({', '.join(_DAY_COLUMNS)}) "
+        f"VALUES ({', '.join('?' * len(_DAY_COLUMNS))})",
+        [tuple(d[c] for c in _DAY_COLUMNS) for d in days.values()],
+    )
+
+
+def _controller_day(row: Mapping[str, Any]) -> ControllerDay:
+    return ControllerDay(
+        controller=row["controller"],
+        day=date.fromisoformat(row["day"]),
+        site=row["site"],
+        checks=row["checks"],
+        reads=row["reads"],
+        unreachable_checks=row["unreachable_checks"],
+        incomplete_checks=row["incomplete_checks"],
+        first_at=from_db_time(row["first_at"]),
+        last_at=from_db_time(row["last_at"]),
+        status=VerdictStatus(row["status"]),
+        last_status=VerdictStatus(row["last_status"]),
+        stuck_aps=row["stuck_aps"],
+        downloading_aps=row["downloading_aps"],
+        read_at=from_db_time_or_none(row["read_at"]),
+        total_aps=row["total_aps"],
+        affected_aps=row["affected_aps"],
+        at_risk_aps=row["at_risk_aps"],
+        aps_incomplete=tuple(loads(row["aps_incomplete_json"], [])),
+        pruned=row["pruned"],
+    )
+
+
+def controller_days(db: Database, controller: str, since: date | None = None) -> list[ControllerDay]:
+    """The daily summaries of one controller, oldest first (from `since`, a UTC day, if given)."""
+    rows = db.query(
+        "SELECT * FROM controller_days WHERE controller = ? AND day >= ? ORDER BY day",
+        [controller, day_text(since) if since is not None else ""],
+    )
+    return [_controller_day(r) for r in rows]
+
+
+def site_days(db: Database, site: str, limit: int = 10, *, pruned_only: bool = False) -> list[SiteDay]:
+    """The last `limit` days of `site` from the daily summaries, newest first.
+
+    `pruned_only`: only days some of whose checks were pruned (what history needs them for).
+    A controller belongs to the site it was in at its last check of the day.
+    """
+    pruned = "AND pruned > 0" if pruned_only else ""
+    rows = db.query(
+        f"SELECT * FROM controller_days WHERE site = :site {pruned} AND day IN ("
+        f"SELECT DISTINCT day FROM controller_days WHERE site = :site {pruned} ORDER BY day DESC LIMIT :limit"
+        ") ORDER BY day DESC, controller",
+        {"site": site, "limit": limit},
+    )
+    by_day: dict[date, list[ControllerDay]] = defaultdict(list)
+    for row in rows:
+        record = _controller_day(row)
+        by_day[record.day].append(record)
+    return [SiteDay(site, day, tuple(records)) for day, records in by_day.items()]
 
 
 def _check_run_record(row: Mapping[str, Any]) -> CheckRunRecord:
@@ -396,11 +592,15 @@ def check_snapshots(db: Database, run_id: int) -> list[SnapshotRecord]:
 
 
 def snapshot_aps(db: Database, snapshot_id: int) -> list[APRecord]:
-    """The AP rows of one snapshot, in the order the controller listed them."""
+    """The AP rows of one snapshot, in the order the controller listed them.
+
+    Rows shared with an earlier snapshot (an unchanged AP list) are read from that
+    snapshot and come back as this one's: the answer is what was recorded for it.
+    """
     rows = db.execute(
-        "SELECT snapshot_id, controller, name, model, mac, ip, image_version, state, retry_count, location "
-        "FROM snapshot_aps WHERE snapshot_id = ? ORDER BY rowid",
-        [snapshot_id],
+        f"SELECT ?, controller, {_AP_COLUMNS} FROM snapshot_aps "
+        "WHERE snapshot_id = (SELECT coalesce(aps_snapshot_id, id) FROM snapshots WHERE id = ?) ORDER BY rowid",
+        [snapshot_id, snapshot_id],
     )
     return [APRecord(*r) for r in rows]
 
@@ -462,28 +662,38 @@ def site_summary_at(db: Database, site: str, at: datetime) -> list[SnapshotRecor
     return _latest(db, to_db_time(at, "at"), site)
 
 
-def site_history(db: Database, site: str, limit: int = 10) -> list[SiteCheck]:
-    """The last `limit` checks that read `site`, newest first, each with the site's snapshots."""
+def site_history(db: Database, site: str, limit: int = 10) -> list[SiteCheck | SiteDay]:
+    """The last `limit` checks that read `site`, newest first, each with the site's snapshots.
+
+    Once fewer checks than that are kept (the rest were pruned after the retention), the
+    list goes on with the site's daily summaries of the days whose checks were pruned,
+    newest first: `SiteDay` entries, `daily` True, never passed off as one check.
+    """
     with read_tx(db):
-        run_ids = [
-            r[0]
-            for r in db.execute(
-                "SELECT DISTINCT check_run_id FROM snapshots WHERE site = ? ORDER BY check_run_id DESC LIMIT ?",
-                [site, limit],
-            )
-        ]
-        if not run_ids:
-            return []
-        marks = ", ".join("?" * len(run_ids))
-        runs = {
-            r["id"]: _check_run_record(r) for r in db.query(f"SELECT * FROM check_runs WHERE id IN ({marks})", run_ids)
-        }
-        by_run: dict[int, list[SnapshotRecord]] = defaultdict(list)
-        for row in db.query(
-            f"SELECT * FROM snapshots WHERE site = ? AND check_run_id IN ({marks}) ORDER BY controller",
-            [site, *run_ids],
-        ):
-            by_run[row["check_run_id"]].append(_snapshot_record(row))
+        checks: list[SiteCheck | SiteDay] = [*_site_checks(db, site, limit)]
+        if len(checks) < limit:
+            checks.extend(site_days(db, site, limit - len(checks), pruned_only=True))
+        return checks
+
+
+def _site_checks(db: Database, site: str, limit: int) -> list[SiteCheck]:
+    run_ids = [
+        r[0]
+        for r in db.execute(
+            "SELECT DISTINCT check_run_id FROM snapshots WHERE site = ? ORDER BY check_run_id DESC LIMIT ?",
+            [site, limit],
+        )
+    ]
+    if not run_ids:
+        return []
+    marks = ", ".join("?" * len(run_ids))
+    runs = {r["id"]: _check_run_record(r) for r in db.query(f"SELECT * FROM check_runs WHERE id IN ({marks})", run_ids)}
+    by_run: dict[int, list[SnapshotRecord]] = defaultdict(list)
+    for row in db.query(
+        f"SELECT * FROM snapshots WHERE site = ? AND check_run_id IN ({marks}) ORDER BY controller",
+        [site, *run_ids],
+    ):
+        by_run[row["check_run_id"]].append(_snapshot_record(row))
     return [SiteCheck(runs[i], tuple(by_run[i])) for i in run_ids]
 
 
@@ -903,24 +1113,35 @@ def record_digest(
 
 
 def prune(db: Database, older_than: datetime) -> PruneResult:
-    """Delete history older than `older_than`.
+    """Delete history older than `older_than`, keep its daily summaries, give the space back.
 
-    Removes snapshots (with their AP rows) taken before it, except each
-    controller's latest snapshot; check runs started before it that have no
-    snapshot left (running ones are kept); delivered events delivered
-    before it; resolved, delivered alerts resolved before it with no event
-    left. Never an open alert, an undelivered alert or an undelivered event.
-    The AP state tracking is current state, not history, and is kept.
+    Removes snapshots taken before it, except each controller's latest snapshot at or
+    before it (so "the latest snapshot at or before t" stays exact for every t from
+    `older_than` on, which is what the digest's day-ago comparison asks, and each
+    controller's latest snapshot is never removed); their AP rows, except rows a kept
+    snapshot still shares, which move to the earliest kept snapshot sharing them; check
+    runs started before it that have no snapshot left (running ones are kept); delivered
+    events delivered before it; resolved, delivered alerts resolved before it with no
+    event left; daily summaries of days `DAILY_SUMMARY_DAYS` before it. Never an open
+    alert, an undelivered alert or an undelivered event. Every pruned snapshot's day keeps
+    its summary (counted in its `pruned`). The AP state tracking is current state, not
+    history, and is kept.
+
+    Outside a caller's transaction, the freed pages are then handed back to the file
+    system (`reclaim_space`), so the file shrinks instead of only ceasing to grow.
     """
     cutoff = to_db_time(older_than, "older_than")
+    days_cutoff = (older_than.astimezone(UTC) - timedelta(days=DAILY_SUMMARY_DAYS)).date().isoformat()
     with write_tx(db):
-        db.execute("CREATE TEMP TABLE IF NOT EXISTS prune_snapshots (id INTEGER PRIMARY KEY)")
-        db.execute("DELETE FROM prune_snapshots")
+        _select_prunable(db, cutoff)
+        _summarise_unsummarised(db)
         db.execute(
-            "INSERT INTO prune_snapshots (id) SELECT id FROM snapshots WHERE taken_at < :cutoff "
-            f"AND id NOT IN ({_LATEST_IDS.format(where='')})",
-            {"cutoff": cutoff, "at": _FAR_FUTURE},
+            "UPDATE controller_days SET pruned = pruned + p.n FROM ("
+            "SELECT s.controller, substr(s.taken_at, 1, 10) AS day, count(*) AS n "
+            "FROM prune_snapshots x CROSS JOIN snapshots s ON s.id = x.id GROUP BY 1, 2) AS p "
+            "WHERE controller_days.controller = p.controller AND controller_days.day = p.day"
         )
+        _hand_over_shared_aps(db)
         ap_rows = db.execute("DELETE FROM snapshot_aps WHERE snapshot_id IN (SELECT id FROM prune_snapshots)").rowcount
         snapshots = db.execute("DELETE FROM snapshots WHERE id IN (SELECT id FROM prune_snapshots)").rowcount
         db.execute("DROP TABLE prune_snapshots")
@@ -937,4 +1158,111 @@ def prune(db: Database, older_than: datetime) -> PruneResult:
             "AND NOT EXISTS (SELECT 1 FROM alert_events e WHERE e.alert_id = alerts.id)",
             [cutoff],
         ).rowcount
-    return PruneResult(ap_rows=ap_rows, snapshots=snapshots, check_runs=runs, events=events, alerts=alerts)
+        days = db.execute("DELETE FROM controller_days WHERE day < ?", [days_cutoff]).rowcount
+    pages = 0 if db.conn.in_transaction else reclaim_space(db)
+    return PruneResult(
+        ap_rows=ap_rows, snapshots=snapshots, check_runs=runs, events=events, alerts=alerts,
+        daily_summaries=days, pages_freed=pages,
+    )
+
+
+# The prune queries below start from `prune_snapshots` (CROSS JOIN fixes SQLite's join order): a
+# day's worth of snapshots, probed by primary key or index, never a scan of the whole history.
+
+
+def _select_prunable(db: Database, cutoff: str) -> None:
+    """Fill the temp table `prune_snapshots` with the snapshots `prune` deletes.
+
+    Everything before the cutoff except each controller's latest at or before it: one
+    probe of (controller, taken_at, id) per candidate.
+    """
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS prune_snapshots (id INTEGER PRIMARY KEY)")
+    db.execute("DELETE FROM prune_snapshots")
+    db.execute(
+        "INSERT INTO prune_snapshots (id) SELECT s.id FROM snapshots s WHERE s.taken_at < :cutoff "
+        "AND s.id != (SELECT x.id FROM snapshots x WHERE x.controller = s.controller AND x.taken_at <= :cutoff "
+        "ORDER BY x.taken_at DESC, x.id DESC LIMIT 1)",
+        {"cutoff": cutoff},
+    )
+
+
+def _summarise_unsummarised(db: Database) -> None:
+    """The guarantee that a pruned day keeps its summary, whatever wrote the snapshot.
+
+    `record_check` and migration 6 summarise every snapshot's day; a day with no summary
+    (rows written some other way: by hand, an old tool) is summarised here from all its
+    snapshots before any of them goes.
+    """
+    missing = db.execute(
+        "SELECT DISTINCT s.controller, substr(s.taken_at, 1, 10) FROM prune_snapshots x "
+        "CROSS JOIN snapshots s ON s.id = x.id WHERE NOT EXISTS ("
+        "SELECT 1 FROM controller_days d WHERE d.controller = s.controller AND d.day = substr(s.taken_at, 1, 10))"
+    ).fetchall()
+    for controller, day in missing:
+        next_day = (date.fromisoformat(day) + timedelta(days=1)).isoformat()
+        _fold_into_days(
+            db,
+            list(
+                db.query(
+                    "SELECT * FROM snapshots WHERE controller = ? AND taken_at >= ? AND taken_at < ?",
+                    [controller, day, next_day],
+                )
+            ),
+        )
+
+
+def _hand_over_shared_aps(db: Database) -> None:
+    """AP rows of a pruned snapshot that kept snapshots share move to the earliest of those.
+
+    Moving the rows (an UPDATE of their `snapshot_id`, rowid order kept) rather than keeping
+    the old snapshot means a kept snapshot never refers to a deleted one, which the foreign
+    keys enforce as well.
+    """
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS prune_handover (old_owner INTEGER PRIMARY KEY, new_owner INTEGER)")
+    db.execute("DELETE FROM prune_handover")
+    db.execute(
+        "INSERT INTO prune_handover (old_owner, new_owner) "
+        "SELECT s.aps_snapshot_id, min(s.id) FROM prune_snapshots p CROSS JOIN snapshots s ON s.aps_snapshot_id = p.id "
+        "WHERE s.id NOT IN (SELECT id FROM prune_snapshots) GROUP BY s.aps_snapshot_id"
+    )
+    db.execute(
+        "UPDATE snapshot_aps SET snapshot_id = (SELECT new_owner FROM prune_handover WHERE old_owner = snapshot_id) "
+        "WHERE snapshot_id IN (SELECT old_owner FROM prune_handover)"
+    )
+    db.execute(
+        "UPDATE snapshots SET aps_snapshot_id = nullif("
+        "(SELECT new_owner FROM prune_handover WHERE old_owner = snapshots.aps_snapshot_id), id) "
+        "WHERE aps_snapshot_id IN (SELECT old_owner FROM prune_handover) "
+        "AND id NOT IN (SELECT id FROM prune_snapshots)"
+    )
+    db.execute("DROP TABLE prune_handover")
+
+
+def reclaim_space(db: Database) -> int:
+    """Hand the file's free pages back to the file system; returns how many pages it shrank by.
+
+    A file in `auto_vacuum = INCREMENTAL` mode (every file this bot creates) runs
+    `PRAGMA incremental_vacuum`; an older file is switched to that mode once, by setting
+    the pragma and a full `VACUUM` (which rewrites the file: it needs free disk space about
+    the file's size and holds the write lock while it runs). A WAL checkpoint then writes
+    the result to the file and empties the WAL. Must run outside a transaction.
+    """
+    if db.conn.in_transaction:
+        raise StateError("reclaim_space cannot run inside a transaction (VACUUM cannot)")
+    before = _page_count(db)
+    if db.execute("PRAGMA auto_vacuum").fetchone()[0] != _AUTO_VACUUM_INCREMENTAL:
+        db.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        db.execute("VACUUM")
+    else:
+        # Python's execute() steps a statement once, and this pragma frees one page per step;
+        # executescript() steps it to the end. (Not in a transaction: checked above.)
+        db.conn.executescript("PRAGMA incremental_vacuum;")
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    return max(0, before - _page_count(db))
+
+
+_AUTO_VACUUM_INCREMENTAL = 2
+
+
+def _page_count(db: Database) -> int:
+    return int(db.execute("PRAGMA page_count").fetchone()[0])

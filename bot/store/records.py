@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from bot.domain.advisory import FixState
 from bot.domain.alerts import AlertKind  # one definition: the rules and the store agree
@@ -232,6 +232,7 @@ class SiteCheck:
 
     run: CheckRunRecord
     snapshots: tuple[SnapshotRecord, ...]
+    daily: ClassVar[bool] = False  # a whole check, not a daily summary (see `SiteDay`)
 
     @property
     def taken_at(self) -> datetime:
@@ -248,6 +249,75 @@ class SiteCheck:
     @property
     def total_aps(self) -> int:
         return sum(s.total_aps for s in self.snapshots)
+
+
+@dataclass(frozen=True)
+class ControllerDay:
+    """One controller's UTC day in one compact row, kept long after the day's snapshots.
+
+    Written with every check, so a day never loses it when its snapshots are pruned.
+    Every number is one a check recorded, none is derived or filled in: `status` is the
+    worst verdict of the day, `stuck_aps` / `downloading_aps` the most seen at one check,
+    the AP counts those of the day's last check that read the AP list (`read_at`; all
+    None when no check read it that day), with `aps_incomplete` saying why that list was
+    not the whole list (the controller counted more APs than it listed). `pruned` counts
+    the day's checks whose snapshots are gone: history shows such a day as this summary.
+    """
+
+    controller: str
+    day: date
+    site: str | None
+    checks: int
+    reads: int
+    unreachable_checks: int
+    incomplete_checks: int
+    first_at: datetime
+    last_at: datetime
+    status: VerdictStatus
+    last_status: VerdictStatus
+    stuck_aps: int
+    downloading_aps: int
+    read_at: datetime | None
+    total_aps: int | None
+    affected_aps: int | None
+    at_risk_aps: int | None
+    aps_incomplete: tuple[str, ...] = ()
+    pruned: int = 0
+
+    @property
+    def aps_read(self) -> bool:
+        """Some check of the day read the AP list (so `total_aps` is a count of it)."""
+        return self.read_at is not None
+
+
+@dataclass(frozen=True)
+class SiteDay:
+    """One UTC day of a site from the daily summaries: what history shows once the
+    day's checks were pruned. Marked `daily` so nobody mistakes it for one check."""
+
+    site: str | None
+    day: date
+    controllers: tuple[ControllerDay, ...]
+    daily: ClassVar[bool] = True
+
+    @property
+    def taken_at(self) -> datetime:
+        """The day's last check of any of the site's controllers."""
+        return max(c.last_at for c in self.controllers)
+
+    @property
+    def status(self) -> VerdictStatus:
+        return worst_status(c.status for c in self.controllers)
+
+    @property
+    def stuck_count(self) -> int:
+        """The most stuck APs per controller at one check, added up (not one moment's count)."""
+        return sum(c.stuck_aps for c in self.controllers)
+
+    @property
+    def total_aps(self) -> int:
+        """APs of the controllers whose list was read that day (the last read of each)."""
+        return sum(c.total_aps or 0 for c in self.controllers)
 
 
 @dataclass(frozen=True)
@@ -412,8 +482,12 @@ class DigestRecord:
 
 @dataclass(frozen=True)
 class PruneResult:
+    """What a prune deleted, and the file pages it handed back (`pages_freed`)."""
+
     ap_rows: int = 0
     snapshots: int = 0
     check_runs: int = 0
     events: int = 0
     alerts: int = 0
+    daily_summaries: int = 0
+    pages_freed: int = 0

@@ -47,12 +47,14 @@ from bot.store.records import (
     CheckRun,
     CheckRunRecord,
     CheckTrigger,
+    ControllerDay,
     DigestRecord,
     EventKind,
     EventRecord,
     FleetSummary,
     PruneResult,
     SiteCheck,
+    SiteDay,
     SnapshotRecord,
 )
 
@@ -168,8 +170,14 @@ class Store:
     async def latest_snapshots(self, site: str | None = None) -> list[SnapshotRecord]:
         return await self.read(q.latest_snapshots, site)
 
-    async def site_history(self, site: str, limit: int = 10) -> list[SiteCheck]:
+    async def site_history(self, site: str, limit: int = 10) -> list[SiteCheck | SiteDay]:
         return await self.read(q.site_history, site, limit)
+
+    async def site_days(self, site: str, limit: int = 10, *, pruned_only: bool = False) -> list[SiteDay]:
+        return await self.read(q.site_days, site, limit, pruned_only=pruned_only)
+
+    async def controller_days(self, controller: str, since: date | None = None) -> list[ControllerDay]:
+        return await self.read(q.controller_days, controller, since)
 
     async def site_summary_at(self, site: str, at: datetime) -> list[SnapshotRecord]:
         return await self.read(q.site_summary_at, site, at)
@@ -272,4 +280,5 @@ class Store:
         return await self.write(q.record_digest, day, channel=channel, ts=ts, summary=summary, sent_at=sent_at)
 
     async def prune(self, older_than: datetime) -> PruneResult:
+        """Prune history before `older_than` and give the space back (see `queries.prune`)."""
         return await self.write(q.prune, older_than)

@@ -86,3 +86,38 @@ def record(
     start = at or min(s.taken_at for s in snapshots)
     run = CheckRun(trigger=trigger, started_at=start, finished_at=start + timedelta(seconds=40))
     return q.record_check(db, run, snapshots, [evaluate_controller(s, watch=AT_ONCE) for s in snapshots])
+
+
+# --- a six-day story for retention tests ----------------------------------------------------------
+
+H6 = timedelta(hours=6)
+CHECKS = 24  # every 6 hours for 6 days, from 2024-05-01 09:00 UTC: 09, 15, 21 and 03 o'clock
+
+
+def wlc1_aps(n: int) -> list[AccessPoint]:
+    if n == 5:
+        return [ap("a1", state="Downloading"), ap("a2", model=NOT_AFFECTED)]  # stuck at once (AT_ONCE)
+    return [ap("a1"), ap("a2", model=NOT_AFFECTED)]
+
+
+def six_days_checks() -> list[list[ControllerSnapshot]]:
+    """Two controllers of `hq`: wlc-1 with a stuck AP once and an incomplete read once,
+    wlc-2 unreachable twice in a row across midnight."""
+    checks = []
+    for n in range(CHECKS):
+        at = T0 + n * H6
+        if n == 9:
+            wlc1 = snap(
+                "wlc-1",
+                at=at,
+                aps=[ap("a1", state="Downloading")],
+                errors=[SnapshotError(ErrorKind.INCOMPLETE, "read 1 of 2 APs", "show ap summary")],
+            )
+        else:
+            wlc1 = snap("wlc-1", at=at, aps=wlc1_aps(n))
+        if n in (7, 8):
+            wlc2 = unreachable("wlc-2", at=at)
+        else:
+            wlc2 = snap("wlc-2", at=at, platform=Platform.AIREOS, version=FIXED_AIREOS, aps=[ap("c1"), ap("c2")])
+        checks.append([wlc1, wlc2])
+    return checks

@@ -10,7 +10,7 @@ from sqlite_utils import Database
 
 from bot.domain.models import AccessPoint, ControllerSnapshot
 from bot.domain.verdict import evaluate_controller
-from bot.store import CheckRun, CheckTrigger
+from bot.store import CheckRun, CheckTrigger, SiteCheck, SiteDay
 from bot.store import queries as q
 from tests.store.store_factories import AFFECTED, AT_ONCE, NOT_AFFECTED, T0, ap, record, snap, unreachable
 
@@ -122,15 +122,23 @@ def test_prune_keeps_latest_snapshots_open_alerts_and_undelivered_events(db: Dat
     never_posted = q.open_alert(db, "stuck", "wlc-4", channel="C1", payload={}, now=T0)
     q.resolve_alert(db, never_posted.id, now=T0)
 
+    second_aps = q.snapshot_aps(db, q.check_snapshots(db, second)[0].id)
     result = q.prune(db, T0 + day + timedelta(hours=12))
 
-    assert (result.snapshots, result.ap_rows) == (2, 2)  # wlc-1 at T0 and T0+1d, one AP row each
-    assert (result.check_runs, result.events, result.alerts) == (1, 1, 1)
+    # wlc-1 at T0 goes; at T0+1d it is its latest snapshot before the cutoff, and stays. Its one
+    # AP row is shared by that kept snapshot (same AP list), so the row moves there, not away.
+    assert (result.snapshots, result.ap_rows) == (1, 0)
+    assert q.snapshot_aps(db, q.check_snapshots(db, second)[0].id) == second_aps
+    assert (result.check_runs, result.events, result.alerts) == (0, 1, 1)  # the first run keeps wlc-old
     assert q.latest_snapshots(db) == latest_before  # wlc-old's only snapshot is old, and kept
-    assert [c.run.id for c in q.site_history(db, "hq")] == [third, first]
+    history = q.site_history(db, "hq")
+    assert [c.run.id for c in history if isinstance(c, SiteCheck)] == [third, second, first]
+    [pruned_day] = [d for d in history if isinstance(d, SiteDay)]
+    assert pruned_day.daily and pruned_day.day == T0.date()
+    # only the controller whose check of that day was pruned: wlc-old's is still a whole check
+    assert [(c.controller, c.checks, c.pruned) for c in pruned_day.controllers] == [("wlc-1", 1, 1)]
     assert [a.name for a in q.snapshot_aps(db, latest_before[1].id)] == ["o1"]
-    assert {r.id for r in q.recent_checks(db)} == {first, third, running}
-    assert second not in {r.id for r in q.recent_checks(db)}
+    assert {r.id for r in q.recent_checks(db)} == {first, second, third, running}
     assert q.get_alert(db, open_alert.id).is_open
     assert [e.id for e in q.pending_events(db)] == [undelivered_note]
     assert q.get_alert(db, waiting.id) and q.get_alert(db, never_posted.id)

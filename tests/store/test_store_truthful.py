@@ -25,7 +25,7 @@ def test_the_migration_adds_the_new_columns(db: Database) -> None:
     columns = db["snapshots"].columns_dict
     assert {"downloading_count", "incomplete_json", "risks_json"} <= columns.keys()
     versions = [r[0] for r in db.execute("SELECT version FROM schema_migrations ORDER BY version")]
-    assert versions[-1] == 5
+    assert versions[:5] == [1, 2, 3, 4, 5]  # later migrations may follow
 
 
 def test_downloading_and_stuck_are_counted_apart(db: Database) -> None:

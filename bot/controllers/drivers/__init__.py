@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from bot.controllers.static_facts import Identity
 from bot.domain.models import ControllerSnapshot, Platform
 
 
 class Driver(Protocol):
+    def identity(self, key: str, parsed: Any) -> Identity | None:
+        """The software and uptime, when `key` is the platform's identity command."""
+        ...
+
     def apply(self, snapshot: ControllerSnapshot, key: str, parsed: Any, context: dict[str, str]) -> None:
         """Fold one parsed command into the snapshot (and `context` for later commands)."""
         ...

@@ -17,6 +17,7 @@ from bot.controllers.parsers.results import (
     ApImageReport,
     ApSummary,
 )
+from bot.controllers.static_facts import Identity
 from bot.domain.models import ClockReading, ControllerSnapshot, Platform
 from bot.domain.versions import parse_version
 
@@ -31,6 +32,12 @@ def _clock_in_utc(reading: AireosTime) -> ClockReading:
 
 
 class AireosDriver:
+    def identity(self, key: str, parsed: Any) -> Identity | None:
+        if key != "show_sysinfo":
+            return None
+        info: AireosSysInfo = parsed
+        return Identity(info.product_version, info.uptime)
+
     def apply(self, snapshot: ControllerSnapshot, key: str, parsed: Any, context: dict[str, str]) -> None:
         if key == "show_sysinfo":
             info: AireosSysInfo = parsed

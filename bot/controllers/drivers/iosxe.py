@@ -18,10 +18,17 @@ from bot.controllers.parsers.results import (
     PkiCertificate,
     WirelessTrustpoint,
 )
+from bot.controllers.static_facts import Identity
 from bot.domain.models import ClockReading, ControllerSnapshot, NtpServer
 
 
 class IosxeDriver:
+    def identity(self, key: str, parsed: Any) -> Identity | None:
+        if key != "show_version":
+            return None
+        version: IosxeVersion = parsed
+        return Identity(version.raw, version.uptime)
+
     def apply(self, snapshot: ControllerSnapshot, key: str, parsed: Any, context: dict[str, str]) -> None:
         if key == "show_version":
             version: IosxeVersion = parsed

@@ -24,7 +24,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from bot.controllers.parsers.aptables import parse_ap_image, parse_ap_summary
-from bot.controllers.parsers.dates import parse_ctime, parse_loose_datetime
+from bot.controllers.parsers.dates import parse_ctime, parse_loose_datetime, parse_uptime
 from bot.controllers.parsers.errors import ParseError
 from bot.controllers.parsers.results import (
     AireosBoot,
@@ -72,6 +72,7 @@ def parse_show_sysinfo(text: str) -> AireosSysInfo:
         product_name=none_if_blank(fields.get("product_name")),
         ip_address=none_if_blank(fields.get("ip_address")),
         fields=fields,
+        uptime=parse_uptime(fields.get("system_up_time")),
     )
 
 

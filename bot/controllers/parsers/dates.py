@@ -247,3 +247,25 @@ _MONTH_WORDS: dict[str, int] = {
     **{name: index for index, name in enumerate(_FULL_MONTHS, start=1)},
     "sept": 9,
 }
+
+
+_UPTIME_PART_RE = re.compile(
+    r"(?P<n>\d+)\s*(?P<unit>years?|yrs?|weeks?|wks?|days?|hours?|hrs?|minutes?|mins?|seconds?|secs?)\b",
+    re.IGNORECASE,
+)
+_UPTIME_SECONDS = {"y": 365 * 86400, "w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def parse_uptime(text: str | None) -> timedelta | None:
+    """`4 weeks, 6 days, 21 hours, 48 minutes` (IOS-XE) or `109 days 16 hrs 33 mins 12 secs`
+    (AireOS) as a duration; None when no part can be read.
+
+    Only used to notice a reload between checks (the boot time it implies moves), so a year
+    counts 365 days: the error is the same on every check.
+    """
+    if not text:
+        return None
+    parts = list(_UPTIME_PART_RE.finditer(text))
+    if not parts:
+        return None
+    return timedelta(seconds=sum(int(m.group("n")) * _UPTIME_SECONDS[m.group("unit")[0].lower()] for m in parts))

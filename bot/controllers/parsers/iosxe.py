@@ -27,7 +27,7 @@ import re
 from datetime import datetime
 
 from bot.controllers.parsers.aptables import parse_ap_image, parse_ap_summary
-from bot.controllers.parsers.dates import parse_ios_datetime, parse_loose_datetime
+from bot.controllers.parsers.dates import parse_ios_datetime, parse_loose_datetime, parse_uptime
 from bot.controllers.parsers.errors import ParseError
 from bot.controllers.parsers.results import (
     ApImageReport,
@@ -110,6 +110,10 @@ def _first_str(row: dict[str, str | list[str]], key: str) -> str | None:
     return none_if_blank(value)
 
 
+# `wlc-1 uptime is 4 weeks, 6 days, 21 hours, 48 minutes` (not "Uptime for this control processor").
+_UPTIME_RE = re.compile(r"^\S+ uptime is (?P<u>.+)$", re.MULTILINE)
+
+
 def parse_show_version(text: str) -> IosxeVersion:
     """`show version` → the release (`17.3.4`, or None when unreadable), the raw label, identity.
 
@@ -156,6 +160,7 @@ def parse_show_version(text: str) -> IosxeVersion:
         serial=_first_str(row, "serial") or regex_value(_SERIAL_RE, "s"),
         system_image=full_image or image,
         release=release,
+        uptime=parse_uptime(regex_value(_UPTIME_RE, "u")),
     )
 
 

@@ -221,6 +221,7 @@ class AireosSysInfo:
     product_name: str | None = None
     ip_address: str | None = None
     fields: dict[str, str] = field(default_factory=dict)
+    uptime: timedelta | None = None  # `System Up Time`: a reload between checks moves the boot time
 
 
 @dataclass(frozen=True)
@@ -374,6 +375,7 @@ class IosxeVersion:
     serial: str | None = None
     system_image: str | None = None
     release: str | None = None
+    uptime: timedelta | None = None  # `<host> uptime is ...`: a reload between checks moves the boot time
 
     @property
     def numeric(self) -> tuple[int, ...]:

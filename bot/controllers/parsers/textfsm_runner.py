@@ -32,17 +32,31 @@ def _template_text(path: str) -> str:
         raise TemplateError(f"cannot read template {path}: {exc}") from exc
 
 
+@lru_cache(maxsize=64)
+def _fsm(path: str) -> textfsm.TextFSM:
+    """The compiled template: building one costs about a millisecond, more than most parses."""
+    source = _template_text(path)
+    try:
+        return textfsm.TextFSM(io.StringIO(source))
+    except textfsm.TextFSMError as exc:
+        raise TemplateError(f"{Path(path).name}: {exc}") from exc
+
+
 def run_template_file(path: Path | str, text: str) -> list[dict[str, str | list[str]]]:
     """Parse `text` with the template at `path`; keys are lower-case value names.
 
-    A fresh FSM per call: TextFSM objects keep state between parses.
+    One compiled FSM per template, reset before each parse (TextFSM objects keep state
+    between parses). Parsers run on one thread at a time (the event loop, or one worker
+    process each), so the shared FSM is never used by two parses at once.
     """
-    source = _template_text(str(path))
+    fsm = _fsm(str(path))
+    fsm.Reset()
     try:
-        fsm = textfsm.TextFSM(io.StringIO(source))
         rows = fsm.ParseTextToDicts(text)
     except textfsm.TextFSMError as exc:
         raise TemplateError(f"{Path(path).name}: {exc}") from exc
+    finally:
+        fsm.Reset()
     return [{key.lower(): value for key, value in row.items()} for row in rows]
 
 

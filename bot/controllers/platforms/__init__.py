@@ -30,6 +30,7 @@ class PollCommand:
     / `max_version` (exclusive) choose commands by software release, e.g. AireOS
     8.10's `show ap image status` versus 8.5's `show ap image all`.
     `needs` names earlier keys whose parsed output fills `{placeholders}`.
+    `static` marks what a routine check need not ask every time.
     """
 
     key: str
@@ -37,6 +38,9 @@ class PollCommand:
     required: bool = True
     min_version: str | None = None
     max_version: str | None = None
+    # Changes only with an upgrade or a reload: a routine check replays the last answer
+    # unless the identity command says the controller changed (see `static_facts.py`).
+    static: bool = False
 
     def applies_to(self, version: str | None) -> bool:
         """Whether this command belongs to a controller on `version` (None: unknown)."""
@@ -75,6 +79,12 @@ class PlatformDefinition:
     session_setup: tuple[str, ...]
     poll: tuple[PollCommand, ...]
     changes: dict[str, str]
+    # The poll key whose answer (software, uptime) tells whether the static ones are still true.
+    identity: str | None = None
+
+    def routine_commands(self) -> tuple[PollCommand, ...]:
+        """What a routine check sends when the static facts stand (the README lists these)."""
+        return tuple(item for item in self.poll if not item.static)
 
 
 @cache
@@ -89,4 +99,5 @@ def platform_definition(platform: Platform | str) -> PlatformDefinition:
         session_setup=tuple(data.get("session_setup", [])),
         poll=tuple(PollCommand(**item) for item in data["poll"]),
         changes=dict(data.get("changes", {})),
+        identity=data.get("identity"),
     )
