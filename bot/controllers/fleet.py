@@ -9,8 +9,9 @@ was read before the failure; it never takes the others down with it.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ from bot.domain.models import ControllerSnapshot, ErrorKind, SnapshotError
 from bot.inventory import Controller, InventoryError
 
 SessionFactory = Callable[..., ControllerSession]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ class _StaticPlan:
         if self.facts is not None and self.routine:
             self.reason = self.facts.why_read(self.name, identity, now)
             self.last = self.facts.recall(self.name) if self.reason is None else None
+            if self.reason is not None:
+                log.debug("%s: reading the static facts again (%s)", self.name, self.reason)
 
     def replay(self, key: str) -> Any | None:
         """The remembered answer to a static command, when a routine check may use it."""
@@ -110,7 +114,7 @@ async def poll_controller(
         platform=definition,
         username=username,
         password=password,
-        options=options.session,
+        options=replace(options.session, typed_ahead=True),  # a poll only reads
     )
     context: dict[str, str] = {}
     plan = _StaticPlan(options.facts, options.routine, controller.name)

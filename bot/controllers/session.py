@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,15 @@ from bot.controllers.platforms import PlatformDefinition
 from bot.domain.models import ErrorKind
 
 log = logging.getLogger(__name__)
+
+
+def _last_lines(buf: bytes, depth: int) -> bytes:
+    """The end of `buf` where a prompt is looked for: its last `depth` bytes, whole lines only
+    (scrapli's rule: a cut line could look like a prompt)."""
+    if len(buf) <= depth:
+        return buf
+    before, _, rest = buf[-depth:].partition(b"\n")
+    return rest or before
 
 
 def known_hosts_file(configured: Path | None) -> Path:
@@ -67,9 +77,14 @@ class SessionError(Exception):
 
 @dataclass(frozen=True)
 class SessionOptions:
+    """`typed_ahead`: send each command with its return in one write and read the echo
+    and the output in one go (see `ControllerSession._typed_ahead`). Polls use it: their
+    commands only read. A session that changes a device keeps scrapli's own exchange."""
+
     timeout_seconds: float = 30.0
     strict_host_keys: bool = True
     known_hosts: Path | None = None
+    typed_ahead: bool = False
 
 
 @dataclass(frozen=True)
@@ -199,10 +214,11 @@ class ControllerSession:
         if not self._open:
             raise SessionError(ErrorKind.DISCONNECTED, f"{self.name}: session is not open", command)
         limit = timeout or self.options.timeout_seconds
+        started = time.monotonic()
         try:
-            # scrapli waits for the echo before the return: typed ahead (`eager_input`), a
-            # stale prompt left in the buffer ends the next read early and every output
-            # after it lands on the wrong command (seen under load on the simulator).
+            if self.options.typed_ahead:
+                text, failed = await asyncio.wait_for(self._typed_ahead(command), timeout=limit)
+                return CommandOutput(command, text, failed, time.monotonic() - started)
             response = await asyncio.wait_for(self._conn.send_command(command, timeout_ops=limit), timeout=limit + 5)
         except BaseException as exc:
             self._open = False
@@ -211,6 +227,42 @@ class ControllerSession:
                 raise
             raise self._translate(exc, command) from None
         return CommandOutput(command, response.result, response.failed, response.elapsed_time or 0.0)
+
+    async def _typed_ahead(self, command: str) -> tuple[str, bool]:
+        """One command, one write, one round trip: (output, failed).
+
+        scrapli writes a command, waits for its echo, then writes the return: two writes and
+        two round trips per command, most of a poll's wall time once the parsing was fast.
+        Here the command and its return go in one write, and the echo is still what the
+        output is read from: everything before the echoed command is dropped, because a
+        stale prompt left there (a login prompt printed twice) would otherwise end the read
+        at once and put every later output on the wrong command (scrapli's own
+        `eager_input` does exactly that under load). The prompt is then looked for, as
+        scrapli does, in the last lines after the echo.
+        """
+        channel = self._conn.channel
+        settings = channel._base_channel_args
+        prompt = channel._get_prompt_pattern(class_pattern=settings.comms_prompt_pattern)
+        echo = command.encode()
+        squished = b"".join(echo.lower().split())
+        buf = b""
+        start = -1
+        async with channel._channel_lock():
+            channel.write(channel_input=command + settings.comms_return_char)
+            while True:
+                buf += await channel.read()
+                if start < 0:
+                    at = buf.find(echo)
+                    if at >= 0:
+                        start = at + len(echo)
+                    elif squished in b"".join(buf.lower().split()):
+                        start = 0  # echoed with extra blanks: read from the top, as scrapli's eager mode
+                    else:
+                        continue
+                if prompt.search(_last_lines(buf[start:], settings.comms_prompt_search_depth)):
+                    break
+        output = channel._process_output(buf=buf[start:], strip_prompt=True).decode(errors="replace")
+        return output, any(marker in output for marker in self.platform.failed_when_contains)
 
     async def send_confirmed(
         self, command: str, prompt: str, answer: str, timeout: float | None = None

@@ -239,6 +239,7 @@ class _Layout:
     pattern: RowPattern
     shift_of: ShiftOf
     always: frozenset[str]  # the layout's columns that every real row fills
+    anchor: str | None  # the cell without which a line is no row (MAC or IP; the image version)
 
     def complete(self, fitted: FittedRow) -> bool:
         return self.always <= fitted.cells.keys()
@@ -288,7 +289,13 @@ def _summary_shift_of(columns: list[Column]) -> ShiftOf:
 _MAY_HOLD_MAC = frozenset({is_mac, is_token, is_text, None})
 
 
+# Could `text` hold a MAC-like word? (12 hex digits, or hex pairs / quads with separators)
+_MAC_HINT_RE = re.compile(r"[0-9A-Fa-f]{4}[.:\-]|[0-9A-Fa-f]{2}[:\-][0-9A-Fa-f]{2}[:\-]|[0-9A-Fa-f]{12}")
+
+
 def _has_mac_word(text: str) -> bool:
+    if len(text) < 12 or _MAC_HINT_RE.search(text) is None:
+        return False  # the common cell ("default location", "Registered"): no MAC can be in it
     return any(len(word) >= 12 and is_mac(word) for word in text.split(" "))
 
 
@@ -297,7 +304,8 @@ def _summary_layout(header: str) -> _Layout:
     columns = scan_header(header, AP_SUMMARY_VOCABULARY)
     keys = frozenset(c.key for c in columns)
     pattern = RowPattern.for_columns(columns, keys - _SUMMARY_ALWAYS)
-    return _Layout(columns, pattern, _summary_shift_of(columns), keys & _SUMMARY_ALWAYS)
+    anchor = "mac" if "mac" in keys else "ip" if "ip" in keys else None  # why: see `_summary_fit`
+    return _Layout(columns, pattern, _summary_shift_of(columns), keys & _SUMMARY_ALWAYS, anchor)
 
 
 def _summary_fit(line: str, layout: _Layout) -> _RowFit | None:
@@ -309,8 +317,7 @@ def _summary_fit(line: str, layout: _Layout) -> _RowFit | None:
     the common row; the general fitter reads the rest.
     """
     columns = layout.columns
-    keys = {c.key for c in columns}
-    anchor = "mac" if "mac" in keys else "ip" if "ip" in keys else None
+    anchor = layout.anchor
     if anchor is None:
         return None
     fitted = fast_fit(line, layout.pattern, layout.shift_of)
@@ -425,22 +432,23 @@ def _read_summary(lines: list[str], command: str) -> _Reading:
     for line in lines:
         if not line or line.isspace():
             continue
-        count = _AP_COUNT_RE.match(line)
-        if count:
+        if layout is not None and not _may_be_structure(line):
+            pass  # the common row: none of the structure checks below can match it
+        elif count := _AP_COUNT_RE.match(line):
             structure = True
             if declared is None:  # the block repeats every few rows: the first count is the count
                 declared = int(count.group("count"))
             continue
-        if _AP_SUMMARY_HEADER_RE.match(line):
+        elif _AP_SUMMARY_HEADER_RE.match(line):
             structure = True
             layout = _summary_layout(line)
             unknown_labels += sum(c.key not in _SUMMARY_KEYS for c in layout.columns)
             if layout_name == "unknown":
                 layout_name = _layout_name(layout.columns)
             continue
-        if _is_preamble(line):
+        elif _is_preamble(line):
             continue  # preamble/legend lines, also when a block repeats mid-table
-        if layout is None:
+        elif layout is None:
             unknown_table = unknown_table or bool(_TABLE_START_RE.match(line))
             if unknown_table:
                 unparsed.append(line)  # a table whose header is not one we know
@@ -484,6 +492,19 @@ def _read_summary(lines: list[str], command: str) -> _Reading:
     return _Reading(summary, total_cost, unknown_labels, has_header=layout is not None)
 
 
+def _may_be_structure(line: str) -> bool:
+    """False only for a line no count, header, rule, legend or `Key.... value` check can match
+    (each needs one of these marks), so a table row skips those five regexes."""
+    start = line.lstrip()
+    return (
+        "=" in line
+        or "...." in line
+        or start.startswith("---")
+        or start[:6].lower() in ("number", "total ")
+        or (start[:2].lower() == "ap" and start[2:3].isspace())
+    )
+
+
 def _is_preamble(line: str) -> bool:
     """Rules, legends and `Key....... value` lines (the dotted search, the dearest, only
     when the line has the dots)."""
@@ -508,7 +529,7 @@ def _image_layout(header: str, upper: str | None) -> _Layout:
     else:
         columns = scan_header(header, AP_IMAGE_VOCABULARY)
     always = frozenset(c.key for c in columns) & _IMAGE_ALWAYS
-    return _Layout(columns, RowPattern.for_columns(columns), _image_shift_of(columns), always)
+    return _Layout(columns, RowPattern.for_columns(columns), _image_shift_of(columns), always, _image_anchor(columns))
 
 
 def _image_anchor(columns: list[Column]) -> str:
@@ -576,7 +597,7 @@ def _image_fit(line: str, layout: _Layout) -> _RowFit | None:
     cut row: `.0.0  None  None  NA ...` would otherwise be an AP named `.0.0`).
     """
     columns = layout.columns
-    anchor = _image_anchor(columns)
+    anchor = layout.anchor
     fitted = fast_fit(line, layout.pattern, layout.shift_of)
     # The compiled pattern takes only image versions as the Primary Image; a Backup Image may be `None`.
     fast = fitted is not None and (anchor == "primary_image" or is_image_version(fitted.cells.get(anchor, "")))
@@ -652,9 +673,13 @@ def _read_image(lines: list[str], command: str) -> _Reading:
         layout = _image_layout_at(lines, header_index)
         unknown_labels += sum(c.key not in _IMAGE_KEYS for c in layout.columns)
         for i, line in enumerate(lines[header_index + 1 :], start=header_index + 1):
-            if not line or line.isspace() or _RULE_RE.match(line):
+            if not line or line.isspace():
                 continue
-            if _AP_IMAGE_HEADER_RE.match(line):  # repeated header
+            if not _may_be_structure(line):
+                pass  # neither a rule nor a repeated header
+            elif _RULE_RE.match(line):
+                continue
+            elif _AP_IMAGE_HEADER_RE.match(line):  # repeated header
                 layout = _image_layout_at(lines, i)
                 unknown_labels += sum(c.key not in _IMAGE_KEYS for c in layout.columns)
                 continue

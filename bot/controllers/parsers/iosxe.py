@@ -133,32 +133,36 @@ def parse_show_version(text: str) -> IosxeVersion:
     ios = _IOS_VERSION_RE.search(clean)
     xe_label = xe.group("v") if xe else None
     ios_label = ios.group("v") if ios else None
-    try:
-        rows = run_ntc_template("cisco_ios", "show version", clean)
-    except TemplateError:
-        rows = []
-    row = rows[0] if rows else {}
-    ntc_label = _first_str(row, "version")
-    raw = xe_label or ios_label or ntc_label
+    template: list[dict[str, str | list[str]]] = []
+
+    def ntc(key: str) -> str | None:
+        """A field of ntc-templates' reading, run only when a line of ours is missing (it costs
+        most of this parse, and the 9800 prints every line ours look for)."""
+        if not template:
+            try:
+                template.append((run_ntc_template("cisco_ios", "show version", clean) or [{}])[0])
+            except TemplateError:
+                template.append({})
+        return _first_str(template[0], key)
+
+    raw = xe_label or ios_label or ntc("version")
     if raw is None:
         raise ParseError(command, "no 'Version' line")
     release = release_from_label(xe_label) or release_from_label(ios_label)
     if release is None and xe_label is None and ios_label is None:
-        release = release_from_label(ntc_label)
+        release = release_from_label(raw)
 
     def regex_value(regex: re.Pattern[str], group: str) -> str | None:
         m = regex.search(clean)
         return m.group(group) if m else None
 
-    image = _first_str(row, "running_image")
-    full_image = regex_value(_IMAGE_RE, "i")
     return IosxeVersion(
         version=release or raw,
         raw=raw,
-        hostname=_first_str(row, "hostname") or regex_value(_HOSTNAME_RE, "h"),
-        model=_first_str(row, "hardware") or regex_value(_MODEL_RE, "m"),
-        serial=_first_str(row, "serial") or regex_value(_SERIAL_RE, "s"),
-        system_image=full_image or image,
+        hostname=regex_value(_HOSTNAME_RE, "h") or ntc("hostname"),
+        model=regex_value(_MODEL_RE, "m") or ntc("hardware"),
+        serial=regex_value(_SERIAL_RE, "s") or ntc("serial"),
+        system_image=regex_value(_IMAGE_RE, "i") or ntc("running_image"),
         release=release,
         uptime=parse_uptime(regex_value(_UPTIME_RE, "u")),
     )
