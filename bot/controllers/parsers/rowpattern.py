@@ -181,11 +181,11 @@ def _gap_is_clear(texts: Sequence[str | None], j: int, validator: Validator | No
     """Column j is empty mid-row: neither neighbouring word could be its cell."""
     if validator is None:
         return False
-    before = next((t for t in reversed(texts[:j]) if t is not None), None)
-    after = next((t for t in texts[j + 1 :] if t is not None), None)
-    return not (before is not None and validator(before.rsplit(" ", 1)[-1])) and not (
-        after is not None and validator(after.split(" ", 1)[0])
-    )
+    before = next((t for t in reversed(texts[:j]) if t is not None), None) if texts[j - 1] is None else texts[j - 1]
+    after = texts[j + 1] if texts[j + 1] is not None else next((t for t in texts[j + 2 :] if t is not None), None)
+    if before is not None and validator(before[before.rfind(" ") + 1 :]):
+        return False
+    return after is None or not validator(after.split(" ", 1)[0])
 
 
 def fast_fit(line: str, pattern: RowPattern, shift_of: ShiftOf) -> FittedRow | None:
