@@ -145,6 +145,7 @@ class Runtime:
 
     async def stop(self) -> None:
         self.stop_jobs()
+        self.checker.poller.close()
         if self._tasks:
             # A run in progress keeps going until it reaches a safe point; recovery handles the rest.
             await asyncio.wait(set(self._tasks), timeout=30)

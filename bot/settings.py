@@ -29,6 +29,8 @@ class Settings(BaseSettings):
 
     # Controller sessions
     max_concurrency: int = Field(default=50, ge=1, le=2000, alias="CCERT_MAX_CONCURRENCY")
+    # Worker processes a check of 100+ controllers is sharded over: 0 = one per core (at most 4).
+    poll_workers: int = Field(default=0, ge=0, le=16, alias="CCERT_POLL_WORKERS")
     ssh_timeout_seconds: float = Field(default=30.0, gt=0, le=600, alias="CCERT_SSH_TIMEOUT_SECONDS")
     ssh_known_hosts: Path | None = Field(default=None, alias="CCERT_SSH_KNOWN_HOSTS")
     ssh_strict_host_keys: bool = Field(default=True, alias="CCERT_SSH_STRICT_HOST_KEYS")

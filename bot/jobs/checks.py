@@ -17,8 +17,8 @@ from typing import Any, Protocol
 from bot.chat.alert_views import alert_reply, thread_note_text
 from bot.chat.notifier import Notifier, NotifyError, Posted
 from bot.chat.reply import Reply
-from bot.controllers.fleet import poll_fleet
 from bot.controllers.static_facts import StaticFacts
+from bot.controllers.workers import FleetPoller, auto_workers
 from bot.domain.alerts import (
     AlertDecision,
     AlertKind,
@@ -149,6 +149,8 @@ class FleetChecker:
         self.interval = timedelta(minutes=settings.check_interval_minutes)
         # Software, APSPs and certificates are asked again only when a controller changed.
         self.facts = facts if facts is not None else static_facts(settings)
+        # A large fleet is polled on every core (`CCERT_POLL_WORKERS`); `close()` stops the workers.
+        self.poller = FleetPoller(auto_workers(settings.poll_workers))
 
     def channel_for(self, site: str | None) -> str | None:
         configured = self.inventory.sites.get(site or "")
@@ -159,7 +161,7 @@ class FleetChecker:
         run_id = await self.store.start_check(trigger, started)
         controllers = self.inventory.controllers()
         options = poll_options(self.settings, self.facts, routine=True)
-        snapshots = await poll_fleet(controllers, options, self.environ)
+        snapshots = await self.poller.poll(controllers, options, self.environ)
         for observer in self.observers:
             observer.update_inventory(snapshots)
         watches = {s.name: await self._watch(s.name) for s in snapshots}

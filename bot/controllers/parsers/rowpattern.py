@@ -33,6 +33,7 @@ from bot.controllers.parsers.tables import (
     Column,
     FittedRow,
     Validator,
+    chars_early_for_max_cost,
     is_bracketed,
     is_count_or_placeholder,
     is_country,
@@ -174,7 +175,7 @@ def _position_cost(delta: int) -> float:
 
 # A word moved into a column whose header starts this far right of it costs the
 # fitter its largest position charge (a cell early of its header costs more).
-_FAR_EARLY = 8
+_FAR_EARLY = chars_early_for_max_cost()
 
 
 def _gap_is_clear(texts: Sequence[str | None], j: int, validator: Validator | None) -> bool:

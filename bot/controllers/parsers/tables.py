@@ -22,6 +22,7 @@ assignment is reported, never silently lost.
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -373,6 +374,11 @@ def structure_cost_min() -> float:
     single space. A clean assignment whose position cost stays below this is
     the fitter's choice (see `rowpattern.py`)."""
     return min(_EMPTY_COST, _JOIN_WIDE_COST, _TIGHT_BOUNDARY_COST)
+
+
+def chars_early_for_max_cost() -> int:
+    """How far before its column a cell must start to cost the largest position charge."""
+    return math.ceil(_POSITION_COST_MAX / _EARLY_COST_PER_CHAR)
 
 
 def position_cost(delta: int) -> float:

@@ -1,0 +1,118 @@
+"""Polling a large fleet on every core: shards of it in worker processes.
+
+One asyncio loop on one core reads a 1,000-controller fleet CPU-bound: the
+SSH crypto, scrapli's reads and the parsing of 100 AP rows per controller are
+all Python. A check of a fleet that large is therefore split into shards, one
+per worker process, each polled by the same `poll_fleet` on its own loop; the
+snapshots come back in the fleet's order. The worker processes are started
+once (spawned, so nothing of the bot's loop, sockets or threads is inherited)
+and kept for the next checks.
+
+The static facts of the routine checks live in the main process: each shard
+takes those of its controllers along and brings back what it learnt, so which
+worker reads a controller next time does not matter. Credentials travel as
+today's merged environment, over the pool's pipe, never logged.
+
+Small reads (a site asked for in Slack, a fleet below `SHARD_FROM`) stay on the
+loop: starting a shard costs more than they do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
+
+from bot.controllers.fleet import PollOptions, poll_fleet
+from bot.controllers.static_facts import StaticFacts, StaticRead
+from bot.domain.models import ControllerSnapshot
+from bot.inventory import Controller
+
+# A check of fewer controllers than this is polled on the loop itself.
+SHARD_FROM = 100
+MAX_AUTO_WORKERS = 4
+
+
+def auto_workers(configured: int, cpus: int | None = None) -> int:
+    """`CCERT_POLL_WORKERS`: 0 means one worker per core (at most four), 1 means the loop alone."""
+    if configured > 0:
+        return configured
+    return max(1, min(MAX_AUTO_WORKERS, cpus if cpus is not None else (os.cpu_count() or 1)))
+
+
+def _poll_shard(
+    controllers: list[Controller],
+    options: PollOptions,
+    environ: dict[str, str] | None,
+    reads: dict[str, StaticRead],
+) -> tuple[list[ControllerSnapshot], dict[str, StaticRead]]:
+    """In a worker: poll one shard on a loop of its own; return its snapshots and static reads."""
+    facts = StaticFacts(options.facts.refresh) if options.facts is not None else None
+    if facts is not None:
+        for name, read in reads.items():
+            facts.remember(name, read)
+    snapshots = asyncio.run(poll_fleet(controllers, replace(options, facts=facts), environ))
+    learnt = {} if facts is None else {c.name: r for c in controllers if (r := facts.recall(c.name)) is not None}
+    return snapshots, learnt
+
+
+class FleetPoller:
+    """`poll_fleet`, sharded over `workers` processes when the fleet is large enough."""
+
+    def __init__(self, workers: int, shard_from: int = SHARD_FROM) -> None:
+        self.workers = workers
+        self.shard_from = shard_from
+        self._pool: ProcessPoolExecutor | None = None
+
+    async def poll(
+        self, controllers: Iterable[Controller], options: PollOptions, environ: Mapping[str, str] | None = None
+    ) -> list[ControllerSnapshot]:
+        fleet = list(controllers)
+        if self.workers <= 1 or len(fleet) < max(self.shard_from, 2):
+            return await poll_fleet(fleet, options, environ)
+        count = min(self.workers, len(fleet))
+        shards = [fleet[k::count] for k in range(count)]
+        facts = options.facts
+        # The same sessions in flight as on one loop, shared out; each shard gets an empty memory
+        # of static facts (its controllers' reads travel beside it, not the whole fleet's).
+        shard_options = replace(
+            options,
+            max_concurrency=max(1, options.max_concurrency // count),
+            facts=None if facts is None else StaticFacts(facts.refresh),
+        )
+        loop = asyncio.get_running_loop()
+        pool = self._start(count)
+        results = await asyncio.gather(
+            *(
+                loop.run_in_executor(
+                    pool,
+                    _poll_shard,
+                    shard,
+                    shard_options,
+                    None if environ is None else dict(environ),
+                    {} if facts is None else {c.name: r for c in shard if (r := facts.recall(c.name)) is not None},
+                )
+                for shard in shards
+            )
+        )
+        by_name: dict[str, ControllerSnapshot] = {}
+        for snapshots, learnt in results:
+            by_name.update((s.name, s) for s in snapshots)
+            if facts is not None:
+                for name, read in learnt.items():
+                    facts.remember(name, read)
+        return [by_name[c.name] for c in fleet]
+
+    def _start(self, count: int) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"))
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the workers (a check in progress in them is abandoned: the next one reads again)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,47 @@
+"""A large check polled in worker processes reads what one loop reads, static facts included."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.controllers.static_facts import StaticFacts
+from bot.controllers.workers import FleetPoller, auto_workers
+from bot.fleet.service import poll_options
+from tests.support.simulated_site import aireos, iosxe, simulated_site
+
+
+def view(snapshots: list[Any]) -> list[tuple[Any, ...]]:
+    rows = []
+    for s in snapshots:
+        aps = [(a.name, a.model, a.state) for a in s.aps]
+        rows.append((s.name, s.software_version, tuple(s.apsps), s.certificate, aps, s.errors))
+    return rows
+
+
+async def test_a_sharded_check_reads_what_one_loop_reads_and_keeps_the_static_facts(tmp_path: Path) -> None:
+    controllers = [aireos("wlc-a1"), aireos("wlc-a2"), iosxe("wlc-x1"), iosxe("wlc-x2"), iosxe("wlc-x3")]
+    async with simulated_site(tmp_path, *controllers) as site:
+        fleet = site.inventory.controllers()
+        alone = await FleetPoller(1).poll(fleet, poll_options(site.settings), site.environ)
+        facts = StaticFacts(timedelta(hours=24))
+        sharded = FleetPoller(2, shard_from=0)
+        try:
+            first = await sharded.poll(fleet, poll_options(site.settings, facts, routine=True), site.environ)
+            remembered = {c.name: facts.recall(c.name) for c in fleet}
+            second = await sharded.poll(fleet, poll_options(site.settings, facts, routine=True), site.environ)
+        finally:
+            sharded.close()
+    assert [s.name for s in first] == [c.name for c in fleet]  # the fleet's order, whatever the shard
+    assert view(first) == view(alone) == view(second)
+    assert all(read is not None and read.parsed for read in remembered.values())
+    # the second check replayed what the first remembered: the read time did not move
+    assert all(facts.recall(name).read_at == read.read_at for name, read in remembered.items())
+
+
+def test_auto_workers_is_one_per_core_up_to_four() -> None:
+    assert auto_workers(0, cpus=2) == 2
+    assert auto_workers(0, cpus=16) == 4
+    assert auto_workers(0, cpus=1) == 1
+    assert auto_workers(3, cpus=16) == 3
