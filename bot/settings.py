@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     retention_days: int = Field(
         default=30, ge=1, le=3650, validation_alias=AliasChoices("CCERT_RETENTION_DAYS", "CCERT_HISTORY_DAYS")
     )
-    # Software, APSPs, trustpoint and certificate change only with an upgrade or a reload:
+    # The trustpoint and certificates change only with an upgrade, a reload or a re-enrolment:
     # a routine check re-reads them when uptime or version says so, or after this long.
     static_refresh_hours: float = Field(default=24, gt=0, le=24 * 365, alias="CCERT_STATIC_REFRESH_HOURS")
 

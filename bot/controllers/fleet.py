@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Any
 
 from bot.controllers.drivers import driver_for
@@ -44,9 +45,14 @@ class PollOptions:
         return self.session.timeout_seconds * 4
 
 
-# Remembered for an optional static command the controller refused (`show certificate all`
-# on a release without it): replayed as "nothing to add" rather than asked every check.
-REFUSED = object()
+class _Remembered(Enum):
+    # Remembered for an optional static command the controller refused (`show certificate all`
+    # on a release without it): replayed as "nothing to add" rather than asked every check.
+    # An Enum member, so it is still itself after a trip to a worker process and back.
+    REFUSED = "refused"
+
+
+REFUSED = _Remembered.REFUSED
 
 
 @dataclass
@@ -82,7 +88,8 @@ class _StaticPlan:
         if self.facts is None or self.identity is None:
             return
         if self.last is not None:
-            self.facts.remember(self.name, StaticRead(self.last.read_at, self.identity, self.last.parsed))
+            # the same read, with what the controller said of itself now (and when)
+            self.facts.remember(self.name, replace(self.last, identity=self.identity, seen_at=snapshot.taken_at))
         elif complete:
             self.facts.remember(self.name, StaticRead(snapshot.taken_at, self.identity, dict(self.fresh)))
 

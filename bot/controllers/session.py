@@ -33,12 +33,15 @@ from bot.domain.models import ErrorKind
 log = logging.getLogger(__name__)
 
 
-def _last_lines(buf: bytes, depth: int) -> bytes:
-    """The end of `buf` where a prompt is looked for: its last `depth` bytes, whole lines only
-    (scrapli's rule: a cut line could look like a prompt)."""
-    if len(buf) <= depth:
-        return buf
-    before, _, rest = buf[-depth:].partition(b"\n")
+def _last_lines(buf: bytearray, start: int, depth: int) -> bytes:
+    """Where a prompt is looked for in `buf[start:]`: its last `depth` bytes, from the first line
+    that starts in them (scrapli's rule: a cut line could look like a prompt), or that cut
+    line itself when nothing follows it (scrapli does the same). Copies only the tail, so a
+    megabyte AP table read in chunks is not copied once per chunk."""
+    tail = bytes(buf[max(start, len(buf) - depth) :])
+    if len(buf) - start <= depth:
+        return tail
+    before, _, rest = tail.partition(b"\n")
     return rest or before
 
 
@@ -245,7 +248,7 @@ class ControllerSession:
         prompt = channel._get_prompt_pattern(class_pattern=settings.comms_prompt_pattern)
         echo = command.encode()
         squished = b"".join(echo.lower().split())
-        buf = b""
+        buf = bytearray()
         start = -1
         async with channel._channel_lock():
             channel.write(channel_input=command + settings.comms_return_char)
@@ -255,13 +258,13 @@ class ControllerSession:
                     at = buf.find(echo)
                     if at >= 0:
                         start = at + len(echo)
-                    elif squished in b"".join(buf.lower().split()):
+                    elif squished in b"".join(bytes(buf).lower().split()):
                         start = 0  # echoed with extra blanks: read from the top, as scrapli's eager mode
                     else:
                         continue
-                if prompt.search(_last_lines(buf[start:], settings.comms_prompt_search_depth)):
+                if prompt.search(_last_lines(buf, start, settings.comms_prompt_search_depth)):
                     break
-        output = channel._process_output(buf=buf[start:], strip_prompt=True).decode(errors="replace")
+        output = channel._process_output(buf=bytes(buf[start:]), strip_prompt=True).decode(errors="replace")
         return output, any(marker in output for marker in self.platform.failed_when_contains)
 
     async def send_confirmed(

@@ -1,8 +1,10 @@
 """What a routine check need not ask again: the controller's static facts.
 
-The software release, the APSPs installed, the wireless management
-trustpoint and its certificate change only with an upgrade or a reload, yet
-they were a third of every poll's commands. A routine (scheduled) check reads
+The software release, the wireless management trustpoint and its
+certificate change only with an upgrade, a reload or a deliberate
+re-enrolment, yet they were a third of every poll's commands. (APSPs are
+not among them: one installs without a reload, and it decides whether the
+controller is fixed, so `show install summary` is read every check.) A routine (scheduled) check reads
 them on its first run, then again only when the controller's identity command
 (`show version`, `show sysinfo`: read every time, it is the change detector)
 says the software or the uptime changed, or after `CCERT_STATIC_REFRESH_HOURS`.
@@ -39,11 +41,18 @@ class Identity:
 
 @dataclass(frozen=True)
 class StaticRead:
-    """The static commands' parsed answers from one read, and what the controller was then."""
+    """The static commands' parsed answers from one read (`read_at`), and what the identity
+    command said at the last check (`seen_at`, the read itself unless a later check replayed
+    it): a reload is judged against the last sighting, the refresh against the read."""
 
     read_at: datetime
     identity: Identity
     parsed: Mapping[str, Any] = field(default_factory=dict)
+    seen_at: datetime | None = None
+
+    @property
+    def identity_seen_at(self) -> datetime:
+        return self.seen_at or self.read_at
 
 
 class StaticFacts:
@@ -85,7 +94,7 @@ class StaticFacts:
             return "uptime unknown"
         if after < before:
             return "reloaded"
-        booted_then = last.identity.booted_at(last.read_at)
+        booted_then = last.identity.booted_at(last.identity_seen_at)
         booted_now = identity.booted_at(now)
         if booted_then is not None and booted_now is not None and booted_now - booted_then > BOOT_TOLERANCE:
             return "reloaded"

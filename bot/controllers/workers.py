@@ -20,16 +20,21 @@ loop: starting a shard costs more than they do.
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
+import pickle
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 
 from bot.controllers.fleet import PollOptions, poll_fleet
 from bot.controllers.static_facts import StaticFacts, StaticRead
 from bot.domain.models import ControllerSnapshot
 from bot.inventory import Controller
+
+log = logging.getLogger(__name__)
 
 # A check of fewer controllers than this is polled on the loop itself.
 SHARD_FROM = 100
@@ -85,7 +90,32 @@ class FleetPoller:
         )
         loop = asyncio.get_running_loop()
         pool = self._start(count)
-        results = await asyncio.gather(
+        try:
+            results = await self._run_shards(loop, pool, shards, shard_options, environ, facts)
+        except (BrokenProcessPool, OSError, pickle.PicklingError) as error:
+            # A worker died (killed for memory, crashed) or could not be started: the check is
+            # still owed. Read the fleet on the loop this time; the next check starts new workers.
+            log.error("poll workers failed (%s); this check reads the fleet on the loop", type(error).__name__)
+            self.close()
+            return await poll_fleet(fleet, options, environ)
+        by_name: dict[str, ControllerSnapshot] = {}
+        for snapshots, learnt in results:
+            by_name.update((s.name, s) for s in snapshots)
+            if facts is not None:
+                for name, read in learnt.items():
+                    facts.remember(name, read)
+        return [by_name[c.name] for c in fleet]
+
+    @staticmethod
+    async def _run_shards(
+        loop: asyncio.AbstractEventLoop,
+        pool: ProcessPoolExecutor,
+        shards: list[list[Controller]],
+        shard_options: PollOptions,
+        environ: Mapping[str, str] | None,
+        facts: StaticFacts | None,
+    ) -> list[tuple[list[ControllerSnapshot], dict[str, StaticRead]]]:
+        return await asyncio.gather(
             *(
                 loop.run_in_executor(
                     pool,
@@ -98,13 +128,6 @@ class FleetPoller:
                 for shard in shards
             )
         )
-        by_name: dict[str, ControllerSnapshot] = {}
-        for snapshots, learnt in results:
-            by_name.update((s.name, s) for s in snapshots)
-            if facts is not None:
-                for name, read in learnt.items():
-                    facts.remember(name, read)
-        return [by_name[c.name] for c in fleet]
 
     def _start(self, count: int) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -112,7 +135,14 @@ class FleetPoller:
         return self._pool
 
     def close(self) -> None:
-        """Stop the workers (a check in progress in them is abandoned: the next one reads again)."""
+        """Stop the workers now (a check in progress in them is abandoned: the next one reads
+        again). `shutdown` alone would leave a shard that already runs to finish its poll, and
+        the interpreter waits for it at exit: a stopping bot must not hang on that."""
         pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+        if pool is None:
+            return
+        processes = list((getattr(pool, "_processes", None) or {}).values())  # not public API
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            if process.is_alive():
+                process.terminate()

@@ -147,7 +147,7 @@ class FleetChecker:
         self.recorder: CheckRecorder = recorder or _NoRecorder()
         self.policy = alert_policy(settings)
         self.interval = timedelta(minutes=settings.check_interval_minutes)
-        # Software, APSPs and certificates are asked again only when a controller changed.
+        # Trustpoint and certificates are asked again only when a controller changed (static_facts.py).
         self.facts = facts if facts is not None else static_facts(settings)
         # A large fleet is polled on every core (`CCERT_POLL_WORKERS`); `close()` stops the workers.
         self.poller = FleetPoller(auto_workers(settings.poll_workers))

@@ -36,7 +36,9 @@ What the file costs grows with the fleet, not with time:
 from __future__ import annotations
 
 import hashlib
+import logging
 import operator
+import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -98,6 +100,7 @@ from bot.store.records import (
     UnfixedController,
 )
 
+log = logging.getLogger(__name__)
 
 def _now(now: datetime | None) -> str:
     return to_db_time(utc_now() if now is None else now, "now")
@@ -1243,21 +1246,28 @@ def reclaim_space(db: Database) -> int:
 
     A file in `auto_vacuum = INCREMENTAL` mode (every file this bot creates) runs
     `PRAGMA incremental_vacuum`; an older file is switched to that mode once, by setting
-    the pragma and a full `VACUUM` (which rewrites the file: it needs free disk space about
-    the file's size and holds the write lock while it runs). A WAL checkpoint then writes
+    the pragma and a full `VACUUM` (which rewrites the file: it needs free disk space for a
+    copy of the file, which in WAL mode goes through the WAL, and holds the write lock while
+    it runs). A WAL checkpoint then writes
     the result to the file and empties the WAL. Must run outside a transaction.
     """
     if db.conn.in_transaction:
         raise StateError("reclaim_space cannot run inside a transaction (VACUUM cannot)")
     before = _page_count(db)
-    if db.execute("PRAGMA auto_vacuum").fetchone()[0] != _AUTO_VACUUM_INCREMENTAL:
-        db.execute("PRAGMA auto_vacuum = INCREMENTAL")
-        db.execute("VACUUM")
-    else:
-        # Python's execute() steps a statement once, and this pragma frees one page per step;
-        # executescript() steps it to the end. (Not in a transaction: checked above.)
-        db.conn.executescript("PRAGMA incremental_vacuum;")
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    try:
+        if db.execute("PRAGMA auto_vacuum").fetchone()[0] != _AUTO_VACUUM_INCREMENTAL:
+            db.execute("PRAGMA auto_vacuum = INCREMENTAL")
+            db.execute("VACUUM")
+        else:
+            # Python's execute() steps a statement once, and this pragma frees one page per step;
+            # executescript() steps it to the end. (Not in a transaction: checked above.)
+            db.conn.executescript("PRAGMA incremental_vacuum;")
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    except sqlite3.OperationalError as error:
+        # A full disk (the one-off VACUUM needs room for a copy of the file, in the WAL) or a
+        # busy reader: the prune itself is committed, and the space comes back next time.
+        log.warning("could not give the database's free pages back (%s); the next housekeeping retries", error)
+        return 0
     return max(0, before - _page_count(db))
 
 

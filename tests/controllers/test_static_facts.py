@@ -25,7 +25,7 @@ DAY = timedelta(days=1)
 
 def facts_after(identity: Identity, *, refresh: timedelta = DAY) -> StaticFacts:
     facts = StaticFacts(refresh)
-    facts.remember("wlc", StaticRead(T0, identity, {"show_install_summary": "apsps"}))
+    facts.remember("wlc", StaticRead(T0, identity, {"show_wireless_management_trustpoint": "tp"}))
     return facts
 
 
@@ -39,6 +39,21 @@ def test_same_software_and_a_grown_uptime_replay_the_last_read() -> None:
     assert facts.why_read("wlc", Identity("17.3.4", timedelta(days=3, minutes=15)), later) is None
     # a clock that runs fast (a simulator at 60x) only moves the boot time earlier: still the same boot
     assert facts.why_read("wlc", Identity("17.3.4", timedelta(days=3, hours=15)), later) is None
+
+
+def test_checks_every_fifteen_minutes_on_an_unchanged_controller_never_look_like_a_reload() -> None:
+    """A replay keeps the read's time but moves the uptime baseline to the check that saw it."""
+    facts = facts_after(Identity("17.3.4", timedelta(days=3)))
+    reasons = []
+    for k in range(1, 13):  # three hours of checks
+        now = T0 + timedelta(minutes=15 * k)
+        identity = Identity("17.3.4", timedelta(days=3, minutes=15 * k))
+        reasons.append(facts.why_read("wlc", identity, now))
+        last = facts.recall("wlc")
+        assert last is not None
+        facts.remember("wlc", replace(last, identity=identity, seen_at=now))  # what a replaying check keeps
+    assert reasons == [None] * 12
+    assert facts.recall("wlc").read_at == T0  # the refresh still counts from the read
 
 
 def test_new_software_a_reload_or_an_old_read_read_everything_again() -> None:
@@ -120,7 +135,7 @@ async def test_a_person_asking_reads_everything_and_refreshes_the_checks_memory(
         remembered = facts.recall("wlc-x")
         _, routine = await poll(site, facts, routine=True)
     assert sent_static(full["wlc-x"], "iosxe") == static_commands("iosxe")
-    assert remembered is not None and set(remembered.parsed) >= {"show_install_summary"}
+    assert remembered is not None and set(remembered.parsed) >= {"show_wireless_management_trustpoint"}
     assert sent_static(routine["wlc-x"], "iosxe") == set()
 
 

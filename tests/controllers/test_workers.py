@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pickle
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.controllers.fleet import REFUSED
 from bot.controllers.static_facts import StaticFacts
 from bot.controllers.workers import FleetPoller, auto_workers
 from bot.fleet.service import poll_options
@@ -45,3 +48,47 @@ def test_auto_workers_is_one_per_core_up_to_four() -> None:
     assert auto_workers(0, cpus=16) == 4
     assert auto_workers(0, cpus=1) == 1
     assert auto_workers(3, cpus=16) == 3
+
+
+async def test_a_remembered_refusal_survives_the_trip_to_a_worker_and_back(tmp_path: Path) -> None:
+    """An optional command the controller refused is replayed as "nothing to add" in a worker too:
+    the marker is still itself after pickling (a plain `object()` was not, and crashed the check)."""
+    assert pickle.loads(pickle.dumps(REFUSED)) is REFUSED
+    async with simulated_site(tmp_path, aireos("wlc-a1"), iosxe("wlc-x1")) as site:
+        fleet = site.inventory.controllers()
+        facts = StaticFacts(timedelta(hours=24))
+        sharded = FleetPoller(2, shard_from=0)
+        try:
+            await sharded.poll(fleet, poll_options(site.settings, facts, routine=True), site.environ)
+            last = facts.recall("wlc-a1")
+            assert last is not None and "show_certificate_all" in last.parsed
+            facts.remember("wlc-a1", replace(last, parsed={**last.parsed, "show_certificate_all": REFUSED}))
+            second = await sharded.poll(fleet, poll_options(site.settings, facts, routine=True), site.environ)
+            third = await sharded.poll(fleet, poll_options(site.settings, facts, routine=True), site.environ)
+        finally:
+            sharded.close()
+    for snapshots in (second, third):
+        refused = next(s for s in snapshots if s.name == "wlc-a1")
+        assert refused.errors == [] and refused.certificate is None and refused.aps
+    assert facts.recall("wlc-a1").parsed["show_certificate_all"] is REFUSED
+
+
+async def test_a_dead_worker_costs_one_check_its_speed_not_its_answer(tmp_path: Path) -> None:
+    """Workers killed between checks (out of memory, say): that check reads on the loop, the next
+    one starts new workers; every check answers for every controller."""
+    async with simulated_site(tmp_path, aireos("wlc-a1"), iosxe("wlc-x1")) as site:
+        fleet = site.inventory.controllers()
+        sharded = FleetPoller(2, shard_from=0)
+        try:
+            first = await sharded.poll(fleet, poll_options(site.settings), site.environ)
+            pool = sharded._pool
+            assert pool is not None
+            for process in list(pool._processes.values()):  # type: ignore[attr-defined]
+                process.kill()
+                process.join(5)
+            after_death = await sharded.poll(fleet, poll_options(site.settings), site.environ)
+            again = await sharded.poll(fleet, poll_options(site.settings), site.environ)
+            assert sharded._pool is not None and sharded._pool is not pool
+        finally:
+            sharded.close()
+    assert view(after_death) == view(first) == view(again)

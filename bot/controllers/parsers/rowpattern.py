@@ -208,8 +208,10 @@ def fast_fit(line: str, pattern: RowPattern, shift_of: ShiftOf) -> FittedRow | N
       (no Country), only when neither neighbouring word would pass that
       validator: no other reading could fill the cell. Here agreement with
       the fitter is what the property test checks, not a proof.
-    The cost returned is the fitter's for this assignment, so readings
-    compare as before.
+    The cost returned is what the fitter's search charges this assignment
+    (position costs, one `EMPTY_COST` per empty cell), the measure
+    `LOW_CONFIDENCE_COST` and the comparison of re-joined readings are made
+    in. (The old aligned shortcut reported 0 for the rows it took.)
     """
     m = pattern.match(line)
     if m is None:
