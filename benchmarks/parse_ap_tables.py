@@ -33,7 +33,7 @@ from bot.controllers.parsers import PARSERS
 from bot.controllers.parsers.text import normalise
 from bot.controllers.parsers.textfsm_runner import run_ntc_template
 from bot.simulator import render_aireos, render_iosxe
-from bot.simulator.scenario import Scenario
+from bot.simulator.scenario import unserved_controller
 from bot.simulator.wrapping import wrap
 
 _WORD = re.compile(r"\S+")
@@ -69,11 +69,7 @@ def controller(platform: str, version: str, aps: int) -> Any:
         {"name": f"AP{i:05d}-{'3702' if i % 3 else '9120'}", "model": "AIR-CAP3702I-E-K9" if i % 3 else "C9120AXI-E"}
         for i in range(aps)
     ]
-    scenario = Scenario.from_dict(
-        {"controllers": [{"name": "wlc", "platform": platform, "version": version, "port": 0, "aps": entries}]}
-    )
-    built, _ = scenario.build()[0]
-    return built
+    return unserved_controller(platform, version, entries)
 
 
 def grown(path: Path, platform: str, key: str, aps: int) -> str:

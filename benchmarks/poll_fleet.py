@@ -200,17 +200,8 @@ async def _poll(targets: list[dict[str, Any]], concurrency: int, routine: bool) 
     from bot.controllers.fleet import PollOptions, poll_fleet
     from bot.controllers.session import ControllerSession, SessionOptions
     from bot.controllers.static_facts import StaticFacts
-    from bot.inventory import parse_inventory
 
-    document = {
-        "sites": {"fleet": {"controllers": [
-            {"name": t["name"], "host": t["host"], "port": t["port"], "platform": t["platform"], "credentials": "b"}
-            for t in targets
-        ]}},
-        "credentials": {"b": {"username_env": "BENCH_USER", "password_env": "BENCH_PASS"}},
-    }
-    inventory = parse_inventory(yaml.safe_dump(document), "<bench>")
-    environ = {"BENCH_USER": "admin", "BENCH_PASS": "admin"}
+    inventory, environ = _inventory(targets)
     facts = StaticFacts(timedelta(hours=24))
     session = SessionOptions(timeout_seconds=60, strict_host_keys=False)
     options = PollOptions(session, max_concurrency=concurrency, facts=facts, routine=routine)

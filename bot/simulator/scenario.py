@@ -246,3 +246,11 @@ class Scenario:
             entry.update(copy.deepcopy(controller_options))
             entries.append(entry)
         return cls.from_dict({"controllers": entries})
+
+
+def unserved_controller(platform: str, version: str, aps: list[dict[str, Any]], **extra: Any) -> Controller:
+    """One controller model built from a scenario entry, not served: for renderers and parser
+    tests and benchmarks that only read the model (`extra`: any other controller key)."""
+    entry = {"name": "wlc", "platform": platform, "version": version, "port": 0, "aps": aps, **extra}
+    built, _clock = Scenario.from_dict({"controllers": [entry]}).build()[0]
+    return built

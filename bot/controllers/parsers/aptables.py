@@ -511,13 +511,9 @@ def _is_preamble(line: str) -> bool:
     return bool(_RULE_RE.match(line) or _LEGEND_RE.match(line) or ("...." in line and _DOTTED_KV_RE.search(line)))
 
 
-def _image_header_columns(lines: list[str], index: int) -> list[Column]:
-    """Columns of the image table header at `lines[index]`, using the line
-    above when it carries the first word of split labels (AireOS)."""
-    return _image_layout_at(lines, index).columns
-
-
 def _image_layout_at(lines: list[str], index: int) -> _Layout:
+    """The layout of the image table header at `lines[index]`, using the line above when it
+    carries the first word of split labels (AireOS)."""
     upper = lines[index - 1] if index > 0 else ""
     return _image_layout(lines[index], upper if _is_upper_header(upper) else None)
 

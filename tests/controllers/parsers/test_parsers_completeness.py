@@ -13,7 +13,7 @@ from bot.controllers.parsers import PARSERS, aireos, iosxe
 from bot.controllers.parsers.results import ApImageEntry, ApImageReport, ApSummary, ApSummaryRow
 from bot.domain.models import AccessPoint
 from bot.simulator import render_aireos, render_iosxe
-from bot.simulator.scenario import Scenario
+from bot.simulator.scenario import Scenario, unserved_controller
 
 
 def _summary(rows: int, declared: int | None, unparsed: int = 0) -> ApSummary:
@@ -68,8 +68,7 @@ def test_image_report_incomplete_reasons_use_the_controllers_total():
 
 def _controller(platform: str, version: str, n: int, **extra: Any):
     aps = [{"name": f"AP-{i:02d}", "model": "AIR-CAP3702I-E-K9" if i % 2 else "C9120AXI-E"} for i in range(n)]
-    entry = {"name": "wlc", "platform": platform, "version": version, "port": 0, "aps": aps, **extra}
-    return Scenario.from_dict({"controllers": [entry]}).build()[0][0]
+    return unserved_controller(platform, version, aps, **extra)
 
 
 def test_corpus_tables_are_complete(corpus):

@@ -19,7 +19,7 @@ from bot.controllers.parsers.rowpattern import fast_fit
 from bot.controllers.parsers.tables import estimate_shift, fit_row, is_mac
 from bot.controllers.parsers.text import normalise
 from bot.simulator import render_aireos, render_iosxe
-from bot.simulator.scenario import Scenario
+from bot.simulator.scenario import unserved_controller
 from bot.simulator.wrapping import wrap
 
 # Every AP table capture of the corpus: (path, platform, parser key, rows it holds).
@@ -87,11 +87,7 @@ def _controller(platform: str, version: str, aps: int) -> Any:
         {"name": f"AP{i:04d}-{'3702' if i % 3 else '9120'}", "model": "AIR-CAP3702I-E-K9" if i % 3 else "C9120AXI-E"}
         for i in range(aps)
     ]
-    scenario = Scenario.from_dict(
-        {"controllers": [{"name": "wlc", "platform": platform, "version": version, "port": 0, "aps": entries}]}
-    )
-    built, _ = scenario.build()[0]
-    return built
+    return unserved_controller(platform, version, entries)
 
 
 def _simulated() -> list[tuple[str, str, str, str]]:

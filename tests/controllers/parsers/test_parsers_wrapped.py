@@ -23,17 +23,10 @@ from bot.controllers.parsers.results import ApImageReport, ApSummary
 from bot.controllers.parsers.text import normalise, normalise_newlines
 from bot.simulator import render_aireos, render_iosxe
 from bot.simulator.model import Controller, default_ap_image
-from bot.simulator.scenario import Scenario
+from bot.simulator.scenario import unserved_controller as controller
 from bot.simulator.wrapping import wrap
 
 # ---------------------------------------------------------------- simulator tables
-
-
-def controller(platform: str, version: str, aps: list[dict[str, Any]], **extra: Any) -> Controller:
-    """A simulator controller model (not served: the renderers only read it)."""
-    entry = {"name": "wlc", "platform": platform, "version": version, "port": 0, "aps": aps, **extra}
-    built, _clock = Scenario.from_dict({"controllers": [entry]}).build()[0]
-    return built
 
 
 @dataclass(frozen=True)
