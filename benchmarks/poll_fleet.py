@@ -198,7 +198,8 @@ def _inventory(targets: list[dict[str, Any]]) -> tuple[Any, dict[str, str]]:
 
 async def _poll(targets: list[dict[str, Any]], concurrency: int, routine: bool) -> dict[str, Any]:
     from bot.controllers.fleet import PollOptions, poll_fleet
-    from bot.controllers.session import ControllerSession, SessionOptions
+    from bot.controllers.read_session import ReadSession
+    from bot.controllers.session import SessionOptions
     from bot.controllers.static_facts import StaticFacts
 
     inventory, environ = _inventory(targets)
@@ -207,7 +208,7 @@ async def _poll(targets: list[dict[str, Any]], concurrency: int, routine: bool) 
     options = PollOptions(session, max_concurrency=concurrency, facts=facts, routine=routine)
     sent = [0]
 
-    class Counting(ControllerSession):
+    class Counting(ReadSession):  # the session polls use
         async def send(self, command: str, timeout: float | None = None) -> Any:
             sent[0] += 1
             return await super().send(command, timeout)

@@ -19,12 +19,14 @@ from typing import Any
 from bot.controllers.drivers import driver_for
 from bot.controllers.parsers import PARSERS, ParseError
 from bot.controllers.platforms import PollCommand, platform_definition
-from bot.controllers.session import CommandOutput, ControllerSession, SessionError, SessionOptions
+from bot.controllers.read_session import ReadSession
+from bot.controllers.session_api import CommandOutput, Session, SessionError, SessionOptions
 from bot.controllers.static_facts import Identity, StaticFacts, StaticRead
 from bot.domain.models import ControllerSnapshot, ErrorKind, SnapshotError
 from bot.inventory import Controller, InventoryError
 
-SessionFactory = Callable[..., ControllerSession]
+# Polls read through `ReadSession`; tests pass a `ControllerSession` (scrapli) subclass to inject faults.
+SessionFactory = Callable[..., Session]
 log = logging.getLogger(__name__)
 
 
@@ -98,7 +100,7 @@ async def poll_controller(
     controller: Controller,
     options: PollOptions,
     environ: Mapping[str, str] | None = None,
-    session_factory: SessionFactory = ControllerSession,
+    session_factory: SessionFactory = ReadSession,
 ) -> ControllerSnapshot:
     snapshot = ControllerSnapshot(
         name=controller.name,
@@ -190,7 +192,7 @@ async def poll_fleet(
     options: PollOptions,
     environ: Mapping[str, str] | None = None,
     on_result: Callable[[ControllerSnapshot], Awaitable[None] | None] | None = None,
-    session_factory: SessionFactory = ControllerSession,
+    session_factory: SessionFactory = ReadSession,
 ) -> list[ControllerSnapshot]:
     """Poll every controller, at most `max_concurrency` at once; results in input order."""
     semaphore = asyncio.Semaphore(options.max_concurrency)

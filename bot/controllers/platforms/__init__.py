@@ -81,6 +81,11 @@ class PlatformDefinition:
     changes: dict[str, str]
     # The poll key whose answer (software, uptime) tells whether the static ones are still true.
     identity: str | None = None
+    # What a poll's read session expects (see `read_session.py` and commands.yaml).
+    prompt: str = ""
+    enable_from: str | None = None
+    shell_login: bool = False
+    session_end: str | None = None
 
     def routine_commands(self) -> tuple[PollCommand, ...]:
         """What a routine check sends when the static facts stand (the README lists these)."""
@@ -100,4 +105,23 @@ def platform_definition(platform: Platform | str) -> PlatformDefinition:
         poll=tuple(PollCommand(**item) for item in data["poll"]),
         changes=dict(data.get("changes", {})),
         identity=data.get("identity"),
+        prompt=_pattern(data, "prompt") or _missing(name, "prompt"),
+        enable_from=_pattern(data, "enable_from"),
+        shell_login=bool(data.get("shell_login", False)),
+        session_end=data.get("session_end"),
     )
+
+
+def _missing(platform: str, key: str) -> str:
+    raise ValueError(f"{platform}/commands.yaml: `{key}` is required")
+
+
+def _pattern(data: Mapping[str, object], key: str) -> str | None:
+    """A prompt pattern from the data, compiled once here so a bad one fails at load, not mid-poll."""
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"commands.yaml: {key} must be a regular expression string")
+    re.compile(value)
+    return value
