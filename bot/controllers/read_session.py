@@ -74,6 +74,8 @@ class _Screen(asyncssh.SSHClientSession[bytes]):
         self._waiter: asyncio.Future[None] | None = None
 
     def data_received(self, data: bytes, datatype: asyncssh.DataType) -> None:
+        if datatype is not None:
+            return  # stderr: a CLI on a terminal prints everything on stdout (scrapli reads only that)
         if b"\r" in data:
             data = data.replace(b"\r", b"")
         if b"\x1b" in data:

@@ -55,8 +55,8 @@ def _session(cls: type, site: SimulatedSite, name: str, **overrides: Any) -> Any
 
 
 def _shape(text: str) -> list[str]:
-    """The output with its digits masked: clocks and uptimes move between two reads."""
-    return [re.sub(r"\d", "0", line) for line in text.splitlines()]
+    """The output with its numbers masked: clocks and uptimes move between two reads."""
+    return [re.sub(r"\d+", "0", line) for line in text.splitlines()]
 
 
 @pytest.mark.parametrize("factory", [aireos, iosxe], ids=["aireos", "iosxe"])

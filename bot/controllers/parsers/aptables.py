@@ -57,6 +57,7 @@ from bot.controllers.parsers.wrapped import (
     candidate_widths,
     looks_wrapped,
     unwrap,
+    unwrap_uniform,
 )
 
 AP_SUMMARY_VOCABULARY: tuple[ColumnSpec, ...] = (
@@ -388,6 +389,11 @@ def _best_reading(lines: list[str], shape: TableShape, read: Callable[[list[str]
     if looks_wrapped(lines, shape):
         readings: list[_Reading] = []
         for width in candidate_widths(lines, shape):
+            uniform = unwrap_uniform(lines, shape, width)
+            if uniform is not None:
+                reading = read(uniform)
+                if reading.score()[:4] == (0, 0, 0, 0):
+                    return reading  # the counted re-join read perfectly: the row checks need not run
             reading = read(unwrap(lines, shape, width))
             readings.append(reading)
             if reading.score()[:4] == (0, 0, 0, 0):

@@ -212,6 +212,52 @@ def unwrap(lines: Sequence[str], shape: TableShape, width: int, *, strong: bool 
     return _Unwrapper(lines, shape, width, strong).run()
 
 
+def unwrap_uniform(lines: Sequence[str], shape: TableShape, width: int) -> list[str] | None:
+    """The logical lines when every row was cut into as many pieces as its header, else None.
+
+    The common wrapped table (every row about as long as the header, cut at the same
+    places) is re-joined by counting alone, with no row checks: the cheap first guess.
+    It is only a guess: the caller keeps it only when its reading is perfect (every
+    label known, every line read as a complete row, the controller's own AP count met);
+    a row printed in fewer pieces than its header shifts every later group, so such a
+    table never reads perfectly and goes to `unwrap`. None (`unwrap` decides) for
+    anything else: no wrapped header, a label-prefix line above one, a repeated header,
+    a group cut short by a blank or structure line, a group not starting at column 0.
+    """
+    out: list[str] = []
+    i = 0
+    pieces = 0
+    while i < len(lines):
+        line = lines[i]
+        if shape.header_start.match(line):
+            if pieces or not _is_header(lines, i, shape, width) or _upper_run(lines, i, shape):
+                return None  # a second header (a repeated block), or one `unwrap` must read
+            span = _header_span(lines, i, shape)
+            if span is None or span[0] - i < 2:
+                return None  # the header is whole: nothing here is cut the same way
+            rule_start, end = span
+            pieces = rule_start - i
+            out.append(join_pieces(lines[i:rule_start], width))
+            out.append(join_pieces(lines[rule_start:end], width))
+            i = end
+        elif not pieces or not line.strip() or shape.is_structure(line):
+            out.append(line)
+            i += 1
+        else:
+            group = lines[i : i + pieces]
+            if len(group) < pieces or line[:1].isspace():
+                return None
+            if any(_breaks_group(piece, shape) for piece in group):
+                return None
+            out.append(join_pieces(group, width))
+            i += pieces
+    return out if pieces else None
+
+
+def _breaks_group(piece: str, shape: TableShape) -> bool:
+    return not piece.strip() or shape.is_structure(piece) or bool(shape.header_start.match(piece))
+
+
 _LOOKAHEAD_PIECES = 8
 _LOOKAHEAD_DEPTH = 3
 
@@ -358,9 +404,10 @@ class _Unwrapper:
           longer than the terminal: its second piece alone looks like a row
           with a shorter name); a row's tail that merely ends at the edge
           does not take the next row's head;
-        - otherwise an incomplete row takes any piece that does not start a
-          row of its own (a cut at a cell boundary); a stray fragment before
-          a real row does not swallow it.
+        - otherwise an incomplete row takes a piece that does not start a
+          row of its own and makes it read better (a cut at a cell boundary:
+          the piece fills cells the row lacked); a stray fragment before a
+          real row does not swallow it, nor does a doubtful row the next one.
         """
         piece = self.lines[i]
         gap = self.gap(self.cur[-1])
@@ -387,7 +434,12 @@ class _Unwrapper:
             return True
         if self.starts_row(i):
             return gap <= 1 and self.name_fragment(self.cur) and self.grows([*self.cur, piece], i + 1)
-        return joined.fit >= cur.fit
+        if gap <= 1:
+            return joined.fit >= cur.fit  # a word or single-spaced cell cut at the edge goes on
+        # Across a wide gap, only a piece that reads better joined is taken: filling no new cell,
+        # it could only be glued on as text, which is how a doubtful row (a location longer than
+        # its column) would swallow the next AP's whole row as its own name.
+        return joined.fit > cur.fit or (joined.fit == cur.fit and joined.filled > cur.filled)
 
     # ------------------------------------------------------------ pass
 

@@ -378,3 +378,56 @@ def test_wrapped_tables_give_the_rendered_aps_or_say_they_are_incomplete(
             assert row.mac is not None and row.mac.replace(":", "").replace(".", "") == rendered[row.name].mac
     if not result.incomplete_reasons:
         assert parsed(table, result) == expected(table, c)
+
+
+def _alike(count: int) -> list[dict[str, Any]]:
+    """APs whose rows are all as long as each other: every row cut like the header."""
+    return [{"name": f"AP{n:04d}", "model": "AIR-CAP3702I-E-K9", "image": "8.5.171.0"} for n in range(count)]
+
+
+@pytest.mark.parametrize("table", TABLES, ids=TABLE_IDS)
+@pytest.mark.parametrize("width", [80, 100])
+def test_the_counted_rejoin_gives_the_row_checked_lines_where_it_applies(table: Table, width: int) -> None:
+    """`unwrap_uniform` is a shortcut: wherever it re-joins at all, it re-joins as `unwrap` does."""
+    sim = controller(table.platform, table.version, _alike(12))
+    text = normalise(normalise_newlines(wrap(table.render(sim), width)))
+    lines = text.split("\n")
+    shape = aptables.SUMMARY_SHAPE if table.kind == "summary" else aptables.IMAGE_SHAPE
+    widths = wrapped.candidate_widths(lines, shape)
+    counted = [(w, wrapped.unwrap_uniform(lines, shape, w)) for w in widths]
+    for w, joined in counted:
+        if joined is not None:
+            assert joined == wrapped.unwrap(lines, shape, w)
+    if table.name == "aireos-summary" and width == 80:
+        assert any(joined is not None for _, joined in counted)  # the shortcut is taken somewhere
+
+
+def test_a_row_in_fewer_pieces_than_its_header_is_left_to_the_row_checks() -> None:
+    """Counting pieces would glue the next rows together: the shortcut gives up (or its reading
+    is not perfect), and the row-checked re-join reads the table. (The property test below
+    checks the same over random AP sets, whose rows are cut unevenly.)"""
+    sim = controller("aireos", "8.10.162.0", _alike(4))
+    text = normalise(normalise_newlines(wrap(render_aireos.show_ap_summary(sim), 80)))
+    lines = text.split("\n")
+    rows = [i for i, line in enumerate(lines) if line.startswith("AP0")]
+    short = rows[1]
+    lines[short : short + 2] = [lines[short][:60]]  # the second AP's row printed short: one piece, no MAC
+    summary = aireos.parse_show_ap_summary_table("\n".join(lines))
+    names = [row.name for row in summary.rows]
+    assert names[0] == lines[rows[0]].split()[0] and len(names) == 3  # the short row is no AP
+    assert names[1:] == [lines[rows[2] - 1].split()[0], lines[rows[3] - 1].split()[0]]
+
+
+def test_a_doubtful_row_does_not_swallow_the_next_ap_as_its_name() -> None:
+    """Found by the property test: a location longer than its column makes a row doubtful, and
+    each row wraps into three pieces at 80 columns. The next AP's row, glued on across a wide
+    gap, once read as one AP whose name was the whole first row."""
+    long_location = "0000000000 0000000000 00000 0000000000"
+    aps = [
+        {"name": name, "model": "AIR-CAP3702I-E-K9", "ip": "2001:db8:1::0:1", "location": long_location}
+        for name in ("0", "0 0")
+    ]
+    sim = controller("aireos", "8.10.162.0", aps)
+    summary = aireos.parse_show_ap_summary_table(wrap(render_aireos.show_ap_summary(sim), 80))
+    assert [row.name for row in summary.rows] == ["0", "0 0"]
+    assert [(row.mac or "").replace(":", "") for row in summary.rows] == [ap.mac for ap in sim.aps.values()]
