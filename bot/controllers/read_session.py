@@ -47,16 +47,29 @@ from bot.controllers.session_api import (
 
 _USER_PROMPT = re.compile(rb"^\s*user(name)?:\s*$", re.M | re.I)
 _PASSWORD_PROMPT = re.compile(rb"^\s*(enable\s)?password:\s*$", re.M | re.I)
-# CSI sequences (colours, cursor moves), OSC strings (window titles) and two-byte escapes.
-_ANSI = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+# scrapli's own `ANSI_ESCAPE_PATTERN` (scrapli/channel/base_channel.py), copied so both sessions
+# drop exactly the same escapes: cursor saves and moves, BEL-ended OSC strings, CSI sequences.
+_ANSI = re.compile(
+    rb"[\x1B\x9B\x9D](\s)?"
+    rb"("
+    rb"([78ME])"
+    rb"|"
+    rb"((\]\d).*?[\x07])"
+    rb"|"
+    rb"(\[.*?[@-~])"
+    rb"|"
+    rb"(\[.*?[0-9;]m)"
+    rb")",
+)
 
 Ready = Callable[[bytearray], bool]
 
 
 def clean_output(raw: bytes, prompt: re.Pattern[bytes]) -> str:
-    """A command's output as scrapli's `_process_output` leaves it: escapes dropped (again:
-    one cut between two packets survives the per-packet pass), every line right-stripped,
-    prompt lines removed, blank lines at the start and white space at the end dropped."""
+    """A command's output as scrapli's `_process_output` leaves it: every line right-stripped,
+    prompt lines removed, blank lines at the start and white space at the end dropped. The
+    escapes are dropped once more over the whole output: one cut between two packets survives
+    the per-packet pass (scrapli's too, which then hands it on)."""
     if b"\x1b" in raw:
         raw = _ANSI.sub(b"", raw)
     text = b"\n".join([line.rstrip() for line in raw.splitlines()])
@@ -163,12 +176,16 @@ class ReadSession(SessionBase):
         else:
             await screen.until(lambda buf: self._shows(buf, prompt))
         if self._enable_from is not None and self._shows(screen.buf, self._enable_from):
-            # As scrapli's driver escalates (it sends its empty secondary password, too).
+            # As scrapli's driver escalates: `enable`, and an empty line for a password. A device
+            # that asks again wants an enable secret the inventory does not give: a failed
+            # login, said at once (scrapli's driver fails the same way, after its timeout).
             self._type("enable")
             await screen.until(lambda buf: self._shows(buf, _PASSWORD_PROMPT) or self._shows(buf, prompt))
             if self._shows(screen.buf, _PASSWORD_PROMPT):
                 self._type("")
-                await screen.until(lambda buf: self._shows(buf, prompt))
+                await screen.until(lambda buf: self._shows(buf, _PASSWORD_PROMPT) or self._shows(buf, prompt))
+                if self._shows(screen.buf, _PASSWORD_PROMPT):
+                    raise LoginRejected
 
     @staticmethod
     def _shows(buf: bytearray, pattern: re.Pattern[bytes]) -> bool:

@@ -23,7 +23,7 @@ from scrapli_community.cisco.aireos.cisco_aireos import DEFAULT_PRIVILEGE_LEVELS
 
 from bot.controllers.fleet import PollOptions, poll_fleet
 from bot.controllers.platforms import platform_definition
-from bot.controllers.read_session import ReadSession, clean_output
+from bot.controllers.read_session import ReadSession, _Screen, clean_output
 from bot.controllers.session import ControllerSession, SessionError, SessionOptions
 from bot.domain.models import ErrorKind
 from tests.support.simulated_site import SimulatedSite, aireos, iosxe, simulated_site
@@ -173,14 +173,16 @@ async def test_polls_read_through_the_lean_session_by_default(tmp_path: Path, mo
 
 
 class _UserExecShell(asyncssh.SSHServerSession[str]):
-    """A 9800 where the user lands at privilege 1 (`wlc>`): `enable` asks for a password
-    (any answer is taken), then `wlc#`; `show privilege` says where the session is."""
+    """A 9800 where the user lands at privilege 1 (`wlc>`): `enable` asks for a password,
+    then `wlc#` (any answer taken) or, with `secret`, asks again for anything else (as
+    IOS does three times before `% Bad secrets`); `show privilege` says where the session is."""
 
-    def __init__(self) -> None:
+    def __init__(self, secret: str | None = None) -> None:
         self._chan: Any = None
         self._level = 1
         self._asking = False
         self._line = ""
+        self._secret = secret
 
     def connection_made(self, chan: Any) -> None:
         self._chan = chan
@@ -204,6 +206,9 @@ class _UserExecShell(asyncssh.SSHServerSession[str]):
             self._answer(line.strip())
 
     def _answer(self, line: str) -> None:
+        if self._asking and self._secret is not None and line != self._secret:
+            self._chan.write("\r\nPassword: ")
+            return
         if self._asking:
             self._asking, self._level = False, 15
             self._chan.write("\r\n")
@@ -219,6 +224,8 @@ class _UserExecShell(asyncssh.SSHServerSession[str]):
 
 
 class _Server(asyncssh.SSHServer):
+    secret: str | None = None
+
     def begin_auth(self, username: str) -> bool:
         return True
 
@@ -229,13 +236,14 @@ class _Server(asyncssh.SSHServer):
         return password == PASSWORD
 
     def session_requested(self) -> _UserExecShell:
-        return _UserExecShell()
+        return _UserExecShell(self.secret)
 
 
 @asynccontextmanager
-async def _user_exec_server() -> AsyncIterator[int]:
+async def _user_exec_server(secret: str | None = None) -> AsyncIterator[int]:
+    server_class = type("_SecretServer", (_Server,), {"secret": secret})
     server = await asyncssh.create_server(
-        _Server, "127.0.0.1", 0, server_host_keys=[asyncssh.generate_private_key("ssh-ed25519")],
+        server_class, "127.0.0.1", 0, server_host_keys=[asyncssh.generate_private_key("ssh-ed25519")],
         line_editor=False,
     )
     try:
@@ -254,6 +262,21 @@ async def test_a_user_landing_at_privilege_1_is_taken_to_enable_first() -> None:
         async with session:
             privilege = await session.send("show privilege")
     assert privilege.text == "Current privilege level is 15"
+
+
+async def test_an_enable_secret_the_inventory_lacks_fails_the_login_at_once() -> None:
+    async with _user_exec_server(secret="n0t-in-the-inventory") as port:
+        session = ReadSession(
+            name="wlc", host="127.0.0.1", port=port, platform=platform_definition("iosxe"),
+            username="admin", password=PASSWORD, options=_options(None, timeout_seconds=5),
+        )
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(SessionError) as caught:
+            async with session:
+                pass
+        took = asyncio.get_running_loop().time() - started
+    assert caught.value.kind is ErrorKind.AUTH_FAILED
+    assert took < 5  # said when the device asks again, not after the timeout
 
 
 # ------------------------------------------------------------------ data and cleaning
@@ -278,6 +301,22 @@ def test_the_platform_prompt_agrees_with_scrapli_s_driver(
         assert ours.search(line) and theirs.search(line), line
     for line in not_prompts:
         assert not ours.search(line) and not theirs.search(line), line
+
+
+def test_escapes_are_dropped_as_scrapli_drops_them() -> None:
+    from scrapli.channel.base_channel import ANSI_ESCAPE_PATTERN
+
+    samples = [b"\x1b[1mbold\x1b[0m", b"\x1b7saved\x1b8", b"\x1b]0;title\x07text", b"a\x1bMb", b"\x1b[2;37;41mx"]
+    screen = _Screen()
+    for sample in samples:
+        screen.buf.clear()
+        screen.data_received(sample, None)
+        assert bytes(screen.buf) == ANSI_ESCAPE_PATTERN.sub(b"", sample), sample
+
+
+def test_a_prompt_line_mid_output_takes_only_itself_away() -> None:
+    prompt = re.compile(platform_definition("aireos").prompt.encode(), re.M | re.I)
+    assert clean_output(b"line1\n(Cisco Controller) >\n\nline2", prompt) == "line1\n\n\nline2"
 
 
 def test_clean_output_reads_as_scrapli_leaves_it() -> None:

@@ -222,11 +222,13 @@ def unwrap_uniform(lines: Sequence[str], shape: TableShape, width: int) -> list[
     a row printed in fewer pieces than its header shifts every later group, so such a
     table never reads perfectly and goes to `unwrap`. None (`unwrap` decides) for
     anything else: no wrapped header, a label-prefix line above one, a repeated header,
-    a group cut short by a blank or structure line, a group not starting at column 0.
+    a group cut short by a blank or structure line, a group not starting at column 0,
+    rows after a blank line (it may have been a piece of blanks: the end of a row).
     """
     out: list[str] = []
     i = 0
     pieces = 0
+    after_blank = False
     while i < len(lines):
         line = lines[i]
         if shape.header_start.match(line):
@@ -241,11 +243,14 @@ def unwrap_uniform(lines: Sequence[str], shape: TableShape, width: int) -> list[
             out.append(join_pieces(lines[rule_start:end], width))
             i = end
         elif not pieces or not line.strip() or shape.is_structure(line):
+            # A blank line inside the table may be a piece of blanks (a row's end that was all
+            # padding, emptied by normalise()): counting past it would shift every later group.
+            after_blank = after_blank or (pieces > 0 and not line.strip())
             out.append(line)
             i += 1
         else:
             group = lines[i : i + pieces]
-            if len(group) < pieces or line[:1].isspace():
+            if after_blank or len(group) < pieces or line[:1].isspace():
                 return None
             if any(_breaks_group(piece, shape) for piece in group):
                 return None
