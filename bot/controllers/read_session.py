@@ -129,8 +129,7 @@ class ReadSession(SessionBase):
     either (tests inject faults through the scrapli one).
     """
 
-    def __init__(self, **session: Any) -> None:
-        super().__init__(**session)
+    def _prepare(self) -> None:
         self._prompt = re.compile(self.platform.prompt.encode(), re.M | re.I)
         enable_from = self.platform.enable_from
         self._enable_from = re.compile(enable_from.encode(), re.M | re.I) if enable_from else None
@@ -138,15 +137,7 @@ class ReadSession(SessionBase):
         self._channel: asyncssh.SSHClientChannel[bytes] | None = None
         self._screen = _Screen()
 
-    async def open(self) -> None:
-        self._check_known_hosts()
-        async with self._failing(None):
-            await asyncio.wait_for(self._login(), timeout=self.options.timeout_seconds * 2)
-        self._open = True
-        for command in self.platform.session_setup:
-            await self.send(command)
-
-    async def _login(self) -> None:
+    async def _connect(self) -> None:
         options: dict[str, Any] = {
             "username": self._username,
             "password": self._password,
@@ -203,8 +194,7 @@ class ReadSession(SessionBase):
         started = time.monotonic()
         async with self._failing(command):
             text = await asyncio.wait_for(self._exchange(command), timeout=timeout or self.options.timeout_seconds)
-        failed = any(marker in text for marker in self.platform.failed_when_contains)
-        return CommandOutput(command, text, failed, time.monotonic() - started)
+        return CommandOutput(command, text, self._refused(text), time.monotonic() - started)
 
     async def _exchange(self, command: str) -> str:
         """The command and its return in one write; its output from its echo to the prompt."""

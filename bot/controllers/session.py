@@ -100,8 +100,7 @@ _HOOKS = {
 class ControllerSession(SessionBase):
     """One SSH session to one controller, opened with `async with`."""
 
-    def __init__(self, **session: Any) -> None:
-        super().__init__(**session)
+    def _prepare(self) -> None:
         platform, options = self.platform, self.options
         on_open, on_close = _HOOKS[platform.name]
         asyncssh_options: dict[str, Any] = {
@@ -127,13 +126,8 @@ class ControllerSession(SessionBase):
             transport_options={"asyncssh": asyncssh_options},
         )
 
-    async def open(self) -> None:
-        self._check_known_hosts()
-        async with self._failing(None):
-            await asyncio.wait_for(self._conn.open(), timeout=self.options.timeout_seconds * 2)
-        self._open = True
-        for command in self.platform.session_setup:
-            await self.send(command)
+    async def _connect(self) -> None:
+        await self._conn.open()
 
     async def send(self, command: str, timeout: float | None = None) -> CommandOutput:
         """Send one command from our own command tables (never user text)."""
@@ -166,7 +160,7 @@ class ControllerSession(SessionBase):
                 if end(buf):
                     break
         output = channel._process_output(buf=bytes(buf[end.start :]), strip_prompt=True).decode(errors="replace")
-        return output, any(marker in output for marker in self.platform.failed_when_contains)
+        return output, self._refused(output)
 
     async def send_confirmed(
         self, command: str, prompt: str, answer: str, timeout: float | None = None

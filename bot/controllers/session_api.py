@@ -160,6 +160,10 @@ class SessionBase:
         # Checked by asyncssh, which matches `[host]:port` entries properly.
         self._known_hosts: Path | None = known_hosts_file(options.known_hosts) if options.strict_host_keys else None
         self._open = False
+        self._prepare()
+
+    def _prepare(self) -> None:
+        """What the session builds once it knows whom it talks to (nothing is sent yet)."""
 
     async def __aenter__(self) -> Self:
         await self.open()
@@ -171,7 +175,24 @@ class SessionBase:
         await self.close()
 
     async def open(self) -> None:
+        """Connect and log in (within twice the timeout), then send the platform's set-up commands."""
+        self._check_known_hosts()
+        async with self._failing(None):
+            await asyncio.wait_for(self._connect(), timeout=self.options.timeout_seconds * 2)
+        self._open = True
+        for command in self.platform.session_setup:
+            await self.send(command)
+
+    async def _connect(self) -> None:
+        """Open the transport and log in, up to the first command prompt."""
         raise NotImplementedError
+
+    async def send(self, command: str, timeout: float | None = None) -> CommandOutput:
+        raise NotImplementedError
+
+    def _refused(self, output: str) -> bool:
+        """Did the controller refuse the command (its platform's failure marks in the output)?"""
+        return any(marker in output for marker in self.platform.failed_when_contains)
 
     async def close(self) -> None:
         raise NotImplementedError

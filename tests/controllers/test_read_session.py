@@ -26,32 +26,14 @@ from bot.controllers.platforms import platform_definition
 from bot.controllers.read_session import ReadSession, _Screen, clean_output
 from bot.controllers.session import ControllerSession, SessionError, SessionOptions
 from bot.domain.models import ErrorKind
-from tests.support.simulated_site import SimulatedSite, aireos, iosxe, simulated_site
+from tests.support.simulated_site import aireos, iosxe, session_to, simulated_site
 
 PASSWORD = "admin"
 
 
-def _options(site: SimulatedSite | None, **overrides: Any) -> SessionOptions:
-    values: dict[str, Any] = {"timeout_seconds": 5, "strict_host_keys": False}
-    if site is not None:
-        values.update(strict_host_keys=True, known_hosts=site.known_hosts)
-    values.update(overrides)
-    return SessionOptions(**values)
-
-
-def _session(cls: type, site: SimulatedSite, name: str, **overrides: Any) -> Any:
-    controller = site.inventory.controller(name)
-    assert controller is not None
-    username, password = controller.credentials.resolve(site.environ)
-    return cls(
-        name=name,
-        host=controller.host,
-        port=controller.port,
-        platform=platform_definition(controller.platform),
-        username=username,
-        password=overrides.pop("password", password),
-        options=_options(site, **overrides),
-    )
+def _options(**overrides: Any) -> SessionOptions:
+    """Options for a session to the small test server below (its key is not in any file)."""
+    return SessionOptions(**{"timeout_seconds": 5, "strict_host_keys": False, **overrides})
 
 
 def _shape(text: str) -> list[str]:
@@ -64,9 +46,9 @@ async def test_every_poll_command_reads_as_the_scrapli_session_reads_it(tmp_path
     async with simulated_site(tmp_path, factory("wlc-1")) as site:
         definition = platform_definition(site.inventory.controller("wlc-1").platform)  # type: ignore[union-attr]
         commands = [item.command for item in definition.poll if "{" not in item.command]
-        async with _session(ControllerSession, site, "wlc-1") as scrapli_session:
+        async with session_to(ControllerSession, site, "wlc-1") as scrapli_session:
             want = [(await scrapli_session.send(c)) for c in commands]
-        async with _session(ReadSession, site, "wlc-1") as lean:
+        async with session_to(ReadSession, site, "wlc-1") as lean:
             got = [(await lean.send(c)) for c in commands]
     assert len(commands) >= 5
     for command, before, after in zip(commands, want, got, strict=True):
@@ -82,7 +64,7 @@ async def test_every_poll_command_reads_as_the_scrapli_session_reads_it(tmp_path
 async def test_stale_prompts_before_a_command_do_not_shift_the_outputs(
     tmp_path: Path, factory: Any, first: str, second: str
 ) -> None:
-    async with simulated_site(tmp_path, factory("wlc-1")) as site, _session(ReadSession, site, "wlc-1") as lean:
+    async with simulated_site(tmp_path, factory("wlc-1")) as site, session_to(ReadSession, site, "wlc-1") as lean:
         want_first, want_second = (await lean.send(first)).text, (await lean.send(second)).text
         for _ in range(3):  # three bare returns nobody reads: three stale prompts on the screen
             lean._channel.write(b"\n")
@@ -93,7 +75,7 @@ async def test_stale_prompts_before_a_command_do_not_shift_the_outputs(
 
 
 async def test_a_refused_command_is_failed_and_the_session_goes_on(tmp_path: Path) -> None:
-    async with simulated_site(tmp_path, iosxe("wlc-1")) as site, _session(ReadSession, site, "wlc-1") as lean:
+    async with simulated_site(tmp_path, iosxe("wlc-1")) as site, session_to(ReadSession, site, "wlc-1") as lean:
         refused = await lean.send("show no-such-thing")
         after = await lean.send("show clock")
     assert refused.failed and "% Invalid input" in refused.text
@@ -109,7 +91,7 @@ async def test_a_rejected_password_is_auth_failed_and_never_shown(
     async with simulated_site(tmp_path, factory("wlc-1")) as site:
         site.sim.controllers["wlc-1"].faults.reject_password = True
         with pytest.raises(SessionError) as caught:
-            async with _session(ReadSession, site, "wlc-1", password=secret):
+            async with session_to(ReadSession, site, "wlc-1", password=secret):
                 pass
     assert caught.value.kind is ErrorKind.AUTH_FAILED
     assert caught.value.message.endswith(": authentication failed")
@@ -125,7 +107,7 @@ async def test_refused_hung_and_dropped_sessions_fail_in_plain_words(tmp_path: P
         failures: dict[str, SessionError] = {}
         for name in faults:
             try:
-                async with _session(ReadSession, site, name, timeout_seconds=1) as lean:
+                async with session_to(ReadSession, site, name, timeout_seconds=1) as lean:
                     await lean.send("show clock")
                     await lean.send("show version")
             except SessionError as exc:
@@ -138,16 +120,16 @@ async def test_refused_hung_and_dropped_sessions_fail_in_plain_words(tmp_path: P
 
 async def test_host_keys_are_checked_when_strict(tmp_path: Path) -> None:
     async with simulated_site(tmp_path, aireos("wlc-1")) as site:
-        async with _session(ReadSession, site, "wlc-1") as trusted:  # the simulator's key is in the file
+        async with session_to(ReadSession, site, "wlc-1") as trusted:  # the simulator's key is in the file
             assert not (await trusted.send("show time")).failed
         stranger = tmp_path / "other_known_hosts"
         stranger.write_text(f"[127.0.0.1]:{site.inventory.controller('wlc-1').port} "  # type: ignore[union-attr]
                             f"{asyncssh.generate_private_key('ssh-ed25519').export_public_key().decode()}")
         with pytest.raises(SessionError) as wrong:
-            async with _session(ReadSession, site, "wlc-1", known_hosts=stranger):
+            async with session_to(ReadSession, site, "wlc-1", known_hosts=stranger):
                 pass
         with pytest.raises(SessionError) as missing:
-            async with _session(ReadSession, site, "wlc-1", known_hosts=tmp_path / "absent"):
+            async with session_to(ReadSession, site, "wlc-1", known_hosts=tmp_path / "absent"):
                 pass
     assert wrong.value.kind is ErrorKind.HOST_KEY and "host key not trusted" in wrong.value.message
     assert missing.value.kind is ErrorKind.HOST_KEY and "does not exist" in missing.value.message
@@ -163,7 +145,8 @@ async def test_polls_read_through_the_lean_session_by_default(tmp_path: Path, mo
 
     monkeypatch.setattr(ReadSession, "open", counting_open)
     async with simulated_site(tmp_path, aireos("wlc-1"), iosxe("wlc-2")) as site:
-        snapshots = await poll_fleet(site.inventory.controllers(), PollOptions(_options(site)), site.environ)
+        options = PollOptions(SessionOptions(timeout_seconds=5, known_hosts=site.known_hosts))
+        snapshots = await poll_fleet(site.inventory.controllers(), options, site.environ)
     assert sorted(opened) == ["wlc-1", "wlc-2"]
     assert [s.errors for s in snapshots] == [[], []]
     assert [len(s.aps) for s in snapshots] == [3, 3]
@@ -257,7 +240,7 @@ async def test_a_user_landing_at_privilege_1_is_taken_to_enable_first() -> None:
     async with _user_exec_server() as port:
         session = ReadSession(
             name="wlc", host="127.0.0.1", port=port, platform=platform_definition("iosxe"),
-            username="admin", password=PASSWORD, options=_options(None, timeout_seconds=5),
+            username="admin", password=PASSWORD, options=_options(),
         )
         async with session:
             privilege = await session.send("show privilege")
@@ -268,7 +251,7 @@ async def test_an_enable_secret_the_inventory_lacks_fails_the_login_at_once() ->
     async with _user_exec_server(secret="n0t-in-the-inventory") as port:
         session = ReadSession(
             name="wlc", host="127.0.0.1", port=port, platform=platform_definition("iosxe"),
-            username="admin", password=PASSWORD, options=_options(None, timeout_seconds=5),
+            username="admin", password=PASSWORD, options=_options(),
         )
         started = asyncio.get_running_loop().time()
         with pytest.raises(SessionError) as caught:

@@ -14,24 +14,8 @@ from pathlib import Path
 import pytest
 
 from bot.controllers.parsers import PARSERS
-from bot.controllers.platforms import platform_definition
-from bot.controllers.session import ControllerSession, SessionOptions
-from tests.support.simulated_site import SimulatedSite, aireos, iosxe, simulated_site
-
-
-def session(site: SimulatedSite, name: str, *, typed_ahead: bool) -> ControllerSession:
-    controller = site.inventory.controller(name)
-    assert controller is not None
-    username, password = controller.credentials.resolve(site.environ)
-    return ControllerSession(
-        name=name,
-        host=controller.host,
-        port=controller.port,
-        platform=platform_definition(controller.platform),
-        username=username,
-        password=password,
-        options=SessionOptions(timeout_seconds=10, strict_host_keys=False, typed_ahead=typed_ahead),
-    )
+from bot.controllers.session import ControllerSession
+from tests.support.simulated_site import aireos, iosxe, session_to, simulated_site
 
 
 @pytest.mark.parametrize(("factory", "first", "second"), [
@@ -42,10 +26,10 @@ async def test_stale_prompts_before_a_typed_ahead_command_do_not_shift_the_outpu
     tmp_path: Path, factory, first: str, second: str
 ) -> None:
     async with simulated_site(tmp_path, factory("wlc-1")) as site:
-        async with session(site, "wlc-1", typed_ahead=False) as plain:
+        async with session_to(ControllerSession, site, "wlc-1", timeout_seconds=10, typed_ahead=False) as plain:
             want_first = (await plain.send(first)).text
             want_second = (await plain.send(second)).text
-        async with session(site, "wlc-1", typed_ahead=True) as fast:
+        async with session_to(ControllerSession, site, "wlc-1", timeout_seconds=10, typed_ahead=True) as fast:
             channel = fast._conn.channel
             for _ in range(3):  # three bare returns nobody reads: three stale prompts in the buffer
                 channel.send_return()
@@ -71,7 +55,10 @@ def _clock_day(reading: object) -> object:
 
 
 async def test_a_refused_command_is_failed_when_typed_ahead(tmp_path: Path) -> None:
-    async with simulated_site(tmp_path, iosxe("wlc-1")) as site, session(site, "wlc-1", typed_ahead=True) as fast:
+    async with (
+        simulated_site(tmp_path, iosxe("wlc-1")) as site,
+        session_to(ControllerSession, site, "wlc-1", timeout_seconds=10, typed_ahead=True) as fast,
+    ):
         refused = await fast.send("show no-such-thing")
         after = await fast.send("show clock")
     assert refused.failed and "% Invalid input" in refused.text

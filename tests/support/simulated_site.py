@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.controllers.platforms import platform_definition
+from bot.controllers.session_api import SessionOptions
 from bot.demo import DEMO_PASSWORD_ENV, DEMO_USERNAME_ENV, inventory_for
 from bot.inventory import Inventory
 from bot.settings import Settings, load_settings
@@ -77,6 +79,27 @@ def iosxe(name: str, **overrides: Any) -> dict[str, Any]:
     }
     entry.update(overrides)
     return entry
+
+
+def session_to(cls: type, site: SimulatedSite, name: str, **overrides: Any) -> Any:
+    """A session of `cls` (`ReadSession`, `ControllerSession` or a subclass) to the simulated
+    controller `name`, host keys checked against the simulator's; `overrides` are
+    `SessionOptions` fields, or `password` to log in with another one."""
+    controller = site.inventory.controller(name)
+    assert controller is not None
+    username, password = controller.credentials.resolve(site.environ)
+    options: dict[str, Any] = {"timeout_seconds": 5, "strict_host_keys": True, "known_hosts": site.known_hosts}
+    password = overrides.pop("password", password)
+    options.update(overrides)
+    return cls(
+        name=name,
+        host=controller.host,
+        port=controller.port,
+        platform=platform_definition(controller.platform),
+        username=username,
+        password=password,
+        options=SessionOptions(**options),
+    )
 
 
 @contextlib.asynccontextmanager
