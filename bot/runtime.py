@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
@@ -80,6 +80,7 @@ class Runtime:
         )
         self.observability.watch_slack_errors(self.notifier)
         self._tasks: set[asyncio.Task[object]] = set()
+        self._jobs: set[asyncio.Task[Any]] = set()  # scheduled jobs running now
         self._recovered = asyncio.Event()
         self.dispatcher = build_dispatcher(
             self.inventory,
@@ -144,11 +145,25 @@ class Runtime:
         return self.spawn(after_recovery(), name)
 
     async def stop(self) -> None:
+        """Stop in an order that loses nothing: no new job or post starts, the job under way
+        gets `CCERT_SHUTDOWN_GRACE_SECONDS` to finish the post it is making (a post cut short
+        after that is found again on restart, never repeated), then the rest is cancelled."""
+        grace = self.settings.shutdown_grace_seconds
+        self.checker.stopping = True
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.pause()
+            running = {task for task in self._jobs if not task.done()}
+            if running:
+                log.info("waiting up to %gs for %d running job(s) to finish", grace, len(running))
+                _, late = await asyncio.wait(running, timeout=grace) if grace > 0 else (set(), running)
+                if late:
+                    log.warning("%d job(s) still running after %gs: cancelling them", len(late), grace)
         self.stop_jobs()
         self.checker.poller.close()
         if self._tasks:
             # A run in progress keeps going until it reaches a safe point; recovery handles the rest.
             await asyncio.wait(set(self._tasks), timeout=30)
+        await self.remediation.chat.aclose(grace)
         if self.syslog is not None:
             await self.syslog.stop()
             self.syslog = None
@@ -207,13 +222,28 @@ class Runtime:
         for view in await self.remediation.expire_due():
             log.info("remediation request #%s expired", view.id)
 
+    def _tracked(self, job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[object]]:
+        """`job`, with the task running it known to `stop` (which lets it finish, bounded)."""
+
+        async def run() -> object:
+            task = asyncio.current_task()
+            if task is not None:
+                self._jobs.add(task)
+            try:
+                return await job()
+            finally:
+                if task is not None:
+                    self._jobs.discard(task)
+
+        return run
+
     def start_jobs(self) -> AsyncIOScheduler:
         self.scheduler = build_scheduler(
             self.settings,
-            fleet_check=self.checker.run_check,
-            digest=self.scheduled_digest,
-            housekeeping=self.housekeeping,
-            expire_requests=self.expire_requests,
+            fleet_check=self._tracked(self.checker.run_check),
+            digest=self._tracked(self.scheduled_digest),
+            housekeeping=self._tracked(self.housekeeping),
+            expire_requests=self._tracked(self.expire_requests),
         )
         self.scheduler.start()
         return self.scheduler

@@ -14,7 +14,7 @@ import aiohttp
 from tests.fleet.test_status_cli import write_inventory
 from tests.support import slack_signing
 from tests.support.fake_slack import FakeSlack
-from tests.support.simulated_site import aireos, simulated_site
+from tests.support.simulated_site import SimulatedSite, aireos, simulated_site
 
 SECRET = "run-test-signing-secret"
 TOKEN = "xoxb-run-test-token"
@@ -26,18 +26,26 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def run_env(site: SimulatedSite, slack: FakeSlack, tmp_path: Path, port: int, **extra: str) -> dict[str, str]:
+    """The environment of a `ccert-bot run` worker on the simulated site and the fake Slack
+    (none of the caller's own CCERT_/SLACK_ variables leak in)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CCERT_", "SLACK_"))}
+    env.update(
+        SIM_USER="admin", SIM_PASS="admin",
+        CCERT_INVENTORY=str(write_inventory(site, tmp_path / "inventory.yaml")),
+        CCERT_SSH_KNOWN_HOSTS=str(site.known_hosts),
+        CCERT_DB=str(tmp_path / "bot.db"),
+        CCERT_SLACK_API_URL=slack.api_url,
+        SLACK_BOT_TOKEN=slack.token, SLACK_SIGNING_SECRET=SECRET, PORT=str(port),
+        **extra,
+    )
+    return env
+
+
 async def test_run_serves_slack_checks_the_fleet_and_stops_cleanly(tmp_path: Path) -> None:
     port = _free_port()
     async with FakeSlack(token=TOKEN) as slack, simulated_site(tmp_path, aireos("wlc-1")) as site:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("CCERT_", "SLACK_"))}
-        env.update(
-            SIM_USER="admin", SIM_PASS="admin",
-            CCERT_INVENTORY=str(write_inventory(site, tmp_path / "inventory.yaml")),
-            CCERT_SSH_KNOWN_HOSTS=str(site.known_hosts),
-            CCERT_DB=str(tmp_path / "bot.db"),
-            CCERT_SLACK_API_URL=slack.api_url,
-            SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET, PORT=str(port),
-        )
+        env = run_env(site, slack, tmp_path, port)
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "run", "--host", "127.0.0.1",
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env, cwd=tmp_path,

@@ -12,8 +12,10 @@ from __future__ import annotations
 import itertools
 import logging
 import sys
-from dataclasses import dataclass
-from typing import Protocol, TextIO
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, TextIO
 
 from bot.chat.reply import Reply
 from bot.console.render import render_text
@@ -29,6 +31,30 @@ class Posted:
     ts: str
 
 
+@dataclass(frozen=True)
+class MessageMetadata:
+    """Machine-readable facts a message carries (Slack's message metadata): other apps and
+    workflows can react to them, and the bot finds its own messages again by `key`.
+
+    `event_type` names the kind (`ccert_alert`, `ccert_alert_note`); `key` is the outbox's
+    client-side key, unique per message; `payload` adds ids (controller, alert) as strings.
+    """
+
+    event_type: str
+    key: str
+    payload: Mapping[str, str] = field(default_factory=dict)
+
+    def to_slack(self) -> dict[str, Any]:
+        return {"event_type": self.event_type, "event_payload": {**self.payload, "outbox_key": self.key}}
+
+    def matches(self, metadata: object) -> bool:
+        """Whether a message's `metadata` (as Slack returns it) is this one's."""
+        if not isinstance(metadata, Mapping) or metadata.get("event_type") != self.event_type:
+            return False
+        payload = metadata.get("event_payload")
+        return isinstance(payload, Mapping) and payload.get("outbox_key") == self.key
+
+
 class NotifyError(Exception):
     """A message could not be delivered. `reason` is short and safe to store (no secrets)."""
 
@@ -39,12 +65,22 @@ class NotifyError(Exception):
 
 
 class Notifier(Protocol):
-    async def post(self, channel: str, reply: Reply, thread_ts: str | None = None) -> Posted:
-        """Post a message (long replies continue in its thread); raise NotifyError on failure."""
+    async def post(
+        self, channel: str, reply: Reply, thread_ts: str | None = None, *, metadata: MessageMetadata | None = None
+    ) -> Posted:
+        """Post a message (long replies continue in its thread); raise NotifyError on failure.
+        `metadata` goes on the first message, so `find` can tell it from any other."""
         ...
 
     async def update(self, posted: Posted, reply: Reply) -> None:
         """Replace a message in place; raise NotifyError on failure."""
+        ...
+
+    async def find(
+        self, channel: str, metadata: MessageMetadata, *, since: datetime, thread_ts: str | None = None
+    ) -> Posted | None:
+        """The message posted with `metadata` since `since` (in the channel, or in the thread of
+        `thread_ts`), None when there is none; raise NotifyError when the search itself failed."""
         ...
 
 
@@ -55,7 +91,9 @@ class ConsoleNotifier:
         self.out = out or sys.stdout
         self._ids = itertools.count(1)
 
-    async def post(self, channel: str, reply: Reply, thread_ts: str | None = None) -> Posted:
+    async def post(
+        self, channel: str, reply: Reply, thread_ts: str | None = None, *, metadata: MessageMetadata | None = None
+    ) -> Posted:
         ts = f"{next(self._ids)}.000000"
         where = f"[{channel} thread {thread_ts}]" if thread_ts else f"[{channel} #{ts}]"
         self.out.write(f"\n{where}\n{render_text(reply)}\n")
@@ -65,3 +103,9 @@ class ConsoleNotifier:
     async def update(self, posted: Posted, reply: Reply) -> None:
         self.out.write(f"\n[{posted.channel} #{posted.ts} updated]\n{render_text(reply)}\n")
         self.out.flush()
+
+    async def find(
+        self, channel: str, metadata: MessageMetadata, *, since: datetime, thread_ts: str | None = None
+    ) -> Posted | None:
+        """A terminal keeps no messages to search: what was printed stays printed."""
+        return None

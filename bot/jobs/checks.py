@@ -8,6 +8,7 @@ Slack refused is retried on the next check instead of being dropped.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from bot.chat.alert_views import alert_reply, thread_note_text
-from bot.chat.notifier import Notifier, NotifyError, Posted
+from bot.chat.notifier import MessageMetadata, Notifier, NotifyError, Posted
 from bot.chat.reply import Reply
 from bot.controllers.static_facts import StaticFacts
 from bot.controllers.workers import FleetPoller, auto_workers
@@ -37,9 +38,12 @@ from bot.fleet.service import named_peers, poll_options, static_facts
 from bot.inventory import Inventory
 from bot.settings import Settings
 from bot.store import Store
-from bot.store.records import AlertRecord, CheckRun, CheckTrigger, EventKind
+from bot.store.records import AlertRecord, CheckRun, CheckTrigger, EventKind, EventRecord
 
 log = logging.getLogger(__name__)
+
+ALERT_EVENT_TYPE = "ccert_alert"
+ALERT_NOTE_EVENT_TYPE = "ccert_alert_note"
 
 ConfirmedSource = Callable[[str], Mapping[str, datetime]]
 
@@ -69,6 +73,31 @@ class _NoRecorder:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# Slack's answers that mean "you may not read this channel" rather than "try again later".
+CANNOT_LOOK = frozenset({"missing_scope", "not_allowed_token_type", "not_in_channel", "channel_not_found"})
+
+
+def new_send_key() -> str:
+    """A client-side key for one outbox message: random, so two bots (or databases) posting in
+    one channel never take each other's messages for their own."""
+    return secrets.token_hex(8)
+
+
+def alert_metadata(alert: AlertRecord, key: str) -> MessageMetadata:
+    """What an alert message carries for other apps and for finding it again."""
+    payload = {"alert_id": str(alert.id), "kind": alert.kind.value, "controller": alert.controller}
+    if alert.site:
+        payload["site"] = alert.site
+    return MessageMetadata(ALERT_EVENT_TYPE, key, payload)
+
+
+def note_metadata(event: EventRecord, key: str) -> MessageMetadata:
+    payload = {"alert_id": str(event.alert_id), "note_id": str(event.id)}
+    if event.controller:
+        payload["controller"] = event.controller
+    return MessageMetadata(ALERT_NOTE_EVENT_TYPE, key, payload)
 
 
 def alert_policy(settings: Settings) -> AlertPolicy:
@@ -151,6 +180,8 @@ class FleetChecker:
         self.facts = facts if facts is not None else static_facts(settings)
         # A large fleet is polled on every core (`CCERT_POLL_WORKERS`); `close()` stops the workers.
         self.poller = FleetPoller(auto_workers(settings.poll_workers))
+        # Set when the bot is stopping: a delivery under way finishes, no new post starts.
+        self.stopping = False
 
     def channel_for(self, site: str | None) -> str | None:
         configured = self.inventory.sites.get(site or "")
@@ -269,32 +300,34 @@ class FleetChecker:
         await self.store.enqueue_event(alert_id, kind, note, now=now)
 
     async def deliver_pending(self) -> tuple[int, int]:
-        """Post alerts that never reached the channel, then their queued thread notes and updates."""
+        """Post alerts that never reached the channel, then their queued thread notes and updates.
+
+        Each post is recorded as begun (a key in the message's metadata) before it is made, and
+        a post begun before and never confirmed is first looked for: a bot stopped or killed
+        while Slack was answering finds that message and adopts it instead of posting a twin.
+        Once the bot is stopping (`stopping`), no new post starts; the rest wait for the restart.
+        """
         delivered = failed = 0
         for alert in await self.store.alerts_pending_delivery():
+            if self.stopping:
+                return delivered, failed
             if not alert.channel:
                 continue
             try:
-                posted = await self.notifier.post(alert.channel, self._alert_view(alert))
+                await self._deliver_alert(alert)
             except NotifyError as error:
                 await self.store.mark_delivery_failed(alert.id, error.reason)
                 failed += 1
                 continue
-            await self.store.mark_delivered(alert.id, posted.ts, posted.channel)
             self.recorder.alert_posted()
             delivered += 1
         for event in await self.store.pending_events():
+            if self.stopping:
+                return delivered, failed
             if event.alert_ts is None or event.alert_channel is None:
                 continue
-            posted = Posted(event.alert_channel, event.alert_ts)
             try:
-                if event.kind is EventKind.UPDATE_MESSAGE:
-                    alert = await self.store.get_alert(event.alert_id)
-                    await self.notifier.update(posted, self._alert_view(alert))
-                    ts = None
-                else:
-                    note = await self.notifier.post(posted.channel, Reply(title=event.text or ""), posted.ts)
-                    ts = note.ts
+                ts = await self._deliver_event(event, Posted(event.alert_channel, event.alert_ts))
             except NotifyError as error:
                 await self.store.mark_event_failed(event.id, error.reason)
                 failed += 1
@@ -302,6 +335,68 @@ class FleetChecker:
             await self.store.mark_event_delivered(event.id, ts=ts)
             delivered += 1
         return delivered, failed
+
+    async def _deliver_alert(self, alert: AlertRecord) -> None:
+        """Post the alert message once: adopt the message an earlier attempt left in Slack, or
+        record the attempt and post. An adopted message is brought up to date by an update
+        queued behind it (it says what the alert said when it was posted)."""
+        if alert.maybe_posted:
+            assert alert.send_key is not None and alert.sending_since is not None
+            metadata = alert_metadata(alert, alert.send_key)
+            found = await self._find(alert.channel, metadata, alert.sending_since)
+            if found is not None:
+                log.info("alert %s for %s: found the message an earlier attempt posted; adopting it",
+                         alert.id, alert.controller)
+                await self.store.mark_delivered(alert.id, found.ts, found.channel)
+                await self.store.enqueue_event(alert.id, EventKind.UPDATE_MESSAGE, {})
+                return
+        sending = await self.store.mark_sending(alert.id, new_send_key())
+        assert sending.send_key is not None
+        posted = await self.notifier.post(
+            alert.channel, self._alert_view(sending), metadata=alert_metadata(sending, sending.send_key)
+        )
+        await self.store.mark_delivered(alert.id, posted.ts, posted.channel)
+
+    async def _deliver_event(self, event: EventRecord, alert_message: Posted) -> str | None:
+        """Deliver one queued event; returns the ts of the note posted (None for an update).
+
+        Updates are idempotent (an edit made twice reads the same); notes are posted once, as
+        alert messages are: recorded before, looked for in the thread when an attempt was cut short.
+        """
+        if event.kind is EventKind.UPDATE_MESSAGE:
+            alert = await self.store.get_alert(event.alert_id)
+            await self.notifier.update(alert_message, self._alert_view(alert))
+            return None
+        if event.maybe_posted:
+            assert event.send_key is not None and event.sending_since is not None
+            metadata = note_metadata(event, event.send_key)
+            found = await self._find(alert_message.channel, metadata, event.sending_since, alert_message.ts)
+            if found is not None:
+                return found.ts
+        sending = await self.store.mark_event_sending(event.id, new_send_key())
+        assert sending.send_key is not None
+        note = await self.notifier.post(
+            alert_message.channel,
+            Reply(title=event.text or ""),
+            alert_message.ts,
+            metadata=note_metadata(sending, sending.send_key),
+        )
+        return note.ts
+
+    async def _find(
+        self, channel: str, metadata: MessageMetadata, since: datetime, thread_ts: str | None = None
+    ) -> Posted | None:
+        """The message an earlier attempt posted, if Slack has it. Without the scope to read the
+        channel (`channels:history`/`groups:history`), the bot cannot look: it says so and posts,
+        because an alert posted twice is better than one never posted."""
+        try:
+            return await self.notifier.find(channel, metadata, since=since, thread_ts=thread_ts)
+        except NotifyError as error:
+            if error.reason in CANNOT_LOOK:
+                log.warning("cannot look for an earlier post in %s (%s): posting again may repeat it",
+                            channel, error.reason)
+                return None
+            raise
 
     def _alert_view(self, alert: AlertRecord) -> Reply:
         return alert_reply(alert.payload, alert.status.value, now=self.clock())

@@ -44,6 +44,7 @@ from bot.domain.approvals import (
 from bot.domain.models import ControllerSnapshot, ErrorKind
 from bot.inventory import Controller, Inventory
 from bot.remediation.actions import target_plan
+from bot.remediation.chat_queue import RequestChat
 from bot.remediation.device import SessionFactory
 from bot.remediation.dryrun import dry_run
 from bot.remediation.engine import (
@@ -73,6 +74,9 @@ from bot.store import NotFoundError, StateError, Store
 from bot.store import remediation as q
 
 log = logging.getLogger(__name__)
+
+# How long a finished run waits for its chat to catch up before returning (the drain goes on).
+CHAT_CATCH_UP_SECONDS = 60.0
 
 
 class RequestRefused(Exception):
@@ -204,41 +208,22 @@ class _FanOut:
 
 
 class ChatProgress:
-    """Shows a run in chat: the request message is updated with the progress list after each
-    step; notable events go to its thread. Delivery failures are logged, never raised."""
+    """Shows a run in chat: the request message is refreshed with the progress list after each
+    step; notable events go to its thread. Both only queue (`RequestChat`): a step never waits
+    on Slack, and delivery failures are logged, never raised."""
 
-    def __init__(self, service: RemediationService, request_id: int, notifier: Notifier) -> None:
-        self.service = service
+    def __init__(self, chat: RequestChat, request_id: int) -> None:
+        self.chat = chat
         self.request_id = request_id
-        self.notifier = notifier
-        self._lock = asyncio.Lock()
-
-    async def _refresh(self) -> None:
-        from bot.chat.remediation_views import request_reply
-
-        async with self._lock:
-            view = await self.service.request_view(self.request_id)
-            if view.channel and view.message_ts:
-                try:
-                    await self.notifier.update(Posted(view.channel, view.message_ts), request_reply(view))
-                except NotifyError as exc:
-                    log.warning("could not update request #%s message: %s", self.request_id, exc.reason)
 
     async def step_started(self, run: RunInfo, step: StepInfo) -> None:
-        await self._refresh()
+        self.chat.refresh(self.request_id)
 
     async def step_finished(self, run: RunInfo, step: StepInfo) -> None:
-        await self._refresh()
+        self.chat.refresh(self.request_id)
 
     async def event(self, run: RunInfo, event: RunEvent) -> None:
-        from bot.chat.remediation_views import event_reply
-
-        view = await self.service.request_view(self.request_id)
-        if view.channel and view.message_ts:
-            try:
-                await self.notifier.post(view.channel, event_reply(run, event), thread_ts=view.message_ts)
-            except NotifyError as exc:
-                log.warning("could not post run event for request #%s: %s", self.request_id, exc.reason)
+        self.chat.event(self.request_id, run, event)
 
 
 class RemediationService:
@@ -266,6 +251,8 @@ class RemediationService:
         self.sleep = sleep
         self.session_factory = session_factory
         self.recorder: RemediationRecorder = recorder or _NoRecorder()
+        # The request messages and threads, told from their own tasks (never from a step or a vote).
+        self.chat = RequestChat(self._send_refresh, self._send_event)
 
     # --- helpers ---------------------------------------------------------------------------------
 
@@ -498,14 +485,31 @@ class RemediationService:
         )
 
     async def _update_message(self, view: RequestView) -> None:
-        if self.notifier is None or not view.channel or not view.message_ts:
-            return
+        """Queue a refresh of the request message (it is re-read from the store when sent)."""
+        if self.notifier is not None and view.channel and view.message_ts:
+            self.chat.refresh(view.id)
+
+    async def _send_refresh(self, request_id: int) -> None:
         from bot.chat.remediation_views import request_reply
 
+        view = await self.request_view(request_id)
+        if self.notifier is None or not view.channel or not view.message_ts:
+            return
         try:
             await self.notifier.update(Posted(view.channel, view.message_ts), request_reply(view, now=self.now()))
         except NotifyError as exc:
-            log.warning("could not update request #%s: %s", view.id, exc.reason)
+            log.warning("could not update request #%s message: %s", request_id, exc.reason)
+
+    async def _send_event(self, request_id: int, run: RunInfo, event: RunEvent) -> None:
+        from bot.chat.remediation_views import event_reply
+
+        view = await self.request_view(request_id)
+        if self.notifier is None or not view.channel or not view.message_ts:
+            return
+        try:
+            await self.notifier.post(view.channel, event_reply(run, event), thread_ts=view.message_ts)
+        except NotifyError as exc:
+            log.warning("could not post run event for request #%s: %s", request_id, exc.reason)
 
     async def vote(self, request_id: int, voter: Voter, approve: bool, *, now: datetime | None = None) -> VoteResult:
         """Apply one Approve/Reject click; every click is stored and audited, refused ones with their reason."""
@@ -603,7 +607,7 @@ class RemediationService:
         if listener is not None:
             listeners.append(listener)
         if self.notifier is not None:
-            listeners.append(ChatProgress(self, request_id, self.notifier))
+            listeners.append(ChatProgress(self.chat, request_id))
         engine = self.engine(_FanOut(listeners))
         run_ids: list[int] = []
         outcomes: list[RunOutcome] = []
@@ -629,6 +633,9 @@ class RemediationService:
         else:
             await settle_request(self.store, request_id, self.now())
         await self._update_message(await self.request_view(request_id))
+        # The device work is over: give the thread a bounded chance to catch up, so that a run
+        # that returns has (normally) told the whole story; a slow Slack finishes it later.
+        await self.chat.idle(request_id, timeout=CHAT_CATCH_UP_SECONDS)
         return outcomes
 
     async def recover(self, listener: ProgressListener | None = None) -> list[RecoveryResult]:

@@ -29,6 +29,10 @@ BOT_SCOPES: tuple[str, ...] = (
     "commands",  # /ccert
     "chat:write",  # post answers and follow-ups
     "chat:write.public",  # post in public channels without being invited
+    # Find an alert the bot posted but never heard back about (stopped or killed while Slack
+    # was answering) by its message metadata, instead of posting it twice.
+    "channels:history",
+    "groups:history",
     "usergroups:read",  # resolve user groups named in access rules
     "users:read",  # user names for the audit trail
 )

@@ -9,16 +9,24 @@ the next check, so an alert is never silently dropped.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.chat.notifier import NotifyError, Posted
+from bot.chat.notifier import MessageMetadata, NotifyError, Posted
 from bot.chat.reply import Reply
 from bot.slack.delivery import API_FAILURES, ApiErrorHook, ignore_api_error, reporting_failure
 from bot.slack.render import render_messages
 
 log = logging.getLogger(__name__)
+
+# Looking for a post cut short: how far before the first attempt to start (the bot's clock and
+# Slack's differ a little), and how much of a busy channel to read at most.
+FIND_CLOCK_SLACK_SECONDS = 120.0
+FIND_PAGE_SIZE = 200
+FIND_PAGES = 5
 
 
 def _reason(error: Exception) -> NotifyError:
@@ -36,12 +44,19 @@ class SlackNotifier:
         self.client = client
         self.api_errors = api_errors
 
-    async def post(self, channel: str, reply: Reply, thread_ts: str | None = None) -> Posted:
+    async def post(
+        self, channel: str, reply: Reply, thread_ts: str | None = None, *, metadata: MessageMetadata | None = None
+    ) -> Posted:
         messages = render_messages(reply)
+        extra: dict[str, Any] = {"metadata": metadata.to_slack()} if metadata is not None else {}
         try:
             with reporting_failure(self.api_errors, "chat.postMessage"):
                 first = await self.client.chat_postMessage(
-                    channel=channel, text=messages[0]["text"], blocks=messages[0]["blocks"], thread_ts=thread_ts
+                    channel=channel,
+                    text=messages[0]["text"],
+                    blocks=messages[0]["blocks"],
+                    thread_ts=thread_ts,
+                    **extra,
                 )
                 posted = Posted(str(first["channel"]), str(first["ts"]))
                 for extra in messages[1:]:
@@ -68,3 +83,38 @@ class SlackNotifier:
             failure = _reason(error)
             log.warning("slack update of %s in %s failed: %s", posted.ts, posted.channel, failure.reason)
             raise failure from None
+
+    async def find(
+        self, channel: str, metadata: MessageMetadata, *, since: datetime, thread_ts: str | None = None
+    ) -> Posted | None:
+        """Search the channel (or the thread) from a little before `since` for our message with
+        `metadata`: `conversations.history` / `conversations.replies` with all metadata, at most
+        `FIND_PAGES` pages of `FIND_PAGE_SIZE` (a bounded look, oldest first from `since`)."""
+        method = "conversations.replies" if thread_ts else "conversations.history"
+        oldest = f"{since.timestamp() - FIND_CLOCK_SLACK_SECONDS:.6f}"
+        cursor: str | None = None
+        try:
+            with reporting_failure(self.api_errors, method):
+                for _ in range(FIND_PAGES):
+                    options: dict[str, Any] = {
+                        "channel": channel, "oldest": oldest, "limit": FIND_PAGE_SIZE, "include_all_metadata": True,
+                    }
+                    if cursor:
+                        options["cursor"] = cursor
+                    if thread_ts:
+                        response = await self.client.conversations_replies(ts=thread_ts, **options)
+                    else:
+                        response = await self.client.conversations_history(**options)
+                    for message in response.get("messages") or []:
+                        if isinstance(message, dict) and metadata.matches(message.get("metadata")):
+                            return Posted(channel, str(message["ts"]))
+                    cursor = ((response.get("response_metadata") or {}).get("next_cursor")) or None
+                    if not cursor:
+                        return None
+        except API_FAILURES as error:
+            failure = _reason(error)
+            log.warning("looking for an earlier post in %s failed: %s", channel, failure.reason)
+            raise failure from None
+        log.warning("looked through %d messages of %s for an earlier post and stopped", FIND_PAGES * FIND_PAGE_SIZE,
+                    channel)
+        return None

@@ -449,6 +449,18 @@ def _m006_compact_history(db: Database) -> None:
     )
 
 
+def _m007_outbox_send_keys(db: Database) -> None:
+    """A key and a start time written before each post, so a post cut short (SIGKILL, a
+    timeout after Slack took it) is found again by its metadata instead of posted twice.
+
+    Columns, not a `sending` value of `alerts.delivery`: that CHECK constraint could only
+    change by rebuilding `alerts`, which `alert_events` references; "sending" is a row with
+    `sending_since` set and no `slack_ts` (alerts) or `delivered_at` (events)."""
+    for table in ("alerts", "alert_events"):
+        add_column(db, table, "send_key", "TEXT")
+        add_column(db, table, "sending_since", "TEXT")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "check runs, snapshots, AP rows, AP state", _m001_checks_and_snapshots),
     Migration(2, "alerts and their outbox", _m002_alerts_and_outbox),
@@ -456,4 +468,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "remediation requests, votes, runs, recorded configuration, audit", _m004_remediation),
     Migration(5, "downloading count and incomplete reads on snapshots", _m005_downloading_and_incomplete),
     Migration(6, "AP rows stored on change, daily summaries per controller", _m006_compact_history),
+    Migration(7, "outbox send keys: posts cut short are found, not repeated", _m007_outbox_send_keys),
 )

@@ -781,6 +781,8 @@ def _alert_record(row: Mapping[str, Any]) -> AlertRecord:
         attempts=row["attempts"],
         last_error=row["last_error"],
         last_notified_at=from_db_time_or_none(row["last_notified_at"]),
+        send_key=row["send_key"],
+        sending_since=from_db_time_or_none(row["sending_since"]),
     )
 
 
@@ -873,6 +875,30 @@ def mark_delivered(db: Database, alert_id: int, ts: str, channel: str, *, now: d
         "delivery = 'delivered', slack_ts = ?, slack_channel = ?, attempts = attempts + 1, last_error = NULL, "
         "last_notified_at = ?, updated_at = ?",
         [ts, channel, stamp, stamp],
+    )
+
+
+def mark_sending(db: Database, alert_id: int, key: str, *, now: datetime | None = None) -> AlertRecord:
+    """Record, before the post, that the alert message is about to be posted with metadata `key`.
+
+    The first attempt's key and time stay (later attempts reuse them), so whatever attempt
+    reached Slack is found by the same key, searching from the first attempt on. Raises
+    `StateError` when the message is already delivered: posting again would duplicate it.
+    """
+    with write_tx(db):
+        alert = get_alert(db, alert_id)
+        if alert.slack_ts is not None:
+            raise StateError(f"alert {alert_id} is already in Slack at {alert.slack_ts}")
+        _begin_send(db, "alerts", alert_id, key, now)
+        return get_alert(db, alert_id)
+
+
+def _begin_send(db: Database, table: str, row_id: int, key: str, now: datetime | None) -> None:
+    """Set the send key and start of the first attempt; later attempts keep both."""
+    db.execute(
+        f"UPDATE {table} SET send_key = coalesce(send_key, ?), sending_since = coalesce(sending_since, ?) "
+        "WHERE id = ?",
+        [key, _now(now), row_id],
     )
 
 
@@ -991,6 +1017,8 @@ def _event_record(row: Mapping[str, Any]) -> EventRecord:
         alert_ts=row["alert_ts"],
         alert_channel=row["alert_channel"],
         controller=row["alert_controller"],
+        send_key=row["send_key"],
+        sending_since=from_db_time_or_none(row["sending_since"]),
     )
 
 
@@ -1041,6 +1069,17 @@ def mark_event_delivered(
             [stamp, ts, event_id],
         )
         db.execute("UPDATE alerts SET last_notified_at = ? WHERE id = ?", [stamp, event.alert_id])
+        return get_event(db, event_id)
+
+
+def mark_event_sending(db: Database, event_id: int, key: str, *, now: datetime | None = None) -> EventRecord:
+    """Record, before the post, that the thread note is about to be posted with metadata `key`
+    (first attempt's key and time kept, as `mark_sending`). `StateError` once delivered."""
+    with write_tx(db):
+        event = get_event(db, event_id)
+        if event.delivered_at is not None:
+            raise StateError(f"alert event {event_id} was already delivered")
+        _begin_send(db, "alert_events", event_id, key, now)
         return get_event(db, event_id)
 
 

@@ -438,10 +438,19 @@ class AlertRecord:
     attempts: int
     last_error: str | None
     last_notified_at: datetime | None
+    # Written before every post (see `mark_sending`): the metadata key the message carries and
+    # when the first attempt began. Set without `slack_ts`: a post may be in Slack already.
+    send_key: str | None = None
+    sending_since: datetime | None = None
 
     @property
     def is_open(self) -> bool:
         return self.status is AlertStatus.OPEN
+
+    @property
+    def maybe_posted(self) -> bool:
+        """An attempt began and none was confirmed: look for the message before posting again."""
+        return self.slack_ts is None and self.sending_since is not None and self.send_key is not None
 
 
 @dataclass(frozen=True)
@@ -463,6 +472,13 @@ class EventRecord:
     alert_ts: str | None = None
     alert_channel: str | None = None
     controller: str | None = None
+    send_key: str | None = None
+    sending_since: datetime | None = None
+
+    @property
+    def maybe_posted(self) -> bool:
+        """A note whose post began and was never confirmed: look in the thread before posting."""
+        return self.delivered_at is None and self.sending_since is not None and self.send_key is not None
 
     @property
     def text(self) -> str | None:

@@ -218,6 +218,9 @@ class Store:
     async def mark_delivered(self, alert_id: int, ts: str, channel: str, *, now: datetime | None = None) -> AlertRecord:
         return await self.write(q.mark_delivered, alert_id, ts, channel, now=now)
 
+    async def mark_sending(self, alert_id: int, key: str, *, now: datetime | None = None) -> AlertRecord:
+        return await self.write(q.mark_sending, alert_id, key, now=now)
+
     async def mark_delivery_failed(
         self, alert_id: int, error: BaseException | str, *, now: datetime | None = None
     ) -> AlertRecord:
@@ -259,6 +262,9 @@ class Store:
         self, event_id: int, *, ts: str | None = None, now: datetime | None = None
     ) -> EventRecord:
         return await self.write(q.mark_event_delivered, event_id, ts=ts, now=now)
+
+    async def mark_event_sending(self, event_id: int, key: str, *, now: datetime | None = None) -> EventRecord:
+        return await self.write(q.mark_event_sending, event_id, key, now=now)
 
     async def mark_event_failed(self, event_id: int, error: BaseException | str) -> EventRecord:
         return await self.write(q.mark_event_failed, event_id, error)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from bot.jobs.checks import FleetChecker
+from bot.simulator.build import build_ap
 from bot.slack.app import build_client
 from bot.slack.notifier import SlackNotifier
 from bot.store import Store
@@ -36,6 +37,12 @@ class Harness:
         """What a bot restart does to state: close the file, open it again."""
         await self.store.close()
         self.store = await Store.open(self.db_path)
+
+    def add_downloading_ap(self, name: str, controller: str = "wlc-1") -> None:
+        """A new IOS AP joins `controller` and loops in Downloading like the others."""
+        wlc = self.site.sim.controllers[controller]
+        wlc.add_ap(build_ap({"name": name, "model": "AIR-CAP3702I-E-K9", "image": "8.5.182.0"}, 9,
+                            controller_name=wlc.name, ap_image=wlc.ap_image, rules=wlc.rules))
 
     def posts(self) -> list[dict[str, Any]]:
         return [c.body for c in self.slack.calls_to("chat.postMessage")]

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import time_machine
 
 from bot.domain.alerts import AlertKind
-from bot.simulator.build import build_ap
 from tests.jobs.conftest import CHANNEL, Harness
 
 
@@ -50,9 +49,8 @@ async def test_changes_go_to_the_thread_and_resolve_after_time_back(harness: Har
     assert len(harness.posts()) == 1
     alert_ts = harness.slack.calls_to("chat.postMessage")[0].response["ts"]
 
+    harness.add_downloading_ap("AP3702-NEW")
     wlc = harness.site.sim.controllers["wlc-1"]
-    wlc.add_ap(build_ap({"name": "AP3702-NEW", "model": "AIR-CAP3702I-E-K9", "image": "8.5.182.0"}, 9,
-                        controller_name=wlc.name, ap_image=wlc.ap_image, rules=wlc.rules))
     with _later(31):
         await checker.run_check()
     with _later(62):

@@ -166,3 +166,28 @@ def test_digest_sent_once_per_day(db: Database) -> None:
         q.record_digest(db, "2024-05-01", channel="C-DIGEST", ts=None, summary={})
     with pytest.raises(TypeError):
         q.digest_sent(db, T0)  # a datetime is ambiguous: which timezone's day?
+
+
+def test_a_send_is_recorded_before_it_is_made_and_keeps_its_first_key(db: Database) -> None:
+    alert = q.open_alert(db, AlertKind.STUCK, "wlc-1", channel="C1", payload=PAYLOAD, now=T0)
+    assert not alert.maybe_posted and alert.send_key is None
+    first = q.mark_sending(db, alert.id, "key-one", now=T0 + timedelta(seconds=1))
+    assert first.maybe_posted and (first.send_key, first.sending_since) == ("key-one", T0 + timedelta(seconds=1))
+    assert first.delivery is Delivery.PENDING  # still owed: the row says "look before posting"
+    # A later attempt (after a failure or a restart) keeps the key the first one may have posted with.
+    q.mark_delivery_failed(db, alert.id, "network: TimeoutError")
+    again = q.mark_sending(db, alert.id, "key-two", now=T0 + timedelta(minutes=5))
+    assert (again.send_key, again.sending_since) == ("key-one", T0 + timedelta(seconds=1))
+    delivered = q.mark_delivered(db, alert.id, "1714554000.000100", "C1")
+    assert not delivered.maybe_posted and delivered.send_key == "key-one"
+    with pytest.raises(StateError, match="already in Slack"):
+        q.mark_sending(db, alert.id, "key-three")
+
+    event_id = q.enqueue_event(db, alert.id, EventKind.THREAD_NOTE, {"text": "AP2 joined the stuck list"}, now=T0)
+    note = q.mark_event_sending(db, event_id, "note-key", now=T0)
+    assert note.maybe_posted and q.mark_event_sending(db, event_id, "other", now=T0).send_key == "note-key"
+    assert [e.id for e in q.pending_events(db)] == [event_id]
+    q.mark_event_delivered(db, event_id, ts="1714554000.000200")
+    assert not q.get_event(db, event_id).maybe_posted
+    with pytest.raises(StateError, match="already delivered"):
+        q.mark_event_sending(db, event_id, "late")

@@ -85,7 +85,7 @@ def test_a_version_5_file_is_upgraded_with_its_data_intact(tmp_path: Path) -> No
     old.close()
 
     db = open_db(path)
-    assert applied_versions(db) == [1, 2, 3, 4, 5, 6] and schema_version(db) == 6
+    assert applied_versions(db) == [1, 2, 3, 4, 5, 6, 7] and schema_version(db) == 7
     assert everything(db) == before
     assert {sid: q.snapshot_aps(db, sid) for sid in before_aps} == before_aps
     assert sum(len(v) for v in before_aps.values()) == CHECKS * 2 * 2 - 2 * 2 - 1  # outage twice, n=9 lists one

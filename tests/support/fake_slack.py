@@ -6,9 +6,9 @@ exactly the things that break in production, and they only run over HTTP.
 
 * `POST|GET /api/<method>` answers like Slack for the methods the bot calls
   (`chat.postMessage`, `chat.postEphemeral`, `chat.update`, `auth.test`,
-  `conversations.info`, `usergroups.users.list`, `users.info`, `views.publish`,
-  `apps.connections.open`) and checks Block Kit limits the way Slack does
-  (`invalid_blocks`, `msg_too_long`), so a renderer bug fails a test loudly.
+  `conversations.info`, `conversations.history` (with message metadata),
+  `usergroups.users.list`, `users.info`, `views.publish`, `apps.connections.open`) and
+  checks Block Kit limits the way Slack does (`invalid_blocks`, `msg_too_long`), so a renderer bug fails a test loudly.
 * `POST /response/<key>` is a response_url: point slash-command payloads at
   `fake.response_url(...)` and `respond()` lands here, recorded as method
   "response_url".
@@ -18,6 +18,8 @@ exactly the things that break in production, and they only run over HTTP.
 Every call is recorded (method, parsed body, headers with the token value
 redacted). Failures are programmable per method: `fail_next("chat.postMessage",
 times=1, status=429, retry_after=1)` or `fail_next(..., error="channel_not_found")`.
+`delays[method]` (or `delays["*"]`) makes answers late and `hang()` holds them until
+`release()`; either way the call takes effect when it arrives, as a slow Slack's would.
 `wait_for(method, count, timeout)` waits for calls without sleeping blindly.
 """
 
@@ -25,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import json
 import time
 import uuid
@@ -153,10 +154,14 @@ class FakeSlack:
         self.channels: dict[str, dict[str, Any]] = {}
         self.unknown_channels: set[str] = set()
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
+        # Seconds before the answer to a method ("*": every method). The call takes effect at once
+        # (a message is in the channel) and only the answer is late, as when Slack is slow.
         self.delays: dict[str, float] = {}
+        self._hung: set[str] = set()
+        self._release = asyncio.Event()
         self.socket_received: list[dict[str, Any]] = []
         self._failures: dict[str, deque[_Failure]] = {}
-        self._ts = itertools.count(1)
+        self._last_ts = 0.0
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self._sockets: set[web.WebSocketResponse] = set()
@@ -170,7 +175,8 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{key}", self._response_url)
         app.router.add_get("/socket", self._socket)
-        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        # A hung call must not hold the fake's shutdown for aiohttp's default 60 s.
+        self._runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -178,6 +184,7 @@ class FakeSlack:
         return self
 
     async def stop(self) -> None:
+        self._release.set()
         for ws in list(self._sockets):
             await ws.close()
         if self._runner is not None:
@@ -211,6 +218,24 @@ class FakeSlack:
         self._failures.setdefault(method, deque()).append(
             _Failure(status=status, retry_after=retry_after, error=error, remaining=times)
         )
+
+    def hang(self, method: str = "*") -> None:
+        """Calls to `method` ("*": every method) take effect but are never answered until
+        `release()` (or `stop()`): a Slack that accepts the connection and says nothing."""
+        self._hung.add(method)
+        self._release.clear()
+
+    def release(self) -> None:
+        """Answer every hung call now and stop hanging."""
+        self._hung.clear()
+        self._release.set()
+
+    def channel_history(self, channel: str) -> list[dict[str, Any]]:
+        """Top-level messages in `channel`, oldest first (thread replies not included)."""
+        return [
+            m for (c, _), m in sorted(self.messages.items(), key=lambda kv: float(kv[0][1]))
+            if c == channel and m.get("thread_ts") in (None, m["ts"])
+        ]
 
     # ------------------------------------------------------------------ inspection
 
@@ -282,14 +307,13 @@ class FakeSlack:
         call = Call(method=method, body=body, headers=headers, at=time.monotonic(), token=token)
         await self._record(call)
 
-        if self.delays.get(method):
-            await asyncio.sleep(self.delays[method])
         queue = self._failures.get(method)
         if queue:
             failure = queue[0]
             failure.remaining -= 1
             if failure.remaining <= 0:
                 queue.popleft()
+            await self._late(method)
             if failure.error is not None:
                 return web.json_response({"ok": False, "error": failure.error})
             extra = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
@@ -302,11 +326,21 @@ class FakeSlack:
             handler = getattr(self, "_m_" + method.replace(".", "_"), None)
             answer = {"ok": False, "error": "unknown_method"} if handler is None else await handler(body, request)
         call.response = answer
+        await self._late(method)
         return web.json_response(answer)
 
+    async def _late(self, method: str) -> None:
+        """Hold the answer as programmed: hung until released, or delayed."""
+        if method in self._hung or "*" in self._hung:
+            await self._release.wait()
+        delay = self.delays.get(method, self.delays.get("*", 0.0))
+        if delay:
+            await asyncio.sleep(delay)
+
     def _next_ts(self) -> str:
-        n = next(self._ts)
-        return f"{1_700_000_000 + n}.{n:06d}"
+        """Message timestamps as Slack makes them: wall-clock seconds, unique in the channel."""
+        self._last_ts = max(time.time(), self._last_ts + 0.000001)
+        return f"{self._last_ts:.6f}"
 
     def _message_problem(self, body: dict[str, Any]) -> str | None:
         channel = body.get("channel")
@@ -337,6 +371,12 @@ class FakeSlack:
         }
         if body.get("thread_ts"):
             message["thread_ts"] = body["thread_ts"]
+        metadata = body.get("metadata")
+        if isinstance(metadata, str):
+            with contextlib.suppress(ValueError):
+                metadata = json.loads(metadata)
+        if isinstance(metadata, dict):
+            message["metadata"] = metadata
         self.messages[(body["channel"], ts)] = message
         return {"ok": True, "channel": body["channel"], "ts": ts, "message": message}
 
@@ -357,6 +397,48 @@ class FakeSlack:
             return {"ok": False, "error": "message_not_found"}
         self.messages[key].update(text=body.get("text", ""), blocks=body.get("blocks", []))
         return {"ok": True, "channel": key[0], "ts": key[1], "text": body.get("text", "")}
+
+    async def _m_conversations_history(self, body: dict[str, Any], _: web.Request) -> dict[str, Any]:
+        """Top-level messages newest first between `oldest` and `latest`; metadata only when
+        `include_all_metadata` is true, as Slack does."""
+        channel = str(body.get("channel", ""))
+        if channel in self.unknown_channels or not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        oldest = float(body.get("oldest") or 0)
+        latest = float(body.get("latest") or "inf")
+        inclusive = str(body.get("inclusive", "")).lower() in {"1", "true"}
+        with_metadata = str(body.get("include_all_metadata", "")).lower() in {"1", "true"}
+
+        def inside(ts: float) -> bool:
+            return (oldest <= ts <= latest) if inclusive else (oldest < ts < latest)
+
+        found = [m for m in reversed(self.channel_history(channel)) if inside(float(m["ts"]))]
+        return self._page(found, body, with_metadata)
+
+    async def _m_conversations_replies(self, body: dict[str, Any], _: web.Request) -> dict[str, Any]:
+        """A thread, parent first, then replies oldest first (from `oldest` on)."""
+        channel, parent = str(body.get("channel", "")), str(body.get("ts", ""))
+        if (channel, parent) not in self.messages:
+            return {"ok": False, "error": "thread_not_found"}
+        oldest = float(body.get("oldest") or 0)
+        with_metadata = str(body.get("include_all_metadata", "")).lower() in {"1", "true"}
+        thread = sorted(
+            (m for (c, ts), m in self.messages.items() if c == channel and parent in (ts, m.get("thread_ts"))),
+            key=lambda m: float(m["ts"]),
+        )
+        return self._page([m for m in thread if m["ts"] == parent or float(m["ts"]) >= oldest], body, with_metadata)
+
+    @staticmethod
+    def _page(found: list[dict[str, Any]], body: dict[str, Any], with_metadata: bool) -> dict[str, Any]:
+        """One page of `found` at the cursor (an offset here; opaque to the client, as Slack's)."""
+        limit = min(int(body.get("limit") or 100), 999)
+        start = int(body.get("cursor") or 0)
+        page = [{k: v for k, v in m.items() if k != "metadata" or with_metadata} for m in found[start:start + limit]]
+        more = start + limit < len(found)
+        answer: dict[str, Any] = {"ok": True, "messages": page, "has_more": more}
+        if more:
+            answer["response_metadata"] = {"next_cursor": str(start + limit)}
+        return answer
 
     async def _m_auth_test(self, _: dict[str, Any], __: web.Request) -> dict[str, Any]:
         return {

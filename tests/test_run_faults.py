@@ -1,0 +1,136 @@
+"""`ccert-bot run` stopped while an alert post is in flight (Slack answering late) and started
+again: exactly one alert message in the channel, and it is the one later updated and resolved.
+
+Real processes (SIGTERM, SIGKILL), the fake Slack Web API over HTTP, a simulated AireOS
+controller over SSH, one SQLite file shared by the two lives of the bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+
+from tests.support.fake_slack import FakeSlack
+from tests.support.simulated_site import SimulatedSite, aireos, simulated_site
+from tests.test_run import _free_port, run_env
+
+TOKEN = "xoxb-run-faults-token"
+SLOW_POST_SECONDS = 6.0
+
+
+def _env(site: SimulatedSite, slack: FakeSlack, tmp_path: Path) -> dict[str, str]:
+    # Stuck at the first check, and a check every 3 s, so the story fits in a test.
+    return run_env(
+        site, slack, tmp_path, _free_port(),
+        CCERT_STUCK_AFTER_MINUTES="0", CCERT_CHECK_INTERVAL_MINUTES="0.05", CCERT_SHUTDOWN_GRACE_SECONDS="20",
+    )
+
+
+@asynccontextmanager
+async def _bot(env: dict[str, str], cwd: Path) -> AsyncIterator[asyncio.subprocess.Process]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", "--host", "127.0.0.1",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env, cwd=cwd,
+    )
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.communicate()
+
+
+def _alerts(slack: FakeSlack, channel: str) -> list[dict]:
+    return [m for m in slack.channel_history(channel) if (m.get("metadata") or {}).get("event_type") == "ccert_alert"]
+
+
+async def _eventually(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"not within {timeout}s: {what}")
+        await asyncio.sleep(0.1)
+
+
+async def _checks_done(port: int, count: int, timeout: float = 30) -> None:
+    """Wait until the bot's /metrics count `count` finished checks."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    async with aiohttp.ClientSession() as http:
+        while loop.time() < deadline:
+            try:
+                async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
+                    for line in (await response.text()).splitlines():
+                        if line.startswith("ccert_checks_total ") and float(line.split()[1]) >= count:
+                            return
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"the bot did not finish {count} check(s) within {timeout}s")
+
+
+def _time_back(site: SimulatedSite) -> None:
+    """What the playbook does, done by hand on the simulator: the APs download and register."""
+    wlc = site.sim.controllers["wlc-1"]
+    for server in list(wlc.running.ntp_servers):
+        wlc.delete_aireos_ntp_server(server.index)
+    wlc.set_clock(datetime(2022, 12, 2, tzinfo=UTC))
+
+
+async def _story(tmp_path: Path, stop: signal.Signals) -> tuple[FakeSlack, str, bytes]:
+    async with FakeSlack(token=TOKEN) as slack, simulated_site(tmp_path, aireos("wlc-1")) as site:
+        channel = site.inventory.sites["site-t"].channel
+        env = _env(site, slack, tmp_path)
+        slack.delays["chat.postMessage"] = SLOW_POST_SECONDS
+        async with _bot(env, tmp_path) as first:
+            await slack.wait_for("chat.postMessage", 1, timeout=30)
+            await asyncio.sleep(1.0)  # one second into Slack's six
+            first.send_signal(stop)
+            _, first_err = await asyncio.wait_for(first.communicate(), timeout=40)
+        assert len(_alerts(slack, channel)) == 1  # in the channel, whether or not the bot heard back
+        slack.delays.clear()
+        async with _bot(env, tmp_path) as second:
+            await _checks_done(int(env["PORT"]), 1)
+            _time_back(site)
+            await _eventually(
+                lambda: any("resolved" in str(c.body).lower() for c in slack.calls_to("chat.update")),
+                60, "the alert is resolved in place",
+            )
+            second.send_signal(signal.SIGTERM)
+            _, second_err = await asyncio.wait_for(second.communicate(), timeout=40)
+            assert second.returncode == 0, second_err.decode()[-2000:]
+    return slack, channel, first_err
+
+
+async def test_sigterm_while_the_alert_post_is_in_flight_lets_it_finish(tmp_path: Path) -> None:
+    slack, channel, err = await _story(tmp_path, signal.SIGTERM)
+    log = err.decode()
+    assert "CancelledError" not in log and "Traceback" not in log, log[-3000:]
+    (alert,) = _alerts(slack, channel)
+    assert len([c for c in slack.calls_to("chat.postMessage") if not c.body.get("thread_ts")]) == 1
+    _assert_updated_and_resolved(slack, alert)
+    # The grace let the post finish: the restart had nothing to look for.
+    assert slack.calls_to("conversations.history") == []
+
+
+async def test_sigkill_while_the_alert_post_is_in_flight_is_adopted_on_restart(tmp_path: Path) -> None:
+    slack, channel, _ = await _story(tmp_path, signal.SIGKILL)
+    (alert,) = _alerts(slack, channel)
+    _assert_updated_and_resolved(slack, alert)
+    assert slack.calls_to("conversations.history"), "the restart looked for the post the kill cut short"
+
+
+def _assert_updated_and_resolved(slack: FakeSlack, alert: dict) -> None:
+    edits = [c for c in slack.calls_to("chat.update") if c.body.get("ts") == alert["ts"]]
+    assert edits and all(c.body.get("ts") == alert["ts"] for c in slack.calls_to("chat.update"))
+    assert "resolved" in str(edits[-1].body).lower()
+    notes = [m for (_, _), m in slack.messages.items() if m.get("thread_ts") == alert["ts"]]
+    assert any("resolved" in m["text"].lower() for m in notes)
