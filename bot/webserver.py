@@ -12,6 +12,12 @@ import logging
 
 from aiohttp import web
 
+from bot.loglimit import QuietProtocolErrors
+
+# aiohttp's log of requests it could not parse, through our filter (see `bot.loglimit`).
+protocol_log = logging.getLogger("bot.webserver.protocol")
+protocol_log.addFilter(QuietProtocolErrors())
+
 
 def http_url(host: str, port: int, path: str = "") -> str:
     """`http://host:port/path`, with an IPv6 host in brackets."""
@@ -24,9 +30,10 @@ async def start_runner(
 ) -> tuple[web.AppRunner, str, int]:
     """Serve `app` on host:port and return the runner with the address really bound.
 
-    A bind that fails (port in use) cleans the runner up and raises.
+    A bind that fails (port in use) cleans the runner up and raises. Requests too broken to
+    reach a handler are logged by `protocol_log`: one line per source a minute, no traceback.
     """
-    runner = web.AppRunner(app, handle_signals=False, access_log=access_log)
+    runner = web.AppRunner(app, handle_signals=False, access_log=access_log, logger=protocol_log)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()

@@ -137,6 +137,8 @@ class SlackBot:
 
     `app` is the slack-bolt AsyncApp; `client` posts with the bot token;
     `runtime` owns the background tasks (follow-ups), which `aclose` cancels.
+    `signing_secret` is what the HTTP front door verifies requests with before
+    Bolt parses them (None in Socket Mode without one: nothing is signed there).
     """
 
     app: AsyncApp
@@ -144,6 +146,7 @@ class SlackBot:
     runtime: ListenerRuntime
     authorizer: BotTokenAuthorizer
     dispatcher: Dispatcher
+    signing_secret: SecretStr | None = None
 
     @property
     def tasks(self) -> BackgroundTasks:
@@ -211,4 +214,11 @@ def build_app(
     if ack_budget is not None:
         runtime.ack_budget = ack_budget
     register_all(app, dispatcher, runtime)
-    return SlackBot(app=app, client=client, runtime=runtime, authorizer=authorizer, dispatcher=dispatcher)
+    return SlackBot(
+        app=app,
+        client=client,
+        runtime=runtime,
+        authorizer=authorizer,
+        dispatcher=dispatcher,
+        signing_secret=settings.slack_signing_secret if signing_secret else None,
+    )

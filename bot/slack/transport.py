@@ -1,10 +1,12 @@
 """How Slack reaches the bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP.
 
 Socket Mode needs no public URL (good behind a firewall, next to the
-controllers); HTTP mode serves Bolt's aiohttp endpoint on `PORT` at
-`/slack/events` (good on a PaaS). Both run inside the one asyncio loop the
-rest of the bot uses, and both come back as a handle with `stop()`, so tests
-can start a server on 127.0.0.1 port 0 and always tear it down.
+controllers); HTTP mode serves Bolt on `PORT` at `/slack/events` (good on a
+PaaS), behind `request_guard.SlackRequestGuard`, which verifies each request's
+signature (and refuses oversized bodies and replays) before anything parses
+it. Both run inside the one asyncio loop the rest of the bot uses, and both
+come back as a handle with `stop()`, so tests can start a server on 127.0.0.1
+port 0 and always tear it down.
 
 Given the runtime's `Observability`, `/healthz` and `/metrics` are served too:
 beside `/slack/events` on `PORT` in HTTP mode, and in Socket Mode (which has no
@@ -22,13 +24,13 @@ from typing import Protocol
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_bolt.app.async_server import AsyncSlackAppServer
 
 from bot.observability.http import HEALTH_PATH, MetricsServerHandle, routes, start_metrics_server
 from bot.observability.observer import Observability
 from bot.settings import Settings
-from bot.slack.app import SlackBot
+from bot.slack.app import SlackBot, SlackConfigError
 from bot.slack.manifest import EVENTS_PATH
+from bot.slack.request_guard import MAX_BODY_BYTES, SlackRequestGuard
 from bot.webserver import http_url, start_runner
 
 log = logging.getLogger(__name__)
@@ -89,22 +91,31 @@ class SocketModeHandle:
 def build_web_app(
     bot: SlackBot, path: str = EVENTS_PATH, *, observability: Observability | None = None
 ) -> web.Application:
-    """Bolt's aiohttp application for `bot`, plus `/healthz` and `/metrics` from `observability`.
+    """The aiohttp application for `bot`: Slack's POSTs on `path` through the request guard,
+    plus `/healthz` and `/metrics` from `observability`.
 
     Without one (a bare front door in tests: there is no scheduler or store to judge),
     `/healthz` can only say that the HTTP server answers, and there is no `/metrics`.
+
+    This replaces slack-bolt's `AsyncSlackAppServer`, whose handler parses the body
+    before Bolt verifies it. That server's only other routes are the OAuth install and
+    redirect pages, which this single-workspace app (bot token, no OAuth flow) has not.
     """
-    server = AsyncSlackAppServer(port=0, path=path, app=bot.app)
+    if bot.signing_secret is None:
+        raise SlackConfigError("SLACK_SIGNING_SECRET is not set: HTTP mode cannot verify Slack's requests")
+    # aiohttp's own cap for request.read()/post() on any route, the same as the guard's.
+    web_app = web.Application(client_max_size=MAX_BODY_BYTES)
+    web_app.add_routes([web.post(path, SlackRequestGuard(bot.app, bot.signing_secret).handle)])
     if observability is not None:
-        server.web_app.add_routes(routes(observability))
+        web_app.add_routes(routes(observability))
         observability.watch_slack_errors(bot.runtime.messenger)
-        return server.web_app
+        return web_app
 
     async def health(_: web.Request) -> web.Response:
         return web.Response(text="ok")
 
-    server.web_app.add_routes([web.get(HEALTH_PATH, health)])
-    return server.web_app
+    web_app.add_routes([web.get(HEALTH_PATH, health)])
+    return web_app
 
 
 async def start_http_server(

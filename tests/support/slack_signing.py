@@ -5,12 +5,18 @@ signing secret and sends `X-Slack-Signature: v0=<hex>` plus
 `X-Slack-Request-Timestamp`; Bolt refuses anything unsigned, mis-signed or
 older than five minutes. The helpers here produce valid requests and the
 stale / bad-signature variants a test needs to prove those refusals.
+
+Like Slack's, every request they build is unique (its own `trigger_id`,
+`event_id`, `action_ts`), so two requests signed in the same second never
+share a signature: the front door refuses a signature it has already seen as
+a replay, and only a test about replays should send the same bytes twice.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import time
 from dataclasses import dataclass, replace
@@ -20,6 +26,27 @@ from urllib.parse import urlencode
 import aiohttp
 
 FORM = "application/x-www-form-urlencoded"
+
+_serial = itertools.count(1)
+_last_action_ts = 0.0
+
+
+def unique_trigger_id() -> str:
+    """A fresh trigger id shaped like Slack's (`<digits>.<digits>.<hex>`)."""
+    n = next(_serial)
+    return f"{n}.{1_000_000 + n}.{hashlib.sha256(str(n).encode()).hexdigest()[:32]}"
+
+
+def unique_event_id() -> str:
+    """A fresh Events API id shaped like Slack's (`Ev` + uppercase alphanumerics)."""
+    return f"Ev{int(time.time())}{next(_serial):06d}"
+
+
+def unique_action_ts() -> str:
+    """Now, as Slack's `action_ts` (seconds, microseconds), strictly later than the last one."""
+    global _last_action_ts
+    _last_action_ts = max(time.time(), _last_action_ts + 1e-6)
+    return f"{_last_action_ts:.6f}"
 
 
 @dataclass(frozen=True)
@@ -77,10 +104,10 @@ def slash_command(
     channel_id: str = "C0CHAN",
     team_id: str = "T0FAKE",
     response_url: str = "https://hooks.slack.invalid/commands/T0FAKE/1/abc",
-    trigger_id: str = "1.2.3",
+    trigger_id: str | None = None,
     timestamp: int | None = None,
 ) -> SignedRequest:
-    """A `/ccert <text>` slash command, form-encoded like Slack sends it."""
+    """A `/ccert <text>` slash command, form-encoded like Slack sends it (a fresh trigger_id unless given)."""
     form = {
         "token": "deprecated-verification-token",
         "team_id": team_id,
@@ -94,7 +121,7 @@ def slash_command(
         "api_app_id": "AFAKE",
         "is_enterprise_install": "false",
         "response_url": response_url,
-        "trigger_id": trigger_id,
+        "trigger_id": trigger_id if trigger_id is not None else unique_trigger_id(),
     }
     return sign(secret, urlencode(form).encode(), timestamp=timestamp)
 
@@ -120,7 +147,7 @@ def block_actions_payload(
         "api_app_id": "AFAKE",
         "token": "deprecated-verification-token",
         "container": container,
-        "trigger_id": "1.2.3",
+        "trigger_id": unique_trigger_id(),
         "team": {"id": team_id, "domain": "fake"},
         "enterprise": None,
         "is_enterprise_install": False,
@@ -133,7 +160,7 @@ def block_actions_payload(
                 "text": {"type": "plain_text", "text": action_id, "emoji": True},
                 "value": value,
                 "type": "button",
-                "action_ts": f"{time.time():.6f}",
+                "action_ts": unique_action_ts(),
             }
         ],
     }
@@ -166,7 +193,7 @@ def event_callback(
         "api_app_id": "AFAKE",
         "event": event,
         "type": "event_callback",
-        "event_id": f"Ev{int(time.time() * 1000)}",
+        "event_id": unique_event_id(),
         "event_time": int(time.time()),
         "authorizations": [{"team_id": team_id, "user_id": "UBOT", "is_bot": True}],
     }
