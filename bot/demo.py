@@ -27,6 +27,7 @@ DEMO_USERNAME_ENV = "CCERT_DEMO_USERNAME"
 DEMO_PASSWORD_ENV = "CCERT_DEMO_PASSWORD"
 DEMO_USER = "U0DEMO"
 DEMO_APPROVERS = ("U0ALICE", "U0BOB")
+DEMO_ACCESS = f"remediate={','.join((DEMO_USER, *DEMO_APPROVERS))}"
 
 
 def inventory_for(controllers: Iterable[dict[str, Any]], ports: dict[str, int], host: str) -> Inventory:
@@ -64,6 +65,9 @@ async def run_demo(stdin: TextIO | None = None, out: TextIO | None = None, time_
                 ssh_timeout_seconds=10,
                 # Two demo approvers; `/as U0ALICE` in the console switches who types.
                 approvers=" ".join(DEMO_APPROVERS), playbook_poll_seconds=2, playbook_wait_minutes=5,
+                # `remediate` is closed to all but the approvers unless CCERT_ACCESS names who may
+                # ask: the demo names its console user (and the approvers), so the story runs.
+                access=DEMO_ACCESS,
             )
             first = scenario.controllers[0]
             environ = dict(os.environ)
@@ -73,6 +77,7 @@ async def run_demo(stdin: TextIO | None = None, out: TextIO | None = None, time_
             if (stdin or sys.stdin).isatty():
                 out.write(f"Demo: simulated {sites} on 127.0.0.1 ports "
                           f"{', '.join(str(p) for p in sim.ports.values())}.\n"
-                          f"You are {DEMO_USER}; the approvers are {' and '.join(DEMO_APPROVERS)} "
+                          f"You are {DEMO_USER}, allowed to request a time-back (CCERT_ACCESS={DEMO_ACCESS}); "
+                          f"the approvers are {' and '.join(DEMO_APPROVERS)} "
                           f"(/as {DEMO_APPROVERS[0]} to vote as one). Try: /ccert status site-a\n")
             return await run_console_bot(inventory, settings, environ, stdin, out, user=DEMO_USER)

@@ -81,7 +81,8 @@ class Settings(BaseSettings):
     metrics_host: str = Field(default="127.0.0.1", alias="CCERT_METRICS_HOST")
 
     # Access control, e.g. "status,aps=U0123ABCD,S0456EFGH; advise=*" (Slack user or
-    # user-group IDs per command). Read-only commands not named: everyone.
+    # user-group IDs per command). Commands not named: everyone, except `remediate` (and its
+    # --dry-run), which only the approvers (CCERT_APPROVERS) may run unless it is named here.
     access: str = Field(default="", alias="CCERT_ACCESS")
 
     @field_validator("ssh_known_hosts", mode="before")

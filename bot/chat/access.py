@@ -4,17 +4,28 @@ Like Errbot's command filters, access control is one cross-cutting rule
 applied in the dispatcher, not something each listener must remember.
 The rule is data from settings (`CCERT_ACCESS`), so changing who may do what
 needs no code change.
+
+A command `CCERT_ACCESS` does not name is open, except `remediate`: a request
+(or its `--dry-run`, which opens SSH sessions to production controllers to
+show what would change) is for the approvers (`CCERT_APPROVERS`) unless
+`CCERT_ACCESS` names who may ask. The two-person rule would stop anyone else's
+request from running, but an open `remediate` let any user hold a
+controller's one request slot for the approval TTL and page the approvers.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bot.chat.commands import COMMANDS
 from bot.chat.reply import Caller
+from bot.domain.approvals import ApprovalPolicy
 
 SLACK_ID = re.compile(r"^[UWS][A-Z0-9]{2,20}$")
+#: Commands closed to everyone but the approvers unless `CCERT_ACCESS` names them.
+APPROVERS_BY_DEFAULT = frozenset({"remediate"})
 
 
 class AccessSpecError(ValueError):
@@ -23,12 +34,21 @@ class AccessSpecError(ValueError):
 
 @dataclass(frozen=True)
 class AccessPolicy:
-    """`rules[command]` = allowed user/group IDs, or None for everyone."""
+    """`rules[command]` = allowed user/group IDs, or None for everyone; `approvers` (user
+    and group IDs from `CCERT_APPROVERS`) may run the `APPROVERS_BY_DEFAULT` commands that
+    `rules` does not name. With no approvers those commands are closed to everyone."""
 
     rules: dict[str, frozenset[str] | None] = field(default_factory=dict)
+    approvers: frozenset[str] = frozenset()
 
     @classmethod
-    def parse(cls, spec: str) -> AccessPolicy:
+    def parse(cls, spec: str, approvers: str | Iterable[str] = "") -> AccessPolicy:
+        """`CCERT_ACCESS` (and `CCERT_APPROVERS`, parsed exactly as the remediation service
+        parses it) → a policy; a malformed value raises AccessSpecError naming the setting."""
+        try:
+            approver_ids = ApprovalPolicy.parse_approvers(approvers)
+        except ValueError as exc:
+            raise AccessSpecError(f"CCERT_APPROVERS: {exc}") from exc
         rules: dict[str, frozenset[str] | None] = {}
         for chunk in filter(None, (c.strip() for c in spec.split(";"))):
             if "=" not in chunk:
@@ -47,16 +67,23 @@ class AccessPolicy:
                 if name not in COMMANDS:
                     raise AccessSpecError(f"CCERT_ACCESS: '{name}' is not a /ccert command")
                 rules[name] = allowed
-        return cls(rules)
+        return cls(rules, approver_ids)
 
     def allows(self, command: str, caller: Caller) -> bool:
         if command == "help":
             return True
-        if command not in self.rules:
-            # Unnamed commands are open: read-only ones change nothing, and a remediation
-            # request or vote is itself gated by the two-person rule (CCERT_APPROVERS).
-            return command in COMMANDS
-        allowed = self.rules[command]
-        if allowed is None:
-            return True
-        return caller.user_id in allowed or any(g in allowed for g in caller.groups)
+        if command not in COMMANDS:
+            return False
+        if command in self.rules:
+            allowed = self.rules[command]
+            return allowed is None or _named(caller, allowed)
+        if command in APPROVERS_BY_DEFAULT:
+            return _named(caller, self.approvers)
+        # Other unnamed commands are open: read-only ones change nothing, and a vote
+        # (approve/reject) is checked against CCERT_APPROVERS by the remediation service.
+        return True
+
+
+def _named(caller: Caller, ids: frozenset[str]) -> bool:
+    """The caller's user ID, or one of their user groups, is among `ids`."""
+    return caller.user_id in ids or any(g in ids for g in caller.groups)

@@ -4,19 +4,28 @@ Everything a user types stops here: site names must exist in the inventory,
 options are from a fixed list, values are checked against patterns. What
 comes out is a small dataclass whose fields are either inventory objects or
 validated tokens, so no handler ever has raw user text to pass to a device.
+
+The text is bounded before it is read (`MAX_COMMAND_CHARS`, Slack's own limit)
+and split in linear time (`bot.chat.text.split_words`); invisible characters
+(controls, bidi and zero-width format characters) are not part of any word,
+so `site-a` pasted with a zero-width space still names site-a and an escape
+sequence typed into a command is never echoed back.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-import shlex
 from dataclasses import dataclass
 
+from bot.chat.text import MAX_COMMAND_CHARS, printable, split_words
 from bot.inventory import Inventory
 
 AP_STATE = re.compile(r"^[A-Za-z][A-Za-z -]{0,30}$")
 REQUEST_ID = re.compile(r"^[1-9][0-9]{0,8}$")
+# No command, site or controller name is this long: longer words get no did-you-mean
+# (difflib's cost grows with the word, and nothing could be close to it anyway).
+MAX_SUGGEST_CHARS = 64
 
 
 @dataclass(frozen=True)
@@ -73,7 +82,17 @@ class Invalid:
     show_help: bool = False
 
 
+def too_long(length: int) -> Invalid:
+    """The refusal for text over `MAX_COMMAND_CHARS`: said at once, nothing of it read."""
+    return Invalid(
+        f"That command is {length:,} characters long: /ccert takes at most {MAX_COMMAND_CHARS:,}.",
+        "Type `/ccert help` for the commands; none needs more than a few words.",
+    )
+
+
 def _did_you_mean(word: str, choices: list[str]) -> str | None:
+    if len(word) > MAX_SUGGEST_CHARS:
+        return None
     match = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return match[0] if match else None
 
@@ -93,14 +112,28 @@ def _site_names(token: str, inventory: Inventory, allow_all: bool) -> tuple[str,
 
 
 def _quote(text: str, limit: int = 40) -> str:
-    """Echo user text back safely: shortened, no backticks or mentions."""
-    cleaned = re.sub(r"[`<>@*_~\n\r]", "", text)[:limit]
+    """Echo user text back safely: shortened, no backticks, mentions or invisible characters."""
+    cleaned = re.sub(r"[`<>@*_~]", "", printable(text[: limit * 8]))[:limit]
     return f"`{cleaned}`" if cleaned else "that"
 
 
+def _words(text: str) -> list[str]:
+    """The words of `text`, invisible characters removed; a word that was nothing but
+    invisible characters is dropped (an empty quoted word `''` stays). Raises ValueError
+    for an unclosed quote."""
+    words = []
+    for raw in split_words(text.strip()):
+        word = printable(raw)
+        if word or not raw:
+            words.append(word)
+    return words
+
+
 def parse(text: str, inventory: Inventory) -> Parsed | Invalid:
+    if len(text) > MAX_COMMAND_CHARS:  # the dispatcher refuses it first; any other caller too
+        return too_long(len(text))
     try:
-        tokens = shlex.split(text.strip())
+        tokens = _words(text)
     except ValueError:
         return Invalid("I couldn't read that: a quote is not closed.", show_help=True)
     if tokens and tokens[0].lower() == "/ccert":

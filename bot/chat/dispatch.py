@@ -2,22 +2,24 @@
 
 A front door parses nothing itself: it hands the raw `/ccert` text or a
 button's action to a `Dispatcher` and renders what comes back. Policy that
-cuts across commands (access control) lives here as filters, like Errbot's
-command filters, so no listener can forget it.
+cuts across commands (the length cap, access control) lives here as filters,
+like Errbot's command filters, so no listener can forget it.
 """
 
 from __future__ import annotations
 
 import logging
+import shlex
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, Protocol
 
 from bot.chat import handlers, remediation_views
 from bot.chat.access import AccessPolicy
-from bot.chat.commands import Invalid, Parsed, parse
+from bot.chat.commands import Invalid, Parsed, parse, too_long
 from bot.chat.digest_views import history_reply
 from bot.chat.remediation_views import APPROVE_ACTION, REJECT_ACTION
 from bot.chat.reply import Caller, CommandResult, Reply
+from bot.chat.text import MAX_ACTION_VALUE_CHARS, MAX_COMMAND_CHARS
 from bot.domain.approvals import Voter
 from bot.domain.digest import HistoryRow
 from bot.fleet.service import FleetService, StaticFacts, WatchSource
@@ -43,7 +45,11 @@ class Dispatcher(Protocol):
 
 
 class BotDispatcher:
-    """The real dispatcher: parse strictly, check access, answer fast, work later."""
+    """The real dispatcher: bound the text, parse strictly, check access, answer fast, work later.
+
+    Without an `access` policy every command but `remediate` is open, and `remediate`
+    is closed (nobody is an approver): the safe default for a dispatcher built by hand.
+    """
 
     def __init__(
         self,
@@ -64,6 +70,11 @@ class BotDispatcher:
         self.spawn = spawn
 
     async def dispatch(self, text: str, caller: Caller) -> CommandResult:
+        if len(text) > MAX_COMMAND_CHARS:
+            # Before any parsing: Slack never sends more, so this did not come from its UI,
+            # and reading it would cost event-loop time every other user waits for.
+            log.info("refused a %d-character /ccert text from %s", len(text), caller.user_id)
+            return CommandResult(handlers.invalid_reply(too_long(len(text))))
         parsed = parse(text, self.inventory)
         if isinstance(parsed, Invalid):
             return CommandResult(handlers.invalid_reply(parsed))
@@ -199,14 +210,24 @@ class BotDispatcher:
         return CommandResult(Reply(title=title, ephemeral=True), follow_up)
 
     async def handle_action(self, action_id: str, value: str, caller: Caller) -> CommandResult:
-        """Buttons go through the same parser and access rules as typed commands."""
+        """Buttons go through the same parser and access rules as typed commands.
+
+        A value is the bot's own (`site-a/wlc-a1`, a request number), but what arrives
+        is whatever the client sent: it is bounded like Slack bounds it, and each part
+        is quoted, so it stays one word and cannot add options or arguments.
+        """
+        if len(value) > MAX_ACTION_VALUE_CHARS:
+            log.info("refused a %d-character button value from %s", len(value), caller.user_id)
+            return CommandResult(handlers.invalid_reply(Invalid("That button's value is too long to be one of mine.")))
         if action_id in {"timeback_request", "timeback_dry_run"}:
             site, _, controller = value.partition("/")
-            dry_run = " --dry-run" if action_id == "timeback_dry_run" else ""
-            return await self.dispatch(f"remediate {site} {controller}{dry_run}".strip(), caller)
+            words = ["remediate", shlex.quote(site)] + ([shlex.quote(controller)] if controller else [])
+            if action_id == "timeback_dry_run":
+                words.append("--dry-run")
+            return await self.dispatch(" ".join(words), caller)
         if action_id in {APPROVE_ACTION, REJECT_ACTION}:
             verb = "approve" if action_id == APPROVE_ACTION else "reject"
-            return await self.dispatch(f"{verb} {value}", caller)
+            return await self.dispatch(f"{verb} {shlex.quote(value)}", caller)
         return CommandResult(handlers.invalid_reply(Invalid("I don't know that button.")))
 
 
@@ -224,7 +245,7 @@ def build_dispatcher(
     return BotDispatcher(
         inventory,
         FleetService(inventory, settings, environ, watches, facts),
-        AccessPolicy.parse(settings.access),
+        AccessPolicy.parse(settings.access, settings.approvers),
         store=store,
         post_digest=post_digest,
         remediation=remediation,

@@ -73,9 +73,18 @@ def invalid_reply(problem: Invalid) -> Reply:
 
 
 def denied_reply(command: str) -> Reply:
+    """Says who decides, so the refused user knows whom to ask and which setting it is."""
+    if command == "remediate":
+        text = (
+            "Time-back requests and dry runs are for the people `CCERT_ACCESS` names for `remediate`, "
+            "or, when it names nobody for it, for the approvers (`CCERT_APPROVERS`). "
+            "Ask a ccert-bot admin to add you if you need it."
+        )
+    else:
+        text = "Ask a ccert-bot admin to add you (CCERT_ACCESS) if you need it."
     return Reply(
         title=f"Sorry, you're not allowed to run `/ccert {command}`.",
-        text="Ask a ccert-bot admin to add you (CCERT_ACCESS) if you need it.",
+        text=text,
         level=Level.WARNING,
         ephemeral=True,
     )

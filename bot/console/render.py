@@ -1,24 +1,39 @@
-"""Reply → plain text for a terminal (and for logs and tests)."""
+"""Reply → plain text for a terminal (and for logs and tests).
+
+What is written is never anything a terminal would act on: user text is
+cleaned where it enters (`bot.chat.commands`), but a reply also carries
+controller output and inventory names, so the last step removes every control
+and format character but the newline here too (tabs become spaces first).
+"""
 
 from __future__ import annotations
 
 from bot.chat.reply import Button, Reply, Section, Table
+from bot.chat.text import printable
 
 
 def render_table(table: Table, indent: str = "  ") -> list[str]:
     if not table.rows:
         return [f"{indent}(none)"]
-    widths = [len(c) for c in table.columns]
-    for row in table.rows:
+    # Cleaned before measuring, so a cell with an invisible character still lines up.
+    columns = tuple(_cell(c) for c in table.columns)
+    rows = [tuple(_cell(c) for c in row) for row in table.rows]
+    widths = [len(c) for c in columns]
+    for row in rows:
         for i, cell in enumerate(row):
             widths[i] = max(widths[i], len(cell))
 
     def line(cells: tuple[str, ...]) -> str:
         return (indent + "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(cells))).rstrip()
 
-    out = [line(table.columns), indent + "  ".join("-" * w for w in widths)]
-    out.extend(line(row) for row in table.rows)
+    out = [line(columns), indent + "  ".join("-" * w for w in widths)]
+    out.extend(line(row) for row in rows)
     return out
+
+
+def _cell(text: str) -> str:
+    """One table cell on one line: a newline or tab inside it would break the columns."""
+    return printable(text.replace("\t", " ").replace("\n", " "))
 
 
 def _buttons(buttons: tuple[Button, ...], indent: str) -> list[str]:
@@ -53,4 +68,12 @@ def render_text(reply: Reply) -> str:
     if reply.footer:
         lines.append("")
         lines.append(reply.footer)
-    return "\n".join(lines)
+    return terminal_safe("\n".join(lines))
+
+
+def terminal_safe(text: str) -> str:
+    """`text` as a terminal may show it: tabs expanded, CR and every other control or
+    format character (ESC, BEL, U+202E…) removed; only newlines remain."""
+    if "\t" in text:
+        text = text.expandtabs(4)
+    return printable(text, keep_newlines=True)

@@ -107,7 +107,9 @@ async def test_stuck_site_to_verified_fix_through_slack(tmp_path: Path) -> None:
 
 
 async def test_refusals_over_slack(tmp_path: Path) -> None:
-    async with slack_bot(tmp_path, aireos("wlc-1"), approvers=f"{ALICE},{BOB}", approval_ttl_minutes=1) as h:
+    # CARLA asks without being an approver, so CCERT_ACCESS names her (and ALICE, who asks too).
+    async with slack_bot(tmp_path, aireos("wlc-1"), approvers=f"{ALICE},{BOB}", approval_ttl_minutes=1,
+                         access=f"remediate={REQUESTER},{ALICE}") as h:
         await h.command("remediate site-t wlc-1", user=REQUESTER)
         await eventually(lambda: bool(_button_values(h)), timeout=15)
         request_id, ts = _request_message(h)
@@ -148,7 +150,8 @@ async def test_not_yet_valid_from_an_ap_goes_into_the_request_thread(tmp_path: P
     import socket
 
     async with slack_bot(
-        tmp_path, aireos("wlc-1"), approvers=f"{ALICE},{BOB}", syslog_listen="udp://127.0.0.1:0"
+        tmp_path, aireos("wlc-1"), approvers=f"{ALICE},{BOB}", syslog_listen="udp://127.0.0.1:0",
+        access=f"remediate={REQUESTER}",
     ) as h:
         await h.runtime.checker.run_check()  # the syslog receiver learns the APs from the snapshots
         await h.command("remediate site-t wlc-1", user=REQUESTER)
