@@ -145,17 +145,18 @@ class Runtime:
         return self.spawn(after_recovery(), name)
 
     async def stop(self) -> None:
-        """Stop in an order that loses nothing: no new job or post starts, the job under way
-        gets `CCERT_SHUTDOWN_GRACE_SECONDS` to finish the post it is making (a post cut short
-        after that is found again on restart, never repeated), then the rest is cancelled."""
+        """Stop in an order that loses nothing: no new job or post starts; a check that is
+        delivering gets `CCERT_SHUTDOWN_GRACE_SECONDS` to finish the post it is making (a post
+        cut short after that is found again on restart, never repeated); everything else (a
+        check still polling, waiting on a silent controller) is cancelled at once."""
         grace = self.settings.shutdown_grace_seconds
         self.checker.stopping = True
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.pause()
             running = {task for task in self._jobs if not task.done()}
-            if running:
-                log.info("waiting up to %gs for %d running job(s) to finish", grace, len(running))
-                _, late = await asyncio.wait(running, timeout=grace) if grace > 0 else (set(), running)
+            if running and self.checker.delivering and grace > 0:
+                log.info("waiting up to %gs for the check to finish the post it is making", grace)
+                _, late = await asyncio.wait(running, timeout=grace)
                 if late:
                     log.warning("%d job(s) still running after %gs: cancelling them", len(late), grace)
         self.stop_jobs()

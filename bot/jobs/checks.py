@@ -182,6 +182,8 @@ class FleetChecker:
         self.poller = FleetPoller(auto_workers(settings.poll_workers))
         # Set when the bot is stopping: a delivery under way finishes, no new post starts.
         self.stopping = False
+        # True while `deliver_pending` runs: what a stopping bot waits for (bounded), and only that.
+        self.delivering = False
 
     def channel_for(self, site: str | None) -> str | None:
         configured = self.inventory.sites.get(site or "")
@@ -307,6 +309,13 @@ class FleetChecker:
         while Slack was answering finds that message and adopts it instead of posting a twin.
         Once the bot is stopping (`stopping`), no new post starts; the rest wait for the restart.
         """
+        self.delivering = True
+        try:
+            return await self._deliver_pending()
+        finally:
+            self.delivering = False
+
+    async def _deliver_pending(self) -> tuple[int, int]:
         delivered = failed = 0
         for alert in await self.store.alerts_pending_delivery():
             if self.stopping:
