@@ -71,8 +71,8 @@ class Settings(BaseSettings):
     playbook_poll_seconds: float = Field(default=120, gt=0, le=3600, alias="CCERT_PLAYBOOK_POLL_SECONDS")
     playbook_dir: Path | None = Field(default=None, alias="CCERT_PLAYBOOK_DIR")
 
-    # On SIGTERM: how long a check already under way may take to finish the post it is making
-    # (and a run's chat to catch up) before the bot exits; a post cut short is found on restart.
+    # On SIGTERM: how long a check that is posting may take to finish the post it is making
+    # (and, after that, a run's chat to catch up); a post cut short is found on restart.
     shutdown_grace_seconds: float = Field(default=20, ge=0, le=600, alias="CCERT_SHUTDOWN_GRACE_SECONDS")
 
     # Health and metrics: `/healthz` and `/metrics` are served on PORT in HTTP mode; in Socket

@@ -76,7 +76,10 @@ def utcnow() -> datetime:
 
 
 # Slack's answers that mean "you may not read this channel" rather than "try again later".
-CANNOT_LOOK = frozenset({"missing_scope", "not_allowed_token_type", "not_in_channel", "channel_not_found"})
+# A deleted alert message (`thread_not_found`) leaves no thread to look in, ever.
+CANNOT_LOOK = frozenset(
+    {"missing_scope", "not_allowed_token_type", "not_in_channel", "channel_not_found", "thread_not_found"}
+)
 
 
 def new_send_key() -> str:

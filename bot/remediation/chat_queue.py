@@ -152,13 +152,17 @@ class RequestChat:
 
     async def _drain(self, request_id: int, lane: _Lane) -> None:
         try:
-            while lane.items:
+            # One loop for both, so an item that arrives while the last note is being told is
+            # drained here too (this task is still the lane's: `_kick` starts no other).
+            while lane.items or (lane.dropped and lane.last_run is not None):
+                if not lane.items:
+                    assert lane.last_run is not None
+                    await self._tell_dropped(request_id, lane, lane.last_run)
+                    continue
                 item = lane.items.popleft()
                 if isinstance(item, _Event) and lane.dropped:
                     await self._tell_dropped(request_id, lane, item.run)
                 await self._deliver(request_id, item)
-            if lane.dropped and lane.last_run is not None:
-                await self._tell_dropped(request_id, lane, lane.last_run)
         finally:
             lane.task = None
             if not lane.items:

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat.notifier import MessageMetadata, NotifyError, Posted
@@ -43,20 +44,30 @@ class SlackNotifier:
     def __init__(self, client: AsyncWebClient, *, api_errors: ApiErrorHook = ignore_api_error) -> None:
         self.client = client
         self.api_errors = api_errors
+        # Posts that must happen once (they carry outbox metadata) are never resent by the client
+        # after a dropped connection: Slack may have taken the first. A 429 is still retried
+        # (Slack refused it), and anything else goes back to the outbox, which looks first.
+        self._once = AsyncWebClient(
+            token=client.token,
+            base_url=client.base_url,
+            timeout=client.timeout,
+            retry_handlers=[h for h in client.retry_handlers if not isinstance(h, AsyncConnectionErrorRetryHandler)],
+        )
 
     async def post(
         self, channel: str, reply: Reply, thread_ts: str | None = None, *, metadata: MessageMetadata | None = None
     ) -> Posted:
         messages = render_messages(reply)
-        extra: dict[str, Any] = {"metadata": metadata.to_slack()} if metadata is not None else {}
+        tagged: dict[str, Any] = {"metadata": metadata.to_slack()} if metadata is not None else {}
+        client = self._once if metadata is not None else self.client
         try:
             with reporting_failure(self.api_errors, "chat.postMessage"):
-                first = await self.client.chat_postMessage(
+                first = await client.chat_postMessage(
                     channel=channel,
                     text=messages[0]["text"],
                     blocks=messages[0]["blocks"],
                     thread_ts=thread_ts,
-                    **extra,
+                    **tagged,
                 )
                 posted = Posted(str(first["channel"]), str(first["ts"]))
                 for extra in messages[1:]:
@@ -89,7 +100,8 @@ class SlackNotifier:
     ) -> Posted | None:
         """Search the channel (or the thread) from a little before `since` for our message with
         `metadata`: `conversations.history` / `conversations.replies` with all metadata, at most
-        `FIND_PAGES` pages of `FIND_PAGE_SIZE` (a bounded look, oldest first from `since`)."""
+        `FIND_PAGES` pages of `FIND_PAGE_SIZE` (a bounded look back to `since`; the channel's history
+        comes newest first, a thread's oldest first)."""
         method = "conversations.replies" if thread_ts else "conversations.history"
         oldest = f"{since.timestamp() - FIND_CLOCK_SLACK_SECONDS:.6f}"
         cursor: str | None = None

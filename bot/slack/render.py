@@ -12,7 +12,8 @@ the rest hold whatever did not fit (big AP tables, overflow) and are meant to be
 posted as thread replies to the first.
 
 Text from devices (AP names, site names) is escaped so a crafted AP name such
-as `<!channel>` cannot ping a whole channel.
+as `<!channel>` cannot ping a whole channel; no rendered string keeps a control
+or format character (ESC, U+202E) but the newline.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.chat.reply import Button, Field, Level, Reply, Section, Table
+from bot.chat.text import printable
 
 # Slack limits (https://docs.slack.dev/reference/block-kit/blocks).
 MAX_BLOCKS = 50
@@ -93,6 +95,29 @@ def escape_mrkdwn(text: str, *, allow_mentions: bool = True) -> str:
 
 def _escape_all(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _visible(value: Any) -> Any:
+    """`value` (a message or a block) with no control or format character but the newline in
+    any text a person reads (every `text` string): device output and AP syslog lines arrive
+    unauthenticated, and a bidi override (U+202E) reorders what an operator reads in Slack as
+    in a terminal. Done last, on the rendered message, so no path (header, button, fallback)
+    is missed; it only shortens text, so every limit still holds. Button values and action ids
+    are data the bot reads back, and are left exactly as they are."""
+    if isinstance(value, dict):
+        return {
+            key: _visible_text(item) if key == "text" and isinstance(item, str) else _visible(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_visible(item) for item in value]
+    return value
+
+
+def _visible_text(text: str) -> str:
+    shown = printable(text.expandtabs(4) if "\t" in text else text, keep_newlines=True)
+    # Slack refuses an empty text object; text that was nothing but invisible characters shows a mark.
+    return shown if shown or not text else "·"
 
 
 def truncate(text: str, limit: int) -> str:
@@ -464,7 +489,7 @@ def render_messages(reply: Reply) -> list[SlackMessage]:
     inline: list[_TablePart] = []
     pieces = _summary_pieces(reply, tables_inline=True, deferred=inline)
     if _fits(pieces):
-        return [{"text": fallback_text(reply), "blocks": [p.block for p in pieces]}]
+        return [_visible({"text": fallback_text(reply), "blocks": [p.block for p in pieces]})]
 
     deferred: list[_TablePart] = []
     pieces = _summary_pieces(reply, tables_inline=False, deferred=deferred)
@@ -484,14 +509,14 @@ def render_messages(reply: Reply) -> list[SlackMessage]:
     for index, chunk in enumerate(rest, start=2):
         text = fallback_text(reply, part=index, parts=parts)
         messages.append({"text": text, "blocks": [p.block for p in chunk]})
-    return messages
+    return [_visible(message) for message in messages]
 
 
 def render_text_message(text: str, level: Level = Level.INFO) -> SlackMessage:
     """A one-section message, for the listeners' own short notes (errors, help)."""
     body = f"{LEVEL_EMOJI[level]} {text}"
     fallback = _truncate_escaped(escape_mrkdwn(body), MAX_FALLBACK_TEXT)
-    return {"text": fallback, "blocks": section_blocks(body)[:1]}
+    return _visible({"text": fallback, "blocks": section_blocks(body)[:1]})
 
 
 def is_empty(reply: Reply) -> bool:

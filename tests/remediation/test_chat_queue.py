@@ -103,3 +103,24 @@ async def test_close_cancels_what_a_hung_slack_still_holds_after_the_grace() -> 
     assert await chat.idle(timeout=0.1)
     chat.event(7, RUN, _event("after close"))  # dropped: the bot is stopping
     assert chat.pending(7) == 0 and slack.told == []
+
+
+async def test_an_event_that_arrives_while_the_dropped_note_is_told_is_still_delivered() -> None:
+    slack = Slack()
+    slack.gate.clear()
+    real_post = slack.post
+
+    async def post(request_id: int, run: RunInfo, event: RunEvent) -> None:
+        await real_post(request_id, run, event)
+        if "not posted" in event.text:  # the run says one more thing just then
+            chat.event(7, RUN, _event("late"))
+
+    slack.post = post  # type: ignore[method-assign]
+    chat = RequestChat(slack.refresh, slack.post, max_pending=1)
+    chat.event(7, RUN, _event("e0"))
+    await asyncio.sleep(0)  # the drain holds e0, waiting on Slack
+    chat.refresh(7)
+    chat.event(7, RUN, _event("e1"))  # over the bound: e1 goes, the refresh stays
+    slack.gate.set()
+    assert await chat.idle(timeout=2)
+    assert slack.told[-1] == "event 7 late" and chat.pending(7) == 0

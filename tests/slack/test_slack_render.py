@@ -7,6 +7,7 @@ documented limits.
 
 from __future__ import annotations
 
+import json
 import re
 
 from hypothesis import HealthCheck, given, settings
@@ -258,3 +259,18 @@ def test_any_reply_renders_within_slack_limits(reply: Reply) -> None:
     assert all_values == [b.value for b in sendable]
     if sum(len(v) for v in first_values) == sum(len(v) for v in all_values):
         assert len(first_values) == len(sendable)
+
+
+def test_device_and_syslog_text_loses_control_and_format_characters() -> None:
+    from bot.chat.text import printable
+
+    hostile = "CAP3702I\u202e.4CD4\x1b[2J\x07\tNOT YET VALID"
+    reply = Reply(
+        title=f"AP {hostile}",
+        text=f"`{hostile}`\nsecond line",
+        sections=(Section(title=hostile, table=Table(("AP",), ((hostile,),))),),
+    )
+    for message in render_messages(reply):
+        flat = json.dumps(message, ensure_ascii=False)
+        assert printable(flat) == flat, flat[:200]  # newlines are JSON-escaped here
+        assert "CAP3702I.4CD4" in flat

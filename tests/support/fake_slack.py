@@ -161,6 +161,7 @@ class FakeSlack:
         self._release = asyncio.Event()
         self.socket_received: list[dict[str, Any]] = []
         self._failures: dict[str, deque[_Failure]] = {}
+        self._drops: dict[str, int] = {}
         self._last_ts = 0.0
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -218,6 +219,11 @@ class FakeSlack:
         self._failures.setdefault(method, deque()).append(
             _Failure(status=status, retry_after=retry_after, error=error, remaining=times)
         )
+
+    def drop_next(self, method: str, times: int = 1) -> None:
+        """The next `times` calls to `method` take effect (a message is posted), then the
+        connection is cut before the answer: what a proxy reset looks like to the client."""
+        self._drops[method] = self._drops.get(method, 0) + times
 
     def hang(self, method: str = "*") -> None:
         """Calls to `method` ("*": every method) take effect but are never answered until
@@ -327,6 +333,11 @@ class FakeSlack:
             answer = {"ok": False, "error": "unknown_method"} if handler is None else await handler(body, request)
         call.response = answer
         await self._late(method)
+        if self._drops.get(method):
+            self._drops[method] -= 1
+            if request.transport is not None:
+                request.transport.close()
+            raise ConnectionResetError("fake Slack dropped the connection")
         return web.json_response(answer)
 
     async def _late(self, method: str) -> None:
