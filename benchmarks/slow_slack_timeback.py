@@ -20,36 +20,18 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bot.domain.approvals import RequestStatus  # noqa: E402
-from tests.remediation.remediation_helpers import FAST_PARAMS, FAST_RETRY  # noqa: E402
+from tests.remediation.remediation_helpers import FAST_PARAMS, FAST_RETRY, eventually  # noqa: E402
 from tests.support.simulated_site import aireos  # noqa: E402
-from tests.support.slack_bot import SlackBotHarness, slack_bot  # noqa: E402
+from tests.support.slack_bot import slack_bot  # noqa: E402
 
 REQUESTER, ALICE, BOB = "U0CARLA", "U0ALICE", "U0BOB"
 DONE = {RequestStatus.SUCCEEDED, RequestStatus.FAILED, RequestStatus.NEEDS_ATTENTION}
-
-
-async def _wait(predicate: Any, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not await predicate():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"gave up after {timeout:.0f}s")
-        await asyncio.sleep(0.05)
-
-
-def _request(h: SlackBotHarness) -> tuple[int, str] | None:
-    for call in h.slack.calls_to("chat.postMessage"):
-        for block in call.body.get("blocks", []):
-            for element in block.get("elements", []) if block.get("type") == "actions" else []:
-                if element.get("action_id") == "remediation_approve":
-                    return int(element["value"]), str(call.response["ts"])
-    return None
 
 
 async def one_run(folder: Path, delay: float) -> dict[str, float]:
@@ -59,11 +41,8 @@ async def one_run(folder: Path, delay: float) -> dict[str, float]:
         h.runtime.remediation.config = dataclasses.replace(config, param_overrides=FAST_PARAMS, retry=FAST_RETRY)
         await h.command("remediate site-t wlc-1", user=REQUESTER)
 
-        async def posted() -> bool:
-            return _request(h) is not None
-
-        await _wait(posted, 30)
-        found = _request(h)
+        await eventually(lambda: h.request_message() is not None, timeout=30)
+        found = h.request_message()
         assert found is not None
         request_id, ts = found
         if delay:
@@ -75,7 +54,7 @@ async def one_run(folder: Path, delay: float) -> dict[str, float]:
         async def finished() -> bool:
             return (await h.runtime.remediation.request_view(request_id)).status in DONE
 
-        await _wait(finished, 3600)
+        await eventually(finished, timeout=3600)
         run = time.monotonic() - started
         chat = getattr(h.runtime.remediation, "chat", None)  # absent before the chat queue
         caught_up = time.monotonic()

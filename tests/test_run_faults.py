@@ -17,6 +17,7 @@ from pathlib import Path
 
 import aiohttp
 
+from tests.remediation.remediation_helpers import eventually
 from tests.support.fake_slack import FakeSlack
 from tests.support.simulated_site import SimulatedSite, aireos, simulated_site
 from tests.test_run import _free_port, run_env
@@ -49,15 +50,6 @@ async def _bot(env: dict[str, str], cwd: Path) -> AsyncIterator[asyncio.subproce
 
 def _alerts(slack: FakeSlack, channel: str) -> list[dict]:
     return [m for m in slack.channel_history(channel) if (m.get("metadata") or {}).get("event_type") == "ccert_alert"]
-
-
-async def _eventually(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"not within {timeout}s: {what}")
-        await asyncio.sleep(0.1)
 
 
 async def _checks_done(port: int, count: int, timeout: float = 30) -> None:
@@ -100,9 +92,8 @@ async def _story(tmp_path: Path, stop: signal.Signals) -> tuple[FakeSlack, str, 
         async with _bot(env, tmp_path) as second:
             await _checks_done(int(env["PORT"]), 1)
             _time_back(site)
-            await _eventually(
-                lambda: any("resolved" in str(c.body).lower() for c in slack.calls_to("chat.update")),
-                60, "the alert is resolved in place",
+            await eventually(  # the alert is resolved in place
+                lambda: any("resolved" in str(c.body).lower() for c in slack.calls_to("chat.update")), timeout=60
             )
             second.send_signal(signal.SIGTERM)
             _, second_err = await asyncio.wait_for(second.communicate(), timeout=40)

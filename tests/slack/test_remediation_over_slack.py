@@ -21,12 +21,10 @@ REQUESTER, ALICE, BOB, MALLORY = "U0CARLA", "U0ALICE", "U0BOB", "U0MALLORY"
 
 def _request_message(h: SlackBotHarness) -> tuple[int, str]:
     """The request id and ts of the message that carries the Approve/Reject buttons."""
-    for call in h.slack.calls_to("chat.postMessage"):
-        for block in call.body.get("blocks", []):
-            for element in block.get("elements", []) if block.get("type") == "actions" else []:
-                if element.get("action_id") == "remediation_approve":
-                    return int(element["value"]), call.response["ts"]
-    raise AssertionError("no request message with an Approve button")
+    found = h.request_message()
+    if found is None:
+        raise AssertionError("no request message with an Approve button")
+    return found
 
 
 def _ephemerals_to(h: SlackBotHarness, user: str) -> list[str]:

@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.domain.approvals import RequestStatus
-from tests.remediation.remediation_helpers import FAST_PARAMS, FAST_RETRY, ntp_config
+from tests.remediation.remediation_helpers import FAST_PARAMS, FAST_RETRY, eventually, ntp_config
 from tests.support.simulated_site import aireos
 from tests.support.slack_bot import SlackBotHarness, slack_bot
 
@@ -22,28 +22,21 @@ SLOW_SECONDS = 2.5
 
 
 def _request_message(h: SlackBotHarness) -> tuple[int, str]:
-    for call in h.slack.calls_to("chat.postMessage"):
-        for block in call.body.get("blocks", []):
-            for element in block.get("elements", []) if block.get("type") == "actions" else []:
-                if element.get("action_id") == "remediation_approve":
-                    return int(element["value"]), str(call.response["ts"])
-    raise AssertionError("no request message with an Approve button")
+    """The request id and ts of the message that carries the Approve/Reject buttons."""
+    found = h.request_message()
+    if found is None:
+        raise AssertionError("no request message with an Approve button")
+    return found
 
 
 async def _time_back(h: SlackBotHarness, *, slack: str = "healthy") -> tuple[int, str, float]:
     """Request and approve a time-back on wlc-1; from the first vote on, Slack is `healthy`,
     `slow` (every answer SLOW_SECONDS late) or `hung` (no answer until released). Returns the
     request id, its message ts and the seconds from clock-set to NTP-restore."""
-    from tests.remediation.remediation_helpers import eventually
-
     config = h.runtime.remediation.config
     h.runtime.remediation.config = dataclasses.replace(config, param_overrides=FAST_PARAMS, retry=FAST_RETRY)
     await h.command("remediate site-t wlc-1", user=REQUESTER)
-    await eventually(lambda: any(
-        e.get("action_id") == "remediation_approve"
-        for c in h.slack.calls_to("chat.postMessage") for b in c.body.get("blocks", []) if b.get("type") == "actions"
-        for e in b.get("elements", [])
-    ), timeout=15)
+    await eventually(lambda: h.request_message() is not None, timeout=15)
     request_id, ts = _request_message(h)
     if slack == "slow":
         h.slack.delays["*"] = SLOW_SECONDS

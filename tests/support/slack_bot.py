@@ -55,6 +55,16 @@ class SlackBotHarness:
         request = slack_signing.block_actions(SIGNING_SECRET, action_id, value, **options)
         return await self.send(request)
 
+    def request_message(self) -> tuple[int, str] | None:
+        """The first remediation request the bot posted: its id and the ts of the message that
+        carries the Approve/Reject buttons (None before there is one)."""
+        for call in self.slack.calls_to("chat.postMessage"):
+            for block in call.body.get("blocks", []):
+                for element in block.get("elements", []) if block.get("type") == "actions" else []:
+                    if element.get("action_id") == "remediation_approve":
+                        return int(element["value"]), str(call.response["ts"])
+        return None
+
     async def send(self, request: slack_signing.SignedRequest) -> tuple[int, Any, float]:
         loop = asyncio.get_running_loop()
         started = loop.time()
