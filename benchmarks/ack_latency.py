@@ -225,8 +225,10 @@ class LoopLagProbe:
 async def http_costs(session: aiohttp.ClientSession, url: str, fake: FakeSlack, count: int) -> None:
     """The same texts signed over HTTP, one at a time: ack latency and the longest loop stall
     (the front door's size limit, signature check and form parsing included)."""
-    print(f"\nsigned over HTTP, {count} one at a time per text: ack latency and the longest event-loop stall"
-          " (the front door and the run's dispatcher)")
+    print(
+        f"\nsigned over HTTP, {count} one at a time per text: ack latency and the longest event-loop stall"
+        " (the front door and the run's dispatcher)"
+    )
     print(f"{'text':<34} {'median ms':>10} {'max ms':>8} {'loop stall ms':>13}  HTTP status")
     probe = LoopLagProbe()
     for n, (label, text) in enumerate(long_texts().items()):
@@ -246,8 +248,9 @@ async def http_costs(session: aiohttp.ClientSession, url: str, fake: FakeSlack, 
         await asyncio.sleep(0.01)  # let a stall that outlasted the last ack show in the probe
         await probe.stop()
         shown = ",".join(str(s) for s in sorted(statuses))
-        print(f"{label:<34} {statistics.median(latencies):>10.1f} {max(latencies):>8.1f} "
-              f"{probe.worst_ms:>13.1f}  {shown}")
+        print(
+            f"{label:<34} {statistics.median(latencies):>10.1f} {max(latencies):>8.1f} {probe.worst_ms:>13.1f}  {shown}"
+        )
 
 
 async def main(args: argparse.Namespace) -> int:
@@ -316,7 +319,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--dispatcher", choices=["hang", "real"], default="hang")
     parser.add_argument("--controllers", type=int, default=2, help="hanging controllers in site-a (real only)")
     parser.add_argument(
-        "--loop-repeats", type=int, default=50,
+        "--loop-repeats",
+        type=int,
+        default=50,
         help="runs per text of the event-loop cost of long commands (default 50; 0 skips it)",
     )
     args = parser.parse_args(argv)

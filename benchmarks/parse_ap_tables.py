@@ -114,10 +114,18 @@ def cases(aps: int, width: int) -> list[tuple[str, str, str, str]]:
     out += [
         ("sim AireOS show ap summary", "aireos", "show_ap_summary", summary),
         (f"sim AireOS show ap summary, {width} columns", "aireos", "show_ap_summary", wrap(summary, width)),
-        ("sim AireOS show ap image all (8.5)", "aireos", "show_ap_image_all",
-         render_aireos.show_ap_image_all(aireos_85)),
-        ("sim AireOS show ap image status (8.10)", "aireos", "show_ap_image_status",
-         render_aireos.show_ap_image_status(aireos_810)),
+        (
+            "sim AireOS show ap image all (8.5)",
+            "aireos",
+            "show_ap_image_all",
+            render_aireos.show_ap_image_all(aireos_85),
+        ),
+        (
+            "sim AireOS show ap image status (8.10)",
+            "aireos",
+            "show_ap_image_status",
+            render_aireos.show_ap_image_status(aireos_810),
+        ),
         ("sim 9800 show ap summary (State last)", "iosxe", "show_ap_summary", render_iosxe.show_ap_summary(old)),
         ("sim 9800 show ap summary (CC/RD)", "iosxe", "show_ap_summary", render_iosxe.show_ap_summary(new)),
         ("sim 9800 show ap image", "iosxe", "show_ap_image", render_iosxe.show_ap_image(new)),

@@ -73,8 +73,11 @@ async def _floor(targets: list[dict[str, Any]], concurrency: int | None, command
             return await _floor_one(asyncssh, t, _routine_commands(t["platform"]) if commands else None, sent)
 
     results = await asyncio.gather(*(one(t) for t in targets), return_exceptions=True)
-    return {"ok": sum(1 for r in results if r is True), "failed": sum(1 for r in results if r is not True),
-            "commands": round(sent[0] / max(len(targets), 1), 2)}
+    return {
+        "ok": sum(1 for r in results if r is True),
+        "failed": sum(1 for r in results if r is not True),
+        "commands": round(sent[0] / max(len(targets), 1), 2),
+    }
 
 
 def _routine_commands(platform_name: str) -> list[str]:
@@ -139,6 +142,7 @@ def _count_fallbacks() -> list[int]:
     total = [0]
     for key, parse in list(parsers.PARSERS.items()):
         if "show_ap_summary" in key[1] or "show_ap_image" in key[1]:
+
             def counting(text: str, parse: Any = parse) -> Any:
                 result = parse(text)
                 total[0] += getattr(result, "fallback_rows", 0)
@@ -187,10 +191,20 @@ def _inventory(targets: list[dict[str, Any]]) -> tuple[Any, dict[str, str]]:
     from bot.inventory import parse_inventory
 
     document = {
-        "sites": {"fleet": {"controllers": [
-            {"name": t["name"], "host": t["host"], "port": t["port"], "platform": t["platform"], "credentials": "b"}
-            for t in targets
-        ]}},
+        "sites": {
+            "fleet": {
+                "controllers": [
+                    {
+                        "name": t["name"],
+                        "host": t["host"],
+                        "port": t["port"],
+                        "platform": t["platform"],
+                        "credentials": "b",
+                    }
+                    for t in targets
+                ]
+            }
+        },
         "credentials": {"b": {"username_env": "BENCH_USER", "password_env": "BENCH_PASS"}},
     }
     return parse_inventory(yaml.safe_dump(document), "<bench>"), {"BENCH_USER": "admin", "BENCH_PASS": "admin"}
@@ -240,8 +254,14 @@ def _netmiko(targets: list[dict[str, Any]]) -> dict[str, Any]:
     for t in targets:
         device = {
             "device_type": "cisco_wlc_ssh" if t["platform"] == "aireos" else "cisco_xe",
-            "host": t["host"], "port": t["port"], "username": "admin", "password": "admin",
-            "ssh_config_file": None, "allow_agent": False, "use_keys": False, "timeout": 60,
+            "host": t["host"],
+            "port": t["port"],
+            "username": "admin",
+            "password": "admin",
+            "ssh_config_file": None,
+            "allow_agent": False,
+            "use_keys": False,
+            "timeout": 60,
         }
         with ConnectHandler(**device) as conn:
             if "AP Name" in conn.send_command("show ap summary"):
@@ -283,9 +303,21 @@ def start_simulator(scenario: Path, tick: float = 1.0) -> tuple[subprocess.Popen
     process = subprocess.Popen(
         # Each tick steps every AP model: at 1,000 controllers the simulator's default 50 ms tick
         # takes 28 % of a core on its own, which the bot's phases would share (`--sim-tick`).
-        [sys.executable, "-m", "bot", "simulate", "--scenario", str(scenario), "--time-scale", "1",
-         "--tick-seconds", str(tick)],
-        stdout=subprocess.PIPE, text=True, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "simulate",
+            "--scenario",
+            str(scenario),
+            "--time-scale",
+            "1",
+            "--tick-seconds",
+            str(tick),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
     )
     assert process.stdout is not None
     line = process.stdout.readline()
@@ -337,9 +369,22 @@ def main() -> None:
             for phase in order:
                 sim_cpu = _process_cpu(simulator.pid)
                 out = subprocess.run(
-                    [sys.executable, __file__, "--phase", phase, "--targets", str(targets_file),
-                     "--concurrency", str(args.concurrency), "--netmiko-sample", str(args.netmiko_sample)],
-                    capture_output=True, text=True, timeout=1800, cwd=ROOT,
+                    [
+                        sys.executable,
+                        __file__,
+                        "--phase",
+                        phase,
+                        "--targets",
+                        str(targets_file),
+                        "--concurrency",
+                        str(args.concurrency),
+                        "--netmiko-sample",
+                        str(args.netmiko_sample),
+                    ],
+                    capture_output=True,
+                    text=True,
+                    timeout=1800,
+                    cwd=ROOT,
                 )
                 if out.returncode != 0:
                     raise SystemExit(f"phase {phase} failed:\n{out.stderr[-2000:]}")
@@ -365,12 +410,18 @@ def report(rows: dict[str, dict[str, Any]], args: argparse.Namespace) -> None:
     floor = rows["floor"]
     nm = rows["netmiko"]
     per_netmiko = nm["wall_s"] / max(sample, 1)
-    print(f"poll_fleet benchmark — {time.strftime('%Y-%m-%d')} — {platform.platform()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}")
-    print(f"{n} controllers (half AireOS, half 9800), {args.aps} APs each; concurrency {args.concurrency}; "
-          f"simulator tick {args.sim_tick:g} s; median of {args.repeat} interleaved rounds")
-    print(f"{'phase':<44} {'wall s':>7} {'cpu s':>7} {'sim cpu':>7} {'RSS MB':>7} {'cmds':>5} {'fallback':>8} "
-          f"{'×floor':>7}  result")
+    print(
+        f"poll_fleet benchmark — {time.strftime('%Y-%m-%d')} — {platform.platform()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
+    )
+    print(
+        f"{n} controllers (half AireOS, half 9800), {args.aps} APs each; concurrency {args.concurrency}; "
+        f"simulator tick {args.sim_tick:g} s; median of {args.repeat} interleaved rounds"
+    )
+    print(
+        f"{'phase':<44} {'wall s':>7} {'cpu s':>7} {'sim cpu':>7} {'RSS MB':>7} {'cmds':>5} {'fallback':>8} "
+        f"{'×floor':>7}  result"
+    )
     labels = {
         "floor": f"floor: asyncssh, {args.concurrency} in flight",
         "floor-all": "floor: asyncssh, all at once",
@@ -384,17 +435,23 @@ def report(rows: dict[str, dict[str, Any]], args: argparse.Namespace) -> None:
         ratio = row["wall_s"] / floor["wall_s"] if floor["wall_s"] else float("nan")
         extra = f" aps={row['aps']}" if "aps" in row else ""
         errors = f" {row['errors']}" if row.get("errors") else ""
-        print(f"{label:<44} {row['wall_s']:>7} {row['cpu_s']:>7} {row['sim_cpu_s']:>7} {row['peak_rss_mb']:>7} "
-              f"{row['commands']:>5} "
-              f"{row.get('fallback', '–'):>8} {ratio:>6.2f}×  ok={row['ok']} failed={row['failed']}{extra}{errors}")
-    print(f"{f'netmiko sequential, sample of {sample}':<44} {nm['wall_s']:>7} {nm['cpu_s']:>7} {nm['sim_cpu_s']:>7} "
-          f"{nm['peak_rss_mb']:>7} {'':>5} {'':>8} {'':>7}  ok={nm['ok']} → ~{per_netmiko * n:.0f} s for {n}")
+        print(
+            f"{label:<44} {row['wall_s']:>7} {row['cpu_s']:>7} {row['sim_cpu_s']:>7} {row['peak_rss_mb']:>7} "
+            f"{row['commands']:>5} "
+            f"{row.get('fallback', '–'):>8} {ratio:>6.2f}×  ok={row['ok']} failed={row['failed']}{extra}{errors}"
+        )
+    print(
+        f"{f'netmiko sequential, sample of {sample}':<44} {nm['wall_s']:>7} {nm['cpu_s']:>7} {nm['sim_cpu_s']:>7} "
+        f"{nm['peak_rss_mb']:>7} {'':>5} {'':>8} {'':>7}  ok={nm['ok']} → ~{per_netmiko * n:.0f} s for {n}"
+    )
     routine, full = rows["routine"], rows["full"]
     sharded = rows["routine-workers"]
-    print(f"routine ÷ floor {routine['wall_s'] / floor['wall_s']:.2f}× (goal ≤ 1.5; "
-          f"on {sharded['workers']} workers {sharded['wall_s'] / floor['wall_s']:.2f}×), "
-          f"full ÷ floor {full['wall_s'] / floor['wall_s']:.2f}× (goal ≤ 3), "
-          f"netmiko ÷ full {per_netmiko * n / full['wall_s']:.0f}× (goal ≥ 20)")
+    print(
+        f"routine ÷ floor {routine['wall_s'] / floor['wall_s']:.2f}× (goal ≤ 1.5; "
+        f"on {sharded['workers']} workers {sharded['wall_s'] / floor['wall_s']:.2f}×), "
+        f"full ÷ floor {full['wall_s'] / floor['wall_s']:.2f}× (goal ≤ 3), "
+        f"netmiko ÷ full {per_netmiko * n / full['wall_s']:.0f}× (goal ≥ 20)"
+    )
 
 
 if __name__ == "__main__":

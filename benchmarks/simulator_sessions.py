@@ -101,8 +101,16 @@ async def bench_subprocess(scenario: Scenario, time_scale: float) -> dict[str, A
         path = Path(tmp) / "fleet.yaml"
         path.write_text(yaml.safe_dump(scenario.to_dict()))
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.simulator", "--scenario", str(path), "--time-scale", str(time_scale),
-            cwd=REPO, stdout=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(REPO)},
+            sys.executable,
+            "-m",
+            "bot.simulator",
+            "--scenario",
+            str(path),
+            "--time-scale",
+            str(time_scale),
+            cwd=REPO,
+            stdout=asyncio.subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
         )
         assert proc.stdout is not None
         line = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
@@ -120,8 +128,13 @@ async def bench_subprocess(scenario: Scenario, time_scale: float) -> dict[str, A
         server_rss = server.memory_info().rss
         proc.terminate()
         await proc.wait()
-    return {"wall": wall, "results": results, "client_cpu": client_cpu, "server_cpu": server_cpu,
-            "server_rss": server_rss}
+    return {
+        "wall": wall,
+        "results": results,
+        "client_cpu": client_cpu,
+        "server_cpu": server_cpu,
+        "server_rss": server_rss,
+    }
 
 
 async def bench_in_process(scenario: Scenario, time_scale: float) -> dict[str, Any]:
@@ -148,8 +161,10 @@ def main() -> int:
     failures = [r for r in out["results"] if isinstance(r, BaseException)]
     rows_ok = sum(1 for r in out["results"] if r == args.aps)
     peak_client = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"sessions        {args.controllers} ({args.platform}, {args.aps} APs each, "
-          f"{'in-process' if args.in_process else 'simulator in its own process'})")
+    print(
+        f"sessions        {args.controllers} ({args.platform}, {args.aps} APs each, "
+        f"{'in-process' if args.in_process else 'simulator in its own process'})"
+    )
     print(f"wall            {out['wall']:.2f} s")
     print(f"client CPU      {out['client_cpu']:.2f} s" + (" (client + simulator)" if args.in_process else ""))
     if out["server_cpu"] is not None:

@@ -77,8 +77,10 @@ async def main(delay: float, rounds: int) -> None:
             slow = await one_run(Path(tmp) / f"slow-{n}", delay)
             for label, result in (("healthy", healthy), (f"{delay:g} s", slow)):
                 ratio = result["window"] / healthy["window"]
-                print(f"{n:>5}  {label:>8}  {result['window']:>9.2f}  {result['run']:>7.1f}  "
-                      f"{result['catch_up']:>17.1f}  {ratio:>11.2f}x")
+                print(
+                    f"{n:>5}  {label:>8}  {result['window']:>9.2f}  {result['run']:>7.1f}  "
+                    f"{result['catch_up']:>17.1f}  {ratio:>11.2f}x"
+                )
 
 
 if __name__ == "__main__":

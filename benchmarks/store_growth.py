@@ -71,11 +71,15 @@ START = datetime(2026, 11, 1, tzinfo=UTC)
 PRUNE_AT = timedelta(hours=3, minutes=17)  # the housekeeping job's time of day
 AT_ONCE = DownloadWatch(stuck_after=timedelta(0))
 MODELS = ("AIR-CAP3702I-E-K9", "C9120AXI-E", "C9130AXI-E")  # the first is affected
-NTP = [NtpServer(address="10.0.0.123", config_line="ntp server 10.0.0.123"),
-       NtpServer(address="10.0.1.123", config_line="ntp server 10.0.1.123")]
+NTP = [
+    NtpServer(address="10.0.0.123", config_line="ntp server 10.0.0.123"),
+    NtpServer(address="10.0.1.123", config_line="ntp server 10.0.1.123"),
+]
 CERT = CertificateWindow(
-    not_before=datetime(2019, 6, 3, 12, tzinfo=UTC), not_after=datetime(2039, 6, 3, 12, tzinfo=UTC),
-    name="WLC_SSC", subject="CN=wlc",
+    not_before=datetime(2019, 6, 3, 12, tzinfo=UTC),
+    not_after=datetime(2039, 6, 3, 12, tzinfo=UTC),
+    name="WLC_SSC",
+    subject="CN=wlc",
 )
 
 
@@ -118,8 +122,13 @@ class Fleet:
                 for i in range(args.aps)
             ]
             controllers.append(
-                Controller(f"wlc-{c:03d}", f"site-{c // 10:02d}", Platform.IOSXE if iosxe else Platform.AIREOS,
-                           "17.3.4" if iosxe else "8.10.183.0", aps)
+                Controller(
+                    f"wlc-{c:03d}",
+                    f"site-{c // 10:02d}",
+                    Platform.IOSXE if iosxe else Platform.AIREOS,
+                    "17.3.4" if iosxe else "8.10.183.0",
+                    aps,
+                )
             )
         return cls(controllers, random.Random(args.seed), args.change_rate, args.outage_rate)
 
@@ -159,15 +168,39 @@ class Fleet:
     def _snapshot(c: Controller, at: datetime, *, reachable: bool) -> ControllerSnapshot:
         host = f"192.0.2.{int(c.name[-3:]) % 250}"
         if not reachable:
-            return ControllerSnapshot(name=c.name, platform=c.platform, host=host, taken_at=at, site=c.site,
-                                      errors=[SnapshotError(ErrorKind.TIMEOUT, "connect timed out after 30 s")])
-        clock = ClockReading(time=at, source=ClockSource.NTP, authoritative=True, synced=True, timezone="UTC",
-                             raw=at.strftime("*%H:%M:%S.000 UTC %a %b %d %Y"))
+            return ControllerSnapshot(
+                name=c.name,
+                platform=c.platform,
+                host=host,
+                taken_at=at,
+                site=c.site,
+                errors=[SnapshotError(ErrorKind.TIMEOUT, "connect timed out after 30 s")],
+            )
+        clock = ClockReading(
+            time=at,
+            source=ClockSource.NTP,
+            authoritative=True,
+            synced=True,
+            timezone="UTC",
+            raw=at.strftime("*%H:%M:%S.000 UTC %a %b %d %Y"),
+        )
         apsps = ["C9800-universalk9_wlc.17.03.04.CSCwd83653.SPA.apsp.bin"] if c.platform is Platform.IOSXE else []
-        return ControllerSnapshot(name=c.name, platform=c.platform, host=host, taken_at=at, site=c.site,
-                                  software_version=c.version, apsps=apsps, clock=clock, ntp_servers=list(NTP),
-                                  certificate=CERT, aps=list(c.aps), declared_ap_count=len(c.aps), aps_read=True,
-                                  ntp_read=True)
+        return ControllerSnapshot(
+            name=c.name,
+            platform=c.platform,
+            host=host,
+            taken_at=at,
+            site=c.site,
+            software_version=c.version,
+            apsps=apsps,
+            clock=clock,
+            ntp_servers=list(NTP),
+            certificate=CERT,
+            aps=list(c.aps),
+            declared_ap_count=len(c.aps),
+            aps_read=True,
+            ntp_read=True,
+        )
 
 
 @dataclass
@@ -205,8 +238,10 @@ def _mode(mode: str) -> Iterator[None]:
     if mode == "after":
         yield
         return
-    with mock.patch.object(q, "_shared_aps_owner", return_value=None), mock.patch.object(q, "reclaim_space",
-                                                                                          return_value=0):
+    with (
+        mock.patch.object(q, "_shared_aps_owner", return_value=None),
+        mock.patch.object(q, "reclaim_space", return_value=0),
+    ):
         yield
 
 
@@ -235,10 +270,14 @@ def run(mode: str, args: argparse.Namespace, folder: Path) -> Result:
     prunes: list[float] = []
     after_prunes: list[float] = []
     samples: list[Sample] = []
-    print(f"\n{mode}: {args.checks} checks of {args.controllers} x {args.aps} APs, every {args.interval_minutes} min, "
-          f"retention {args.retention_days} d")
-    print(f"{'checks':>7} {'day':>6} {'db MB':>8} {'WAL MB':>7} {'snapshots':>10} {'AP rows':>10} "
-          f"{'write p50 ms':>13} {'p99 ms':>8}")
+    print(
+        f"\n{mode}: {args.checks} checks of {args.controllers} x {args.aps} APs, every {args.interval_minutes} min, "
+        f"retention {args.retention_days} d"
+    )
+    print(
+        f"{'checks':>7} {'day':>6} {'db MB':>8} {'WAL MB':>7} {'snapshots':>10} {'AP rows':>10} "
+        f"{'write p50 ms':>13} {'p99 ms':>8}"
+    )
     with _mode(mode):
         for n in range(args.checks):
             at = START + n * interval
@@ -255,12 +294,21 @@ def run(mode: str, args: argparse.Namespace, folder: Path) -> Result:
             writes.append(time.perf_counter() - start)
             if (n + 1) % 100 == 0 or n + 1 == args.checks:
                 window = writes[-100:]
-                sample = Sample(n + 1, (at - START) / timedelta(days=1), _mb(path), _mb(Path(f"{path}-wal")),
-                                _count(db, "snapshots"), _count(db, "snapshot_aps"),
-                                statistics.median(window) * 1000, _p99(window) * 1000)
+                sample = Sample(
+                    n + 1,
+                    (at - START) / timedelta(days=1),
+                    _mb(path),
+                    _mb(Path(f"{path}-wal")),
+                    _count(db, "snapshots"),
+                    _count(db, "snapshot_aps"),
+                    statistics.median(window) * 1000,
+                    _p99(window) * 1000,
+                )
                 samples.append(sample)
-                print(f"{sample.checks:>7} {sample.day:>6.1f} {sample.db_mb:>8.1f} {sample.wal_mb:>7.1f} "
-                      f"{sample.snapshots:>10,} {sample.ap_rows:>10,} {sample.p50_ms:>13.1f} {sample.p99_ms:>8.1f}")
+                print(
+                    f"{sample.checks:>7} {sample.day:>6.1f} {sample.db_mb:>8.1f} {sample.wal_mb:>7.1f} "
+                    f"{sample.snapshots:>10,} {sample.ap_rows:>10,} {sample.p50_ms:>13.1f} {sample.p99_ms:>8.1f}"
+                )
     db.close()
     print("db MB right after each daily prune: " + ", ".join(f"{mb:.1f}" for mb in after_prunes))
     return Result(samples, writes, prunes, after_prunes)
@@ -268,13 +316,17 @@ def run(mode: str, args: argparse.Namespace, folder: Path) -> Result:
 
 def summary(results: dict[str, Result]) -> None:
     print("\nsummary")
-    print(f"{'mode':<7} {'final db MB':>12} {'peak db MB':>11} {'AP rows kept':>13} {'write p50 ms':>13} "
-          f"{'p99 ms':>8} {'prune median s':>15} {'prune max s':>12}")
+    print(
+        f"{'mode':<7} {'final db MB':>12} {'peak db MB':>11} {'AP rows kept':>13} {'write p50 ms':>13} "
+        f"{'p99 ms':>8} {'prune median s':>15} {'prune max s':>12}"
+    )
     for mode, r in results.items():
         final = r.samples[-1]
-        print(f"{mode:<7} {final.db_mb:>12.1f} {max(s.db_mb for s in r.samples):>11.1f} {final.ap_rows:>13,} "
-              f"{statistics.median(r.writes) * 1000:>13.1f} {_p99(r.writes) * 1000:>8.1f} "
-              f"{statistics.median(r.prunes) if r.prunes else 0:>15.2f} {max(r.prunes, default=0):>12.2f}")
+        print(
+            f"{mode:<7} {final.db_mb:>12.1f} {max(s.db_mb for s in r.samples):>11.1f} {final.ap_rows:>13,} "
+            f"{statistics.median(r.writes) * 1000:>13.1f} {_p99(r.writes) * 1000:>8.1f} "
+            f"{statistics.median(r.prunes) if r.prunes else 0:>15.2f} {max(r.prunes, default=0):>12.2f}"
+        )
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -77,8 +77,9 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     report = _preflight_or_exit(args, Need.STATUS)
     assert report.settings is not None and report.inventory is not None
-    return _run_async(run_status(args.site, report.inventory, report.settings, as_json=args.json,
-                                 environ=report.environ))
+    return _run_async(
+        run_status(args.site, report.inventory, report.settings, as_json=args.json, environ=report.environ)
+    )
 
 
 def cmd_known_hosts(args: argparse.Namespace) -> int:
@@ -130,8 +131,11 @@ def cmd_manifest(args: argparse.Namespace) -> int:
         return 2
     print(dump_manifest(args.format, socket_mode=socket_mode, url=url), end="")
     if not socket_mode and url is None:
-        print(f"note: replace {PLACEHOLDER_HOST} with the bot's public host name, or pass --url "
-              "https://HOST/slack/events", file=sys.stderr)
+        print(
+            f"note: replace {PLACEHOLDER_HOST} with the bot's public host name, or pass --url "
+            "https://HOST/slack/events",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -192,8 +196,13 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser(
         "check-config", help="validate everything `run` (or --for COMMAND) would use, list every problem"
     )
-    check.add_argument("--for", dest="for_command", choices=tuple(NEEDS), default="run",
-                       help="check what this command needs (default: run, which needs everything)")
+    check.add_argument(
+        "--for",
+        dest="for_command",
+        choices=tuple(NEEDS),
+        default="run",
+        help="check what this command needs (default: run, which needs everything)",
+    )
     _add_inventory_option(check)
     check.set_defaults(func=cmd_check_config)
 
@@ -223,9 +232,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     manifest = sub.add_parser("manifest", help="print the Slack app manifest (one paste creates the app)")
     manifest.add_argument("--format", choices=("yaml", "json"), default="yaml")
-    manifest.add_argument("--mode", choices=("socket", "http"), default="socket",
-                          help="socket: the bot connects out with SLACK_APP_TOKEN (no public URL); "
-                          "http: Slack calls --url (default: socket)")
+    manifest.add_argument(
+        "--mode",
+        choices=("socket", "http"),
+        default="socket",
+        help="socket: the bot connects out with SLACK_APP_TOKEN (no public URL); "
+        "http: Slack calls --url (default: socket)",
+    )
     manifest.add_argument("--url", help="HTTP mode: the public https URL of /slack/events")
     manifest.set_defaults(func=cmd_manifest)
 

@@ -61,10 +61,14 @@ async def run_demo(stdin: TextIO | None = None, out: TextIO | None = None, time_
             sim.write_known_hosts(known_hosts)
             inventory = inventory_for(scenario.controllers, sim.ports, "127.0.0.1")
             settings: Settings = load_settings(
-                db=Path(tmp) / "ccert.db", ssh_known_hosts=known_hosts, ssh_strict_host_keys=True,
+                db=Path(tmp) / "ccert.db",
+                ssh_known_hosts=known_hosts,
+                ssh_strict_host_keys=True,
                 ssh_timeout_seconds=10,
                 # Two demo approvers; `/as U0ALICE` in the console switches who types.
-                approvers=" ".join(DEMO_APPROVERS), playbook_poll_seconds=2, playbook_wait_minutes=5,
+                approvers=" ".join(DEMO_APPROVERS),
+                playbook_poll_seconds=2,
+                playbook_wait_minutes=5,
                 # `remediate` is closed to all but the approvers unless CCERT_ACCESS names who may
                 # ask: the demo names its console user (and the approvers), so the story runs.
                 access=DEMO_ACCESS,
@@ -75,9 +79,11 @@ async def run_demo(stdin: TextIO | None = None, out: TextIO | None = None, time_
             environ[DEMO_PASSWORD_ENV] = first.get("password", "admin")
             sites = ", ".join(f"{s.name} ({len(s.controllers)} controllers)" for s in inventory.sites.values())
             if (stdin or sys.stdin).isatty():
-                out.write(f"Demo: simulated {sites} on 127.0.0.1 ports "
-                          f"{', '.join(str(p) for p in sim.ports.values())}.\n"
-                          f"You are {DEMO_USER}, allowed to request a time-back (CCERT_ACCESS={DEMO_ACCESS}); "
-                          f"the approvers are {' and '.join(DEMO_APPROVERS)} "
-                          f"(/as {DEMO_APPROVERS[0]} to vote as one). Try: /ccert status site-a\n")
+                out.write(
+                    f"Demo: simulated {sites} on 127.0.0.1 ports "
+                    f"{', '.join(str(p) for p in sim.ports.values())}.\n"
+                    f"You are {DEMO_USER}, allowed to request a time-back (CCERT_ACCESS={DEMO_ACCESS}); "
+                    f"the approvers are {' and '.join(DEMO_APPROVERS)} "
+                    f"(/as {DEMO_APPROVERS[0]} to vote as one). Try: /ccert status site-a\n"
+                )
             return await run_console_bot(inventory, settings, environ, stdin, out, user=DEMO_USER)

@@ -49,8 +49,14 @@ class Credentials:
             return env[self.username_env], env[self.password_env]
         except KeyError as missing:
             raise InventoryError(
-                [Problem(None, None, f"credentials '{self.key}': environment variable {missing} is not set "
-                         "(in the environment or .env)")]
+                [
+                    Problem(
+                        None,
+                        None,
+                        f"credentials '{self.key}': environment variable {missing} is not set "
+                        "(in the environment or .env)",
+                    )
+                ]
             ) from None
 
 
@@ -192,15 +198,21 @@ def parse_inventory(text: str, file: str = "inventory.yaml", environ: Mapping[st
                 if value is None:
                     continue
                 if not ENV_NAME.match(value):
-                    check.add(entry[part][1], f"credentials '{key}' {part}: '{value}' is not an environment "
-                              "variable name (use UPPER_CASE; never put the secret itself here)")
+                    check.add(
+                        entry[part][1],
+                        f"credentials '{key}' {part}: '{value}' is not an environment "
+                        "variable name (use UPPER_CASE; never put the secret itself here)",
+                    )
                     continue
                 names[part] = value
                 name_lines[part] = entry[part][1].start_mark.line + 1
             if len(names) == 2:
                 credentials[key] = Credentials(
-                    key, names["username_env"], names["password_env"],
-                    name_lines.get("username_env"), name_lines.get("password_env"),
+                    key,
+                    names["username_env"],
+                    names["password_env"],
+                    name_lines.get("username_env"),
+                    name_lines.get("password_env"),
                 )
 
     sites: dict[str, Site] = {}
@@ -212,16 +224,22 @@ def parse_inventory(text: str, file: str = "inventory.yaml", environ: Mapping[st
     else:
         for site_name, (site_key, site_node) in check.mapping(top["sites"][1], "sites").items():
             if not SITE_NAME.match(site_name) or site_name in RESERVED_SITE_NAMES:
-                check.add(site_key, f"site '{site_name}': use lower-case letters, digits, '-', '_' or '.'"
-                          + (" ('all' and 'help' are reserved)" if site_name in RESERVED_SITE_NAMES else ""))
+                check.add(
+                    site_key,
+                    f"site '{site_name}': use lower-case letters, digits, '-', '_' or '.'"
+                    + (" ('all' and 'help' are reserved)" if site_name in RESERVED_SITE_NAMES else ""),
+                )
             entry = check.mapping(site_node, f"site '{site_name}'")
             check.unknown_keys(entry, {"channel", "controllers"}, f"site '{site_name}'")
             channel = None
             if "channel" in entry:
                 channel = check.scalar(entry["channel"][1], f"site '{site_name}' channel")
                 if channel is not None and not CHANNEL_ID.match(channel):
-                    check.add(entry["channel"][1], f"site '{site_name}': channel '{channel}' is not a Slack "
-                              "channel ID (like C0123456789; find it in the channel's details)")
+                    check.add(
+                        entry["channel"][1],
+                        f"site '{site_name}': channel '{channel}' is not a Slack "
+                        "channel ID (like C0123456789; find it in the channel's details)",
+                    )
                     channel = None
             controllers: list[Controller] = []
             if "controllers" not in entry:
@@ -235,13 +253,19 @@ def parse_inventory(text: str, file: str = "inventory.yaml", environ: Mapping[st
                         continue
                     line = item.start_mark.line + 1
                     if ctrl.name in seen_controllers:
-                        check.add(item, f"controller '{ctrl.name}' is already defined at line "
-                                  f"{seen_controllers[ctrl.name]}: names must be unique across sites")
+                        check.add(
+                            item,
+                            f"controller '{ctrl.name}' is already defined at line "
+                            f"{seen_controllers[ctrl.name]}: names must be unique across sites",
+                        )
                         continue
                     endpoint = (ctrl.host, ctrl.port)
                     if endpoint in seen_endpoints:
-                        check.add(item, f"controller '{ctrl.name}': {ctrl.host}:{ctrl.port} is already "
-                                  f"controller '{seen_endpoints[endpoint]}'")
+                        check.add(
+                            item,
+                            f"controller '{ctrl.name}': {ctrl.host}:{ctrl.port} is already "
+                            f"controller '{seen_endpoints[endpoint]}'",
+                        )
                         continue
                     seen_controllers[ctrl.name] = line
                     seen_endpoints[endpoint] = ctrl.name
@@ -255,8 +279,10 @@ def parse_inventory(text: str, file: str = "inventory.yaml", environ: Mapping[st
                 check.add(item, f"controller '{ctrl.name}': it cannot be its own peer")
             elif peer not in seen_controllers:
                 known = ", ".join(sorted(seen_controllers)) or "none"
-                check.add(item, f"controller '{ctrl.name}': peer '{peer}' is not a controller of the inventory "
-                          f"(known: {known})")
+                check.add(
+                    item,
+                    f"controller '{ctrl.name}': peer '{peer}' is not a controller of the inventory (known: {known})",
+                )
     if check.problems:
         raise InventoryError(check.problems)
     inventory = Inventory(sites=sites, credentials=credentials)
@@ -298,8 +324,11 @@ def _controller(
         try:
             platform = Platform(values["platform"])
         except ValueError:
-            check.add(entry["platform"][1], f"controller '{name}': platform '{values['platform']}' is not one of "
-                      f"{', '.join(p.value for p in Platform)}")
+            check.add(
+                entry["platform"][1],
+                f"controller '{name}': platform '{values['platform']}' is not one of "
+                f"{', '.join(p.value for p in Platform)}",
+            )
             ok = False
     port = 22
     if "port" in entry:
@@ -314,8 +343,10 @@ def _controller(
         creds = credentials.get(values["credentials"])
         if creds is None and "credentials" in top:
             known = ", ".join(sorted(credentials)) or "none defined"
-            check.add(entry["credentials"][1], f"controller '{name}': credentials '{values['credentials']}' "
-                      f"is not a key of `credentials` ({known})")
+            check.add(
+                entry["credentials"][1],
+                f"controller '{name}': credentials '{values['credentials']}' is not a key of `credentials` ({known})",
+            )
             ok = False
     peers = _peers(check, entry, name)
     if not ok or platform is None or creds is None or peers is None:
@@ -346,8 +377,9 @@ def load_inventory(path: Path) -> Inventory:
     try:
         text = read_utf8(path)
     except FileNotFoundError:
-        raise InventoryError([Problem(str(path), None, "file not found (set CCERT_INVENTORY or create it "
-                                      "from inventory.example.yaml)")]) from None
+        raise InventoryError(
+            [Problem(str(path), None, "file not found (set CCERT_INVENTORY or create it from inventory.example.yaml)")]
+        ) from None
     except NotUTF8Error as exc:
         raise InventoryError([Problem(str(path), exc.line, str(exc))]) from None
     except OSError as exc:
@@ -373,6 +405,12 @@ def missing_environment(inventory: Inventory, environ: Mapping[str, str] | None 
         for var, line in ((creds.username_env, creds.username_line), (creds.password_env, creds.password_line)):
             if var not in env and var not in seen:
                 seen.add(var)
-                problems.append(Problem(file, line, f"credentials '{creds.key}': environment variable {var} "
-                                        "is not set (set it in the environment or in .env)"))
+                problems.append(
+                    Problem(
+                        file,
+                        line,
+                        f"credentials '{creds.key}': environment variable {var} "
+                        "is not set (set it in the environment or in .env)",
+                    )
+                )
     return problems

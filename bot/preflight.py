@@ -87,8 +87,9 @@ def check(
     report.settings = _settings(report, dotenv, process)
     settings = report.settings
 
-    path = inventory or (settings.inventory if settings else Path(report.environ.get("CCERT_INVENTORY")
-                                                                   or "inventory.yaml"))
+    path = inventory or (
+        settings.inventory if settings else Path(report.environ.get("CCERT_INVENTORY") or "inventory.yaml")
+    )
     report.inventory_path = path
     try:
         report.inventory = load_inventory(path)
@@ -196,11 +197,14 @@ def _playbooks(report: Report, settings: Settings, dotenv: EnvFile, process: Map
     directory = settings.playbook_dir or default_playbook_dir()
     if not directory.is_dir():
         if settings.playbook_dir:
-            report.problems.append(f"{origin('CCERT_PLAYBOOK_DIR', dotenv, process)}: CCERT_PLAYBOOK_DIR: "
-                                   f"{directory} is not a folder (unset it to use the playbooks shipped with the bot)")
+            report.problems.append(
+                f"{origin('CCERT_PLAYBOOK_DIR', dotenv, process)}: CCERT_PLAYBOOK_DIR: "
+                f"{directory} is not a folder (unset it to use the playbooks shipped with the bot)"
+            )
         else:
-            report.problems.append(f"{directory}: the shipped playbooks are missing: reinstall ccert-bot, "
-                                   "or set CCERT_PLAYBOOK_DIR")
+            report.problems.append(
+                f"{directory}: the shipped playbooks are missing: reinstall ccert-bot, or set CCERT_PLAYBOOK_DIR"
+            )
         return
     for platform in Platform:
         try:
@@ -220,10 +224,13 @@ def _slack(report: Report, settings: Settings) -> None:
     values = {"SLACK_BOT_TOKEN": settings.slack_bot_token, "SLACK_SIGNING_SECRET": settings.slack_signing_secret}
     missing = [name for name in needed if not present(values[name])]
     if missing:
-        report.problems.append(f"{mode} needs {' and '.join(missing)}: "
-                               f"{'it is' if len(missing) == 1 else 'they are'} not set")
-    prefixes = {"SLACK_BOT_TOKEN": ("xoxb-", settings.slack_bot_token, "the Bot User OAuth Token"),
-                "SLACK_APP_TOKEN": ("xapp-", settings.slack_app_token, "an app-level token")}
+        report.problems.append(
+            f"{mode} needs {' and '.join(missing)}: {'it is' if len(missing) == 1 else 'they are'} not set"
+        )
+    prefixes = {
+        "SLACK_BOT_TOKEN": ("xoxb-", settings.slack_bot_token, "the Bot User OAuth Token"),
+        "SLACK_APP_TOKEN": ("xapp-", settings.slack_app_token, "an app-level token"),
+    }
     for name, (prefix, secret, what) in prefixes.items():
         if present(secret) and not secret.get_secret_value().strip().startswith(prefix):  # type: ignore[union-attr]
             # Never echo the value: only say what shape was expected.

@@ -19,8 +19,11 @@ def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> 
 
 
 GOOD_ENV = {
-    "CCERT_SSH_USERNAME": "admin", "CCERT_SSH_PASSWORD": "admin",
-    "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "test-secret", "CCERT_APPROVERS": "U0ALICE,U0BOB",
+    "CCERT_SSH_USERNAME": "admin",
+    "CCERT_SSH_PASSWORD": "admin",
+    "SLACK_BOT_TOKEN": "xoxb-test",
+    "SLACK_SIGNING_SECRET": "test-secret",
+    "CCERT_APPROVERS": "U0ALICE,U0BOB",
 }
 
 
@@ -56,14 +59,18 @@ def test_check_config_lists_problems_and_fails(tmp_path: Path) -> None:
 def test_check_config_fails_on_unset_credentials_naming_the_inventory_line(tmp_path: Path) -> None:
     inventory = ROOT / "inventory.example.yaml"
     result = run_cli(
-        "check-config", "--inventory", str(inventory),
+        "check-config",
+        "--inventory",
+        str(inventory),
         env={k: v for k, v in GOOD_ENV.items() if not k.startswith("CCERT_SSH")} | {"CCERT_SSH_STRICT_HOST_KEYS": "0"},
         cwd=tmp_path,
     )
     assert result.returncode == 1
     line = next(n for n, text in enumerate(inventory.read_text().splitlines(), 1) if "CCERT_SSH_USERNAME" in text)
-    assert f"error: {inventory}:{line}: credentials 'default': environment variable CCERT_SSH_USERNAME is not set" \
+    assert (
+        f"error: {inventory}:{line}: credentials 'default': environment variable CCERT_SSH_USERNAME is not set"
         in result.stdout
+    )
     assert "CCERT_SSH_PASSWORD is not set" in result.stdout
 
 
@@ -92,8 +99,11 @@ def _site_files(tmp_path: Path, env_lines: str) -> None:
 def test_env_file_typos_are_errors_with_their_line_and_nothing_starts(tmp_path: Path) -> None:
     """`CCERT_ACCESS='remediat=…'`, approvers that are names, a missing playbook folder: check-config
     used to say ok and `run` then crashed with a traceback (and created ccert.db first)."""
-    _site_files(tmp_path, "CCERT_SSH_USERNAME=admin\nCCERT_SSH_PASSWORD=admin\nCCERT_ACCESS=remediat=U0ALICE\n"
-                "CCERT_APPROVERS=alice,bob\nCCERT_PLAYBOOK_DIR=/nonexistent/playbooks\nCCERT_SSH_STRICT_HOST_KEYS=0\n")
+    _site_files(
+        tmp_path,
+        "CCERT_SSH_USERNAME=admin\nCCERT_SSH_PASSWORD=admin\nCCERT_ACCESS=remediat=U0ALICE\n"
+        "CCERT_APPROVERS=alice,bob\nCCERT_PLAYBOOK_DIR=/nonexistent/playbooks\nCCERT_SSH_STRICT_HOST_KEYS=0\n",
+    )
     expected = (
         ".env:3: CCERT_ACCESS: 'remediat' is not a /ccert command (did you mean 'remediate'?)",
         ".env:4: CCERT_APPROVERS: not Slack user or group IDs: alice, bob",
@@ -119,16 +129,22 @@ def test_missing_slack_settings_are_named_together_and_no_database_is_created(tm
     assert "HTTP mode (SLACK_APP_TOKEN is not set) needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET" in result.stderr
     assert not (tmp_path / "ccert.db").exists()
     # Socket Mode has no requests to sign: the signing secret is not demanded
-    socket = run_cli("check-config", env={"SLACK_APP_TOKEN": "xapp-1", "SLACK_BOT_TOKEN": "xoxb-1",
-                                          "CCERT_APPROVERS": "U0A,U0B"}, cwd=tmp_path)
+    socket = run_cli(
+        "check-config",
+        env={"SLACK_APP_TOKEN": "xapp-1", "SLACK_BOT_TOKEN": "xoxb-1", "CCERT_APPROVERS": "U0A,U0B"},
+        cwd=tmp_path,
+    )
     assert socket.returncode == 0, socket.stdout
     assert "SIGNING_SECRET" not in socket.stdout
 
 
 def test_a_slack_token_of_the_wrong_kind_is_named_but_never_echoed(tmp_path: Path) -> None:
     _site_files(tmp_path, "CCERT_SSH_USERNAME=a\nCCERT_SSH_PASSWORD=b\nCCERT_SSH_STRICT_HOST_KEYS=false\n")
-    result = run_cli("check-config", env={"SLACK_BOT_TOKEN": "xoxp-user-token-SECRET", "SLACK_SIGNING_SECRET": "s",
-                                          "CCERT_APPROVERS": "U0A,U0B"}, cwd=tmp_path)
+    result = run_cli(
+        "check-config",
+        env={"SLACK_BOT_TOKEN": "xoxp-user-token-SECRET", "SLACK_SIGNING_SECRET": "s", "CCERT_APPROVERS": "U0A,U0B"},
+        cwd=tmp_path,
+    )
     assert result.returncode == 1
     assert "SLACK_BOT_TOKEN does not start with 'xoxb-'" in result.stdout
     assert "SECRET" not in result.stdout.replace("SLACK_SIGNING_SECRET", "")
@@ -147,8 +163,9 @@ def test_non_utf8_files_are_problems_not_tracebacks(tmp_path: Path) -> None:
 
 
 def test_settings_errors_name_the_env_file_line(tmp_path: Path) -> None:
-    _site_files(tmp_path, "CCERT_SSH_USERNAME=a\nCCERT_SSH_PASSWORD=b\n\nCCERT_TIMEZONE=Mars/Olympus\n"
-                "CCERT_DIGEST_TIME=8am\n")
+    _site_files(
+        tmp_path, "CCERT_SSH_USERNAME=a\nCCERT_SSH_PASSWORD=b\n\nCCERT_TIMEZONE=Mars/Olympus\nCCERT_DIGEST_TIME=8am\n"
+    )
     result = run_cli("check-config", "--for", "status", env={"CCERT_CHECK_INTERVAL_MINUTES": "0"}, cwd=tmp_path)
     assert result.returncode == 1
     assert "error: .env:4: CCERT_TIMEZONE: unknown time zone 'Mars/Olympus'" in result.stdout
@@ -168,7 +185,9 @@ def test_manifest_mode_decides_socket_mode_and_urls(tmp_path: Path) -> None:
     assert manifest["features"]["slash_commands"][0]["url"] == "https://bot.example.net/slack/events"
     socket = yaml.safe_load(run_cli("manifest", cwd=tmp_path).stdout)
     assert socket["settings"]["socket_mode_enabled"] is True
-    for bad in (("--mode", "http", "--url", "http://bot.example.net/slack/events"),
-                ("--mode", "socket", "--url", "https://bot.example.net/slack/events")):
+    for bad in (
+        ("--mode", "http", "--url", "http://bot.example.net/slack/events"),
+        ("--mode", "socket", "--url", "https://bot.example.net/slack/events"),
+    ):
         refused = run_cli("manifest", *bad, cwd=tmp_path)
         assert refused.returncode == 2 and refused.stdout == "" and "error:" in refused.stderr

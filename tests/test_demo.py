@@ -13,7 +13,11 @@ def test_piped_demo_prints_the_verdict_for_the_demo_site(tmp_path: Path) -> None
     result = subprocess.run(
         [sys.executable, "-m", "bot", "demo"],
         input="/ccert status site-a\n/ccert advise site-a\n/ccert nonsense\n",
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -29,23 +33,38 @@ def test_piped_demo_prints_the_verdict_for_the_demo_site(tmp_path: Path) -> None
 
 def test_demo_runs_a_two_person_time_back_from_the_console(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CCERT_", "SLACK_"))}
-    script = "\n".join([
-        "/as U0MALLORY", "/ccert remediate site-a wlc-a1",  # neither named in CCERT_ACCESS nor an approver
-        "/as U0DEMO",
-        "/ccert remediate site-a wlc-a2",
-        "/ccert approve 1",  # the requester: refused
-        "/as U0ALICE", "/ccert approve 1",
-        "/as U0BOB", "/ccert approve 1",
-        "/ccert status site-a",
-    ]) + "\n"
-    result = subprocess.run([sys.executable, "-m", "bot", "demo"], input=script, capture_output=True, text=True,
-                            env=env, cwd=tmp_path, timeout=300)
+    script = (
+        "\n".join(
+            [
+                "/as U0MALLORY",
+                "/ccert remediate site-a wlc-a1",  # neither named in CCERT_ACCESS nor an approver
+                "/as U0DEMO",
+                "/ccert remediate site-a wlc-a2",
+                "/ccert approve 1",  # the requester: refused
+                "/as U0ALICE",
+                "/ccert approve 1",
+                "/as U0BOB",
+                "/ccert approve 1",
+                "/ccert status site-a",
+            ]
+        )
+        + "\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "demo"],
+        input=script,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Sorry, you're not allowed to run `/ccert remediate`." in out
     assert "Time-back request #1 is posted" in out and "Time-back request #2" not in out
     assert "not an approver" in out and "not counted" in out
     assert "timeback-iosxe completed on wlc-a2" in out
-    verdict = out[out.rindex("checking site-a"):]
+    verdict = out[out.rindex("checking site-a") :]
     assert "wlc-a2 (Catalyst 9800) — at-risk" in verdict and "(Registered 5)" in verdict
     assert "ntp server vrf Mgmt-intf 203.0.113.123 source GigabitEthernet0" in verdict

@@ -55,8 +55,15 @@ async def test_status_reads_controller_credentials_from_dot_env(tmp_path: Path) 
         env = {k: v for k, v in os.environ.items() if not k.startswith(("CCERT_", "SLACK_", "SIM_"))}
         env["CCERT_INVENTORY"] = str(inventory)
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "status", "site-t",
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env, cwd=tmp_path,
+            sys.executable,
+            "-m",
+            "bot",
+            "status",
+            "site-t",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+            cwd=tmp_path,
         )
         out, err = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode == 0, err.decode()

@@ -26,7 +26,8 @@ def test_example_inventory_is_valid_and_complete() -> None:
 
 
 def test_port_defaults_to_22() -> None:
-    inventory = parse_inventory(textwrap.dedent("""\
+    inventory = parse_inventory(
+        textwrap.dedent("""\
         sites:
           s1:
             channel: C0123456789
@@ -34,7 +35,8 @@ def test_port_defaults_to_22() -> None:
               - {name: w1, host: 10.1.1.10, platform: iosxe, credentials: d}
         credentials:
           d: {username_env: U, password_env: P}
-        """))
+        """)
+    )
     assert inventory.controllers()[0].port == 22
 
 

@@ -26,7 +26,12 @@ def test_protocol_errors_lose_their_traceback_and_are_limited_per_source() -> No
             raise ValueError("Content-Length: abc")
         except ValueError as error:
             return logging.LogRecord(
-                "aiohttp.server", logging.ERROR, __file__, 1, "Error handling request from %s", (source,),
+                "aiohttp.server",
+                logging.ERROR,
+                __file__,
+                1,
+                "Error handling request from %s",
+                (source,),
                 (type(error), error, error.__traceback__),
             )
 

@@ -41,8 +41,9 @@ def test_a_broken_playbook_in_the_playbook_dir_is_named_with_its_line(tmp_path: 
     books = tmp_path / "books"
     shutil.copytree(ROOT / "playbooks", books)
     good = (books / "timeback-iosxe.yaml").read_text(encoding="utf-8")
-    (books / "timeback-iosxe.yaml").write_text(good.replace("action: set_clock", "action: set_clok", 1),
-                                                encoding="utf-8")
+    (books / "timeback-iosxe.yaml").write_text(
+        good.replace("action: set_clock", "action: set_clok", 1), encoding="utf-8"
+    )
     (books / "timeback-aireos.yaml").write_bytes(b"name: x\nsteps: \xff\n")
     report = run(tmp_path, Need.CONSOLE, **CREDENTIALS, CCERT_PLAYBOOK_DIR=str(books))
     line = next(n for n, text in enumerate(good.splitlines(), 1) if "action: set_clock" in text)
@@ -63,7 +64,12 @@ def test_too_few_approvers_is_a_warning_not_a_silent_dead_end(tmp_path: Path) ->
 
 
 def test_strict_host_keys_without_a_known_hosts_file_points_at_known_hosts(tmp_path: Path) -> None:
-    report = run(tmp_path, Need.STATUS, **CREDENTIALS, CCERT_SSH_STRICT_HOST_KEYS="true",
-                 CCERT_SSH_KNOWN_HOSTS=str(tmp_path / "none"))
+    report = run(
+        tmp_path,
+        Need.STATUS,
+        **CREDENTIALS,
+        CCERT_SSH_STRICT_HOST_KEYS="true",
+        CCERT_SSH_KNOWN_HOSTS=str(tmp_path / "none"),
+    )
     assert report.ok
     assert any("ccert-bot known-hosts --write FILE" in w for w in report.warnings)

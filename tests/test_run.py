@@ -31,12 +31,15 @@ def run_env(site: SimulatedSite, slack: FakeSlack, tmp_path: Path, port: int, **
     (none of the caller's own CCERT_/SLACK_ variables leak in)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CCERT_", "SLACK_"))}
     env.update(
-        SIM_USER="admin", SIM_PASS="admin",
+        SIM_USER="admin",
+        SIM_PASS="admin",
         CCERT_INVENTORY=str(write_inventory(site, tmp_path / "inventory.yaml")),
         CCERT_SSH_KNOWN_HOSTS=str(site.known_hosts),
         CCERT_DB=str(tmp_path / "bot.db"),
         CCERT_SLACK_API_URL=slack.api_url,
-        SLACK_BOT_TOKEN=slack.token, SLACK_SIGNING_SECRET=SECRET, PORT=str(port),
+        SLACK_BOT_TOKEN=slack.token,
+        SLACK_SIGNING_SECRET=SECRET,
+        PORT=str(port),
         **extra,
     )
     return env
@@ -47,8 +50,16 @@ async def test_run_serves_slack_checks_the_fleet_and_stops_cleanly(tmp_path: Pat
     async with FakeSlack(token=TOKEN) as slack, simulated_site(tmp_path, aireos("wlc-1")) as site:
         env = run_env(site, slack, tmp_path, port)
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", "--host", "127.0.0.1",
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env, cwd=tmp_path,
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            "--host",
+            "127.0.0.1",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+            cwd=tmp_path,
         )
         try:
             url = f"http://127.0.0.1:{port}/slack/events"

@@ -29,16 +29,29 @@ SLOW_POST_SECONDS = 6.0
 def _env(site: SimulatedSite, slack: FakeSlack, tmp_path: Path) -> dict[str, str]:
     # Stuck at the first check, and a check every 3 s, so the story fits in a test.
     return run_env(
-        site, slack, tmp_path, _free_port(),
-        CCERT_STUCK_AFTER_MINUTES="0", CCERT_CHECK_INTERVAL_MINUTES="0.05", CCERT_SHUTDOWN_GRACE_SECONDS="20",
+        site,
+        slack,
+        tmp_path,
+        _free_port(),
+        CCERT_STUCK_AFTER_MINUTES="0",
+        CCERT_CHECK_INTERVAL_MINUTES="0.05",
+        CCERT_SHUTDOWN_GRACE_SECONDS="20",
     )
 
 
 @asynccontextmanager
 async def _bot(env: dict[str, str], cwd: Path) -> AsyncIterator[asyncio.subprocess.Process]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", "--host", "127.0.0.1",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env, cwd=cwd,
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        "--host",
+        "127.0.0.1",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+        cwd=cwd,
     )
     try:
         yield process
@@ -93,11 +106,13 @@ async def _story(tmp_path: Path, stop: signal.Signals) -> tuple[FakeSlack, str, 
             await _checks_done(int(env["PORT"]), 1)
             _time_back(site)
             await eventually(  # the alert is resolved in place, and its thread says so
-                lambda: any("resolved" in str(c.body).lower() for c in slack.calls_to("chat.update"))
-                and any(
-                    "resolved" in str(c.body).lower()
-                    for c in slack.calls_to("chat.postMessage")
-                    if c.body.get("thread_ts")
+                lambda: (
+                    any("resolved" in str(c.body).lower() for c in slack.calls_to("chat.update"))
+                    and any(
+                        "resolved" in str(c.body).lower()
+                        for c in slack.calls_to("chat.postMessage")
+                        if c.body.get("thread_ts")
+                    )
                 ),
                 timeout=60,
             )

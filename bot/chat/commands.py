@@ -52,10 +52,15 @@ COMMANDS: dict[str, CommandSpec] = {
             "request the time-back playbook (needs two approvals); --dry-run only shows the commands",
             read_only=False,
         ),
-        CommandSpec("approve", "/ccert approve <request-id>", "approve a remediation request (the Approve button)",
-                    read_only=False),
-        CommandSpec("reject", "/ccert reject <request-id>", "reject a remediation request (the Reject button)",
-                    read_only=False),
+        CommandSpec(
+            "approve",
+            "/ccert approve <request-id>",
+            "approve a remediation request (the Approve button)",
+            read_only=False,
+        ),
+        CommandSpec(
+            "reject", "/ccert reject <request-id>", "reject a remediation request (the Reject button)", read_only=False
+        ),
         CommandSpec("audit", "/ccert audit <request-id>", "everything a remediation request did, in order"),
     )
 }

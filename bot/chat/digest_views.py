@@ -373,8 +373,10 @@ def history_reply(site: str, rows: Sequence[HistoryRow], *, limit: int = 60) -> 
             )
     text = (
         f"Latest ({fmt_time(checks[0][0].checked_at)}): {_status(now_status)} on "
-        f"{plural(len(latest), 'controller')}" + (f", {plural(stuck_now, 'AP')} stuck" if stuck_now else "")
-        + (f", {plural(waiting_now, 'affected AP')} downloading (not stuck yet)" if waiting_now else "") + "."
+        f"{plural(len(latest), 'controller')}"
+        + (f", {plural(stuck_now, 'AP')} stuck" if stuck_now else "")
+        + (f", {plural(waiting_now, 'affected AP')} downloading (not stuck yet)" if waiting_now else "")
+        + "."
     )
     if any(r.incomplete for r in rows):
         text += " * incomplete read: the controller counted more APs than it listed."

@@ -108,8 +108,13 @@ class BotDispatcher:
             entries = await store.site_history(site, limit=10)
             rows = [
                 HistoryRow(
-                    s.taken_at, s.controller, s.status, s.stuck_count, s.total_aps if s.aps_read else None,
-                    s.downloading_count, s.incomplete,
+                    s.taken_at,
+                    s.controller,
+                    s.status,
+                    s.stuck_count,
+                    s.total_aps if s.aps_read else None,
+                    s.downloading_count,
+                    s.incomplete,
                 )
                 for check in entries
                 if isinstance(check, SiteCheck)
@@ -118,8 +123,13 @@ class BotDispatcher:
             # Days whose checks were pruned come as daily summaries, shown apart and marked.
             days = [
                 HistoryRow(
-                    c.last_at, c.controller, c.status, c.stuck_aps, c.total_aps if c.aps_read else None,
-                    c.downloading_aps, c.aps_incomplete,
+                    c.last_at,
+                    c.controller,
+                    c.status,
+                    c.stuck_aps,
+                    c.total_aps if c.aps_read else None,
+                    c.downloading_aps,
+                    c.aps_incomplete,
                 )
                 for day in entries
                 if isinstance(day, SiteDay)
@@ -129,8 +139,10 @@ class BotDispatcher:
                 return history_reply(site, rows)
             return handlers.history_with_daily_summaries(site, history_reply(site, rows) if rows else None, days)
 
-        return CommandResult(handlers.checking_reply([site], len(self.inventory.sites[site].controllers),
-                                                     "reading the history of"), follow_up)
+        return CommandResult(
+            handlers.checking_reply([site], len(self.inventory.sites[site].controllers), "reading the history of"),
+            follow_up,
+        )
 
     def _digest(self, caller: Caller) -> CommandResult:
         poster = self.post_digest

@@ -24,15 +24,18 @@ FAILURES: dict[ErrorKind, FailureWords] = {
         "🔌", "unreachable", "check the address and port in the inventory, the route, and that SSH is enabled"
     ),
     ErrorKind.AUTH_FAILED: FailureWords(
-        "🔑", "auth failed",
+        "🔑",
+        "auth failed",
         "the controller refused the login: check the username and password variables of its credentials",
     ),
     ErrorKind.TIMEOUT: FailureWords(
-        "⏱️", "timed out",
+        "⏱️",
+        "timed out",
         "the controller did not answer in time: check its load, or raise CCERT_SSH_TIMEOUT_SECONDS",
     ),
     ErrorKind.HOST_KEY: FailureWords(
-        "🔐", "host key not trusted",
+        "🔐",
+        "host key not trusted",
         "the SSH host key is unknown or changed: compare it with the controller's, then `ccert-bot known-hosts`",
     ),
     ErrorKind.COMMAND_FAILED: FailureWords(

@@ -332,8 +332,15 @@ def aps_reply(reports: Sequence[SiteReport], state: str | None) -> Reply:
                     continue
                 category = classify_model(ap.model).category.value.replace("_", " ")
                 rows.append(
-                    (snapshot.name, ap.name, ap.model or "?", ap.ip or "", ap.image_version or "",
-                     ap.state or "?", category)
+                    (
+                        snapshot.name,
+                        ap.name,
+                        ap.model or "?",
+                        ap.ip or "",
+                        ap.image_version or "",
+                        ap.state or "?",
+                        category,
+                    )
                 )
     where = reports[0].site.name if len(reports) == 1 else f"{len(reports)} sites"
     filtered = f" in state {state}" if state else ""
@@ -424,8 +431,9 @@ def _daily_section(days: Sequence[HistoryRow], limit: int) -> Section:
         text += " * incomplete read: the controller counted more APs than it listed."
     if len(days) > len(ordered):
         text += f" Showing the newest {len(ordered)} of {len(days)} daily rows."
-    return Section(title="📅 Daily summaries (older checks pruned)", text=text,
-                   table=Table(DAILY_HISTORY_COLUMNS, tuple(rows)))
+    return Section(
+        title="📅 Daily summaries (older checks pruned)", text=text, table=Table(DAILY_HISTORY_COLUMNS, tuple(rows))
+    )
 
 
 def history_with_daily_summaries(

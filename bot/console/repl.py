@@ -35,7 +35,7 @@ async def run_line(line: str, dispatcher: Dispatcher, caller: Caller, out: TextI
         out.write(f"(now acting as {switch.group(1)})\n")
         return Caller(user_id=switch.group(1), channel_id=caller.channel_id, user_name=switch.group(1))
     if text.startswith("/ccert"):
-        text = text[len("/ccert"):]
+        text = text[len("/ccert") :]
     result: CommandResult = await dispatcher.dispatch(text, caller)
     out.write(render_text(result.ack) + "\n")
     out.flush()

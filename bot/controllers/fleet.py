@@ -207,4 +207,3 @@ async def poll_fleet(
         return snapshot
 
     return list(await asyncio.gather(*(one(c) for c in controllers)))
-

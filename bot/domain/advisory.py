@@ -246,9 +246,7 @@ def parse_advisory(raw: Any, origin: str = "<data>") -> Advisory:
         fallback_after_certificate_start=timedelta(
             hours=float(_require(tb, "fallback_after_certificate_start_hours", "timeback"))
         ),
-        min_window_before_expiry=timedelta(
-            hours=float(_require(tb, "min_window_before_expiry_hours", "timeback"))
-        ),
+        min_window_before_expiry=timedelta(hours=float(_require(tb, "min_window_before_expiry_hours", "timeback"))),
         ap_reboot_wait=timedelta(minutes=float(tb.get("ap_reboot_wait_minutes", 30))),
     )
     if timeback.default_target >= min(expiries.values()):
@@ -756,9 +754,7 @@ def timeback_target(
         if pref is not None and pref <= latest:
             return plan(pref, "preferred", f"preferred target {_fmt(pref)} (certificate start unknown)", None)
         if pref is not None:
-            warnings.append(
-                f"preferred target {_fmt(pref)} is later than the latest safe {_fmt(latest)}; ignored"
-            )
+            warnings.append(f"preferred target {_fmt(pref)} is later than the latest safe {_fmt(latest)}; ignored")
         return plan(
             s.default_target,
             "default",

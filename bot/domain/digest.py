@@ -153,9 +153,7 @@ class SiteDigest:
             stuck_aps=stuck,
             downloading_aps=max(0, verdict.downloading_count - stuck),
             controllers_incomplete=verdict.incomplete_count,
-            risks=tuple(
-                f"{v.controller}: {w.text}" for v in controllers for w in v.warnings if w.code in RISK_CODES
-            ),
+            risks=tuple(f"{v.controller}: {w.text}" for v in controllers for w in v.warnings if w.code in RISK_CODES),
             stuck_aps_yesterday=stuck_aps_yesterday,
             unfixed=unfixed,
             open_requests=open_requests,

@@ -298,9 +298,7 @@ class ControllerVerdict:
         if self.at_risk_count:
             parts.append(f"{self.at_risk_count} affected AP(s) not protected by the software")
         if self.critical:
-            parts.append(
-                "CRITICAL: " + "; ".join(w.text for w in self.warnings if w.severity is Severity.CRITICAL)
-            )
+            parts.append("CRITICAL: " + "; ".join(w.text for w in self.warnings if w.severity is Severity.CRITICAL))
         return " — ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
@@ -316,8 +314,14 @@ class ControllerVerdict:
             item["text"] = risk.text
         if not self.aps_read:
             # Facts not read are absent, not zero.
-            for key in ("total_aps", "affected_count", "likely_affected_count", "not_affected_count",
-                        "unknown_model_count", "at_risk_count"):
+            for key in (
+                "total_aps",
+                "affected_count",
+                "likely_affected_count",
+                "not_affected_count",
+                "unknown_model_count",
+                "at_risk_count",
+            ):
                 data[key] = None
         return data
 
@@ -389,8 +393,15 @@ def _utc(value: datetime) -> datetime:
 
 def _read_anything(s: ControllerSnapshot) -> bool:
     return bool(
-        s.software_version or s.software_raw or s.aps or s.aps_read or s.clock or s.certificate
-        or s.ntp_servers or s.ntp_read or s.apsps
+        s.software_version
+        or s.software_raw
+        or s.aps
+        or s.aps_read
+        or s.clock
+        or s.certificate
+        or s.ntp_servers
+        or s.ntp_read
+        or s.apsps
     )
 
 
@@ -438,11 +449,7 @@ def _clock_findings(
     restore: str | None = None
     ntp_read = _ntp_config_read(s)
     no_ntp = ntp_read and not s.ntp_servers
-    in_run = (
-        " (expected while a time-back run is in progress; it must be put back)"
-        if timeback_in_progress
-        else ""
-    )
+    in_run = " (expected while a time-back run is in progress; it must be put back)" if timeback_in_progress else ""
     clock_2022 = False
 
     if s.clock is not None:
@@ -491,9 +498,7 @@ def _clock_findings(
         )
     elif not ntp_read and _read_anything(s):
         findings.append(
-            Finding(
-                "ntp_unread", Severity.WARNING, "the NTP configuration could not be read; check it by hand"
-            )
+            Finding("ntp_unread", Severity.WARNING, "the NTP configuration could not be read; check it by hand")
         )
     if not timeback_in_progress and (no_ntp or clock_2022):
         restore = _RESTORE_TEXT
@@ -581,9 +586,7 @@ def evaluate_controller(
             if cls.at_risk and protected is not True:
                 since = _utc(watch.since.get(ap.name, taken))
                 confirmed_at = watch.confirmed.get(ap.name)
-                stuck = (
-                    confirmed_at is not None or taken - since >= watch.stuck_after or ap.name in watch.already_stuck
-                )
+                stuck = confirmed_at is not None or taken - since >= watch.stuck_after or ap.name in watch.already_stuck
                 found = APFinding(ap, cls, protected, since=since, stuck=stuck, confirmed_at=confirmed_at)
                 verdict.downloading_aps.append(found)
                 if stuck:
@@ -632,8 +635,7 @@ def evaluate_controller(
             verdict.status = VerdictStatus.ERROR
             if others:
                 reasons.append(
-                    "the controller was read only partly: "
-                    + "; ".join(f"{e.kind.value}: {e.message}" for e in others)
+                    "the controller was read only partly: " + "; ".join(f"{e.kind.value}: {e.message}" for e in others)
                 )
             elif not verdict.incomplete:
                 reasons.append("nothing was read from the controller")
@@ -743,7 +745,8 @@ def _add_findings(verdict: ControllerVerdict, s: ControllerSnapshot, fix: FixSta
         )
     if unread:
         why = (
-            "they are missing from the incomplete AP summary" if verdict.incomplete
+            "they are missing from the incomplete AP summary"
+            if verdict.incomplete
             else "the controller printed no model for them"
         )
         warn(Finding("model_unread", Severity.WARNING, f"{unread} AP(s) whose model was not read ({why})"))
@@ -770,8 +773,7 @@ def _add_findings(verdict: ControllerVerdict, s: ControllerSnapshot, fix: FixSta
             Finding(
                 "unrecognized_state",
                 Severity.INFO,
-                "AP state(s) the bot does not know, kept as printed: "
-                + ", ".join(verdict.unrecognized_states),
+                "AP state(s) the bot does not know, kept as printed: " + ", ".join(verdict.unrecognized_states),
             )
         )
     others = [e for e in s.errors if e.kind is not ErrorKind.INCOMPLETE]
@@ -828,10 +830,7 @@ def _add_actions(
     if at_risk_names and rec is not None:
         text = f"plan the software: {rec.text}"
         if verdict.downloading_aps and s.platform is Platform.AIREOS:
-            text += (
-                "; on AireOS set the clock back first: APs in Downloading need the time-back "
-                "before the upgrade too"
-            )
+            text += "; on AireOS set the clock back first: APs in Downloading need the time-back before the upgrade too"
         elif not verdict.downloading_aps and plan is not None:
             text += (
                 "; until then every AP image download (controller upgrade, failover or N+1 move, new or "

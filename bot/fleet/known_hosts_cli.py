@@ -186,8 +186,11 @@ def _open_target_file(path: Path, err: TextIO) -> str | None:
         check_known_hosts(existing)
     except KnownHostsFileError as exc:
         for problem in exc.problems:
-            print(f"error: {path}:{problem.line_number}: {problem.message} (the bot's SSH client rejects "
-                  "this line too: fix or remove it)", file=err)
+            print(
+                f"error: {path}:{problem.line_number}: {problem.message} (the bot's SSH client rejects "
+                "this line too: fix or remove it)",
+                file=err,
+            )
         return None
     return existing
 
@@ -198,7 +201,7 @@ def _append(path: Path, existing: str, result: MergeResult, err: TextIO) -> bool
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("ab") as handle:
-            handle.write(result.text[len(existing):].encode("utf-8", "surrogateescape"))
+            handle.write(result.text[len(existing) :].encode("utf-8", "surrogateescape"))
     except OSError as exc:
         print(f"error: cannot write {path}: {exc.strerror or type(exc).__name__}", file=err)
         return False

@@ -207,8 +207,10 @@ class FleetChecker:
         overran = duration > self.interval
         note = None
         if overran:
-            note = (f"the check took {duration.total_seconds():.0f}s, longer than the "
-                    f"{self.interval.total_seconds() / 60:g}-minute interval; the next one was not started twice")
+            note = (
+                f"the check took {duration.total_seconds():.0f}s, longer than the "
+                f"{self.interval.total_seconds() / 60:g}-minute interval; the next one was not started twice"
+            )
             log.warning("fleet check %s overran: %s", run_id, note)
         await self.store.record_check(
             CheckRun(trigger, started, finished, overran=overran, note=note, id=run_id), snapshots, verdicts
@@ -259,9 +261,7 @@ class FleetChecker:
             resolved = await self.store.last_resolved_alert(name, kind)
             if resolved is not None and resolved.resolved_at is not None:
                 recently[kind] = ResolvedAlertState(resolved.resolved_at, resolved.id, resolved.payload)
-        unreachable = await self.store.read(
-            _consecutive_unreachable, name, self.policy.unreachable_after_checks + 1
-        )
+        unreachable = await self.store.read(_consecutive_unreachable, name, self.policy.unreachable_after_checks + 1)
         decisions = evaluate_alerts(
             verdict,
             downloading_since=downloading_since,
@@ -283,8 +283,11 @@ class FleetChecker:
         if isinstance(decision, OpenAlert):
             channel = self.channel_for(site)
             if channel is None:
-                log.error("no channel for site %s and no CCERT_ALERT_CHANNEL: alert for %s kept in the store",
-                          site, decision.controller)
+                log.error(
+                    "no channel for site %s and no CCERT_ALERT_CHANNEL: alert for %s kept in the store",
+                    site,
+                    decision.controller,
+                )
                 channel = ""
             await self.store.open_alert(
                 decision.kind, decision.controller, channel=channel, payload=decision.payload, site=site, now=now
@@ -357,8 +360,11 @@ class FleetChecker:
             metadata = alert_metadata(alert, alert.send_key)
             found = await self._find(alert.channel, metadata, alert.sending_since)
             if found is not None:
-                log.info("alert %s for %s: found the message an earlier attempt posted; adopting it",
-                         alert.id, alert.controller)
+                log.info(
+                    "alert %s for %s: found the message an earlier attempt posted; adopting it",
+                    alert.id,
+                    alert.controller,
+                )
                 await self.store.mark_delivered(alert.id, found.ts, found.channel)
                 await self.store.enqueue_event(alert.id, EventKind.UPDATE_MESSAGE, {})
                 return
@@ -405,8 +411,9 @@ class FleetChecker:
             return await self.notifier.find(channel, metadata, since=since, thread_ts=thread_ts)
         except NotifyError as error:
             if error.reason in CANNOT_LOOK:
-                log.warning("cannot look for an earlier post in %s (%s): posting again may repeat it",
-                            channel, error.reason)
+                log.warning(
+                    "cannot look for an earlier post in %s (%s): posting again may repeat it", channel, error.reason
+                )
                 return None
             raise
 

@@ -37,8 +37,9 @@ def _site_digest(
 ) -> SiteDigest:
     requests, runs = open_work
     if summary is None:
-        return SiteDigest(site=name, stuck_aps=stuck, stuck_aps_yesterday=yesterday, open_requests=requests,
-                          open_runs=runs)
+        return SiteDigest(
+            site=name, stuck_aps=stuck, stuck_aps_yesterday=yesterday, open_requests=requests, open_runs=runs
+        )
     return SiteDigest(
         site=name,
         controllers_read=summary.controllers_read,

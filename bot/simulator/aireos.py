@@ -156,8 +156,12 @@ class AireOSShell(Shell):
         self.terminal.write("\n")
 
     async def ntp_key_add(self, key: str, algorithm: str, key_format: str, value: str) -> None:
-        if not key.isdigit() or not 1 <= int(key) <= MAX_NTP_KEY or algorithm.lower() != "md5" or \
-                key_format.lower() not in ("ascii", "hex"):
+        if (
+            not key.isdigit()
+            or not 1 <= int(key) <= MAX_NTP_KEY
+            or algorithm.lower() != "md5"
+            or key_format.lower() not in ("ascii", "hex")
+        ):
             self.terminal.write(f"\n{INCORRECT_USAGE}\n\n")
             return
         self.controller.set_ntp_key(int(key), f"md5 {key_format.lower()} {value}")

@@ -83,7 +83,12 @@ def parse_predownload(value: object, owner: str) -> tuple[str, str | None]:
 
 
 def build_ap(
-    d: dict[str, Any], number: int, *, controller_name: str, ap_image: str, rules: ImageSigningRules,
+    d: dict[str, Any],
+    number: int,
+    *,
+    controller_name: str,
+    ap_image: str,
+    rules: ImageSigningRules,
     predownload: object = None,
 ) -> AccessPoint:
     """An AP from a scenario entry; unspecified details are derived stably.
@@ -92,8 +97,20 @@ def build_ap(
     entry has none of its own.
     """
     known = {
-        "name", "model", "image", "mac", "radio_mac", "ip", "location", "country",
-        "regulatory_domain", "slots", "retry_count", "backup_image", "short_model", "serial",
+        "name",
+        "model",
+        "image",
+        "mac",
+        "radio_mac",
+        "ip",
+        "location",
+        "country",
+        "regulatory_domain",
+        "slots",
+        "retry_count",
+        "backup_image",
+        "short_model",
+        "serial",
         "predownload",
     }
     unknown = set(d) - known
@@ -103,9 +120,7 @@ def build_ap(
     model = str(d["model"])
     image = str(d.get("image") or ap_image)
     seed = f"{controller_name}/{name}"
-    predownload_status, predownload_version = parse_predownload(
-        d.get("predownload", predownload), f"AP {name!r}"
-    )
+    predownload_status, predownload_version = parse_predownload(d.get("predownload", predownload), f"AP {name!r}")
     return AccessPoint(
         name=name,
         model=model,
@@ -143,13 +158,45 @@ def build_controller(
     """
     merged = {**defaults, **d}
     known = {
-        "name", "platform", "version", "site", "host", "port", "username", "password", "ssh_auth",
-        "fixed", "hardware", "mgmt_ip", "serial_number", "ap_image", "ntp", "ntp_keys",
-        "ntp_authenticate", "ntp_trusted_keys", "certificate", "aps", "apsps", "faults",
-        "ap_syslog", "ntp_unreachable", "replay", "download_seconds", "ntp_sync_seconds",
-        "aireos_page_lines", "iosxe_terminal_length", "ap_summary_header_every",
-        "aireos_summary_lists_downloading", "clock", "image_signing_cert", "ios_based_models",
-        "terminal_width", "ap_summary_truncate", "version_string", "version_form", "predownload",
+        "name",
+        "platform",
+        "version",
+        "site",
+        "host",
+        "port",
+        "username",
+        "password",
+        "ssh_auth",
+        "fixed",
+        "hardware",
+        "mgmt_ip",
+        "serial_number",
+        "ap_image",
+        "ntp",
+        "ntp_keys",
+        "ntp_authenticate",
+        "ntp_trusted_keys",
+        "certificate",
+        "aps",
+        "apsps",
+        "faults",
+        "ap_syslog",
+        "ntp_unreachable",
+        "replay",
+        "download_seconds",
+        "ntp_sync_seconds",
+        "aireos_page_lines",
+        "iosxe_terminal_length",
+        "ap_summary_header_every",
+        "aireos_summary_lists_downloading",
+        "clock",
+        "image_signing_cert",
+        "ios_based_models",
+        "terminal_width",
+        "ap_summary_truncate",
+        "version_string",
+        "version_form",
+        "predownload",
     }
     unknown = set(merged) - known
     if unknown:
@@ -193,8 +240,7 @@ def build_controller(
 
     ap_image = str(merged.get("ap_image") or default_ap_image(platform, version))
     aps = [
-        build_ap(ap_d, i, controller_name=name, ap_image=ap_image, rules=rules,
-                 predownload=merged.get("predownload"))
+        build_ap(ap_d, i, controller_name=name, ap_image=ap_image, rules=rules, predownload=merged.get("predownload"))
         for i, ap_d in enumerate(merged.get("aps") or [], start=1)
     ]
 
@@ -202,8 +248,9 @@ def build_controller(
     for entry in merged.get("apsps") or []:
         if isinstance(entry, str):
             entry = {"file": entry}
-        apsps.append({"type": str(entry.get("type", "APSP")), "state": str(entry.get("state", "C")),
-                      "file": str(entry["file"])})
+        apsps.append(
+            {"type": str(entry.get("type", "APSP")), "state": str(entry.get("state", "C")), "file": str(entry["file"])}
+        )
 
     syslog_d = merged.get("ap_syslog")
     ap_syslog = None

@@ -21,6 +21,7 @@ IOS_NTP_OPTIONS = (*IOS_NTP_VALUE_OPTIONS, *IOS_NTP_FLAG_OPTIONS, "source")
 
 _HOSTNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$")
 
+
 def valid_address(text: str) -> bool:
     """An NTP server address: IPv4, IPv6 or a host name."""
     try:

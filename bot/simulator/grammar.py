@@ -91,9 +91,7 @@ class Grammar:
             lowered = word.lower()
             finished = [s for s in alive if len(s.tokens) > i and s.tokens[i].kind == "rest"]
             if finished and not any(
-                s.tokens[i].kind == "kw" and s.tokens[i].text.startswith(lowered)
-                for s in alive
-                if len(s.tokens) > i
+                s.tokens[i].kind == "kw" and s.tokens[i].text.startswith(lowered) for s in alive if len(s.tokens) > i
             ):
                 return self._result(finished[0], texts)
             here = [s for s in alive if len(s.tokens) > i]

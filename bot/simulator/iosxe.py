@@ -24,8 +24,18 @@ from bot.simulator.shell import Shell
 
 PIPE_FILTERS = ("include", "exclude", "begin", "section", "count")
 MONTHS = (
-    "january", "february", "march", "april", "may", "june",
-    "july", "august", "september", "october", "november", "december",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
 )
 MIN_YEAR, MAX_YEAR = 1993, 2035
 
@@ -271,9 +281,7 @@ class IOSXEShell(Shell):
 
     async def end(self) -> None:
         self.mode = "exec"
-        self.controller.add_log(
-            "SYS-5-CONFIG_I", f"Configured from console by {self.username} on vty0 ({self.peer})"
-        )
+        self.controller.add_log("SYS-5-CONFIG_I", f"Configured from console by {self.username} on vty0 ({self.peer})")
 
     async def ntp_server(self, rest: list[str]) -> None:
         self.controller.set_ios_ntp_server(self._parse_server(rest))
@@ -322,7 +330,6 @@ class IOSXEShell(Shell):
         if not key.isdigit():
             raise CommandError(3)
         self.controller.set_ntp_trusted_key(int(key), False)
-
 
 
 def apply_pipe(text: str, kind: str, regex: re.Pattern[str]) -> str:

@@ -164,8 +164,15 @@ AP_SUMMARY_RULE = (
 
 def ap_summary_row(ap: AccessPoint) -> str:
     return (
-        cell(ap.name, 32) + cell(ap.slots, 7) + cell(ap.model, 23) + cell(colon_mac(ap.mac), 19)
-        + cell(ap.location, 22) + cell(ap.country, 12) + cell(ap.ip, 17) + cell(0, 9) + "[0 ,0 ,0 ]"
+        cell(ap.name, 32)
+        + cell(ap.slots, 7)
+        + cell(ap.model, 23)
+        + cell(colon_mac(ap.mac), 19)
+        + cell(ap.location, 22)
+        + cell(ap.country, 12)
+        + cell(ap.ip, 17)
+        + cell(0, 9)
+        + "[0 ,0 ,0 ]"
     )
 
 
@@ -177,11 +184,7 @@ def show_ap_summary(c: Controller) -> str:
     `ap_summary_truncate: N` the count stays true but only the first N rows
     are printed (a real capture's count said thousands, 37 rows came back).
     """
-    aps = [
-        ap
-        for ap in c.aps.values()
-        if ap.state == REGISTERED or c.aireos_summary_lists_downloading
-    ]
+    aps = [ap for ap in c.aps.values() if ap.state == REGISTERED or c.aireos_summary_lists_downloading]
     lines = [
         "",
         dotted("Number of APs", len(aps)),
@@ -270,8 +273,11 @@ def show_ap_image_all(c: Controller) -> str:
     ]
     for ap in aps:
         lines.append(
-            cell(ap.name, 19) + cell(ap.image, 15) + cell(ap.backup_image, 15)
-            + cell(ap.predownload_status, 16) + cell(ap.predownload_version or "None", 15)
+            cell(ap.name, 19)
+            + cell(ap.image, 15)
+            + cell(ap.backup_image, 15)
+            + cell(ap.predownload_status, 16)
+            + cell(ap.predownload_version or "None", 15)
             + f"{'NA':<17}{image_all_retry_count(ap):<13}{'':<12}"
         )
     lines.append("")

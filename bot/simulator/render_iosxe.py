@@ -30,8 +30,9 @@ def dotted_mac(mac: str) -> str:
 def padded_version(version: str) -> str:
     """`17.3.4` -> `17.03.04` (the first line of `show version`)."""
     parts = version.split(".")
-    out = [parts[0]] + [p.zfill(2) if p.isdigit() else (p[:-1].zfill(2) + p[-1] if p[:-1].isdigit() else p)
-                        for p in parts[1:]]
+    out = [parts[0]] + [
+        p.zfill(2) if p.isdigit() else (p[:-1].zfill(2) + p[-1] if p[:-1].isdigit() else p) for p in parts[1:]
+    ]
     return ".".join(out)
 
 
@@ -82,14 +83,19 @@ def show_clock(c: Controller, *, detail: bool = False) -> str:
 
 
 def ntp_association_line(
-    mark: str, address: str, ref: str, stratum: int, when: str, poll: int, reach: str, delay: str, offset: str,
+    mark: str,
+    address: str,
+    ref: str,
+    stratum: int,
+    when: str,
+    poll: int,
+    reach: str,
+    delay: str,
+    offset: str,
     disp: str,
 ) -> str:
     """One row of `show ntp associations` (`~` = configured)."""
-    return (
-        f"{mark}~{address:<16}{ref:<16}{stratum:>2}{when:>7}{poll:>7}{reach:>6}"
-        f"{delay:>7}{offset:>8}{disp:>7}"
-    )
+    return f"{mark}~{address:<16}{ref:<16}{stratum:>2}{when:>7}{poll:>7}{reach:>6}{delay:>7}{offset:>8}{disp:>7}"
 
 
 def _ntp_row(c: Controller, server: NtpServer, peer: NtpServer | None) -> str:
@@ -100,8 +106,16 @@ def _ntp_row(c: Controller, server: NtpServer, peer: NtpServer | None) -> str:
         return ntp_association_line(" ", server.address, ".INIT.", 16, "-", 1024, "0", "0.000", "0.000", "15937.")
     mark = "*" if server is peer else ("+" if peer is not None else " ")
     return ntp_association_line(
-        mark, server.address, ".GNSS.", 1, str(seed % 60 + 5), 64, "377",
-        f"{(seed % 900) / 1000 + 0.1:.3f}", f"{(seed % 400) / 100 - 2:.3f}", "1.090",
+        mark,
+        server.address,
+        ".GNSS.",
+        1,
+        str(seed % 60 + 5),
+        64,
+        "377",
+        f"{(seed % 900) / 1000 + 0.1:.3f}",
+        f"{(seed % 400) / 100 - 2:.3f}",
+        "1.090",
     )
 
 
@@ -369,9 +383,15 @@ def _ap_summary_old(aps: list[AccessPoint], *, short: bool) -> tuple[list[str], 
     )
     rule = "-" * (len(header) - 2)
     rows = [
-        cell(ap.name, 37) + cell(ap.slots, 7) + cell(ap.short_model if short else ap.model, model_width)
-        + cell(dotted_mac(ap.mac), 16) + cell(dotted_mac(ap.radio_mac), 16) + cell(ap.location, 34)
-        + cell(ap.country, 12) + cell(ap.ip, 43) + f"{ap.state:<14}"
+        cell(ap.name, 37)
+        + cell(ap.slots, 7)
+        + cell(ap.short_model if short else ap.model, model_width)
+        + cell(dotted_mac(ap.mac), 16)
+        + cell(dotted_mac(ap.radio_mac), 16)
+        + cell(ap.location, 34)
+        + cell(ap.country, 12)
+        + cell(ap.ip, 43)
+        + f"{ap.state:<14}"
         for ap in aps
     ]
     return [header, rule], rows
@@ -384,9 +404,16 @@ def _ap_summary_new(aps: list[AccessPoint]) -> tuple[list[str], list[str]]:
     )
     rule = "-" * (len(header) + 2)
     rows = [
-        cell(ap.name, 33) + cell(ap.slots, 6) + cell(ap.model, 21) + cell(dotted_mac(ap.mac), 15)
-        + cell(dotted_mac(ap.radio_mac), 15) + cell(ap.country, 5) + cell(ap.regulatory_domain, 5)
-        + cell(ap.ip, 42) + cell(ap.state, 13) + f"{ap.location:<32}"
+        cell(ap.name, 33)
+        + cell(ap.slots, 6)
+        + cell(ap.model, 21)
+        + cell(dotted_mac(ap.mac), 15)
+        + cell(dotted_mac(ap.radio_mac), 15)
+        + cell(ap.country, 5)
+        + cell(ap.regulatory_domain, 5)
+        + cell(ap.ip, 42)
+        + cell(ap.state, 13)
+        + f"{ap.location:<32}"
         for ap in aps
     ]
     return [header, rule], rows
@@ -455,8 +482,12 @@ def show_ap_image(c: Controller) -> str:
         "-" * 162,
     ]
     lines += [
-        cell(ap.name, 34) + cell(ap.image, 23) + cell(ap.backup_image, 27) + cell(ap.predownload_status, 22)
-        + cell(ap.predownload_version or "0.0.0.0", 20) + f"{'N/A':<20}{ap.retry_count:<12}N/A"
+        cell(ap.name, 34)
+        + cell(ap.image, 23)
+        + cell(ap.backup_image, 27)
+        + cell(ap.predownload_status, 22)
+        + cell(ap.predownload_version or "0.0.0.0", 20)
+        + f"{'N/A':<20}{ap.retry_count:<12}N/A"
         for ap in aps
     ]
     return "\n".join(lines)

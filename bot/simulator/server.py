@@ -78,8 +78,8 @@ class SimulatorServer:
         self.port_range = port_range
         self.backlog = backlog
         key_path = Path(host_key) if host_key is not None else scenario.host_key
-        self._host_key = asyncssh.read_private_key(key_path) if key_path else asyncssh.generate_private_key(
-            "ssh-ed25519"
+        self._host_key = (
+            asyncssh.read_private_key(key_path) if key_path else asyncssh.generate_private_key("ssh-ed25519")
         )
         self.controllers: dict[str, Controller] = {}
         self._initial_clocks: dict[str, datetime | None] = {}

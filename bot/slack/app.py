@@ -176,9 +176,14 @@ def build_app(
     is no request to sign). Every missing one is named in one error.
     """
     socket_mode = _present(settings.slack_app_token)
-    missing = [name for name, value in (("SLACK_BOT_TOKEN", settings.slack_bot_token),
-                                        ("SLACK_SIGNING_SECRET", settings.slack_signing_secret))
-               if not _present(value) and not (socket_mode and name == "SLACK_SIGNING_SECRET")]
+    missing = [
+        name
+        for name, value in (
+            ("SLACK_BOT_TOKEN", settings.slack_bot_token),
+            ("SLACK_SIGNING_SECRET", settings.slack_signing_secret),
+        )
+        if not _present(value) and not (socket_mode and name == "SLACK_SIGNING_SECRET")
+    ]
     if missing:
         raise SlackConfigError(f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set")
     assert settings.slack_bot_token is not None

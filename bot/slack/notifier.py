@@ -109,7 +109,10 @@ class SlackNotifier:
             with reporting_failure(self.api_errors, method):
                 for _ in range(FIND_PAGES):
                     options: dict[str, Any] = {
-                        "channel": channel, "oldest": oldest, "limit": FIND_PAGE_SIZE, "include_all_metadata": True,
+                        "channel": channel,
+                        "oldest": oldest,
+                        "limit": FIND_PAGE_SIZE,
+                        "include_all_metadata": True,
                     }
                     if cursor:
                         options["cursor"] = cursor
@@ -127,6 +130,7 @@ class SlackNotifier:
             failure = _reason(error)
             log.warning("looking for an earlier post in %s failed: %s", channel, failure.reason)
             raise failure from None
-        log.warning("looked through %d messages of %s for an earlier post and stopped", FIND_PAGES * FIND_PAGE_SIZE,
-                    channel)
+        log.warning(
+            "looked through %d messages of %s for an earlier post and stopped", FIND_PAGES * FIND_PAGE_SIZE, channel
+        )
         return None

@@ -102,6 +102,7 @@ from bot.store.records import (
 
 log = logging.getLogger(__name__)
 
+
 def _now(now: datetime | None) -> str:
     return to_db_time(utc_now() if now is None else now, "now")
 
@@ -367,9 +368,25 @@ def _shared_aps_owner(db: Database, controller: str, digest: str | None) -> int 
 DAILY_SUMMARY_DAYS = 400
 
 _DAY_COLUMNS = (
-    "controller", "day", "site", "checks", "reads", "unreachable_checks", "incomplete_checks", "first_at",
-    "last_at", "status", "last_status", "stuck_aps", "downloading_aps", "read_at", "total_aps", "affected_aps",
-    "at_risk_aps", "aps_incomplete_json", "pruned",
+    "controller",
+    "day",
+    "site",
+    "checks",
+    "reads",
+    "unreachable_checks",
+    "incomplete_checks",
+    "first_at",
+    "last_at",
+    "status",
+    "last_status",
+    "stuck_aps",
+    "downloading_aps",
+    "read_at",
+    "total_aps",
+    "affected_aps",
+    "at_risk_aps",
+    "aps_incomplete_json",
+    "pruned",
 )
 
 
@@ -386,13 +403,31 @@ def _fold_day(day: Mapping[str, Any] | None, snapshot: Mapping[str, Any]) -> dic
     """
     taken, status = snapshot["taken_at"], VerdictStatus(snapshot["status"])
     read = bool(snapshot["aps_read"])
-    base = dict(day) if day is not None else {
-        "controller": snapshot["controller"], "day": _utc_day(taken), "site": snapshot["site"], "checks": 0,
-        "reads": 0, "unreachable_checks": 0, "incomplete_checks": 0, "first_at": taken, "last_at": taken,
-        "status": status.value, "last_status": status.value, "stuck_aps": 0, "downloading_aps": 0,
-        "read_at": None, "total_aps": None, "affected_aps": None, "at_risk_aps": None,
-        "aps_incomplete_json": "[]", "pruned": 0,
-    }
+    base = (
+        dict(day)
+        if day is not None
+        else {
+            "controller": snapshot["controller"],
+            "day": _utc_day(taken),
+            "site": snapshot["site"],
+            "checks": 0,
+            "reads": 0,
+            "unreachable_checks": 0,
+            "incomplete_checks": 0,
+            "first_at": taken,
+            "last_at": taken,
+            "status": status.value,
+            "last_status": status.value,
+            "stuck_aps": 0,
+            "downloading_aps": 0,
+            "read_at": None,
+            "total_aps": None,
+            "affected_aps": None,
+            "at_risk_aps": None,
+            "aps_incomplete_json": "[]",
+            "pruned": 0,
+        }
+    )
     folded = dict(base)
     folded["checks"] += 1
     folded["reads"] += int(read)
@@ -896,8 +931,7 @@ def mark_sending(db: Database, alert_id: int, key: str, *, now: datetime | None 
 def _begin_send(db: Database, table: str, row_id: int, key: str, now: datetime | None) -> None:
     """Set the send key and start of the first attempt; later attempts keep both."""
     db.execute(
-        f"UPDATE {table} SET send_key = coalesce(send_key, ?), sending_since = coalesce(sending_since, ?) "
-        "WHERE id = ?",
+        f"UPDATE {table} SET send_key = coalesce(send_key, ?), sending_since = coalesce(sending_since, ?) WHERE id = ?",
         [key, _now(now), row_id],
     )
 
@@ -1203,8 +1237,13 @@ def prune(db: Database, older_than: datetime) -> PruneResult:
         days = db.execute("DELETE FROM controller_days WHERE day < ?", [days_cutoff]).rowcount
     pages = 0 if db.conn.in_transaction else reclaim_space(db)
     return PruneResult(
-        ap_rows=ap_rows, snapshots=snapshots, check_runs=runs, events=events, alerts=alerts,
-        daily_summaries=days, pages_freed=pages,
+        ap_rows=ap_rows,
+        snapshots=snapshots,
+        check_runs=runs,
+        events=events,
+        alerts=alerts,
+        daily_summaries=days,
+        pages_freed=pages,
     )
 
 

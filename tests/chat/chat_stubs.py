@@ -59,7 +59,11 @@ class RecordingFleet:
             site = self.inventory.sites[name]
             snapshots = [
                 ControllerSnapshot(
-                    name=c.name, platform=c.platform, host=c.host, taken_at=datetime.now(UTC), site=site.name,
+                    name=c.name,
+                    platform=c.platform,
+                    host=c.host,
+                    taken_at=datetime.now(UTC),
+                    site=site.name,
                     errors=[SnapshotError(ErrorKind.UNREACHABLE, "not contacted: a test stand-in")],
                 )
                 for c in site.controllers

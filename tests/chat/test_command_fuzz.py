@@ -35,8 +35,17 @@ from tests.chat.chat_stubs import Harness, harness
 SITES = ("site-a", "site-b")
 CONTROLLERS = ("wlc-a1", "wlc-a2", "wlc-b1")
 CONTROLS = (
-    *(chr(c) for c in range(0x20)), "\x7f", "\x1b]0;title\x07", "\x1b[2J", "\u202e", "\u0085", "\u200b",
-    "\ufeff", "\u2028", "\ud800", "\x9b31m",
+    *(chr(c) for c in range(0x20)),
+    "\x7f",
+    "\x1b]0;title\x07",
+    "\x1b[2J",
+    "\u202e",
+    "\u0085",
+    "\u200b",
+    "\ufeff",
+    "\u2028",
+    "\ud800",
+    "\x9b31m",
 )
 CALLERS = (
     Caller("U0ALICE", "C0SITEA001"),  # an approver: may request
@@ -108,7 +117,7 @@ def command_texts(draw: st.DrawFn) -> str:
         edges = [MAX_COMMAND_CHARS - 1, MAX_COMMAND_CHARS, MAX_COMMAND_CHARS + 1]
         length = draw(st.integers(0, MAX_COMMAND_CHARS + 100) if padding == "random" else st.sampled_from(edges))
         filler = draw(FILLERS)
-        text = (text + " " + filler * (length // len(filler) + 1))[:max(length, len(text))]
+        text = (text + " " + filler * (length // len(filler) + 1))[: max(length, len(text))]
     return text
 
 
@@ -179,13 +188,15 @@ def test_random_commands_through_the_dispatcher(text: str, caller: Caller) -> No
     _assert_contacts_are_the_parsed_inventory_names(h, text, caller)
 
 
-ACTIONS = st.sampled_from(["timeback_request", "timeback_dry_run", "remediation_approve", "remediation_reject",
-                           "something_else"])
+ACTIONS = st.sampled_from(
+    ["timeback_request", "timeback_dry_run", "remediation_approve", "remediation_reject", "something_else"]
+)
 VALUES = st.one_of(
     st.sampled_from(["site-a/wlc-a1", "site-b/wlc-b1", "site-a", "site-a/", "/wlc-a1", "1", "#2", ""]),
     st.lists(WORDS, max_size=4).map("/".join),
-    st.tuples(st.sampled_from(["site-a/wlc-a1", "7"]), st.sampled_from((*CONTROLS, " --dry-run", "' x", "\\")))
-    .map("".join),
+    st.tuples(st.sampled_from(["site-a/wlc-a1", "7"]), st.sampled_from((*CONTROLS, " --dry-run", "' x", "\\"))).map(
+        "".join
+    ),
     st.integers(MAX_ACTION_VALUE_CHARS - 2, MAX_ACTION_VALUE_CHARS + 2).map(lambda n: ("site-a/" + "w" * n)[:n]),
 )
 

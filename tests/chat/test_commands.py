@@ -71,8 +71,16 @@ def test_remediation_commands_take_only_checked_values(inventory: Inventory) -> 
     assert parse("remediate site-a wlc-a2 --dry-run", inventory) == Parsed(
         "remediate", sites=("site-a",), controller="wlc-a2", dry_run=True
     )
-    for bad in ("approve", "approve 0", "approve x", "approve 1 2", "audit 1;reload", "remediate all",
-                "remediate site-a wlc-zz", "remediate site-a --force"):
+    for bad in (
+        "approve",
+        "approve 0",
+        "approve x",
+        "approve 1 2",
+        "audit 1;reload",
+        "remediate all",
+        "remediate site-a wlc-zz",
+        "remediate site-a --force",
+    ):
         assert isinstance(parse(bad, inventory), Invalid), bad
 
 

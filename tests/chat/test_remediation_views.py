@@ -23,8 +23,9 @@ def command(n: int, text: str, **data: object) -> AuditEntry:
 def test_each_command_is_followed_by_its_output() -> None:
     entries = [
         AuditEntry(1, AT, "vote", "approve by <@U0ALICE>", request_id=1, actor="U0ALICE"),
-        command(2, "show running-config | include ntp",
-                output="ntp server 192.0.2.123 prefer\nntp server 198.51.100.1"),
+        command(
+            2, "show running-config | include ntp", output="ntp server 192.0.2.123 prefer\nntp server 198.51.100.1"
+        ),
         command(3, "configure terminal", output=""),
     ]
     reply = audit_reply(1, entries)
@@ -36,8 +37,9 @@ def test_each_command_is_followed_by_its_output() -> None:
 
 def test_long_output_is_cut_and_says_so_and_errors_are_shown() -> None:
     long = "\n".join(f"AP{i:04d}  Registered" for i in range(500))
-    reply = audit_reply(1, [command(1, "show ap summary", output=long),
-                            command(2, "no ntp server 192.0.2.1", error="session lost")])
+    reply = audit_reply(
+        1, [command(1, "show ap summary", output=long), command(2, "no ntp server 192.0.2.1", error="session lost")]
+    )
     text = plain(reply)
     assert f"AP{MAX_OUTPUT_LINES - 1:04d}" in text and "AP0499" not in text
     assert f"(output cut here: {500 - MAX_OUTPUT_LINES} more lines not shown)" in text

@@ -37,11 +37,19 @@ LONG = "ntp server vrf Mgmt-intf 203.0.113.1 key 1 prefer source GigabitEthernet
 
 def snapshot(aps: list[AccessPoint], **overrides: object) -> ControllerSnapshot:
     values: dict[str, object] = {
-        "name": "wlc-a1", "platform": Platform.IOSXE, "host": "192.0.2.10", "taken_at": NOW, "site": "site-a",
-        "software_version": "17.3.4", "software_raw": "17.03.04",
+        "name": "wlc-a1",
+        "platform": Platform.IOSXE,
+        "host": "192.0.2.10",
+        "taken_at": NOW,
+        "site": "site-a",
+        "software_version": "17.3.4",
+        "software_raw": "17.03.04",
         "clock": ClockReading(time=NOW, source=ClockSource.NTP, authoritative=True, synced=True),
-        "ntp_servers": [NtpServer("10.0.0.1", config_line="ntp server 10.0.0.1")], "ntp_read": True,
-        "certificate": CERT, "aps": aps, "aps_read": True,
+        "ntp_servers": [NtpServer("10.0.0.1", config_line="ntp server 10.0.0.1")],
+        "ntp_read": True,
+        "certificate": CERT,
+        "aps": aps,
+        "aps_read": True,
     }
     values.update(overrides)
     return ControllerSnapshot(**values)  # type: ignore[arg-type]
@@ -78,7 +86,8 @@ def test_status_says_stuck_past_the_threshold_and_counts_the_rest_apart() -> Non
 def test_an_incomplete_read_is_said_in_the_title_fields_and_reasons() -> None:
     snap = snapshot(
         [AccessPoint(f"AP{i}", "C9120AXI-E", state="Registered") for i in range(37)],
-        software_version="17.3.6", declared_ap_count=4135,
+        software_version="17.3.6",
+        declared_ap_count=4135,
         errors=[SnapshotError(ErrorKind.INCOMPLETE, "read 37 of 4,135 APs", "show ap summary")],
     )
     text = render_text(status_reply([report(snap)]))
@@ -89,7 +98,11 @@ def test_an_incomplete_read_is_said_in_the_title_fields_and_reasons() -> None:
 
 def test_an_unreadable_controller_shows_no_invented_facts() -> None:
     snap = ControllerSnapshot(
-        name="wlc-a1", platform=Platform.AIREOS, host="192.0.2.10", taken_at=NOW, site="site-a",
+        name="wlc-a1",
+        platform=Platform.AIREOS,
+        host="192.0.2.10",
+        taken_at=NOW,
+        site="site-a",
         errors=[SnapshotError(ErrorKind.TIMEOUT, "wlc-a1 (192.0.2.10:22): no answer within 30s while logging in")],
     )
     text = render_text(status_reply([report(snap)]))
@@ -111,9 +124,15 @@ def test_history_counts_stuck_and_downloading_apart() -> None:
 
 def test_the_digest_shows_downloading_beside_stuck_and_the_failover_warning() -> None:
     site = SiteDigest(
-        site="site-a", controllers_read=2, aps_total=40, affected_aps=10, stuck_aps=0, downloading_aps=6,
-        risks=("wlc-a1: if wlc-a1 fails, 10 IOS APs will download from wlc-a2 (8.10.151.0 ≠ 8.10.162.0) and "
-               "get stuck",),
+        site="site-a",
+        controllers_read=2,
+        aps_total=40,
+        affected_aps=10,
+        stuck_aps=0,
+        downloading_aps=6,
+        risks=(
+            "wlc-a1: if wlc-a1 fails, 10 IOS APs will download from wlc-a2 (8.10.151.0 ≠ 8.10.162.0) and get stuck",
+        ),
     )
     assert site.status is VerdictStatus.DOWNLOADING
     replies = digest_replies(FleetDigest(day=NOW.date(), generated_at=NOW, sites=(site,)))
@@ -124,7 +143,11 @@ def test_the_digest_shows_downloading_beside_stuck_and_the_failover_warning() ->
 
 def test_an_unreachable_alert_for_a_refused_login_says_auth_failed() -> None:
     snap = ControllerSnapshot(
-        name="wlc-a1", platform=Platform.IOSXE, host="192.0.2.10", taken_at=NOW, site="site-a",
+        name="wlc-a1",
+        platform=Platform.IOSXE,
+        host="192.0.2.10",
+        taken_at=NOW,
+        site="site-a",
         errors=[SnapshotError(ErrorKind.AUTH_FAILED, "wlc-a1 (192.0.2.10:22): authentication failed")],
     )
     payload = unreachable_payload(evaluate_controller(snap), 2, NOW)
@@ -137,11 +160,18 @@ def test_an_unreachable_alert_for_a_refused_login_says_auth_failed() -> None:
 
 def test_a_dry_run_shows_every_command_whole_in_slack() -> None:
     target = TargetView(
-        controller="wlc-a2", platform="iosxe", playbook="timeback-iosxe", playbook_digest="abc",
-        current_clock=NOW, current_clock_source="ntp", proposed_clock=NOW, proposed_local=None,
-        utc_offset_seconds=0, ntp_servers=(LONG,), stuck_aps=(),
+        controller="wlc-a2",
+        platform="iosxe",
+        playbook="timeback-iosxe",
+        playbook_digest="abc",
+        current_clock=NOW,
+        current_clock_source="ntp",
+        proposed_clock=NOW,
+        proposed_local=None,
+        utc_offset_seconds=0,
+        ntp_servers=(LONG,),
+        stuck_aps=(),
         commands=(CommandView("restore_ntp", LONG, True, "restores the saved line verbatim"),),
     )
     messages = render_messages(dry_run_reply(PreviewView(site="site-a", targets=(target,))))
     assert LONG in json.dumps(messages, ensure_ascii=False)
-

@@ -49,8 +49,13 @@ class Session:
     def __init__(self, args: list[str], cwd: Path, env: dict[str, str]) -> None:
         self.transcript = io.StringIO()
         self.child = pexpect.spawn(
-            sys.executable, ["-m", "bot", *args], cwd=str(cwd), env=env, encoding="utf-8",
-            timeout=START_TIMEOUT, dimensions=(50, 200),
+            sys.executable,
+            ["-m", "bot", *args],
+            cwd=str(cwd),
+            env=env,
+            encoding="utf-8",
+            timeout=START_TIMEOUT,
+            dimensions=(50, 200),
         )
         self.child.logfile_read = self.transcript
 
@@ -177,9 +182,13 @@ def test_ctrl_c_while_a_command_waits_on_ssh_leaves_at_once(
         encoding="utf-8",
     )
     env = clean_env(
-        tmp_path, CCERT_INVENTORY=str(inventory), CCERT_DB=str(tmp_path / "ccert.db"),
-        CCERT_SSH_STRICT_HOST_KEYS="false", CCERT_SSH_TIMEOUT_SECONDS="120",
-        CCERT_SSH_USERNAME="operator", CCERT_SSH_PASSWORD="not-a-secret",
+        tmp_path,
+        CCERT_INVENTORY=str(inventory),
+        CCERT_DB=str(tmp_path / "ccert.db"),
+        CCERT_SSH_STRICT_HOST_KEYS="false",
+        CCERT_SSH_TIMEOUT_SECONDS="120",
+        CCERT_SSH_USERNAME="operator",
+        CCERT_SSH_PASSWORD="not-a-secret",
     )
     session = Session(["console"], tmp_path, env)
     sessions.append(session)

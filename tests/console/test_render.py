@@ -24,16 +24,24 @@ def test_reply_renders_fields_text_table_and_buttons_as_typed_commands() -> None
                 fields=(Field("Software", "8.10.162.0"), Field("NTP", "none")),
                 text="➡️ run the time-back playbook",
                 table=Table(("Stuck AP",), (("ap1",),)),
-                buttons=(Button("Request time-back", "timeback_request", "site-a/wlc-a1",
-                                "/ccert remediate site-a wlc-a1"),),
+                buttons=(
+                    Button("Request time-back", "timeback_request", "site-a/wlc-a1", "/ccert remediate site-a wlc-a1"),
+                ),
             ),
         ),
         footer="Read-only check",
     )
     text = render_text(reply)
-    for expected in ("site-a: stuck", "Software  8.10.162.0", "NTP       none", "➡️ run the time-back playbook",
-                     "Stuck AP", "ap1", "[Request time-back]  type: /ccert remediate site-a wlc-a1",
-                     "Read-only check"):
+    for expected in (
+        "site-a: stuck",
+        "Software  8.10.162.0",
+        "NTP       none",
+        "➡️ run the time-back playbook",
+        "Stuck AP",
+        "ap1",
+        "[Request time-back]  type: /ccert remediate site-a wlc-a1",
+        "Read-only check",
+    ):
         assert expected in text
     assert text.index("wlc-a1") < text.index("ap1") < text.index("Read-only check")
 

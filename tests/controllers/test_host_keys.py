@@ -44,8 +44,13 @@ KEY_A = new_key()
 KEY_B = new_key()
 
 
-def target(host: str = "127.0.0.1", port: int = 2201, key: HostKey = KEY_A, name: str = "wlc-a1",
-           addresses: tuple[str, ...] = ()) -> Target:
+def target(
+    host: str = "127.0.0.1",
+    port: int = 2201,
+    key: HostKey = KEY_A,
+    name: str = "wlc-a1",
+    addresses: tuple[str, ...] = (),
+) -> Target:
     return Target(name, host, port, key, addresses)
 
 
@@ -81,8 +86,9 @@ def test_fingerprint_is_what_openssh_prints(tmp_path: Path, algorithm: str) -> N
     if shutil.which("ssh-keygen"):
         pub = tmp_path / "key.pub"
         pub.write_text(key.openssh + "\n")
-        printed = subprocess.run(["ssh-keygen", "-E", "sha256", "-lf", str(pub)], capture_output=True, text=True,
-                                 check=True, timeout=30).stdout
+        printed = subprocess.run(
+            ["ssh-keygen", "-E", "sha256", "-lf", str(pub)], capture_output=True, text=True, check=True, timeout=30
+        ).stdout
         assert printed.split()[1] == key.fingerprint
 
 
@@ -194,8 +200,14 @@ async def test_fetch_returns_the_simulator_key(sim: SimulatorServer) -> None:
     assert fetched.addresses == ("127.0.0.1",)
     if shutil.which("ssh-keyscan"):  # OpenSSH's own scan writes the very same line
         scan = await asyncio.create_subprocess_exec(
-            "ssh-keyscan", "-t", "ed25519", "-p", str(port), host,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+            "ssh-keyscan",
+            "-t",
+            "ed25519",
+            "-p",
+            str(port),
+            host,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
         )
         out, _ = await asyncio.wait_for(scan.communicate(), timeout=30)
         assert known_hosts_line(host, port, fetched.key) in out.decode().splitlines()

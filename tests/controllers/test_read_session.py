@@ -57,10 +57,14 @@ async def test_every_poll_command_reads_as_the_scrapli_session_reads_it(tmp_path
         assert after.text and command not in after.text.splitlines()[0]  # the echo is not output
 
 
-@pytest.mark.parametrize(("factory", "first", "second"), [
-    (aireos, "show sysinfo", "show ap summary"),
-    (iosxe, "show version", "show ap summary"),
-], ids=["aireos", "iosxe"])
+@pytest.mark.parametrize(
+    ("factory", "first", "second"),
+    [
+        (aireos, "show sysinfo", "show ap summary"),
+        (iosxe, "show version", "show ap summary"),
+    ],
+    ids=["aireos", "iosxe"],
+)
 async def test_stale_prompts_before_a_command_do_not_shift_the_outputs(
     tmp_path: Path, factory: Any, first: str, second: str
 ) -> None:
@@ -123,8 +127,10 @@ async def test_host_keys_are_checked_when_strict(tmp_path: Path) -> None:
         async with session_to(ReadSession, site, "wlc-1") as trusted:  # the simulator's key is in the file
             assert not (await trusted.send("show time")).failed
         stranger = tmp_path / "other_known_hosts"
-        stranger.write_text(f"[127.0.0.1]:{site.inventory.controller('wlc-1').port} "  # type: ignore[union-attr]
-                            f"{asyncssh.generate_private_key('ssh-ed25519').export_public_key().decode()}")
+        stranger.write_text(
+            f"[127.0.0.1]:{site.inventory.controller('wlc-1').port} "  # type: ignore[union-attr]
+            f"{asyncssh.generate_private_key('ssh-ed25519').export_public_key().decode()}"
+        )
         with pytest.raises(SessionError) as wrong:
             async with session_to(ReadSession, site, "wlc-1", known_hosts=stranger):
                 pass
@@ -226,7 +232,10 @@ class _Server(asyncssh.SSHServer):
 async def _user_exec_server(secret: str | None = None) -> AsyncIterator[int]:
     server_class = type("_SecretServer", (_Server,), {"secret": secret})
     server = await asyncssh.create_server(
-        server_class, "127.0.0.1", 0, server_host_keys=[asyncssh.generate_private_key("ssh-ed25519")],
+        server_class,
+        "127.0.0.1",
+        0,
+        server_host_keys=[asyncssh.generate_private_key("ssh-ed25519")],
         line_editor=False,
     )
     try:
@@ -239,8 +248,13 @@ async def _user_exec_server(secret: str | None = None) -> AsyncIterator[int]:
 async def test_a_user_landing_at_privilege_1_is_taken_to_enable_first() -> None:
     async with _user_exec_server() as port:
         session = ReadSession(
-            name="wlc", host="127.0.0.1", port=port, platform=platform_definition("iosxe"),
-            username="admin", password=PASSWORD, options=_options(),
+            name="wlc",
+            host="127.0.0.1",
+            port=port,
+            platform=platform_definition("iosxe"),
+            username="admin",
+            password=PASSWORD,
+            options=_options(),
         )
         async with session:
             privilege = await session.send("show privilege")
@@ -250,8 +264,13 @@ async def test_a_user_landing_at_privilege_1_is_taken_to_enable_first() -> None:
 async def test_an_enable_secret_the_inventory_lacks_fails_the_login_at_once() -> None:
     async with _user_exec_server(secret="n0t-in-the-inventory") as port:
         session = ReadSession(
-            name="wlc", host="127.0.0.1", port=port, platform=platform_definition("iosxe"),
-            username="admin", password=PASSWORD, options=_options(),
+            name="wlc",
+            host="127.0.0.1",
+            port=port,
+            platform=platform_definition("iosxe"),
+            username="admin",
+            password=PASSWORD,
+            options=_options(),
         )
         started = asyncio.get_running_loop().time()
         with pytest.raises(SessionError) as caught:
@@ -269,12 +288,24 @@ def _scrapli_prompt(privileges: dict[str, Any]) -> re.Pattern[str]:
     return re.compile("|".join(p.pattern for p in privileges.values()), re.M | re.I)
 
 
-@pytest.mark.parametrize(("platform", "privileges", "prompts", "not_prompts"), [
-    ("aireos", AIREOS_PRIVS, ["(Cisco Controller) >", "(wlc-a1) config>", "(WLC 5520-1) >"],
-     ["(Cisco Controller) show ap summary", "User:", "AP Name  Slots", "Number of APs.... 3"]),
-    ("iosxe", IOSXE_PRIVS, ["wlc-b1#", "wlc-b1>", "WLC9800(config)#", "c9800-1(config-line)#"],
-     ["wlc-b1# show clock", "AP Name  Slots", "Password:", "% Invalid input detected at '^' marker."]),
-], ids=["aireos", "iosxe"])
+@pytest.mark.parametrize(
+    ("platform", "privileges", "prompts", "not_prompts"),
+    [
+        (
+            "aireos",
+            AIREOS_PRIVS,
+            ["(Cisco Controller) >", "(wlc-a1) config>", "(WLC 5520-1) >"],
+            ["(Cisco Controller) show ap summary", "User:", "AP Name  Slots", "Number of APs.... 3"],
+        ),
+        (
+            "iosxe",
+            IOSXE_PRIVS,
+            ["wlc-b1#", "wlc-b1>", "WLC9800(config)#", "c9800-1(config-line)#"],
+            ["wlc-b1# show clock", "AP Name  Slots", "Password:", "% Invalid input detected at '^' marker."],
+        ),
+    ],
+    ids=["aireos", "iosxe"],
+)
 def test_the_platform_prompt_agrees_with_scrapli_s_driver(
     platform: str, privileges: dict[str, Any], prompts: list[str], not_prompts: list[str]
 ) -> None:

@@ -18,10 +18,13 @@ from bot.controllers.session import ControllerSession
 from tests.support.simulated_site import aireos, iosxe, session_to, simulated_site
 
 
-@pytest.mark.parametrize(("factory", "first", "second"), [
-    (aireos, "show sysinfo", "show time"),
-    (iosxe, "show version", "show clock"),
-])
+@pytest.mark.parametrize(
+    ("factory", "first", "second"),
+    [
+        (aireos, "show sysinfo", "show time"),
+        (iosxe, "show version", "show clock"),
+    ],
+)
 async def test_stale_prompts_before_a_typed_ahead_command_do_not_shift_the_outputs(
     tmp_path: Path, factory, first: str, second: str
 ) -> None:
@@ -41,8 +44,9 @@ async def test_stale_prompts_before_a_typed_ahead_command_do_not_shift_the_outpu
     platform = "aireos" if factory is aireos else "iosxe"
     parse_first = PARSERS[(platform, first.replace(" ", "_"))]
     parse_second = PARSERS[(platform, second.replace(" ", "_"))]
-    assert parse_first(got_first.text) == parse_first(want_first) or got_first.text.splitlines()[:3] == (
-        want_first.splitlines()[:3]
+    assert (
+        parse_first(got_first.text) == parse_first(want_first)
+        or got_first.text.splitlines()[:3] == (want_first.splitlines()[:3])
     )
     assert _clock_day(parse_second(got_second.text)) == _clock_day(parse_second(want_second))
     assert first not in got_first.text and second not in got_second.text  # the echo is not output

@@ -153,8 +153,11 @@ async def test_the_refresh_interval_rereads_static_facts_of_an_unchanged_control
 def test_the_readme_lists_what_a_routine_check_sends_on_each_platform() -> None:
     """The README's table of commands is the platform data, not a copy that drifts."""
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    rows = {line.split("|")[1].strip(): line for line in readme.splitlines() if line.startswith("| AireOS |")
-            or line.startswith("| Catalyst 9800 |")}
+    rows = {
+        line.split("|")[1].strip(): line
+        for line in readme.splitlines()
+        if line.startswith("| AireOS |") or line.startswith("| Catalyst 9800 |")
+    }
     for platform, label in (("aireos", "AireOS"), ("iosxe", "Catalyst 9800")):
         definition = platform_definition(platform)
         every, static = re.split(r"(?<!\\)\|", rows[label])[2:4]  # cells; `\|` is a pipe inside one

@@ -37,8 +37,6 @@ POLICY = AlertPolicy()  # 30 min, 2 checks, 60 min window
 FIXED_APSP = ("C9800-universalk9_wlc.17.03.06.CSCwe10047.SPA.apsp.bin",)
 
 
-
-
 def unreachable(at: datetime) -> ControllerVerdict:
     snapshot = ControllerSnapshot(
         name="wlc-a1",

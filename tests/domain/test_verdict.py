@@ -43,6 +43,7 @@ def evaluate_controller(snapshot: ControllerSnapshot, **kwargs: Any) -> Controll
 def evaluate_site(site: str, snapshots: Any, **kwargs: Any) -> SiteVerdict:
     return _evaluate_site(site, snapshots, watch=AT_ONCE, **kwargs)
 
+
 NOW = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 GOOD_CLOCK = ClockReading(time=NOW, source=ClockSource.NTP, authoritative=True, synced=True, raw="09:00:00 UTC")
 NTP = [NtpServer(address="10.0.0.123", index=1, config_line="ntp server 10.0.0.123")]

@@ -132,7 +132,11 @@ def test_an_ap_already_in_an_open_alert_stays_stuck() -> None:
 
 def test_auth_failed_is_named_and_nothing_is_invented() -> None:
     s = ControllerSnapshot(
-        name="wlc-a1", platform=Platform.IOSXE, host="192.0.2.10", taken_at=NOW, site="site-a",
+        name="wlc-a1",
+        platform=Platform.IOSXE,
+        host="192.0.2.10",
+        taken_at=NOW,
+        site="site-a",
         errors=[SnapshotError(ErrorKind.AUTH_FAILED, "wlc-a1 (192.0.2.10:22): authentication failed")],
     )
     v = evaluate_controller(s)
@@ -144,10 +148,12 @@ def test_auth_failed_is_named_and_nothing_is_invented() -> None:
 
 
 def test_a_failed_command_outranks_an_incomplete_table_as_the_failure() -> None:
-    s = snap(errors=[
-        SnapshotError(ErrorKind.INCOMPLETE, "read 3 of 4 APs", "show ap summary"),
-        SnapshotError(ErrorKind.COMMAND_FAILED, "'show time' was refused", "show time"),
-    ])
+    s = snap(
+        errors=[
+            SnapshotError(ErrorKind.INCOMPLETE, "read 3 of 4 APs", "show ap summary"),
+            SnapshotError(ErrorKind.COMMAND_FAILED, "'show time' was refused", "show time"),
+        ]
+    )
     assert evaluate_controller(s).failure is ErrorKind.COMMAND_FAILED
 
 

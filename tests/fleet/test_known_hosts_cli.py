@@ -35,10 +35,14 @@ def sim_key(site: SimulatedSite) -> HostKey:
 def inventory_of(endpoints: dict[str, tuple[str, int]], site: str = "site-t") -> Inventory:
     """An inventory as an operator writes it, for endpoints that are not all simulator controllers."""
     document = {
-        "sites": {site: {"controllers": [
-            {"name": name, "host": host, "port": port, "platform": "iosxe", "credentials": "sim"}
-            for name, (host, port) in endpoints.items()
-        ]}},
+        "sites": {
+            site: {
+                "controllers": [
+                    {"name": name, "host": host, "port": port, "platform": "iosxe", "credentials": "sim"}
+                    for name, (host, port) in endpoints.items()
+                ]
+            }
+        },
         "credentials": {"sim": {"username_env": "SIM_USER", "password_env": "SIM_PASS"}},
     }
     return parse_inventory(yaml.safe_dump(document))
@@ -77,11 +81,21 @@ async def test_written_file_lets_a_strict_status_read_succeed(tmp_path: Path) ->
         strict = {"db": tmp_path / "ccert.db", "ssh_strict_host_keys": True, "ssh_timeout_seconds": 3}
         untrusted = tmp_path / "empty_known_hosts"
         untrusted.write_text("# nothing trusted yet\n")
-        refused = await run_status("site-t", site.inventory, load_settings(**strict, ssh_known_hosts=untrusted),
-                                   out=io.StringIO(), environ=site.environ)
+        refused = await run_status(
+            "site-t",
+            site.inventory,
+            load_settings(**strict, ssh_known_hosts=untrusted),
+            out=io.StringIO(),
+            environ=site.environ,
+        )
         status_out = io.StringIO()
-        read = await run_status("site-t", site.inventory, load_settings(**strict, ssh_known_hosts=written),
-                                out=status_out, environ=site.environ)
+        read = await run_status(
+            "site-t",
+            site.inventory,
+            load_settings(**strict, ssh_known_hosts=written),
+            out=status_out,
+            environ=site.environ,
+        )
         ports = site.sim.ports
     assert refused == 1  # the control: strict checking really is on
     assert read == 0, status_out.getvalue()

@@ -19,8 +19,7 @@ def write_inventory(site: SimulatedSite, path: Path) -> Path:
             name: {
                 "channel": s.channel,
                 "controllers": [
-                    {"name": c.name, "host": c.host, "port": c.port, "platform": c.platform.value,
-                     "credentials": "sim"}
+                    {"name": c.name, "host": c.host, "port": c.port, "platform": c.platform.value, "credentials": "sim"}
                     for c in s.controllers
                 ],
             }
@@ -45,8 +44,15 @@ async def run_status(
     )
     env.update(env_extra or {})
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "status", *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env, cwd=tmp_path,
+        sys.executable,
+        "-m",
+        "bot",
+        "status",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+        cwd=tmp_path,
     )
     out, err = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode is not None
@@ -60,9 +66,17 @@ async def test_status_text_names_downloading_aps_and_exits_zero(tmp_path: Path) 
         code0, out0, _ = await run_status(site, tmp_path, "site-t", env_extra={"CCERT_STUCK_AFTER_MINUTES": "0"})
     assert code == 0, err
     assert "site-t: downloading — 4 affected APs downloading, none stuck yet" in out
-    for expected in ("wlc-1 (AireOS) — downloading", "wlc-2 (Catalyst 9800) — downloading", "CAP3702I.4CD4",
-                     "AP3702-1", "first seen now", "not yet", "8.10.183.0", "ntp server 198.51.100.123 key 1",
-                     "/ccert remediate site-t wlc-1"):
+    for expected in (
+        "wlc-1 (AireOS) — downloading",
+        "wlc-2 (Catalyst 9800) — downloading",
+        "CAP3702I.4CD4",
+        "AP3702-1",
+        "first seen now",
+        "not yet",
+        "8.10.183.0",
+        "ntp server 198.51.100.123 key 1",
+        "/ccert remediate site-t wlc-1",
+    ):
         assert expected in out
     assert "stuck downloading" not in out
     assert "AP1852-1" not in out.split("Downloading AP")[1]  # AP-COS APs are never listed

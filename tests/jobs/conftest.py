@@ -41,8 +41,15 @@ class Harness:
     def add_downloading_ap(self, name: str, controller: str = "wlc-1") -> None:
         """A new IOS AP joins `controller` and loops in Downloading like the others."""
         wlc = self.site.sim.controllers[controller]
-        wlc.add_ap(build_ap({"name": name, "model": "AIR-CAP3702I-E-K9", "image": "8.5.182.0"}, 9,
-                            controller_name=wlc.name, ap_image=wlc.ap_image, rules=wlc.rules))
+        wlc.add_ap(
+            build_ap(
+                {"name": name, "model": "AIR-CAP3702I-E-K9", "image": "8.5.182.0"},
+                9,
+                controller_name=wlc.name,
+                ap_image=wlc.ap_image,
+                rules=wlc.rules,
+            )
+        )
 
     def posts(self) -> list[dict[str, Any]]:
         return [c.body for c in self.slack.calls_to("chat.postMessage")]
@@ -50,14 +57,17 @@ class Harness:
 
 @pytest.fixture
 async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    async with FakeSlack(token=TOKEN) as slack, simulated_site(
-        tmp_path,
-        aireos("wlc-1"),
-        iosxe("wlc-2", aps=[{"name": "AP9120-1", "model": "C9120AXI-E"}]),
-        slack_api_url=slack.api_url,
-        stuck_after_minutes=30,
-        alert_channel="C0FALLBACK",
-    ) as site:
+    async with (
+        FakeSlack(token=TOKEN) as slack,
+        simulated_site(
+            tmp_path,
+            aireos("wlc-1"),
+            iosxe("wlc-2", aps=[{"name": "AP9120-1", "model": "C9120AXI-E"}]),
+            slack_api_url=slack.api_url,
+            stuck_after_minutes=30,
+            alert_channel="C0FALLBACK",
+        ) as site,
+    ):
         # The simulated inventory names one channel per site; use ours.
         site.inventory.sites["site-t"] = type(site.inventory.sites["site-t"])(
             "site-t", CHANNEL, site.inventory.sites["site-t"].controllers

@@ -63,8 +63,13 @@ def _fleet_inventory(sites: int, per_site: int) -> Inventory:
             f"site-{s:03d}": {
                 "channel": "C0FLEET001",
                 "controllers": [
-                    {"name": f"wlc-{s:03d}-{c}", "host": "127.0.0.1", "port": 20000 + s * per_site + c,
-                     "platform": "iosxe", "credentials": "d"}
+                    {
+                        "name": f"wlc-{s:03d}-{c}",
+                        "host": "127.0.0.1",
+                        "port": 20000 + s * per_site + c,
+                        "platform": "iosxe",
+                        "credentials": "d",
+                    }
                     for c in range(per_site)
                 ],
             }
@@ -78,12 +83,19 @@ def _fleet_inventory(sites: int, per_site: int) -> Inventory:
 def _snapshot(name: str, site: str, index: int, taken: datetime) -> ControllerSnapshot:
     stuck = index % 7 == 0
     aps = [
-        AccessPoint(f"{name}-ap{j:02d}", "AIR-CAP3702I-E-K9" if j < 10 else "C9120AXI-E",
-                    state="Downloading" if stuck and j < 3 else "Registered")
+        AccessPoint(
+            f"{name}-ap{j:02d}",
+            "AIR-CAP3702I-E-K9" if j < 10 else "C9120AXI-E",
+            state="Downloading" if stuck and j < 3 else "Registered",
+        )
         for j in range(50)
     ]
     return ControllerSnapshot(
-        name=name, platform=Platform.IOSXE, host="127.0.0.1", taken_at=taken, site=site,
+        name=name,
+        platform=Platform.IOSXE,
+        host="127.0.0.1",
+        taken_at=taken,
+        site=site,
         software_version="17.3.4" if index % 3 else "17.9.4",
         clock=ClockReading(taken, ClockSource.NTP, True, True, "UTC"),
         ntp_servers=[NtpServer("192.0.2.1", config_line="ntp server 192.0.2.1")],
@@ -95,9 +107,7 @@ async def test_500_controller_digest_stays_within_slack_limits(tmp_path: Path) -
     inventory = _fleet_inventory(100, 5)
     now = datetime.now(UTC)
     async with await Store.open(tmp_path / "fleet.db") as store, FakeSlack(token=TOKEN) as slack:
-        snapshots = [
-            _snapshot(c.name, c.site, i, now) for i, c in enumerate(inventory.controllers())
-        ]
+        snapshots = [_snapshot(c.name, c.site, i, now) for i, c in enumerate(inventory.controllers())]
         verdicts = [evaluate_controller(s) for s in snapshots]
         run_id = await store.start_check(CheckTrigger.SCHEDULED, now)
         await store.record_check(CheckRun(CheckTrigger.SCHEDULED, now, now, id=run_id), snapshots, verdicts)
@@ -115,8 +125,9 @@ async def test_500_controller_digest_stays_within_slack_limits(tmp_path: Path) -
 
 async def test_console_twin_prints_alerts(harness: Harness) -> None:
     out = io.StringIO()
-    checker = FleetChecker(harness.site.inventory, harness.site.settings, harness.store, ConsoleNotifier(out),
-                           harness.site.environ)
+    checker = FleetChecker(
+        harness.site.inventory, harness.site.settings, harness.store, ConsoleNotifier(out), harness.site.environ
+    )
     await checker.run_check()
     with time_machine.travel(datetime.now(UTC) + timedelta(minutes=31), tick=True):
         await checker.run_check()
@@ -135,6 +146,7 @@ async def test_digest_counts_open_remediation_requests(harness: Harness) -> None
     service = RemediationService(harness.store, harness.site.inventory, config, harness.site.environ)
     await service.create_request("site-t", "wlc-1", "U0CARLA", None)
     out = io.StringIO()
-    await send_digest(harness.store, ConsoleNotifier(out), harness.site.inventory, "C0DIGEST",
-                      datetime.now(UTC), UTC_ZONE)
+    await send_digest(
+        harness.store, ConsoleNotifier(out), harness.site.inventory, "C0DIGEST", datetime.now(UTC), UTC_ZONE
+    )
     assert "1 open request" in out.getvalue()

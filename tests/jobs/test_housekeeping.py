@@ -66,18 +66,28 @@ def test_housekeeping_fires_every_day_of_the_year_including_dst_days(zone: str) 
 
 
 def _snapshot(name: str, at: datetime, aps: list[AccessPoint]) -> ControllerSnapshot:
-    return ControllerSnapshot(name=name, platform=Platform.AIREOS, host="192.0.2.1", taken_at=at, site="site-t",
-                              software_version="8.10.162.0", aps=aps)
+    return ControllerSnapshot(
+        name=name,
+        platform=Platform.AIREOS,
+        host="192.0.2.1",
+        taken_at=at,
+        site="site-t",
+        software_version="8.10.162.0",
+        aps=aps,
+    )
 
 
 async def _record(store: Store, at: datetime, downloading: bool = False) -> int:
-    aps = [AccessPoint("AP2702-1", model="AIR-CAP2702I-E-K9", state="Downloading" if downloading else "Registered"),
-           AccessPoint("AP1852-1", model="AIR-AP1852I-E-K9", state="Registered")]
+    aps = [
+        AccessPoint("AP2702-1", model="AIR-CAP2702I-E-K9", state="Downloading" if downloading else "Registered"),
+        AccessPoint("AP1852-1", model="AIR-AP1852I-E-K9", state="Registered"),
+    ]
     snapshots = [_snapshot("wlc-1", at, aps), _snapshot("wlc-2", at, aps[1:])]
     watch = DownloadWatch(stuck_after=timedelta(0))
     verdicts = [evaluate_controller(s, watch=watch) for s in snapshots]
-    return await store.record_check(CheckRun(CheckTrigger.SCHEDULED, at, at + timedelta(seconds=30)), snapshots,
-                                    verdicts)
+    return await store.record_check(
+        CheckRun(CheckTrigger.SCHEDULED, at, at + timedelta(seconds=30)), snapshots, verdicts
+    )
 
 
 async def test_housekeeping_prunes_past_the_retention_and_history_shows_the_days(harness: Harness) -> None:
@@ -86,8 +96,9 @@ async def test_housekeeping_prunes_past_the_retention_and_history_shows_the_days
     old = await _record(harness.store, now - 5 * DAY, downloading=True)
     anchor = await _record(harness.store, now - 4 * DAY)
     recent = await _record(harness.store, now - timedelta(hours=1))
-    runtime = Runtime(harness.site.inventory, settings, harness.store, ConsoleNotifier(io.StringIO()),
-                      harness.site.environ)
+    runtime = Runtime(
+        harness.site.inventory, settings, harness.store, ConsoleNotifier(io.StringIO()), harness.site.environ
+    )
 
     await runtime.housekeeping()
 
@@ -107,21 +118,27 @@ async def test_housekeeping_prunes_past_the_retention_and_history_shows_the_days
     assert "Daily summaries" in text and (now - 5 * DAY).date().isoformat() in text
     [daily] = [s for s in reply.sections if s.title and "Daily summaries" in s.title]
     assert daily.table is not None
-    assert [row[1:] for row in daily.table.rows] == [("wlc-1", "1", "1", "2", "🛑 stuck"),
-                                                      ("wlc-2", "0", "0", "1", "✅ ok")]
+    assert [row[1:] for row in daily.table.rows] == [
+        ("wlc-1", "1", "1", "2", "🛑 stuck"),
+        ("wlc-2", "0", "0", "1", "✅ ok"),
+    ]
 
 
 def test_history_with_only_daily_summaries_is_marked_not_empty() -> None:
     """Should no single check of a site be left, its days still show, marked, not "no checks recorded"."""
     day = datetime(2026, 11, 2, 21, 45, tzinfo=UTC)
-    rows = [HistoryRow(day, "wlc-1", VerdictStatus.STUCK, 2, 40, 3, ("read 40 of 41 APs",)),
-            HistoryRow(day - timedelta(days=1), "wlc-1", VerdictStatus.OK, 0, 41)]
+    rows = [
+        HistoryRow(day, "wlc-1", VerdictStatus.STUCK, 2, 40, 3, ("read 40 of 41 APs",)),
+        HistoryRow(day - timedelta(days=1), "wlc-1", VerdictStatus.OK, 0, 41),
+    ]
     reply = handlers.history_with_daily_summaries("site-t", None, rows)
     assert reply.title == "🛑 site-t: daily summaries only"
     [section] = reply.sections
     assert section.table is not None
-    assert section.table.rows == (("2026-11-02", "wlc-1", "2", "3", "40*", "🛑 stuck"),
-                                  ("2026-11-01", "wlc-1", "0", "0", "41", "✅ ok"))
+    assert section.table.rows == (
+        ("2026-11-02", "wlc-1", "2", "3", "40*", "🛑 stuck"),
+        ("2026-11-01", "wlc-1", "0", "0", "41", "✅ ok"),
+    )
     text = render_text(reply)
     assert "Daily summaries, not single checks" in text and "incomplete read" in text
 
@@ -135,11 +152,13 @@ async def test_the_digest_reads_the_same_right_after_housekeeping(harness: Harne
     await _record(harness.store, now - 3 * DAY, downloading=True)
     await _record(harness.store, now - 30 * timedelta(hours=1), downloading=True)  # the last before the cutoff
     yesterday = (now - DAY).date()
-    await harness.store.record_digest(yesterday, channel="C0DIGEST", ts="1.1", summary={"stuck_by_site": {"site-t": 3}},
-                                      sent_at=now - DAY)
+    await harness.store.record_digest(
+        yesterday, channel="C0DIGEST", ts="1.1", summary={"stuck_by_site": {"site-t": 3}}, sent_at=now - DAY
+    )
     before = await build_digest(harness.store, harness.site.inventory, now, zone)
-    runtime = Runtime(harness.site.inventory, settings, harness.store, ConsoleNotifier(io.StringIO()),
-                      harness.site.environ)
+    runtime = Runtime(
+        harness.site.inventory, settings, harness.store, ConsoleNotifier(io.StringIO()), harness.site.environ
+    )
 
     await runtime.housekeeping()
 

@@ -126,7 +126,8 @@ async def test_a_thread_note_cut_short_is_found_in_the_thread_not_repeated(harne
         await harness.reopen_store()
         await harness.checker().run_check()
     notes = [
-        m for (c, _), m in harness.slack.messages.items()
+        m
+        for (c, _), m in harness.slack.messages.items()
         if c == CHANNEL and m.get("thread_ts") == alert_message["ts"] and "AP3702-NEW" in m["text"]
     ]
     assert len(notes) == 1, [n["text"][:80] for n in notes]

@@ -20,12 +20,20 @@ async def test_ap_log_confirms_a_stuck_ap_before_the_threshold(tmp_path: Path) -
     async with SyslogListener("udp://127.0.0.1:0") as listener, FakeSlack(token=TOKEN) as slack:
         port = listener.port("udp")
         entry = aireos("wlc-1", ap_syslog={"host": "127.0.0.1", "port": port})
-        async with simulated_site(
-            tmp_path, entry, slack_api_url=slack.api_url, alert_channel="C0ALERTS", stuck_after_minutes=30
-        ) as site, await Store.open(tmp_path / "db.sqlite") as store:
+        async with (
+            simulated_site(
+                tmp_path, entry, slack_api_url=slack.api_url, alert_channel="C0ALERTS", stuck_after_minutes=30
+            ) as site,
+            await Store.open(tmp_path / "db.sqlite") as store,
+        ):
             checker = FleetChecker(
-                site.inventory, site.settings, store, SlackNotifier(build_client(site.settings, token=TOKEN)),
-                site.environ, confirmed=listener.confirmed, observers=[listener],
+                site.inventory,
+                site.settings,
+                store,
+                SlackNotifier(build_client(site.settings, token=TOKEN)),
+                site.environ,
+                confirmed=listener.confirmed,
+                observers=[listener],
             )
             first = await checker.run_check()
             for _ in range(100):  # the simulated APs fail validation every ~0.1 s at this time scale

@@ -75,8 +75,14 @@ def test_state_series_exist_at_zero_before_any_event() -> None:
 def test_a_finished_check_sets_counts_and_gauges() -> None:
     metrics = Metrics()
     outcome = CheckOutcome(
-        run_id=1, controllers=3, read=2, duration=timedelta(seconds=4), overran=False,
-        statuses={"stuck": 1, "ok": 1, "unreachable": 1}, aps_downloading=3, aps_stuck=2,
+        run_id=1,
+        controllers=3,
+        read=2,
+        duration=timedelta(seconds=4),
+        overran=False,
+        statuses={"stuck": 1, "ok": 1, "unreachable": 1},
+        aps_downloading=3,
+        aps_stuck=2,
     )
     metrics.check_finished(outcome)
     assert value(metrics, "ccert_checks_total") == 1
@@ -161,7 +167,10 @@ async def test_health_facts_come_from_the_real_scheduler_store_and_loop(tmp_path
     store = await Store.open(tmp_path / "ccert.db")
     scheduler: AsyncIOScheduler | None = None
     observability = Observability(
-        store, timedelta(minutes=15), scheduler=lambda: scheduler, clock=lambda: now[0],
+        store,
+        timedelta(minutes=15),
+        scheduler=lambda: scheduler,
+        clock=lambda: now[0],
         heartbeat=LoopHeartbeat(interval=0.02),
     )
     try:

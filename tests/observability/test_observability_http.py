@@ -37,6 +37,7 @@ TOKEN = "xoxb-observability-token"
 SIGNING_SECRET = "observability-signing-secret"
 APP_TOKEN = "xapp-1-observability-app-token"
 
+
 @dataclass
 class RunningBot:
     site: SimulatedSite
@@ -95,9 +96,11 @@ def settings_for(slack: FakeSlack, **overrides: Any) -> dict[str, Any]:
 @contextlib.asynccontextmanager
 async def running_bot(tmp_path: Path, *, refuse_posts: int = 0) -> AsyncIterator[RunningBot]:
     """The bot as `ccert-bot run` wires it in HTTP mode, with its scheduler running."""
-    async with FakeSlack(token=TOKEN) as slack, simulated_site(
-        tmp_path, aireos("wlc-1"), **settings_for(slack)
-    ) as site, await Store.open(site.settings.db) as store:
+    async with (
+        FakeSlack(token=TOKEN) as slack,
+        simulated_site(tmp_path, aireos("wlc-1"), **settings_for(slack)) as site,
+        await Store.open(site.settings.db) as store,
+    ):
         runtime = Runtime(site.inventory, site.settings, store, ConsoleNotifier(io.StringIO()), site.environ)
         bot = build_app(site.settings, runtime.dispatcher)
         runtime.use_notifier(SlackNotifier(bot.client))
@@ -145,8 +148,11 @@ async def test_http_mode_metrics_after_a_check_then_health_fails_without_the_sch
         await asyncio.sleep(0)  # AsyncIOScheduler shuts down on the loop's next turn
         status, body = await running.health()
         assert status == 503
-        assert body == {"status": "unhealthy", "reasons": ["scheduler is not running"],
-                        "last_check_at": body["last_check_at"]}
+        assert body == {
+            "status": "unhealthy",
+            "reasons": ["scheduler is not running"],
+            "last_check_at": body["last_check_at"],
+        }
 
 
 async def test_http_mode_outbox_and_slack_errors_when_slack_refuses_the_alert(tmp_path: Path) -> None:
@@ -185,10 +191,15 @@ async def _refused(url: str) -> bool:
 
 async def test_socket_mode_serves_health_and_metrics_on_their_own_port_until_stopped(tmp_path: Path) -> None:
     port = _free_loopback_port()
-    async with FakeSlack(token=TOKEN) as slack, simulated_site(
-        tmp_path, aireos("wlc-1"),
-        **settings_for(slack, slack_app_token=APP_TOKEN, metrics_host="127.0.0.1", metrics_port=port),
-    ) as site, await Store.open(site.settings.db) as store:
+    async with (
+        FakeSlack(token=TOKEN) as slack,
+        simulated_site(
+            tmp_path,
+            aireos("wlc-1"),
+            **settings_for(slack, slack_app_token=APP_TOKEN, metrics_host="127.0.0.1", metrics_port=port),
+        ) as site,
+        await Store.open(site.settings.db) as store,
+    ):
         runtime = Runtime(site.inventory, site.settings, store, ConsoleNotifier(io.StringIO()), site.environ)
         bot = build_app(site.settings, runtime.dispatcher)
         runtime.use_notifier(SlackNotifier(bot.client))

@@ -201,7 +201,12 @@ class RawSession:
     @classmethod
     @contextlib.asynccontextmanager
     async def open(
-        cls, sim: SimulatorServer, name: str, *, username: str | None = None, password: str | None = None,
+        cls,
+        sim: SimulatorServer,
+        name: str,
+        *,
+        username: str | None = None,
+        password: str | None = None,
         login: bool = True,
     ) -> AsyncIterator[RawSession]:
         """Connect; for AireOS also answer User:/Password: unless `login` is False."""

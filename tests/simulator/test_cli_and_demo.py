@@ -22,7 +22,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 async def _start(*args: str) -> tuple[asyncio.subprocess.Process, str]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.simulator", *args,
+        sys.executable,
+        "-m",
+        "bot.simulator",
+        *args,
         cwd=REPO,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -76,10 +79,18 @@ def test_demo_scenario_contents() -> None:
     assert list(entries) == ["wlc-a1", "wlc-a2"]
     a1, a2 = entries["wlc-a1"], entries["wlc-a2"]
     assert (a1["site"], a1["platform"], a1["version"], a1["host"], a1["port"]) == (
-        "site-a", "aireos", "8.10.162.0", "127.0.0.1", 2201
+        "site-a",
+        "aireos",
+        "8.10.162.0",
+        "127.0.0.1",
+        2201,
     )
     assert (a2["site"], a2["platform"], a2["version"], a2["host"], a2["port"]) == (
-        "site-a", "iosxe", "17.3.4", "127.0.0.1", 2202
+        "site-a",
+        "iosxe",
+        "17.3.4",
+        "127.0.0.1",
+        2202,
     )
     assert all((e["username"], e["password"]) == ("admin", "admin") for e in entries.values())
     models = {c.name: c for c, _ in demo.build()}

@@ -46,8 +46,10 @@ def ios_controller(**over: Any) -> tuple[Controller, Clock, TimeBase]:
         "ntp": ["192.0.2.1"],
         "download_seconds": 100,
         "ntp_sync_seconds": 50,
-        "aps": [{"name": "A", "model": "AIR-CAP3702I-E-K9", "image": "17.3.3.0"},
-                {"name": "B", "model": "C9120AXI-E", "image": "17.3.3.0"}],
+        "aps": [
+            {"name": "A", "model": "AIR-CAP3702I-E-K9", "image": "17.3.3.0"},
+            {"name": "B", "model": "C9120AXI-E", "image": "17.3.3.0"},
+        ],
         **over,
     }
     return controller(entry)
@@ -56,12 +58,26 @@ def ios_controller(**over: Any) -> tuple[Controller, Clock, TimeBase]:
 @pytest.mark.parametrize(
     ("model", "ios"),
     [
-        ("AIR-CAP3702I-E-K9", True), ("AIR-CAP2702I-E-K9", True), ("AIR-CAP1702I-E-K9", True),
-        ("IW3702-2E-UXK9", True), ("AIR-CAP1532I-E-K9", True), ("AIR-CAP1572EAC-A-K9", True),
-        ("AIR-LAP1142N-E-K9", True), ("3702I", True), ("AIR-CAP702W-E-K9", True), ("AIR-AP802GN-A-K9", True),
-        ("AIR-CAP3602I-E-K9", True), ("AIR-AP1852I-E-K9", False), ("C9120AXI-E", False),
-        ("AIR-AP2802I-E-K9", False), ("AIR-AP4800-B-K9", False), ("9130AXI", False), ("CW9166I-B", False),
-        ("AIR-AP1562E-E-K9", False), ("AIR-AP1542I-E-K9", False), ("AIR-AP1815I-E-K9", False),
+        ("AIR-CAP3702I-E-K9", True),
+        ("AIR-CAP2702I-E-K9", True),
+        ("AIR-CAP1702I-E-K9", True),
+        ("IW3702-2E-UXK9", True),
+        ("AIR-CAP1532I-E-K9", True),
+        ("AIR-CAP1572EAC-A-K9", True),
+        ("AIR-LAP1142N-E-K9", True),
+        ("3702I", True),
+        ("AIR-CAP702W-E-K9", True),
+        ("AIR-AP802GN-A-K9", True),
+        ("AIR-CAP3602I-E-K9", True),
+        ("AIR-AP1852I-E-K9", False),
+        ("C9120AXI-E", False),
+        ("AIR-AP2802I-E-K9", False),
+        ("AIR-AP4800-B-K9", False),
+        ("9130AXI", False),
+        ("CW9166I-B", False),
+        ("AIR-AP1562E-E-K9", False),
+        ("AIR-AP1542I-E-K9", False),
+        ("AIR-AP1815I-E-K9", False),
     ],
 )
 def test_ios_based_model_table(model: str, ios: bool) -> None:
@@ -90,8 +106,13 @@ def test_ios_ap_loops_cos_ap_registers() -> None:
 
 def test_ap_joining_at_runtime_downloads() -> None:
     c, mono, tb = ios_controller()
-    ap = build_ap({"name": "N", "model": "AIR-CAP2702I-E-K9", "image": "8.5.0.0"}, 9, controller_name="c",
-                  ap_image=c.ap_image, rules=c.rules)
+    ap = build_ap(
+        {"name": "N", "model": "AIR-CAP2702I-E-K9", "image": "8.5.0.0"},
+        9,
+        controller_name="c",
+        ap_image=c.ap_image,
+        rules=c.rules,
+    )
     c.add_ap(ap)
     assert [a.name for a in c.aps_in_state(DOWNLOADING)] == ["A", "B", "N"]
     mono.t = 100
@@ -110,11 +131,16 @@ def test_fixed_controller_lets_ios_aps_register() -> None:
 def test_timeback_window_and_ntp_step_back_are_exact_between_ticks() -> None:
     """A hand-set clock with NTP still configured: downloads finishing before NTP
     steps the clock back take the image; later ones fail. One big step, no ticks."""
-    c, mono, tb = controller({
-        "name": "c", "platform": "aireos", "ntp": [{"index": 1, "address": "192.0.2.1"}],
-        "download_seconds": 100, "ntp_sync_seconds": 500,
-        "aps": [{"name": f"A{i}", "model": "AIR-CAP3702I-E-K9", "image": "8.5.0.0"} for i in range(20)],
-    })
+    c, mono, tb = controller(
+        {
+            "name": "c",
+            "platform": "aireos",
+            "ntp": [{"index": 1, "address": "192.0.2.1"}],
+            "download_seconds": 100,
+            "ntp_sync_seconds": 500,
+            "aps": [{"name": f"A{i}", "model": "AIR-CAP3702I-E-K9", "image": "8.5.0.0"} for i in range(20)],
+        }
+    )
     mono.t = 1
     c.set_clock(datetime(2022, 12, 2, tzinfo=UTC))
     assert c.clock_source == "manual"
@@ -128,11 +154,16 @@ def test_timeback_window_and_ntp_step_back_are_exact_between_ticks() -> None:
 
 
 def test_wrong_order_leaves_aps_stuck() -> None:
-    c, mono, tb = controller({
-        "name": "c", "platform": "aireos", "ntp": [{"index": 1, "address": "192.0.2.1"}],
-        "download_seconds": 1000, "ntp_sync_seconds": 10,
-        "aps": [{"name": "A", "model": "AIR-CAP3702I-E-K9", "image": "8.5.0.0"}],
-    })
+    c, mono, tb = controller(
+        {
+            "name": "c",
+            "platform": "aireos",
+            "ntp": [{"index": 1, "address": "192.0.2.1"}],
+            "download_seconds": 1000,
+            "ntp_sync_seconds": 10,
+            "aps": [{"name": "A", "model": "AIR-CAP3702I-E-K9", "image": "8.5.0.0"}],
+        }
+    )
     due = c.aps["A"].download_due
     assert due is not None and due > 20
     c.set_clock(datetime(2022, 12, 2, tzinfo=UTC))
@@ -209,8 +240,14 @@ def test_grammar_prefixes_ambiguity_and_rest() -> None:
     def clock_set() -> None: ...
     def detail() -> None: ...
 
-    g = Grammar([("show clock", clock), ("show crypto pki certificates <tp>", pki), ("clock set <rest...>", clock_set),
-                 ("show clock detail", detail)])
+    g = Grammar(
+        [
+            ("show clock", clock),
+            ("show crypto pki certificates <tp>", pki),
+            ("clock set <rest...>", clock_set),
+            ("show clock detail", detail),
+        ]
+    )
     m = g.match(split_words("sh cl"))
     assert isinstance(m, Match) and m.handler is clock and m.canonical == "show clock"
     assert g.match(split_words("sh c")) == Failure("ambiguous", 1)
@@ -243,12 +280,21 @@ async def test_terminal_line_endings_backspace_and_keys() -> None:
         ({"controllers": [{"name": "a", "platform": "nexus"}]}, "platform"),
         ({"controllers": [{"name": "a", "platform": "iosxe", "colour": "red"}]}, "colour"),
         ({"controllers": [{"name": "a", "platform": "iosxe"}, {"name": "a", "platform": "aireos"}]}, "twice"),
-        ({"controllers": [{"name": "a", "platform": "iosxe", "port": 2300},
-                          {"name": "b", "platform": "iosxe", "port": 2300}]}, "used twice"),
+        (
+            {
+                "controllers": [
+                    {"name": "a", "platform": "iosxe", "port": 2300},
+                    {"name": "b", "platform": "iosxe", "port": 2300},
+                ]
+            },
+            "used twice",
+        ),
         ({"controllers": [{"name": "a", "platform": "iosxe", "replay": {"show clock": "/no/such/file"}}]}, "replay"),
         ({"controllers": [{"name": "a", "platform": "iosxe", "faults": {"explode": True}}]}, "fault"),
-        ({"controllers": [{"name": "a", "platform": "iosxe", "aps": [{"name": "x", "model": "m", "mac": "zz"}]}]},
-         "MAC"),
+        (
+            {"controllers": [{"name": "a", "platform": "iosxe", "aps": [{"name": "x", "model": "m", "mac": "zz"}]}]},
+            "MAC",
+        ),
         ({"controllers": []}, "no controllers"),
     ],
 )

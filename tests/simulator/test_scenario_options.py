@@ -141,8 +141,12 @@ def _version_lines(out: str, count: int = 4) -> list[str]:
 async def test_show_version_forms_and_version_string() -> None:
     async with serve(
         iosxe_entry("exp", version="16.12.4", version_form="experimental"),
-        iosxe_entry("exp-label", version="17.6.1", version_form="experimental",
-                    version_string="BLD_POLARIS_DEV_LATEST_20210302_012043"),
+        iosxe_entry(
+            "exp-label",
+            version="17.6.1",
+            version_form="experimental",
+            version_string="BLD_POLARIS_DEV_LATEST_20210302_012043",
+        ),
         iosxe_entry("eng", version="17.12.1", version_form="engineering"),
         iosxe_entry("special", version="16.9.5", version_string="V169_5_SR689355441_2"),
         aireos_entry(version_string="8.10.151.0 (special build)"),
@@ -217,10 +221,16 @@ XE_IMAGE_ROW = re.compile(
 
 async def test_predownload_in_show_ap_image() -> None:
     aireos_aps = [
-        {"name": "AP1852-1", "model": "AIR-AP1852I-E-K9",
-         "predownload": {"status": "Predownloading", "version": "8.10.185.0"}},
-        {"name": "AP1852-2", "model": "AIR-AP1852I-E-K9",
-         "predownload": {"status": "Complete", "version": "8.10.185.0"}},
+        {
+            "name": "AP1852-1",
+            "model": "AIR-AP1852I-E-K9",
+            "predownload": {"status": "Predownloading", "version": "8.10.185.0"},
+        },
+        {
+            "name": "AP1852-2",
+            "model": "AIR-AP1852I-E-K9",
+            "predownload": {"status": "Complete", "version": "8.10.185.0"},
+        },
         {"name": "AP1852-3", "model": "AIR-AP1852I-E-K9"},
     ]
     iosxe_aps = [

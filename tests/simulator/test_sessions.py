@@ -146,9 +146,7 @@ async def test_aireos_incorrect_usage() -> None:
         msg = "Incorrect usage. Use the '?' or <TAB> key to list commands."
         assert msg in await raw.command(sim, "wlc-ae", "show foo")
         assert msg in await raw.command(sim, "wlc-ae", "show ap image status")  # 8.10 and later only
-        assert "Downloading..................................... 2" in await raw.command(
-            sim, "wlc-ae", "sh ap ima all"
-        )
+        assert "Downloading..................................... 2" in await raw.command(sim, "wlc-ae", "sh ap ima all")
 
 
 async def test_iosxe_errors_with_caret_and_abbreviations() -> None:
@@ -205,18 +203,14 @@ async def test_known_hosts_and_stable_host_key(tmp_path: Path) -> None:
         keys = set()
         for name in ("wlc-xe", "wlc-ae", "wlc-xe"):
             host, port = sim.address(name)
-            async with asyncssh.connect(
-                host, port, username="admin", password="admin", known_hosts=None
-            ) as conn:
+            async with asyncssh.connect(host, port, username="admin", password="admin", known_hosts=None) as conn:
                 server_key = conn.get_server_host_key()
                 assert server_key is not None
                 keys.add(server_key.export_public_key().decode().split()[1])
         assert keys == {sim.host_public_key.split()[1]}
 
         known = sim.write_known_hosts(tmp_path / "known_hosts")
-        async with scrapli_session(
-            sim, "wlc-xe", auth_strict_key=True, ssh_known_hosts_file=str(known)
-        ) as conn:
+        async with scrapli_session(sim, "wlc-xe", auth_strict_key=True, ssh_known_hosts_file=str(known)) as conn:
             assert await conn.get_prompt() == "wlc-xe#"
         host, port = sim.address("wlc-xe")
         async with asyncssh.connect(host, port, username="admin", password="admin", known_hosts=str(known)):

@@ -63,9 +63,7 @@ async def test_aireos_timeback_with_scrapli() -> None:
                 if key:
                     assert not (await conn.send_command(f"config time ntp auth enable {index} {key}")).failed
             # 6. save, answering the question
-            saved = await conn.send_interactive(
-                [("save config", "(y/n)", False), ("y", "(wlc-ae) >", False)]
-            )
+            saved = await conn.send_interactive([("save config", "(y/n)", False), ("y", "(wlc-ae) >", False)])
             assert "Configuration Saved!" in saved.result
 
             # 7. the clock comes back to real time on NTP

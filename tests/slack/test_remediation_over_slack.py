@@ -98,24 +98,37 @@ async def test_stuck_site_to_verified_fix_through_slack(tmp_path: Path) -> None:
         kinds = [entry.kind for entry in audit]
         text = json.dumps([dataclasses.asdict(e) for e in audit], default=str)
     assert kinds[0] == "request" and kinds.count("vote") == 5
-    for command in ("config time ntp delete 1", "config time manual", "config time ntp server 1 192.0.2.123",
-                    "save config"):
+    for command in (
+        "config time ntp delete 1",
+        "config time manual",
+        "config time ntp server 1 192.0.2.123",
+        "save config",
+    ):
         assert command in text
     assert "s3cret" not in text  # the controller's NTP key never reaches the audit trail
 
 
 async def test_refusals_over_slack(tmp_path: Path) -> None:
     # CARLA asks without being an approver, so CCERT_ACCESS names her (and ALICE, who asks too).
-    async with slack_bot(tmp_path, aireos("wlc-1"), approvers=f"{ALICE},{BOB}", approval_ttl_minutes=1,
-                         access=f"remediate={REQUESTER},{ALICE}") as h:
+    async with slack_bot(
+        tmp_path,
+        aireos("wlc-1"),
+        approvers=f"{ALICE},{BOB}",
+        approval_ttl_minutes=1,
+        access=f"remediate={REQUESTER},{ALICE}",
+    ) as h:
         await h.command("remediate site-t wlc-1", user=REQUESTER)
         await eventually(lambda: bool(_button_values(h)), timeout=15)
         request_id, ts = _request_message(h)
         status, _, _ = await h.command("remediate site-t", user=ALICE)
         assert status == 200
-        await eventually(lambda: any("only one request or run per controller" in e for e in _ephemerals_to(h, ALICE))
-                         or any("only one request" in str(c.body) for c in h.slack.calls_to("chat.postMessage")),
-                         timeout=15)
+        await eventually(
+            lambda: (
+                any("only one request or run per controller" in e for e in _ephemerals_to(h, ALICE))
+                or any("only one request" in str(c.body) for c in h.slack.calls_to("chat.postMessage"))
+            ),
+            timeout=15,
+        )
 
         rejected = await _click(h, "remediation_reject", request_id, BOB, ts)
         assert "reject" in rejected.lower()
@@ -143,12 +156,14 @@ def _button_values(h: SlackBotHarness) -> list[str]:
     return values
 
 
-
 async def test_not_yet_valid_from_an_ap_goes_into_the_request_thread(tmp_path: Path) -> None:
     import socket
 
     async with slack_bot(
-        tmp_path, aireos("wlc-1"), approvers=f"{ALICE},{BOB}", syslog_listen="udp://127.0.0.1:0",
+        tmp_path,
+        aireos("wlc-1"),
+        approvers=f"{ALICE},{BOB}",
+        syslog_listen="udp://127.0.0.1:0",
         access=f"remediate={REQUESTER}",
     ) as h:
         await h.runtime.checker.run_check()  # the syslog receiver learns the APs from the snapshots

@@ -74,9 +74,7 @@ def _escaped(text: str) -> str:
 
 
 def _thread(h: SlackBotHarness, ts: str) -> list[str]:
-    return [
-        str(c.body.get("text", "")) for c in h.slack.calls_to("chat.postMessage") if c.body.get("thread_ts") == ts
-    ]
+    return [str(c.body.get("text", "")) for c in h.slack.calls_to("chat.postMessage") if c.body.get("thread_ts") == ts]
 
 
 async def test_a_slow_or_hung_slack_does_not_stretch_the_time_back_window(tmp_path: Path) -> None:

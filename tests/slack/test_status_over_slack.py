@@ -67,7 +67,7 @@ async def test_a_6000_ap_site_stays_within_block_kit_limits(tmp_path: Path) -> N
     # the fake Slack refuses any message over Block Kit limits, as Slack does
     assert all(c.response.get("ok") for c in calls)
     assert all(len(c.blocks) <= 50 for c in calls)
-    for answer in (status_posts, calls[len(status_posts):]):
+    for answer in (status_posts, calls[len(status_posts) :]):
         text = " ".join(str(c.body["blocks"]) for c in answer)
         assert all(f"AP3702-{i:05d}" in text for i in range(0, 6000, 499)) and "AP3702-05999" in text
         roots = [c for c in answer if not c.body.get("thread_ts")]

@@ -80,9 +80,7 @@ def story() -> list[list[ControllerSnapshot]]:
     return checks
 
 
-def test_unchanged_ap_lists_store_no_rows_and_every_snapshot_reads_the_same(
-    db: Database, unshared: Database
-) -> None:
+def test_unchanged_ap_lists_store_no_rows_and_every_snapshot_reads_the_same(db: Database, unshared: Database) -> None:
     checks = story()
     for snapshots in checks:
         record_both(db, unshared, snapshots)

@@ -40,8 +40,12 @@ def record_v5(db: Database, snapshots: Sequence[ControllerSnapshot]) -> int:
         run_id = q._insert(
             db,
             "check_runs",
-            {"trigger": "scheduled", "started_at": q.to_db_time(start),
-             "finished_at": q.to_db_time(start + timedelta(seconds=40)), "controllers_total": len(snapshots)},
+            {
+                "trigger": "scheduled",
+                "started_at": q.to_db_time(start),
+                "finished_at": q.to_db_time(start + timedelta(seconds=40)),
+                "controllers_total": len(snapshots),
+            },
         )
         for s in snapshots:
             verdict = verdicts[s.name]
@@ -49,9 +53,21 @@ def record_v5(db: Database, snapshots: Sequence[ControllerSnapshot]) -> int:
             since = q._track_ap_states(db, s, complete=not verdict.incomplete) if aps_read else {}
             snapshot_id = q._insert(db, "snapshots", q._snapshot_row(run_id, s, verdict, aps_read, since))
             db.table("snapshot_aps").insert_all(
-                [{"snapshot_id": snapshot_id, "controller": s.name, "name": a.name, "model": a.model, "mac": a.mac,
-                  "ip": a.ip, "image_version": a.image_version, "state": a.state, "retry_count": a.retry_count,
-                  "location": a.location} for a in s.aps]
+                [
+                    {
+                        "snapshot_id": snapshot_id,
+                        "controller": s.name,
+                        "name": a.name,
+                        "model": a.model,
+                        "mac": a.mac,
+                        "ip": a.ip,
+                        "image_version": a.image_version,
+                        "state": a.state,
+                        "retry_count": a.retry_count,
+                        "location": a.location,
+                    }
+                    for a in s.aps
+                ]
             )
     return run_id
 

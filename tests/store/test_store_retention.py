@@ -113,8 +113,13 @@ def test_history_past_the_retention_comes_from_the_daily_summaries(db: Database)
     assert [c.taken_at for c in checks] == [T0 + n * H6 for n in range(CHECKS - 1, 15, -1)]
     assert not any(c.daily for c in checks) and all(d.daily for d in days)
     # 2024-05-05 lost its 03:00 check (n=15) and keeps the rest: it shows as a summary too
-    assert [d.day for d in days] == [date(2024, 5, 5), date(2024, 5, 4), date(2024, 5, 3), date(2024, 5, 2),
-                                     date(2024, 5, 1)]
+    assert [d.day for d in days] == [
+        date(2024, 5, 5),
+        date(2024, 5, 4),
+        date(2024, 5, 3),
+        date(2024, 5, 2),
+        date(2024, 5, 1),
+    ]
     for d in days:
         assert [c.controller for c in d.controllers] == ["wlc-1", "wlc-2"]
         for c in d.controllers:
@@ -178,8 +183,13 @@ def test_daily_summaries_are_kept_daily_summary_days_past_the_cutoff(db: Databas
     result = q.prune(db, cutoff)
     assert result.daily_summaries == 2 * 2  # 05-01 and 05-02 of both controllers
     kept = q.controller_days(db, "wlc-1")
-    assert [d.day for d in kept] == [date(2024, 5, 3), date(2024, 5, 4), date(2024, 5, 5), date(2024, 5, 6),
-                                     date(2024, 5, 7)]
+    assert [d.day for d in kept] == [
+        date(2024, 5, 3),
+        date(2024, 5, 4),
+        date(2024, 5, 5),
+        date(2024, 5, 6),
+        date(2024, 5, 7),
+    ]
     assert [d.pruned for d in kept] == [4, 4, 4, 4, 0]  # 05-07 has one check, the latest: it stays
     assert q.DAILY_SUMMARY_DAYS > 365  # "kept longer than the retention": over a year of days
 
@@ -233,8 +243,10 @@ def test_a_file_from_before_is_converted_once_by_the_first_prune(tmp_path: Path)
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path)  # what older bots created: WAL, no auto-vacuum
     conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-                 "applied_at TEXT NOT NULL)")
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+        "applied_at TEXT NOT NULL)"
+    )
     conn.close()
     db = open_db(path)
     assert db.execute("PRAGMA auto_vacuum").fetchone()[0] == 0  # opening never rewrites the file

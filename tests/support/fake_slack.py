@@ -239,7 +239,8 @@ class FakeSlack:
     def channel_history(self, channel: str) -> list[dict[str, Any]]:
         """Top-level messages in `channel`, oldest first (thread replies not included)."""
         return [
-            m for (c, _), m in sorted(self.messages.items(), key=lambda kv: float(kv[0][1]))
+            m
+            for (c, _), m in sorted(self.messages.items(), key=lambda kv: float(kv[0][1]))
             if c == channel and m.get("thread_ts") in (None, m["ts"])
         ]
 
@@ -444,7 +445,7 @@ class FakeSlack:
         """One page of `found` at the cursor (an offset here; opaque to the client, as Slack's)."""
         limit = min(int(body.get("limit") or 100), 999)
         start = int(body.get("cursor") or 0)
-        page = [{k: v for k, v in m.items() if k != "metadata" or with_metadata} for m in found[start:start + limit]]
+        page = [{k: v for k, v in m.items() if k != "metadata" or with_metadata} for m in found[start : start + limit]]
         more = start + limit < len(found)
         answer: dict[str, Any] = {"ok": True, "messages": page, "has_more": more}
         if more:

@@ -68,9 +68,10 @@ class SlackBotHarness:
     async def send(self, request: slack_signing.SignedRequest) -> tuple[int, Any, float]:
         loop = asyncio.get_running_loop()
         started = loop.time()
-        async with asyncio.timeout(10), self.http.post(
-            self.server.url, data=request.body, headers=request.headers
-        ) as response:
+        async with (
+            asyncio.timeout(10),
+            self.http.post(self.server.url, data=request.body, headers=request.headers) as response,
+        ):
             text = await response.text()
             body: Any = json.loads(text) if text.startswith("{") else text
             return response.status, body, loop.time() - started
@@ -78,15 +79,18 @@ class SlackBotHarness:
 
 @contextlib.asynccontextmanager
 async def slack_bot(tmp_path: Path, *entries: dict[str, Any], **settings: Any) -> AsyncIterator[SlackBotHarness]:
-    async with FakeSlack(token=TOKEN) as slack, simulated_site(
-        tmp_path,
-        *entries,
-        slack_api_url=slack.api_url,
-        slack_bot_token=TOKEN,
-        slack_signing_secret=SIGNING_SECRET,
-        slack_app_token=None,
-        **settings,
-    ) as site:
+    async with (
+        FakeSlack(token=TOKEN) as slack,
+        simulated_site(
+            tmp_path,
+            *entries,
+            slack_api_url=slack.api_url,
+            slack_bot_token=TOKEN,
+            slack_signing_secret=SIGNING_SECRET,
+            slack_app_token=None,
+            **settings,
+        ) as site,
+    ):
         old = site.inventory.sites["site-t"]
         site.inventory.sites["site-t"] = Site(old.name, CHANNEL, old.controllers)
         store = await Store.open(site.settings.db)

@@ -354,9 +354,7 @@ def _aligned_fit(line: str, toks: Sequence[Token], columns: Sequence[Column], sh
             if col.required:
                 return None
             continue
-        if len(group) > 1 and (
-            not col.multi or any(b.start - a.end > 1 for a, b in pairwise(group))
-        ):
+        if len(group) > 1 and (not col.multi or any(b.start - a.end > 1 for a, b in pairwise(group))):
             return None
         delta = group[0].start - bounds[j]
         if delta < 0 or _position_cost(delta) > 0.5:

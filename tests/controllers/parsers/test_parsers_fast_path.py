@@ -119,11 +119,21 @@ def test_simulated_tables_take_the_compiled_pattern_on_every_row(case):
 def test_a_row_the_pattern_cannot_decide_falls_back_and_is_still_read():
     """An AP name exactly as wide as its column, glued to Slots by a single space: the pattern
     needs two spaces after free text, so the fitter reads that row (and only that row)."""
-    header = "AP Name                            Slots    AP Model              Ethernet MAC    Radio MAC       " \
+    header = (
+        "AP Name                            Slots    AP Model              Ethernet MAC    Radio MAC       "
         "Location                          Country     IP Address                                 State"
+    )
     row = "{name:<34} {slots:<8} {model:<21} {mac:<15} {radio:<15} {loc:<33} {cc:<11} {ip:<42} {state}"
-    values = {"slots": "2", "model": "AIR-CAP3702I-E-K9", "mac": "0081.c4fb.2e74", "radio": "843d.c673.10d0",
-              "loc": "default location", "cc": "US", "ip": "10.0.0.1", "state": "Registered"}
+    values = {
+        "slots": "2",
+        "model": "AIR-CAP3702I-E-K9",
+        "mac": "0081.c4fb.2e74",
+        "radio": "843d.c673.10d0",
+        "loc": "default location",
+        "cc": "US",
+        "ip": "10.0.0.1",
+        "state": "Registered",
+    }
     glued = row.format(name="AP-" + "x" * 31, **values)
     plain = row.format(name="AP-short", **values)
     text = "\n".join(["Number of APs: 2", "", header, "-" * 150, plain, glued])

@@ -16,12 +16,24 @@ CAPTURE = CORPUS / "aireos" / "show_time" / "ntc-templates_cisco_wlc_ssh_show_ti
 
 
 def simulated_show_time() -> str:
-    scenario = Scenario.from_dict({"controllers": [{
-        "name": "wlc-1", "platform": "aireos", "version": "8.10.162.0", "port": 0,
-        "ntp": [{"index": 1, "address": "192.0.2.123", "key": 1}, {"index": 2, "address": "198.51.100.123"},
-                {"index": 3, "address": "203.0.113.7"}],
-        "ntp_keys": {1: "md5 ascii s3cret"},
-    }]})
+    scenario = Scenario.from_dict(
+        {
+            "controllers": [
+                {
+                    "name": "wlc-1",
+                    "platform": "aireos",
+                    "version": "8.10.162.0",
+                    "port": 0,
+                    "ntp": [
+                        {"index": 1, "address": "192.0.2.123", "key": 1},
+                        {"index": 2, "address": "198.51.100.123"},
+                        {"index": 3, "address": "203.0.113.7"},
+                    ],
+                    "ntp_keys": {1: "md5 ascii s3cret"},
+                }
+            ]
+        }
+    )
     controller, _ = scenario.build()[0]
     return render_aireos.show_time(controller)
 
