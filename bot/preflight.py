@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -128,7 +129,7 @@ def _settings(report: Report, dotenv: EnvFile, process: Mapping[str, str]) -> Se
 def _with_environ(environ: Mapping[str, str]) -> Settings:
     """Build Settings from exactly `environ` (pydantic-settings reads os.environ otherwise)."""
     names = {f.alias for f in Settings.model_fields.values() if f.alias}
-    values = {name: environ[name] for name in names if name in environ}
+    values: dict[str, Any] = {name: environ[name] for name in names if name in environ}
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 

@@ -97,7 +97,7 @@ def _where(payload: Mapping[str, Any]) -> str:
 def _platform(payload: Mapping[str, Any]) -> str:
     value = payload.get("platform")
     try:
-        return PLATFORM_LABEL[Platform(value)]
+        return PLATFORM_LABEL[Platform(str(value))]
     except (ValueError, KeyError):
         return str(value or "unknown platform")
 
@@ -107,7 +107,7 @@ def _software(payload: Mapping[str, Any]) -> str:
     apsps = payload.get("apsps") or []
     if apsps:
         version += " + " + ", ".join(apsps)
-    label = FIX_LABEL.get(payload.get("fix_state") or "")
+    label = FIX_LABEL.get(payload.get("fix_state") or "")  # type: ignore[arg-type]  # a stored str: a StrEnum key matches it
     return f"{version} — {label}" if label else version
 
 

@@ -513,6 +513,7 @@ def software_fix(
             version=version,
             unrecognized_apsps=tuple(apsp_list),
         )
+    assert plat is not None  # `_resolve` parses a version only for a known platform
     base: dict[str, Any] = {"platform": plat, "version": version}
     if row is None:
         return FixStatus(

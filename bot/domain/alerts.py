@@ -367,7 +367,7 @@ def _listed_since(payload: Mapping[str, Any]) -> dict[str, datetime]:
 
 def _kept_from_payload(name: str, payload: Mapping[str, Any], default_since: datetime) -> StuckAP:
     """An AP the open alert lists, as it was listed (kept through a partial read)."""
-    entry = next((ap for ap in payload.get("stuck_aps", ()) if ap.get("name") == name), {})
+    entry: Mapping[str, Any] = next((ap for ap in payload.get("stuck_aps", ()) if ap.get("name") == name), {})
     confirmed_at = entry.get("confirmed_at")
     return StuckAP(
         name=name,

@@ -252,8 +252,8 @@ class FleetChecker:
         `downloading_since` is the map the verdict was judged with (read before this check
         was recorded: an AP not in it was first seen now, as the alert rules assume)."""
         name = snapshot.name
-        open_alerts: dict[AlertKind, OpenAlertState] = {}
-        recently: dict[AlertKind, ResolvedAlertState] = {}
+        open_alerts: dict[AlertKind | str, OpenAlertState] = {}
+        recently: dict[AlertKind | str, datetime | ResolvedAlertState] = {}
         for kind in AlertKind:
             record = await self.store.get_open_alert(name, kind)
             if record is not None:

@@ -26,6 +26,7 @@ import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.controllers.session import ControllerSession, SessionOptions
 from bot.domain.advisory import Advisory
@@ -70,7 +71,8 @@ def decide(run: q.RunRow, now: datetime) -> tuple[str, int, str]:
     step = steps[k]
     if step.action == "wait_for_aps":
         timeout = float(run.params.get("wait_timeout_seconds") or 0)
-        wait_args = next((s for s in run.plan.get("steps", []) if s["id"] == step.step_id), {}).get("args", {})
+        planned: dict[str, Any] = next((s for s in run.plan.get("steps", []) if s["id"] == step.step_id), {})
+        wait_args = planned.get("args", {})
         ref = wait_args.get("timeout_seconds")
         if isinstance(ref, dict) and "$param" in ref:
             timeout = float(run.params.get(ref["$param"]) or 0)

@@ -188,7 +188,8 @@ def build_app(
         raise SlackConfigError(f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set")
     assert settings.slack_bot_token is not None
     token = settings.slack_bot_token.get_secret_value().strip()
-    signing_secret = settings.slack_signing_secret.get_secret_value() if _present(settings.slack_signing_secret) else ""
+    secret = settings.slack_signing_secret
+    signing_secret = secret.get_secret_value() if secret is not None and _present(secret) else ""
 
     client = build_client(settings, token=token)
     authorizer = BotTokenAuthorizer(build_client(settings, token=token, with_retries=False), token)

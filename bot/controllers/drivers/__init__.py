@@ -31,4 +31,5 @@ def driver_for(platform: Platform | str) -> Driver:
     from bot.controllers.drivers.aireos import AireosDriver
     from bot.controllers.drivers.iosxe import IosxeDriver
 
-    return {Platform.AIREOS: AireosDriver, Platform.IOSXE: IosxeDriver}[Platform(platform)]()
+    drivers: dict[Platform, type[Driver]] = {Platform.AIREOS: AireosDriver, Platform.IOSXE: IosxeDriver}
+    return drivers[Platform(platform)]()

@@ -163,7 +163,7 @@ def parse_show_time(text: str) -> AireosTime:
 _NTP_STATUS_RE = re.compile(r"^(?:In Sync|Not Tried|Not Sync(?:hed)?|Unknown|Polling|Not Reachable)$", re.IGNORECASE)
 
 
-def _rejoined_time_rows(clean: str, command: str) -> list[dict[str, object]]:
+def _rejoined_time_rows(clean: str, command: str) -> list[dict[str, str | list[str]]]:
     """The `show time` rows of a table a narrow terminal cut (80 columns), re-joined.
 
     These rows are what a time-back restores NTP from, so a re-join is used

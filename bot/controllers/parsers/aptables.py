@@ -599,7 +599,7 @@ def _image_fit(line: str, layout: _Layout) -> _RowFit | None:
     cut row: `.0.0  None  None  NA ...` would otherwise be an AP named `.0.0`).
     """
     columns = layout.columns
-    anchor = layout.anchor
+    anchor = layout.anchor or _image_anchor(columns)  # an image layout always has one
     fitted = fast_fit(line, layout.pattern, layout.shift_of)
     # The compiled pattern takes only image versions as the Primary Image; a Backup Image may be `None`.
     fast = fitted is not None and (anchor == "primary_image" or is_image_version(fitted.cells.get(anchor, "")))
