@@ -15,11 +15,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.controllers.parsers import PARSERS
+from bot.controllers.platforms.aireos.ops import AireosOps
+from bot.controllers.platforms.iosxe.ops import IosxeOps
 from bot.domain.models import ClockReading, ClockSource, ControllerSnapshot, NtpServer, Platform
-from bot.remediation.actions import ACTIONS, AireosOps, IosxeOps, to_local
+from bot.domain.utc_offset import to_local
+from bot.remediation.actions import ACTIONS
 from bot.remediation.commands import CommandValueError, change_catalog, ios_ntp_server_line
 from bot.remediation.device import ReadResult
 from bot.remediation.dryrun import dry_run, snapshot_offset
+from bot.remediation.platform_ops import ops_for
 from bot.remediation.playbook_loader import (
     ParameterError,
     PlaybookError,
@@ -330,7 +334,8 @@ SHOW_TIME_EST = textwrap.dedent("""\
 
 
 def test_aireos_local_time_and_offset_from_show_time() -> None:
-    ops = AireosOps()
+    ops = ops_for("aireos")
+    assert isinstance(ops, AireosOps)
     snapshot = ControllerSnapshot("w", Platform.AIREOS, "h", datetime.now(UTC))
     read = ReadResult(snapshot, {"show_time": PARSERS[("aireos", "show_time")](SHOW_TIME_EST)})
     time = ops.time_config(read, datetime.now(UTC), None)
@@ -342,7 +347,8 @@ def test_aireos_local_time_and_offset_from_show_time() -> None:
 
 
 def test_ios_clock_command_uses_local_time_and_exec_mode_format() -> None:
-    ops = IosxeOps()
+    ops = ops_for("iosxe")
+    assert isinstance(ops, IosxeOps)
     local = to_local(datetime(2022, 12, 2, 0, 0, tzinfo=UTC), timedelta(hours=9))
     assert ops.clock_command(local).text == "clock set 09:00:00 2 Dec 2022"
 
