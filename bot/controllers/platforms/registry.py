@@ -15,7 +15,7 @@ import threading
 import bot.controllers.platforms as _platforms
 from bot.controllers.platforms.base import Platform
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entrant: a platform package may look others up while it loads
 _registered: dict[str, Platform] = {}
 _discovered = False
 
