@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from typing import Any
 
 import asyncssh
 from scrapli import AsyncScrapli
-from scrapli.driver import AsyncNetworkDriver
 from scrapli.exceptions import (
     ScrapliAuthenticationFailed,
     ScrapliConnectionNotOpened,
@@ -26,11 +24,11 @@ from scrapli.exceptions import (
     ScrapliTimeout,
 )
 
+from bot.controllers.platforms import registry
 from bot.controllers.session_api import (
     ENCRYPTION_PREFERENCE,
     CommandEnd,
     CommandOutput,
-    LoginRejected,
     SessionBase,
     SessionError,
     SessionOptions,
@@ -53,56 +51,13 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-async def _aireos_on_open(conn: AsyncNetworkDriver) -> None:
-    """AireOS asks for User:/Password: again inside the SSH session.
-
-    scrapli-community's version sleeps with `time.sleep`, blocking the whole
-    event loop (103 s instead of 4 s for 200 controllers): here we read until
-    each prompt instead, so hundreds of logins interleave.
-    """
-    # scrapli treats a pattern as a regex only when it is anchored with ^ and $.
-    user_prompt = r"^\s*user(name)?:\s*$"
-    password_prompt = r"^\s*password:\s*$"
-    exec_prompt = r"^\([\w. -]{1,31}\) >\s*$"
-    buffer = await conn.channel._read_until_explicit_prompt([user_prompt, exec_prompt])
-    if re.search(user_prompt, buffer.decode(errors="replace"), re.M | re.I):
-        conn.channel.write(conn.auth_username)
-        conn.channel.send_return()
-        await conn.channel._read_until_explicit_prompt([password_prompt])
-        conn.channel.write(conn.auth_password, redacted=True)
-        conn.channel.send_return()
-        after = await conn.channel._read_until_explicit_prompt([user_prompt, exec_prompt])
-        if re.search(user_prompt, after.decode(errors="replace"), re.M | re.I):
-            raise LoginRejected
-    await conn.acquire_priv(desired_priv=conn.default_desired_privilege_level)
-
-
-async def _aireos_on_close(conn: AsyncNetworkDriver) -> None:
-    conn.channel.write(channel_input="logout")
-    conn.channel.send_return()
-
-
-async def _iosxe_on_open(conn: AsyncNetworkDriver) -> None:
-    await conn.acquire_priv(desired_priv=conn.default_desired_privilege_level)
-
-
-async def _iosxe_on_close(conn: AsyncNetworkDriver) -> None:
-    conn.channel.write(channel_input="exit")
-    conn.channel.send_return()
-
-
-_HOOKS = {
-    "aireos": (_aireos_on_open, _aireos_on_close),
-    "iosxe": (_iosxe_on_open, _iosxe_on_close),
-}
-
-
 class ControllerSession(SessionBase):
     """One SSH session to one controller, opened with `async with`."""
 
     def _prepare(self) -> None:
         platform, options = self.platform, self.options
-        on_open, on_close = _HOOKS[platform.name]
+        # Logging in is the platform's business (AireOS asks for the user again inside SSH).
+        hooks = registry.get(platform.name)
         asyncssh_options: dict[str, Any] = {
             # asyncssh checks `[host]:port` entries properly; scrapli's own check only matches
             # plain host names, so we let asyncssh do it.
@@ -120,8 +75,8 @@ class ControllerSession(SessionBase):
             timeout_socket=options.timeout_seconds,
             timeout_transport=options.timeout_seconds,
             timeout_ops=options.timeout_seconds,
-            on_open=on_open,
-            on_close=on_close,
+            on_open=hooks.on_open,
+            on_close=hooks.on_close,
             failed_when_contains=list(platform.failed_when_contains),
             transport_options={"asyncssh": asyncssh_options},
         )

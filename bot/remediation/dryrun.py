@@ -13,10 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.controllers.parsers.dates import parse_ctime
+from bot.controllers.platforms import registry
 from bot.domain.models import ClockReading, ControllerSnapshot, Platform
-from bot.remediation.actions import ACTIONS, PlanContext, PlannedCommand, infer_offset, ops_for, to_local
+from bot.domain.utc_offset import infer_offset, to_local
+from bot.remediation.actions import ACTIONS
+from bot.remediation.platform_ops import ops_for
 from bot.remediation.playbook_loader import Playbook, resolve_args
+from bot.remediation.steps import PlanContext, PlannedCommand
 
 
 @dataclass(frozen=True)
@@ -48,16 +51,12 @@ class DryRun:
 
 
 def snapshot_offset(clock: ClockReading | None, platform: Platform, now: datetime) -> tuple[timedelta | None, str]:
-    """The controller's UTC offset as a poll saw it (AireOS keeps the printed local time in `raw`)."""
+    """The controller's UTC offset as a poll saw it (its platform knows where the zone was printed)."""
     if clock is None:
         return None, "clock not read"
-    if Platform(platform) is Platform.AIREOS:
-        local = parse_ctime(clock.raw) if clock.raw else None
-        if local is not None and clock.time.tzinfo is not None:
-            utc = clock.time.astimezone(UTC).replace(tzinfo=None)
-            return timedelta(seconds=round((local - utc).total_seconds() / 60) * 60), "time zone"
-    elif clock.time.tzinfo is not None:
-        return clock.time.utcoffset(), "time zone"
+    printed = registry.get(platform).printed_utc_offset(clock)
+    if printed is not None:
+        return printed, "time zone"
     if clock.synced:
         return infer_offset(clock.time, now), "inferred from the NTP-synced clock"
     return None, "unknown"

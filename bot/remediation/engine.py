@@ -35,19 +35,12 @@ from typing import Any, Protocol
 from bot.controllers.session import ControllerSession, SessionError, SessionOptions
 from bot.domain.advisory import Advisory, load_advisory
 from bot.domain.models import Platform
+from bot.domain.utc_offset import to_local
 from bot.inventory import Controller, Credentials
-from bot.remediation.actions import (
-    ACTIONS,
-    ActionFailed,
-    ActionSpec,
-    RecordedConfig,
-    StepContext,
-    StepResult,
-    ops_for,
-    to_local,
-)
+from bot.remediation.actions import ACTIONS
 from bot.remediation.commands import Command, CommandValueError
 from bot.remediation.device import RETRYABLE_KINDS, ChangeRefused, DeviceLink, ReadFailed, SessionFactory
+from bot.remediation.platform_ops import ops_for
 from bot.remediation.playbook_loader import (
     ParamRef,
     StepSpec,
@@ -56,7 +49,9 @@ from bot.remediation.playbook_loader import (
     resolve_args,
     steps_from_plan,
 )
+from bot.remediation.recorded_config import RecordedConfig
 from bot.remediation.redact import redact
+from bot.remediation.steps import ActionFailed, ActionSpec, StepContext, StepResult
 from bot.store import Store
 from bot.store import remediation as q
 from bot.store.codec import short_error

@@ -6,7 +6,6 @@ value validation, the dry-run from a snapshot, and redaction.
 
 from __future__ import annotations
 
-import textwrap
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,11 +13,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.controllers.parsers import PARSERS
 from bot.domain.models import ClockReading, ClockSource, ControllerSnapshot, NtpServer, Platform
-from bot.remediation.actions import ACTIONS, AireosOps, IosxeOps, to_local
+from bot.remediation.actions import ACTIONS
 from bot.remediation.commands import CommandValueError, change_catalog, ios_ntp_server_line
-from bot.remediation.device import ReadResult
 from bot.remediation.dryrun import dry_run, snapshot_offset
 from bot.remediation.playbook_loader import (
     ParameterError,
@@ -311,40 +308,6 @@ def test_every_action_has_a_planner_and_changing_actions_have_undos() -> None:
 
 
 # ---------------------------------------------------------------------------------------------- time zones
-
-
-SHOW_TIME_EST = textwrap.dedent("""\
-    Time............................................. Thu Dec  1 19:00:00 2022
-
-    Timezone delta................................... -5:0
-    Timezone location................................ (GMT -5:00) Eastern Time (US and Canada)
-
-    NTP Servers
-        NTP Version..................................     3
-        NTP Polling Interval.........................     3600
-
-         Index     NTP Key Index                  NTP Server                Status          NTP Msg Auth Status
-        -------  ---------------------------------------------------------------------
-            1              1                                       192.0.2.123     In Sync              AUTH SUCCESS
-""")
-
-
-def test_aireos_local_time_and_offset_from_show_time() -> None:
-    ops = AireosOps()
-    snapshot = ControllerSnapshot("w", Platform.AIREOS, "h", datetime.now(UTC))
-    read = ReadResult(snapshot, {"show_time": PARSERS[("aireos", "show_time")](SHOW_TIME_EST)})
-    time = ops.time_config(read, datetime.now(UTC), None)
-    assert time.utc_offset == timedelta(hours=-5)
-    assert time.clock_utc == datetime(2022, 12, 2, 0, 0, tzinfo=UTC)
-    assert [ops.describe(s) for s in time.ntp_servers] == ["#1 192.0.2.123 key 1"]
-    local = to_local(datetime(2022, 12, 2, 0, 0, tzinfo=UTC), time.utc_offset)
-    assert ops.clock_command(local).text == "config time manual 12/01/22 19:00:00"
-
-
-def test_ios_clock_command_uses_local_time_and_exec_mode_format() -> None:
-    ops = IosxeOps()
-    local = to_local(datetime(2022, 12, 2, 0, 0, tzinfo=UTC), timedelta(hours=9))
-    assert ops.clock_command(local).text == "clock set 09:00:00 2 Dec 2022"
 
 
 def test_ios_offset_inferred_from_a_synced_clock_in_an_unknown_zone() -> None:

@@ -1,10 +1,10 @@
-"""CLI output parsers for AireOS and Catalyst 9800 controllers.
+"""CLI output parsing: the helpers every platform's parsers share, and the lookup by poll key.
 
-Drivers look parsers up from data: `commands.yaml` (owned by the drivers)
-names a command key per platform, and `PARSERS[(platform, key)]` is the pure
-function that turns that command's text into model objects. Keys are the
-command with spaces as underscores; the platform is `Platform.value`
-(`Platform` is a StrEnum, so `PARSERS[(Platform.AIREOS, "show_time")]` works).
+Each platform's parsers live in its package (`bot/controllers/platforms/<p>/parsers.py`)
+and are listed there by poll key (`commands.yaml`'s `key`, the command with spaces as
+underscores). `PARSERS[(platform, key)]` finds one through the platform registry, so a
+new platform's parsers need no line here; the platform may be a `Platform` member
+(a StrEnum) or its name.
 
 All parsers raise only `ParseError`, and only for output that cannot be
 trusted (the device rejected the command, or the expected structure is
@@ -13,60 +13,47 @@ absent); everything else is read tolerantly.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Iterator, Mapping
 
-from bot.controllers.parsers import aireos, iosxe
 from bot.controllers.parsers.errors import ParseError
 from bot.controllers.parsers.text import find_cli_error, normalise, prepare
+from bot.controllers.platforms import registry
+from bot.controllers.platforms.base import Parser
 
-Parser = Callable[[str], Any]
 
-PARSERS: dict[tuple[str, str], Parser] = {
-    # AireOS
-    ("aireos", "show_sysinfo"): aireos.parse_show_sysinfo,
-    ("aireos", "show_time"): aireos.parse_show_time,
-    ("aireos", "show_ap_summary"): aireos.parse_show_ap_summary_table,
-    ("aireos", "show_ap_image_status"): aireos.parse_show_ap_image_status,
-    ("aireos", "show_ap_image_all"): aireos.parse_show_ap_image_all,
-    ("aireos", "show_ap_config_general"): aireos.parse_show_ap_config_general,
-    ("aireos", "show_certificate_summary"): aireos.parse_show_certificate_summary,
-    ("aireos", "show_certificate_all"): aireos.parse_show_certificate_all,
-    ("aireos", "show_redundancy_summary"): aireos.parse_show_redundancy_summary,
-    ("aireos", "show_boot"): aireos.parse_show_boot,
-    # IOS-XE / Catalyst 9800
-    ("iosxe", "show_version"): iosxe.parse_show_version,
-    ("iosxe", "show_install_summary"): iosxe.parse_show_install_summary,
-    ("iosxe", "show_clock"): iosxe.parse_show_clock,
-    ("iosxe", "show_ntp_associations"): iosxe.parse_show_ntp_associations,
-    ("iosxe", "show_running_config_ntp"): iosxe.parse_show_running_config_ntp,
-    ("iosxe", "ntp_config"): iosxe.parse_ntp_config,
-    ("iosxe", "show_ap_summary"): iosxe.parse_show_ap_summary_table,
-    ("iosxe", "show_ap_image"): iosxe.parse_show_ap_image,
-    ("iosxe", "show_wireless_management_trustpoint"): iosxe.parse_show_wireless_management_trustpoint,
-    ("iosxe", "show_crypto_pki_certificates"): iosxe.parse_show_crypto_pki_certificates,
-    ("iosxe", "show_ap_config_general"): iosxe.parse_show_ap_config_general,
-    ("iosxe", "show_fabric_ap_summary"): iosxe.parse_show_fabric_ap_summary,
-}
+class _ParserTable(Mapping[tuple[str, str], Parser]):
+    """Every registered platform's parsers, keyed (platform name, poll key); read through the registry."""
+
+    def __getitem__(self, item: tuple[str, str]) -> Parser:
+        platform, key = item
+        try:
+            return registry.get(platform).parsers[key]
+        except (KeyError, registry.UnknownPlatform):
+            raise KeyError(item) from None
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        for name in registry.names():
+            for key in registry.get(name).parsers:
+                yield name, key
+
+    def __len__(self) -> int:
+        return sum(len(registry.get(name).parsers) for name in registry.names())
+
+
+PARSERS: Mapping[tuple[str, str], Parser] = _ParserTable()
 
 
 def get_parser(platform: str, command_key: str) -> Parser:
     """The parser for (`platform`, `command_key`); KeyError names what exists."""
-    try:
-        return PARSERS[(str(platform), command_key)]
-    except KeyError:
-        known = sorted(key for plat, key in PARSERS if plat == str(platform))
-        raise KeyError(f"no parser for ({platform!r}, {command_key!r}); known for this platform: {known}") from None
+    return registry.get(platform).parser(command_key)
 
 
 __all__ = [
     "PARSERS",
     "ParseError",
     "Parser",
-    "aireos",
     "find_cli_error",
     "get_parser",
-    "iosxe",
     "normalise",
     "prepare",
 ]

@@ -15,9 +15,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.controllers.parsers import aireos, aptables, iosxe
+from bot.controllers.parsers import aptables
 from bot.controllers.parsers.rowpattern import fast_fit
 from bot.controllers.parsers.tables import FittedRow, estimate_shift, fit_row, is_mac
+from bot.controllers.platforms.aireos import parsers as aireos
+from bot.controllers.platforms.iosxe import parsers as iosxe
 
 # ---------------------------------------------------------------- renderer
 

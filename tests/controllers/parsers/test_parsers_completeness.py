@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
-from bot.controllers.parsers import PARSERS, aireos, iosxe
+from bot.controllers.parsers import PARSERS
 from bot.controllers.parsers.results import ApImageEntry, ApImageReport, ApSummary, ApSummaryRow
+from bot.controllers.platforms.aireos import parsers as aireos
+from bot.controllers.platforms.iosxe import parsers as iosxe
 from bot.domain.models import AccessPoint
 from bot.simulator import render_aireos, render_iosxe
 from bot.simulator.scenario import Scenario, unserved_controller

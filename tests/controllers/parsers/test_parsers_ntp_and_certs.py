@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.controllers.parsers import aireos, iosxe
-from bot.controllers.parsers.iosxe import REDACTED
+from bot.controllers.platforms.aireos import parsers as aireos
+from bot.controllers.platforms.iosxe import parsers as iosxe
+from bot.controllers.platforms.iosxe.parsers import REDACTED
 
 # ---------------------------------------------------------------- running-config ntp
 

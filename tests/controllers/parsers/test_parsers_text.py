@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.controllers.parsers import PARSERS, ParseError, aireos, get_parser, iosxe, normalise
+from bot.controllers.parsers import PARSERS, ParseError, get_parser, normalise
 from bot.controllers.parsers.text import find_cli_error, norm_key
+from bot.controllers.platforms.aireos import parsers as aireos
+from bot.controllers.platforms.iosxe import parsers as iosxe
 from bot.domain.models import Platform
 
 CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "corpus"

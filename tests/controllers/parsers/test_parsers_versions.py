@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.controllers.parsers import ParseError, iosxe
-from bot.controllers.parsers.iosxe import release_from_label
+from bot.controllers.parsers import ParseError
+from bot.controllers.platforms.iosxe import parsers as iosxe
+from bot.controllers.platforms.iosxe.parsers import release_from_label
 from bot.domain.models import Platform
 from bot.domain.versions import parse_version
 

@@ -18,9 +18,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.controllers.parsers import aireos, aptables, iosxe, wrapped
+from bot.controllers.parsers import aptables, wrapped
 from bot.controllers.parsers.results import ApImageReport, ApSummary
 from bot.controllers.parsers.text import normalise, normalise_newlines
+from bot.controllers.platforms.aireos import parsers as aireos
+from bot.controllers.platforms.iosxe import parsers as iosxe
 from bot.simulator import render_aireos, render_iosxe
 from bot.simulator.model import Controller, default_ap_image
 from bot.simulator.scenario import unserved_controller as controller

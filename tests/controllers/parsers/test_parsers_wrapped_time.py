@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.controllers.parsers import ParseError, aireos
+from bot.controllers.parsers import ParseError
+from bot.controllers.platforms.aireos import parsers as aireos
 from bot.simulator import render_aireos
 from bot.simulator.scenario import Scenario
 from bot.simulator.wrapping import wrap

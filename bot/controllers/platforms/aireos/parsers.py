@@ -49,6 +49,7 @@ from bot.controllers.parsers.text import (
 )
 from bot.controllers.parsers.textfsm_runner import TemplateError, run_ntc_template, run_own_template
 from bot.controllers.parsers.wrapped import show_time_wrapped, unwrap_show_time
+from bot.controllers.platforms.base import Parser
 from bot.domain.models import AccessPoint, CertificateWindow, ClockReading, ClockSource, NtpServer
 
 
@@ -446,3 +447,18 @@ def parse_show_redundancy_summary(text: str) -> RedundancySummary:
         redundancy_state=pick("redundancy_state", "redundancy_state"),
         fields=fields,
     )
+
+
+#: poll key (commands.yaml `key`) -> parser
+PARSERS: dict[str, Parser] = {
+    "show_sysinfo": parse_show_sysinfo,
+    "show_time": parse_show_time,
+    "show_ap_summary": parse_show_ap_summary_table,
+    "show_ap_image_status": parse_show_ap_image_status,
+    "show_ap_image_all": parse_show_ap_image_all,
+    "show_ap_config_general": parse_show_ap_config_general,
+    "show_certificate_summary": parse_show_certificate_summary,
+    "show_certificate_all": parse_show_certificate_all,
+    "show_redundancy_summary": parse_show_redundancy_summary,
+    "show_boot": parse_show_boot,
+}

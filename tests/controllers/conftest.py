@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "corpus"
+CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "corpus"
 
 
 class Corpus:

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.controllers.parsers import aireos
+from bot.controllers.platforms.aireos import parsers as aireos
 from bot.domain.models import ClockSource
 
-CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "corpus"
+CORPUS = Path(__file__).resolve().parents[3] / "fixtures" / "corpus"
 
 
 def captures(subdir: str) -> list[str]:

@@ -8,7 +8,6 @@ from typing import Any
 
 from bot.controllers.drivers.completeness import apply_summary, note_image_gaps
 from bot.controllers.drivers.merge import merge_image_report
-from bot.controllers.parsers.iosxe import device_certificate_window
 from bot.controllers.parsers.results import (
     ApImageReport,
     ApSummary,
@@ -18,6 +17,7 @@ from bot.controllers.parsers.results import (
     PkiCertificate,
     WirelessTrustpoint,
 )
+from bot.controllers.platforms.iosxe.parsers import device_certificate_window
 from bot.controllers.static_facts import Identity
 from bot.domain.models import ClockReading, ControllerSnapshot, NtpServer
 

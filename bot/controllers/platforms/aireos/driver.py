@@ -9,7 +9,6 @@ from typing import Any
 
 from bot.controllers.drivers.completeness import apply_summary, note_image_gaps
 from bot.controllers.drivers.merge import merge_image_report
-from bot.controllers.parsers.aireos import device_certificate_window
 from bot.controllers.parsers.results import (
     AireosCertificateReport,
     AireosSysInfo,
@@ -17,6 +16,7 @@ from bot.controllers.parsers.results import (
     ApImageReport,
     ApSummary,
 )
+from bot.controllers.platforms.aireos.parsers import device_certificate_window
 from bot.controllers.static_facts import Identity
 from bot.domain.models import ClockReading, ControllerSnapshot, Platform
 from bot.domain.versions import parse_version

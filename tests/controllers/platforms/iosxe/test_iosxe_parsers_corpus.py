@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.controllers.parsers import iosxe
 from bot.controllers.parsers.dates import parse_ios_datetime
+from bot.controllers.platforms.iosxe import parsers as iosxe
 from bot.domain.models import ClockSource
 
-CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "corpus"
+CORPUS = Path(__file__).resolve().parents[3] / "fixtures" / "corpus"
 
 
 def captures(subdir: str) -> list[str]:

@@ -51,6 +51,7 @@ from bot.controllers.parsers.text import (
     prepare,
 )
 from bot.controllers.parsers.textfsm_runner import TemplateError, run_ntc_template, run_own_template
+from bot.controllers.platforms.base import Parser
 from bot.domain.models import AccessPoint, CertificateWindow, ClockReading, ClockSource, NtpServer
 
 # ------------------------------------------------------------------ version
@@ -605,3 +606,20 @@ def pick_device_certificate(certs: list[PkiCertificate], trustpoint: str | None 
 def device_certificate_window(certs: list[PkiCertificate], trustpoint: str | None = None) -> CertificateWindow | None:
     cert = pick_device_certificate(certs, trustpoint)
     return cert.window(name=trustpoint) if cert else None
+
+
+#: poll key (commands.yaml `key`) -> parser
+PARSERS: dict[str, Parser] = {
+    "show_version": parse_show_version,
+    "show_install_summary": parse_show_install_summary,
+    "show_clock": parse_show_clock,
+    "show_ntp_associations": parse_show_ntp_associations,
+    "show_running_config_ntp": parse_show_running_config_ntp,
+    "ntp_config": parse_ntp_config,
+    "show_ap_summary": parse_show_ap_summary_table,
+    "show_ap_image": parse_show_ap_image,
+    "show_wireless_management_trustpoint": parse_show_wireless_management_trustpoint,
+    "show_crypto_pki_certificates": parse_show_crypto_pki_certificates,
+    "show_ap_config_general": parse_show_ap_config_general,
+    "show_fabric_ap_summary": parse_show_fabric_ap_summary,
+}
