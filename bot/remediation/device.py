@@ -14,15 +14,13 @@ the device so that the next `send` opens a fresh one.
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.controllers.drivers import driver_for
-from bot.controllers.parsers import PARSERS, ParseError
-from bot.controllers.platforms import PollCommand, platform_definition
+from bot.controllers.parsers import ParseError
+from bot.controllers.platforms import PollCommand, registry
 from bot.controllers.session import CommandOutput, ControllerSession, SessionError, SessionOptions
 from bot.domain.models import ControllerSnapshot, ErrorKind, Platform
 from bot.inventory import Controller, InventoryError
@@ -64,17 +62,6 @@ def render_read(item: PollCommand, context: Mapping[str, str]) -> str | None:
     return item.render(context)
 
 
-def read_commands(platform: Platform, keys: Sequence[str], version: str | None) -> list[tuple[str, str]]:
-    """(key, command) pairs a read of `keys` would send (placeholders left as `<name>`), for dry-runs."""
-    by_key = {p.key: p for p in platform_definition(platform).poll}
-    out = []
-    for key in keys:
-        item = by_key[key]
-        if item.applies_to(version):
-            out.append((key, re.sub(r"{(\w+)}", r"<\1>", item.command)))
-    return out
-
-
 class DeviceLink:
     """The session a run uses for one controller, opened on demand."""
 
@@ -92,6 +79,7 @@ class DeviceLink:
         self.on_command = on_command
         self.session_factory = session_factory
         self.platform = Platform(controller.platform)
+        self.family = registry.get(controller.platform)
         self._session: ControllerSession | None = None
         self.opened = 0
 
@@ -111,7 +99,7 @@ class DeviceLink:
             name=self.controller.name,
             host=self.controller.host,
             port=self.controller.port,
-            platform=platform_definition(self.platform),
+            platform=self.family.definition,
             username=username,
             password=password,
             options=self.options,
@@ -158,9 +146,8 @@ class DeviceLink:
         A failed or unparsable command whose poll entry is `required` raises
         ReadFailed when `required` is true: a step must not act on a half read.
         """
-        definition = platform_definition(self.platform)
-        by_key = {p.key: p for p in definition.poll}
-        driver = driver_for(self.platform)
+        by_key = {p.key: p for p in self.family.definition.poll}
+        driver = self.family.driver()
         snapshot = ControllerSnapshot(
             name=self.controller.name,
             platform=self.platform,
@@ -186,7 +173,7 @@ class DeviceLink:
                     raise ReadFailed(f"{self.controller.name}: '{text}' was refused: {output.text.strip()[:200]}")
                 continue
             try:
-                parsed = PARSERS[(self.platform.value, key)](output.text)
+                parsed = self.family.parser(key)(output.text)
             except ParseError as exc:
                 result.errors.append(str(exc))
                 if item.required and required:
