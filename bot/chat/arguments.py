@@ -84,10 +84,14 @@ class Positional:
     """A word in a fixed place. `sole_word`: the command's only word, options included
     (`approve --x` asks which request, it is not an unknown option)."""
 
-    placeholder = ""
     required = True
     sole_word = False
     default: object = None
+
+    @property
+    def placeholder(self) -> str:
+        """How the usage line shows it (`<site>`, `[controller]`)."""
+        raise NotImplementedError
 
     def missing(self, usage: str) -> str:
         """The refusal when the command was typed with no word at all."""
@@ -105,7 +109,7 @@ class SiteArg(Positional):
     allow_all: bool = False
 
     @property
-    def placeholder(self) -> str:  # type: ignore[override]
+    def placeholder(self) -> str:
         return "<site>|all" if self.allow_all else "<site>"
 
     def missing(self, usage: str) -> str:
@@ -130,8 +134,11 @@ class SiteArg(Positional):
 class ControllerArg(Positional):
     """One controller of the site named before it (optional: the whole site without it)."""
 
-    placeholder = "[controller]"
     required = False
+
+    @property
+    def placeholder(self) -> str:
+        return "[controller]"
 
     def resolve(self, word: str, where: Resolved) -> object:
         if where.site is None:
@@ -149,8 +156,11 @@ class ControllerArg(Positional):
 class RequestIdArg(Positional):
     """A remediation request's number, `12` or `#12` (as the request message shows it)."""
 
-    placeholder = "<request-id>"
     sole_word = True
+
+    @property
+    def placeholder(self) -> str:
+        return "<request-id>"
 
     def missing(self, usage: str) -> str:
         return f"Which request? Usage: `{usage}` (the number in the request message, e.g. 12)"
@@ -277,8 +287,10 @@ class Signature:
         names: list[str] = []
         for name, kind in self.positionals:
             value = values.get(name)
-            if isinstance(kind, SiteArg):
-                names.extend([value] if isinstance(value, str) else list(value or ()))  # type: ignore[call-overload]
+            if isinstance(kind, SiteArg) and isinstance(value, str):
+                names.append(value)
+            elif isinstance(kind, SiteArg) and isinstance(value, tuple):
+                names.extend(value)
         return names
 
     def resolve(self, args: Sequence[str], inventory: Inventory, usage: str) -> dict[str, object] | Invalid:

@@ -26,7 +26,12 @@ def clock() -> Iterator[None]:
     """`/ccert clock <site>`, exactly as a developer would add it to bot/chat/commands.py."""
     with REGISTRY.scoped():
 
-        @command("clock", slow=reading("reading the clock of"), access=Access.APPROVERS)
+        @command(
+            "clock",
+            slow=reading("reading the clock of"),
+            access=Access.APPROVERS,
+            buttons={"clock_read": lambda value: [value]},
+        )
         async def clock(ctx: CommandContext, site: Site) -> Reply:
             """each controller's clock, as it reads it now
 
@@ -80,6 +85,17 @@ async def test_the_new_command_is_closed_by_its_default_and_opened_by_ccert_acce
     assert result.follow_up is not None
     assert (await result.follow_up()).title == "site-a: clocks of wlc-a1, wlc-a2"
     assert opened.contacted() == [("site-a", None)]
+
+
+async def test_its_button_runs_it_through_the_same_checks(clock: None) -> None:
+    h = harness(access="clock=U0MALLORY")
+    clicked = await h.dispatcher.handle_action("clock_read", "site-b", MALLORY)
+    assert clicked.ack.title == "reading the clock of site-b: 1 controller…" and clicked.follow_up is not None
+    refused = await h.dispatcher.handle_action("clock_read", "site-a --utc", MALLORY)
+    assert refused.ack.title == "I don't know a site called `site-a --utc`.", "a value stays one word"
+    denied = await h.dispatcher.handle_action("clock_read", "site-b", ALICE)
+    assert denied.ack == handlers.denied_reply("clock")
+    assert h.contacted() == []
 
 
 def test_the_scope_takes_it_away_again(clock: None) -> None:
