@@ -34,9 +34,9 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.chat.arguments import Invalid, Signature, did_you_mean, quote, words
 from bot.chat.context import CommandContext
@@ -45,6 +45,7 @@ from bot.chat.text import MAX_COMMAND_CHARS
 from bot.inventory import Inventory
 
 Body = Callable[..., Awaitable[Reply | CommandResult]]
+F = TypeVar("F", bound=Body)
 #: A button's value → the words after the command name (`site-a/wlc-a1` → `site-a wlc-a1`).
 ButtonWords = Callable[[str], list[str]]
 #: A slow command's ack: the command, its context and its resolved arguments → the at-once reply.
@@ -69,6 +70,8 @@ class Parsed:
 
 @dataclass(frozen=True)
 class Command:
+    """A registered subcommand: what `@command` read from the function and its arguments."""
+
     name: str
     body: Body
     signature: Signature
@@ -138,10 +141,14 @@ class Registry(Mapping[str, Command]):
         unavailable: str = "",
         denied: str | None = None,
         buttons: Mapping[str, ButtonWords] | None = None,
-    ) -> Callable[[Body], Body]:
-        """Register the decorated coroutine function as `/ccert <name>` (see the module docstring)."""
+    ) -> Callable[[F], F]:
+        """Register the decorated coroutine function as `/ccert <name>` (see the module docstring).
 
-        def register(func: Body) -> Body:
+        A mistake in the declaration (a name taken, an argument without a type, no docstring,
+        a service the context does not have) raises here, when the module is imported.
+        """
+
+        def register(func: F) -> F:
             if name in self._commands:
                 raise ValueError(f"/ccert {name} is registered twice")
             if name != name.lower() or not name.isidentifier():
@@ -149,6 +156,9 @@ class Registry(Mapping[str, Command]):
             taken = [a for a in buttons or {} if self.button(a) is not None]
             if taken:
                 raise ValueError(f"/ccert {name}: the buttons {taken} already run another command")
+            unknown = set(requires) - CONTEXT_SERVICES
+            if unknown:
+                raise ValueError(f"/ccert {name}: the context has no {sorted(unknown)}")
             if requires and not unavailable:
                 raise ValueError(f"/ccert {name}: say what is not enabled when {requires} is missing")
             signature = Signature.of(func)
@@ -239,6 +249,8 @@ def too_long(length: int) -> Invalid:
     )
 
 
+#: What `requires=` may name: the context's optional services, and the caller's channel.
+CONTEXT_SERVICES = {f.name for f in fields(CommandContext) if f.default is None} | {"channel"}
 PIPE = "\\|"  # a `|` inside a Markdown table cell, code spans included
 
 #: The bot's subcommands; `bot.chat.commands` registers them (importing it fills this).

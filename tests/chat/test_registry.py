@@ -141,5 +141,7 @@ def test_a_command_that_is_declared_wrongly_is_refused_at_import() -> None:
         mine.command("untyped")(untyped)
     with pytest.raises(ValueError, match="registered twice"):
         REGISTRY.command("status")(no_doc)
+    with pytest.raises(ValueError, match="the context has no"):
+        mine.command("dbless", requires=("database",), unavailable="It")(untyped)
     with REGISTRY.scoped(), pytest.raises(ValueError, match="already run another command"):
         REGISTRY.command("again", buttons={"timeback_request": lambda v: [v]})(untyped)
