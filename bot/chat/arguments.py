@@ -94,7 +94,7 @@ class Positional:
         raise NotImplementedError
 
     def missing(self, usage: str) -> str:
-        """The refusal when the command was typed with no word at all."""
+        """The refusal when the command has no word for it (for a `sole_word`, any other count too)."""
         return f"Usage: `{usage}`"
 
     def resolve(self, word: str, where: Resolved) -> object:
