@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.chat.reply import Caller
-from bot.fleet.service import FleetService
-from bot.inventory import Inventory
-from bot.remediation.service import RemediationService
-from bot.store import Store
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # types only: replies and the registry import this module, and need none of the services
     from bot.chat.registry import Registry
+    from bot.fleet.service import FleetService
+    from bot.inventory import Inventory
+    from bot.remediation.service import RemediationService
+    from bot.store import Store
 
 DigestPoster = Callable[[str], Awaitable[object]]
 Spawner = Callable[[Coroutine[Any, Any, Any], str], object]
