@@ -209,7 +209,7 @@ class Registry(Mapping[str, Command]):
         if tokens and tokens[0].lower() == "/ccert":
             tokens = tokens[1:]
         if not tokens:
-            return Parsed("help")
+            tokens = ["help"]  # empty text asks for the help
         name, rest = tokens[0].lower(), tokens[1:]
         spec = self._commands.get(name)
         if spec is None:

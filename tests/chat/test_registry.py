@@ -13,6 +13,7 @@ from bot.chat.access import AccessPolicy, AccessSpecError
 from bot.chat.arguments import Invalid, Site
 from bot.chat.commands import COMMANDS, REGISTRY, parse, reading
 from bot.chat.context import CommandContext
+from bot.chat.dispatch import BotDispatcher
 from bot.chat.registry import Access, Parsed, Registry, command
 from bot.chat.reply import Caller, Reply
 from tests.chat.chat_stubs import harness, inventory
@@ -123,6 +124,25 @@ def test_a_fresh_registry_holds_only_its_own_commands() -> None:
     assert list(mine) == ["ping"] and "ping" not in REGISTRY
     assert mine.parse("ping now", inventory()) == Invalid("`/ccert ping` takes no arguments.")
     assert handlers.help_reply(registry=mine).text == "`/ccert ping` — answers pong"
+
+
+async def test_a_dispatcher_over_a_fresh_registry_runs_only_its_commands() -> None:
+    mine = Registry()
+
+    @mine.command("ping")
+    async def ping(ctx: CommandContext) -> Reply:
+        """answers pong"""
+        return Reply(title=f"pong for {ctx.caller.user_id}")
+
+    h = harness()
+    dispatcher = BotDispatcher(h.inventory, h.dispatcher.fleet, registry=mine)
+    assert (await dispatcher.dispatch("ping", MALLORY)).ack.title == "pong for U0MALLORY"
+    unknown = (await dispatcher.dispatch("pong", MALLORY)).ack
+    assert unknown.title == "`pong` is not a /ccert command. Did you mean `/ccert ping`?"
+    assert unknown.text == "`/ccert ping` — answers pong"
+    empty = (await dispatcher.dispatch("", MALLORY)).ack
+    assert empty.title == "`help` is not a /ccert command.", "no help registered: empty text is refused, not a crash"
+    assert (await dispatcher.dispatch("status site-a", MALLORY)).ack.title.startswith("`status` is not")
 
 
 def test_a_command_that_is_declared_wrongly_is_refused_at_import() -> None:
