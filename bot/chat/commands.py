@@ -22,15 +22,16 @@ from bot.chat import handlers, remediation_views
 from bot.chat.arguments import ControllerOfSite, Flag, Invalid, Option, RequestId, Site, SiteOrAll
 from bot.chat.context import CommandContext
 from bot.chat.digest_views import history_reply
-from bot.chat.registry import REGISTRY, Access, AckFactory, Command, Parsed, command, parse, too_long
+from bot.chat.registry import REGISTRY, Access, AckFactory, Command, Parsed, command
 from bot.chat.remediation_views import APPROVE_ACTION, REJECT_ACTION
 from bot.chat.reply import CommandResult, Reply
 from bot.domain.approvals import Voter
 from bot.domain.digest import HistoryRow
+from bot.inventory import Inventory
 from bot.remediation.service import RequestRefused
 from bot.store import SiteCheck, SiteDay
 
-__all__ = ["COMMANDS", "REGISTRY", "Invalid", "Parsed", "parse", "readme_table", "too_long"]
+__all__ = ["COMMANDS", "REGISTRY", "parse", "readme_table"]
 
 #: The registered subcommands by name (the registry itself: a read-only view for callers outside bot.chat).
 COMMANDS: Mapping[str, Command] = REGISTRY
@@ -41,6 +42,11 @@ ApState = Annotated[
     Option("--state", example="Downloading", what="an AP state (e.g. Downloading, Registered)", pattern=AP_STATE),
 ]
 DryRun = Annotated[bool, Flag("--dry-run")]
+
+
+def parse(text: str, inventory: Inventory) -> Parsed | Invalid:
+    """`/ccert` text → one of the bot's commands with checked arguments, or why not."""
+    return REGISTRY.parse(text, inventory)
 
 
 def readme_table() -> str:

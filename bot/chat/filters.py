@@ -23,7 +23,7 @@ from bot.chat import handlers
 from bot.chat.access import AccessPolicy
 from bot.chat.arguments import Invalid
 from bot.chat.context import CommandContext
-from bot.chat.registry import Command, Parsed, parse, too_long
+from bot.chat.registry import Command, Parsed, too_long
 from bot.chat.reply import CommandResult
 from bot.chat.text import MAX_COMMAND_CHARS
 
@@ -58,7 +58,7 @@ async def length_cap(call: Invocation, proceed: Next) -> CommandResult:
 
 
 async def resolve_arguments(call: Invocation, proceed: Next) -> CommandResult:
-    parsed = parse(call.text, call.ctx.inventory, call.ctx.registry)
+    parsed = call.ctx.registry.parse(call.text, call.ctx.inventory)
     if isinstance(parsed, Invalid):
         return CommandResult(handlers.invalid_reply(parsed, call.ctx.registry))
     return await proceed(replace(call, parsed=parsed))

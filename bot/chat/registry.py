@@ -236,11 +236,6 @@ class Registry(Mapping[str, Command]):
         return "\n".join(rows)
 
 
-def parse(text: str, inventory: Inventory, registry: Registry | None = None) -> Parsed | Invalid:
-    """`registry.parse` (the bot's own commands by default)."""
-    return (REGISTRY if registry is None else registry).parse(text, inventory)
-
-
 def too_long(length: int) -> Invalid:
     """The refusal for text over `MAX_COMMAND_CHARS`: said at once, nothing of it read."""
     return Invalid(

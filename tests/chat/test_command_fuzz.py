@@ -25,7 +25,8 @@ from unittest.mock import patch
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.chat.commands import COMMANDS, Parsed, parse
+from bot.chat.commands import COMMANDS, parse
+from bot.chat.registry import Parsed, Registry
 from bot.chat.reply import Caller, CommandResult, Reply
 from bot.chat.text import MAX_ACTION_VALUE_CHARS, MAX_COMMAND_CHARS, printable
 from bot.console.render import render_text
@@ -175,7 +176,7 @@ def _assert_contacts_are_the_parsed_inventory_names(h: Harness, text: str, calle
 @example("status " + "a" * 900_000, CALLERS[0])  # the 900 KB text of the issue
 def test_random_commands_through_the_dispatcher(text: str, caller: Caller) -> None:
     h = harness()
-    with patch("bot.chat.filters.parse", wraps=parse) as parser:
+    with patch.object(Registry, "parse", autospec=True, side_effect=Registry.parse) as parser:
         result, later = _run(h, h.dispatcher.dispatch(text, caller))
     _assert_clean(result.ack)
     if later is not None:

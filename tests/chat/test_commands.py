@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.chat.commands import Invalid, Parsed, parse
+from bot.chat.arguments import Invalid
+from bot.chat.commands import parse
+from bot.chat.registry import Parsed
 from bot.chat.text import MAX_COMMAND_CHARS
 from bot.inventory import Inventory, load_inventory
 
