@@ -1,218 +1,301 @@
-"""Strict parsing of `/ccert ...` text into a typed command.
+"""The `/ccert` subcommands: one decorated function each (see `bot.chat.registry`).
 
-Everything a user types stops here: site names must exist in the inventory,
-options are from a fixed list, values are checked against patterns. What
-comes out is a small dataclass whose fields are either inventory objects or
-validated tokens, so no handler ever has raw user text to pass to a device.
+Importing this module registers them in `REGISTRY`, in the order `/ccert help`
+and the README list them. Each function's signature is its arguments, already
+checked against the inventory when it runs (`bot.chat.arguments`); its
+docstring's first line is its help line and its second paragraph the README's
+row; the rest is for whoever changes it. A function returns a chat-agnostic
+`Reply` (built by `bot.chat.handlers` and the `*_views` modules); a `slow`
+one's ack is said at once and its body answers as the follow-up.
 
-The text is bounded before it is read (`MAX_COMMAND_CHARS`, Slack's own limit)
-and split in linear time (`bot.chat.text.split_words`); invisible characters
-(controls, bidi and zero-width format characters) are not part of any word,
-so `site-a` pasted with a zero-width space still names site-a and an escape
-sequence typed into a command is never echoed back.
+`python -c "from bot.chat.commands import readme_table; print(readme_table())"`
+prints the README's command table.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from typing import Annotated, Any
 
-from bot.chat.text import MAX_COMMAND_CHARS, printable, split_words
+from bot.chat import handlers, remediation_views
+from bot.chat.arguments import ControllerOfSite, Flag, Invalid, Option, RequestId, Site, SiteOrAll
+from bot.chat.context import CommandContext
+from bot.chat.digest_views import history_reply
+from bot.chat.registry import REGISTRY, Access, AckFactory, Command, Parsed, command
+from bot.chat.remediation_views import APPROVE_ACTION, REJECT_ACTION
+from bot.chat.reply import CommandResult, Reply
+from bot.domain.approvals import Voter
+from bot.domain.digest import HistoryRow
 from bot.inventory import Inventory
+from bot.remediation.service import RequestRefused
+from bot.store import SiteCheck, SiteDay
+
+__all__ = ["COMMANDS", "REGISTRY", "parse", "readme_table"]
+
+#: The registered subcommands by name (the registry itself: a read-only view for callers outside bot.chat).
+COMMANDS: Mapping[str, Command] = REGISTRY
 
 AP_STATE = re.compile(r"^[A-Za-z][A-Za-z -]{0,30}$")
-REQUEST_ID = re.compile(r"^[1-9][0-9]{0,8}$")
-# No command, site or controller name is this long: longer words get no did-you-mean
-# (difflib's cost grows with the word, and nothing could be close to it anyway).
-MAX_SUGGEST_CHARS = 64
-
-
-@dataclass(frozen=True)
-class CommandSpec:
-    name: str
-    usage: str
-    summary: str
-    read_only: bool = True
-
-
-COMMANDS: dict[str, CommandSpec] = {
-    spec.name: spec
-    for spec in (
-        CommandSpec("help", "/ccert help", "this list"),
-        CommandSpec("sites", "/ccert sites", "the sites and controllers I watch"),
-        CommandSpec("status", "/ccert status <site>|all", "read the controllers now; CSCwd80290 verdict"),
-        CommandSpec("aps", "/ccert aps <site> [--state Downloading]", "list a site's APs, optionally by state"),
-        CommandSpec("advise", "/ccert advise <site>", "fixed release and time-back advice per controller"),
-        CommandSpec("history", "/ccert history <site>", "the last scheduled checks of a site"),
-        CommandSpec("digest", "/ccert digest", "post the fleet digest here now"),
-        CommandSpec(
-            "remediate",
-            "/ccert remediate <site> [controller] [--dry-run]",
-            "request the time-back playbook (needs two approvals); --dry-run only shows the commands",
-            read_only=False,
-        ),
-        CommandSpec(
-            "approve",
-            "/ccert approve <request-id>",
-            "approve a remediation request (the Approve button)",
-            read_only=False,
-        ),
-        CommandSpec(
-            "reject", "/ccert reject <request-id>", "reject a remediation request (the Reject button)", read_only=False
-        ),
-        CommandSpec("audit", "/ccert audit <request-id>", "everything a remediation request did, in order"),
-    )
-}
-
-
-@dataclass(frozen=True)
-class Parsed:
-    """A valid command. `sites` are inventory names (never free text)."""
-
-    name: str
-    sites: tuple[str, ...] = ()
-    state: str | None = None
-    controller: str | None = None
-    request_id: int | None = None
-    dry_run: bool = False
-
-
-@dataclass(frozen=True)
-class Invalid:
-    """Why the text is not a command, in words for the user, and a hint."""
-
-    message: str
-    suggestion: str | None = None
-    show_help: bool = False
-
-
-def too_long(length: int) -> Invalid:
-    """The refusal for text over `MAX_COMMAND_CHARS`: said at once, nothing of it read."""
-    return Invalid(
-        f"That command is {length:,} characters long: /ccert takes at most {MAX_COMMAND_CHARS:,}.",
-        "Type `/ccert help` for the commands; none needs more than a few words.",
-    )
-
-
-def _did_you_mean(word: str, choices: list[str]) -> str | None:
-    if len(word) > MAX_SUGGEST_CHARS:
-        return None
-    match = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return match[0] if match else None
-
-
-def _site_names(token: str, inventory: Inventory, allow_all: bool) -> tuple[str, ...] | Invalid:
-    if allow_all and token.lower() == "all":
-        return tuple(inventory.sites)
-    if token in inventory.sites:
-        return (token,)
-    known = sorted(inventory.sites)
-    guess = _did_you_mean(token, known)
-    shown = _quote(token)
-    if guess:
-        return Invalid(f"I don't know a site called {shown}.", f"Did you mean `{guess}`?")
-    listing = ", ".join(f"`{k}`" for k in known[:20]) or "none configured"
-    return Invalid(f"I don't know a site called {shown}.", f"Known sites: {listing}.")
-
-
-def _quote(text: str, limit: int = 40) -> str:
-    """Echo user text back safely: shortened, no backticks, mentions or invisible characters."""
-    cleaned = re.sub(r"[`<>@*_~]", "", printable(text[: limit * 8]))[:limit]
-    return f"`{cleaned}`" if cleaned else "that"
-
-
-def _words(text: str) -> list[str]:
-    """The words of `text`, invisible characters removed; a word that was nothing but
-    invisible characters is dropped (an empty quoted word `''` stays). Raises ValueError
-    for an unclosed quote."""
-    words = []
-    for raw in split_words(text.strip()):
-        word = printable(raw)
-        if word or not raw:
-            words.append(word)
-    return words
+ApState = Annotated[
+    str | None,
+    Option("--state", example="Downloading", what="an AP state (e.g. Downloading, Registered)", pattern=AP_STATE),
+]
+DryRun = Annotated[bool, Flag("--dry-run")]
 
 
 def parse(text: str, inventory: Inventory) -> Parsed | Invalid:
-    if len(text) > MAX_COMMAND_CHARS:  # the dispatcher refuses it first; any other caller too
-        return too_long(len(text))
-    try:
-        tokens = _words(text)
-    except ValueError:
-        return Invalid("I couldn't read that: a quote is not closed.", show_help=True)
-    if tokens and tokens[0].lower() == "/ccert":
-        tokens = tokens[1:]
-    if not tokens:
-        return Parsed("help")
-    name, args = tokens[0].lower(), tokens[1:]
-    if name not in COMMANDS:
-        guess = _did_you_mean(name, list(COMMANDS))
-        return Invalid(
-            f"{_quote(name)} is not a /ccert command.",
-            f"Did you mean `/ccert {guess}`?" if guess else None,
-            show_help=True,
+    """`/ccert` text → one of the bot's commands with checked arguments, or why not."""
+    return REGISTRY.parse(text, inventory)
+
+
+def readme_table() -> str:
+    """The README's `/ccert` table, as `REGISTRY` prints it (tests/chat/test_readme_commands.py compares)."""
+    return REGISTRY.readme_table()
+
+
+def reading(verb: str) -> AckFactory:
+    """The usual slow ack: `<verb> site-a: 2 controllers…`, over the sites the arguments name."""
+
+    def ack(cmd: Command, ctx: CommandContext, args: Mapping[str, Any]) -> Reply:
+        sites = cmd.signature.sites(args)
+        return handlers.checking_reply(sites, sum(len(ctx.inventory.sites[s].controllers) for s in sites), verb)
+
+    return ack
+
+
+def saying(title: str) -> AckFactory:
+    """A slow ack that is one fixed ephemeral line."""
+
+    def ack(cmd: Command, ctx: CommandContext, args: Mapping[str, Any]) -> Reply:
+        return Reply(title=title, ephemeral=True)
+
+    return ack
+
+
+def _site_and_controller(value: str) -> list[str]:
+    site, _, controller = value.partition("/")
+    return [site] + ([controller] if controller else [])
+
+
+@command("help", access=Access.ALWAYS)
+async def help_(ctx: CommandContext) -> Reply:
+    """this list
+
+    the commands (also on empty input; unknown commands get a did-you-mean)
+    """
+    return handlers.help_reply(registry=ctx.registry)
+
+
+@command("sites")
+async def sites(ctx: CommandContext) -> Reply:
+    """the sites and controllers I watch
+
+    sites and controllers from the inventory
+    """
+    return handlers.sites_reply(ctx.inventory)
+
+
+@command("status", slow=reading("checking"))
+async def status(ctx: CommandContext, sites: SiteOrAll) -> Reply:
+    """read the controllers now; CSCwd80290 verdict
+
+    acknowledges at once, reads the controllers, posts the verdict with stuck APs and the next step
+    """
+    return handlers.status_reply(await ctx.fleet.read_sites(sites))
+
+
+@command("aps", slow=reading("listing APs of"), usage_args="<site> [--state Downloading]")
+async def aps(ctx: CommandContext, sites: SiteOrAll, state: ApState) -> Reply:
+    """list a site's APs, optionally by state
+
+    every AP with model, image, state and whether CSCwd80290 affects it
+    """
+    return handlers.aps_reply(await ctx.fleet.read_sites(sites), state)
+
+
+@command("advise", slow=reading("reading software of"), usage_args="<site>")
+async def advise(ctx: CommandContext, sites: SiteOrAll) -> Reply:
+    """fixed release and time-back advice per controller
+
+    fixed release per controller, and whether a time-back is safe (controller certificate start)
+    """
+    return handlers.advise_reply(await ctx.fleet.read_sites(sites))
+
+
+@command(
+    "history",
+    slow=reading("reading the history of"),
+    requires=("store",),
+    unavailable="History (it needs the bot's database)",
+)
+async def history(ctx: CommandContext, site: Site) -> Reply:
+    """the last scheduled checks of a site
+
+    the last scheduled checks of the site
+
+    Days whose checks were pruned come as daily summaries, shown apart and marked.
+    """
+    assert ctx.store is not None
+    entries = await ctx.store.site_history(site, limit=10)
+    rows = [
+        HistoryRow(
+            s.taken_at,
+            s.controller,
+            s.status,
+            s.stuck_count,
+            s.total_aps if s.aps_read else None,
+            s.downloading_count,
+            s.incomplete,
         )
-    spec = COMMANDS[name]
-    if name in {"help", "sites", "digest"}:
-        if args:
-            return Invalid(f"`{spec.usage}` takes no arguments.")
-        return Parsed(name)
-    if name in {"approve", "reject", "audit"}:
-        if len(args) != 1 or not REQUEST_ID.match(args[0].lstrip("#")):
-            return Invalid(f"Which request? Usage: `{spec.usage}` (the number in the request message, e.g. 12)")
-        return Parsed(name, request_id=int(args[0].lstrip("#")))
-    if not args:
-        return Invalid(f"Which site? Usage: `{spec.usage}`")
-
-    state = None
-    dry_run = False
-    positional: list[str] = []
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if name == "aps" and arg.startswith("--state"):
-            if "=" in arg:
-                value = arg.split("=", 1)[1]
-            elif i + 1 < len(args):
-                i += 1
-                value = args[i]
-            else:
-                return Invalid("`--state` needs a value, e.g. `--state Downloading`.")
-            if not AP_STATE.match(value):
-                return Invalid(f"{_quote(value)} is not an AP state (e.g. Downloading, Registered).")
-            state = value
-        elif name == "remediate" and arg == "--dry-run":
-            dry_run = True
-        elif arg.startswith("--"):
-            return Invalid(f"Unknown option {_quote(arg)}. Usage: `{spec.usage}`")
-        else:
-            positional.append(arg)
-        i += 1
-    if name == "remediate":
-        return _remediate(positional, inventory, spec, dry_run)
-    if len(positional) != 1:
-        return Invalid(f"Usage: `{spec.usage}`")
-    sites = _site_names(positional[0], inventory, allow_all=name != "history")
-    if isinstance(sites, Invalid):
-        return sites
-    return Parsed(name, sites=sites, state=state)
+        for check in entries
+        if isinstance(check, SiteCheck)
+        for s in check.snapshots
+    ]
+    days = [
+        HistoryRow(
+            c.last_at,
+            c.controller,
+            c.status,
+            c.stuck_aps,
+            c.total_aps if c.aps_read else None,
+            c.downloading_aps,
+            c.aps_incomplete,
+        )
+        for day in entries
+        if isinstance(day, SiteDay)
+        for c in day.controllers
+    ]
+    if not days:
+        return history_reply(site, rows)
+    return handlers.history_with_daily_summaries(site, history_reply(site, rows) if rows else None, days)
 
 
-def _remediate(positional: list[str], inventory: Inventory, spec: CommandSpec, dry_run: bool) -> Parsed | Invalid:
-    """A change targets one site (never `all`), optionally one of its controllers."""
-    if len(positional) not in (1, 2):
-        return Invalid(f"Usage: `{spec.usage}`")
-    sites = _site_names(positional[0], inventory, allow_all=False)
-    if isinstance(sites, Invalid):
-        return sites
-    site = inventory.sites[sites[0]]
-    controller = None
-    if len(positional) == 2:
-        names = [c.name for c in site.controllers]
-        if positional[1] not in names:
-            guess = _did_you_mean(positional[1], names)
-            hint = f"Did you mean `{guess}`?" if guess else f"Its controllers: {', '.join(names)}."
-            return Invalid(f"{_quote(positional[1])} is not a controller of site {site.name}.", hint)
-        controller = positional[1]
-    return Parsed("remediate", sites=sites, controller=controller, dry_run=dry_run)
+@command(
+    "digest",
+    slow=saying("Building the digest…"),
+    requires=("post_digest", "channel"),
+    unavailable="The digest (it needs the bot's database)",
+)
+async def digest(ctx: CommandContext) -> Reply:
+    """post the fleet digest here now
+
+    posts the fleet digest in this channel now
+    """
+    assert ctx.post_digest is not None and ctx.channel is not None
+    await ctx.post_digest(ctx.channel)
+    return Reply(title="Digest posted.", ephemeral=True)
+
+
+def _remediate_ack(cmd: Command, ctx: CommandContext, args: Mapping[str, Any]) -> Reply:
+    site, controller = args["site"], args["controller"]
+    target = controller or f"{site} ({len(ctx.inventory.sites[site].controllers)} controllers)"
+    verb = "dry run for" if args["dry_run"] else "preparing a time-back request for"
+    return Reply(title=f"{verb} {target}: reading the controllers…", ephemeral=True)
+
+
+@command(
+    "remediate",
+    access=Access.APPROVERS,
+    slow=_remediate_ack,
+    requires=("remediation",),
+    unavailable="The time-back playbook (it needs the bot's database)",
+    denied=(
+        "Time-back requests and dry runs are for the people `CCERT_ACCESS` names for `remediate`, "
+        "or, when it names nobody for it, for the approvers (`CCERT_APPROVERS`). "
+        "Ask a ccert-bot admin to add you if you need it."
+    ),
+    buttons={
+        "timeback_request": _site_and_controller,
+        "timeback_dry_run": lambda value: [*_site_and_controller(value), "--dry-run"],
+    },
+)
+async def remediate(ctx: CommandContext, site: Site, controller: ControllerOfSite, dry_run: DryRun) -> Reply:
+    """request the time-back playbook (needs two approvals); --dry-run only shows the commands
+
+    request the time-back playbook (the **Request time-back** button does the same); `--dry-run` (the **Dry
+    run** button) only shows every command. Closed by default: only who `CCERT_ACCESS` names for `remediate`,
+    or, when it does not name `remediate`, the approvers (`CCERT_APPROVERS`); the dry run follows the same
+    rule, since it reads the production controllers
+
+    A change targets one site (never `all`), optionally one of its controllers. A request reads
+    the controllers first, so the approvers see today's clock and NTP.
+    """
+    service = ctx.remediation
+    assert service is not None
+    try:
+        if dry_run:
+            return remediation_views.dry_run_reply(await service.preview(site, controller))
+        view = await service.create_request(site, controller, ctx.caller.user_id, ctx.caller.channel_id)
+    except RequestRefused as refused:
+        return remediation_views.refused_reply(refused.reason)
+    return remediation_views.created_reply(view)
+
+
+async def _vote(ctx: CommandContext, request_id: int, approve: bool) -> CommandResult:
+    """The vote is counted at once; the approval that completes a request starts its run."""
+    service = ctx.remediation
+    assert service is not None
+    try:
+        result = await service.vote(request_id, Voter(ctx.caller.user_id, ctx.caller.groups), approve)
+    except RequestRefused as refused:
+        return CommandResult(remediation_views.refused_reply(refused.reason))
+    if result.approved_now:
+        if ctx.spawn is None:  # the console: run in the foreground and say how it ended
+
+            async def run() -> Reply:
+                await service.start_run(request_id)
+                return remediation_views.progress_reply(await service.request_view(request_id))
+
+            return CommandResult(remediation_views.vote_reply(result.accepted, result.reason), run)
+        ctx.spawn(service.start_run(request_id), f"remediation-run-{request_id}")
+    return CommandResult(remediation_views.vote_reply(result.accepted, result.reason))
+
+
+@command(
+    "approve",
+    requires=("remediation",),
+    unavailable="Remediation (it needs the bot's database)",
+    buttons={APPROVE_ACTION: lambda value: [value]},
+)
+async def approve(ctx: CommandContext, request_id: RequestId) -> CommandResult:
+    """approve a remediation request (the Approve button)
+
+    vote for a request (the **Approve** button)
+
+    Open to everyone here: the remediation service checks a vote against `CCERT_APPROVERS`.
+    """
+    return await _vote(ctx, request_id, approve=True)
+
+
+@command(
+    "reject",
+    requires=("remediation",),
+    unavailable="Remediation (it needs the bot's database)",
+    buttons={REJECT_ACTION: lambda value: [value]},
+)
+async def reject(ctx: CommandContext, request_id: RequestId) -> CommandResult:
+    """reject a remediation request (the Reject button)
+
+    vote against a request (the **Reject** button)
+    """
+    return await _vote(ctx, request_id, approve=False)
+
+
+def _audit_ack(cmd: Command, ctx: CommandContext, args: Mapping[str, Any]) -> Reply:
+    return Reply(title=f"reading the audit trail of request #{args['request_id']}…", ephemeral=True)
+
+
+@command(
+    "audit",
+    slow=_audit_ack,
+    requires=("remediation",),
+    unavailable="The audit trail (it needs the bot's database)",
+)
+async def audit(ctx: CommandContext, request_id: RequestId) -> Reply:
+    """everything a remediation request did, in order
+
+    everything a request did: votes, every command sent with its output (secrets redacted), steps, undo, end
+    """
+    assert ctx.remediation is not None
+    return remediation_views.audit_reply(request_id, await ctx.remediation.audit(request_id))

@@ -11,8 +11,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from bot.chat.commands import COMMANDS, Invalid
+from bot.chat.arguments import Invalid
 from bot.chat.failures import failure_words
+from bot.chat.registry import REGISTRY, Registry
 from bot.chat.reply import Button, Field, Level, Reply, Section, Table
 from bot.domain.advisory import FixState, classify_model
 from bot.domain.digest import HistoryRow
@@ -51,9 +52,10 @@ def plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-def help_reply(problem: Invalid | None = None) -> Reply:
-    lines = [f"`{spec.usage}` — {spec.summary}" for spec in COMMANDS.values()]
-    text = "\n".join(lines)
+def help_reply(problem: Invalid | None = None, registry: Registry | None = None) -> Reply:
+    """`/ccert help`, or a refusal followed by the help; the lines are the registry's
+    (the bot's own commands, which `bot.chat.commands` registers, unless told otherwise)."""
+    text = "\n".join((REGISTRY if registry is None else registry).help_lines())
     if problem is None:
         return Reply(
             title="ccert-bot — CSCwd80290 (IOS APs stuck Downloading)",
@@ -65,23 +67,22 @@ def help_reply(problem: Invalid | None = None) -> Reply:
     return Reply(title=head, text=text, level=Level.WARNING, ephemeral=True)
 
 
-def invalid_reply(problem: Invalid) -> Reply:
+def invalid_reply(problem: Invalid, registry: Registry | None = None) -> Reply:
     if problem.show_help:
-        return help_reply(problem)
+        return help_reply(problem, registry)
     text = problem.suggestion or ""
     return Reply(title=problem.message, text=text, level=Level.WARNING, ephemeral=True)
 
 
-def denied_reply(command: str) -> Reply:
-    """Says who decides, so the refused user knows whom to ask and which setting it is."""
-    if command == "remediate":
-        text = (
-            "Time-back requests and dry runs are for the people `CCERT_ACCESS` names for `remediate`, "
-            "or, when it names nobody for it, for the approvers (`CCERT_APPROVERS`). "
-            "Ask a ccert-bot admin to add you if you need it."
-        )
-    else:
-        text = "Ask a ccert-bot admin to add you (CCERT_ACCESS) if you need it."
+def denied_reply(command: str, registry: Registry | None = None) -> Reply:
+    """Says who decides, so the refused user knows whom to ask and which setting it is
+    (a command's own `denied` words when it has them)."""
+    spec = (REGISTRY if registry is None else registry).get(command)
+    text = (
+        spec.denied
+        if spec is not None and spec.denied
+        else "Ask a ccert-bot admin to add you (CCERT_ACCESS) if you need it."
+    )
     return Reply(
         title=f"Sorry, you're not allowed to run `/ccert {command}`.",
         text=text,

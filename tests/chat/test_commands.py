@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.chat.commands import Invalid, Parsed, parse
+from bot.chat.arguments import Invalid
+from bot.chat.commands import parse
+from bot.chat.registry import Parsed
 from bot.chat.text import MAX_COMMAND_CHARS
 from bot.inventory import Inventory, load_inventory
 
@@ -25,8 +27,8 @@ def test_empty_and_help(text: str, inventory: Inventory) -> None:
 
 
 def test_status_of_a_known_site(inventory: Inventory) -> None:
-    assert parse("status site-a", inventory) == Parsed("status", sites=("site-a",))
-    assert parse("status all", inventory) == Parsed("status", sites=("site-a",))
+    assert parse("status site-a", inventory) == Parsed("status", {"sites": ("site-a",)})
+    assert parse("status all", inventory) == Parsed("status", {"sites": ("site-a",)})
 
 
 def test_unknown_site_suggests_the_close_one(inventory: Inventory) -> None:
@@ -43,8 +45,12 @@ def test_unknown_subcommand_suggests(inventory: Inventory) -> None:
 
 
 def test_aps_state_filter_is_validated(inventory: Inventory) -> None:
-    assert parse("aps site-a --state Downloading", inventory) == Parsed("aps", ("site-a",), "Downloading")
-    assert parse("aps site-a --state=Registered", inventory) == Parsed("aps", ("site-a",), "Registered")
+    assert parse("aps site-a --state Downloading", inventory) == Parsed(
+        "aps", {"sites": ("site-a",), "state": "Downloading"}
+    )
+    assert parse("aps site-a --state=Registered", inventory) == Parsed(
+        "aps", {"sites": ("site-a",), "state": "Registered"}
+    )
     bad = parse("aps site-a --state 'x; config time ntp delete 1'", inventory)
     assert isinstance(bad, Invalid)
     assert isinstance(parse("aps site-a --state", inventory), Invalid)
@@ -65,11 +71,11 @@ def test_wrong_shapes_are_invalid(text: str, inventory: Inventory) -> None:
 
 
 def test_remediation_commands_take_only_checked_values(inventory: Inventory) -> None:
-    assert parse("approve 12", inventory) == Parsed("approve", request_id=12)
-    assert parse("reject #7", inventory) == Parsed("reject", request_id=7)
-    assert parse("audit 3", inventory) == Parsed("audit", request_id=3)
+    assert parse("approve 12", inventory) == Parsed("approve", {"request_id": 12})
+    assert parse("reject #7", inventory) == Parsed("reject", {"request_id": 7})
+    assert parse("audit 3", inventory) == Parsed("audit", {"request_id": 3})
     assert parse("remediate site-a wlc-a2 --dry-run", inventory) == Parsed(
-        "remediate", sites=("site-a",), controller="wlc-a2", dry_run=True
+        "remediate", {"site": "site-a", "controller": "wlc-a2", "dry_run": True}
     )
     for bad in (
         "approve",
@@ -108,15 +114,15 @@ def test_the_osc_title_sequence_is_echoed_as_plain_text(inventory: Inventory) ->
 
 def test_invisible_characters_are_not_part_of_a_name(inventory: Inventory) -> None:
     """Pasted from a document with a zero-width space or a BOM, site-a is still site-a."""
-    assert parse("status site-a\u200b", inventory) == Parsed("status", sites=("site-a",))
-    assert parse("\ufeffstatus site\u00ad-a", inventory) == Parsed("status", sites=("site-a",))
-    assert parse("status site-a \x1b", inventory) == Parsed("status", sites=("site-a",)), "an invisible word"
+    assert parse("status site-a\u200b", inventory) == Parsed("status", {"sites": ("site-a",)})
+    assert parse("\ufeffstatus site\u00ad-a", inventory) == Parsed("status", {"sites": ("site-a",)})
+    assert parse("status site-a \x1b", inventory) == Parsed("status", {"sites": ("site-a",)}), "an invisible word"
     assert isinstance(parse("status site-a ''", inventory), Invalid), "an empty quoted word is still a word"
 
 
 def test_text_over_the_cap_is_refused_by_the_parser_too(inventory: Inventory) -> None:
     at_cap = "status site-a".ljust(MAX_COMMAND_CHARS)
-    assert parse(at_cap, inventory) == Parsed("status", sites=("site-a",))
+    assert parse(at_cap, inventory) == Parsed("status", {"sites": ("site-a",)})
     over = parse(at_cap + " ", inventory)
     assert isinstance(over, Invalid) and "4,001 characters" in over.message and "4,000" in over.message
 
