@@ -17,9 +17,9 @@ from typing import Any
 from bot.chat.failures import failure_words
 from bot.chat.handlers import (
     FIX_LABEL,
-    PLATFORM_LABEL,
     STATUS_ICON,
     fmt_time,
+    platform_label,
     plural,
     timeback_button,
 )
@@ -35,7 +35,6 @@ from bot.domain.alerts import (
     ResolveAlert,
     UpdateAlert,
 )
-from bot.domain.models import Platform
 from bot.domain.verdict import VerdictStatus
 
 RESOLVED_ICON = "✅"
@@ -95,11 +94,7 @@ def _where(payload: Mapping[str, Any]) -> str:
 
 
 def _platform(payload: Mapping[str, Any]) -> str:
-    value = payload.get("platform")
-    try:
-        return PLATFORM_LABEL[Platform(str(value))]
-    except (ValueError, KeyError):
-        return str(value or "unknown platform")
+    return platform_label(payload.get("platform"))
 
 
 def _software(payload: Mapping[str, Any]) -> str:

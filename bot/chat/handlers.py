@@ -15,9 +15,10 @@ from bot.chat.arguments import Invalid
 from bot.chat.failures import failure_words
 from bot.chat.registry import REGISTRY, Registry
 from bot.chat.reply import Button, Field, Level, Reply, Section, Table
+from bot.controllers.platforms import registry
 from bot.domain.advisory import FixState, classify_model
 from bot.domain.digest import HistoryRow
-from bot.domain.models import ClockReading, ControllerSnapshot, NtpServer, Platform
+from bot.domain.models import ClockReading, ControllerSnapshot, NtpServer
 from bot.domain.verdict import RISK_CODES, ActionKind, ControllerVerdict, Severity, VerdictStatus, worst_status
 from bot.fleet.service import SiteReport
 from bot.inventory import Inventory
@@ -38,7 +39,16 @@ STATUS_LEVEL = {
     VerdictStatus.UNREACHABLE: Level.DANGER,
     VerdictStatus.ERROR: Level.WARNING,
 }
-PLATFORM_LABEL = {Platform.AIREOS: "AireOS", Platform.IOSXE: "Catalyst 9800"}
+
+
+def platform_label(name: object) -> str:
+    """How people see a platform ("Catalyst 9800"), from its package; an unknown name as it is."""
+    try:
+        return registry.get(str(name)).label
+    except registry.UnknownPlatform:
+        return str(name or "unknown platform")
+
+
 FIX_LABEL = {
     FixState.FIXED: "has the fix",
     FixState.PARTIAL: "fixed for some models only",
@@ -95,7 +105,7 @@ def sites_reply(inventory: Inventory) -> Reply:
     rows = []
     for site in inventory.sites.values():
         for c in site.controllers:
-            rows.append((site.name, c.name, PLATFORM_LABEL[c.platform], f"{c.host}:{c.port}"))
+            rows.append((site.name, c.name, platform_label(c.platform), f"{c.host}:{c.port}"))
     return Reply(
         title=f"{plural(len(inventory.sites), 'site')}, {plural(len(rows), 'controller')}",
         sections=(Section(table=Table(("Site", "Controller", "Platform", "Address"), tuple(rows))),),
@@ -242,7 +252,7 @@ def _unread_section(v: ControllerVerdict, title: str) -> Section:
 
 
 def _controller_section(v: ControllerVerdict, snapshot: ControllerSnapshot | None) -> Section:
-    platform = PLATFORM_LABEL.get(v.platform, str(v.platform))
+    platform = platform_label(v.platform)
     icon, label = status_label(v)
     if v.software_version is None and v.software_raw:
         label += " · unknown software"

@@ -14,10 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from bot.chat.handlers import PLATFORM_LABEL, fmt_time, plural
+from bot.chat.handlers import fmt_time, platform_label, plural
 from bot.chat.reply import Button, Field, Level, Reply, Section, Table
 from bot.domain.approvals import RequestStatus
-from bot.domain.models import Platform
 from bot.remediation.engine import RunEvent, RunInfo
 from bot.remediation.models import PreviewView, RequestView, RunView, TargetView
 from bot.store.remediation import AuditEntry
@@ -61,10 +60,7 @@ EVENT_ICON = {"info": "ℹ️", "ok": "✅", "warning": "⚠️", "danger": "�
 
 
 def _platform(value: str) -> str:
-    try:
-        return PLATFORM_LABEL[Platform(value)]
-    except (ValueError, KeyError):
-        return value
+    return platform_label(value)
 
 
 def _duration(seconds: float | None) -> str:
