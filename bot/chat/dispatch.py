@@ -26,7 +26,7 @@ from bot.fleet.service import FleetService, StaticFacts, WatchSource
 from bot.inventory import Inventory
 from bot.remediation.service import RemediationService, RequestRefused
 from bot.settings import Settings
-from bot.store import SiteCheck, SiteDay, Store
+from bot.store import SiteCheck, SiteDay, Store, history
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ class BotDispatcher:
             return CommandResult(handlers.not_enabled_reply("History (it needs the bot's database)"))
 
         async def follow_up() -> Reply:
-            entries = await store.site_history(site, limit=10)
+            entries = await store.read(history.site_history, site, limit=10)
             rows = [
                 HistoryRow(
                     s.taken_at,

@@ -90,7 +90,7 @@ def _m001_checks_and_snapshots(db: Database) -> None:
             cert_name TEXT,
             cert_subject TEXT,
             errors_json TEXT NOT NULL DEFAULT '[]',
-            aps_read INTEGER NOT NULL,                   -- the AP list is the whole list (see queries)
+            aps_read INTEGER NOT NULL,                   -- the AP list is the whole list (see checks)
             status TEXT NOT NULL,                        -- VerdictStatus
             total_aps INTEGER NOT NULL DEFAULT 0,
             affected_count INTEGER NOT NULL DEFAULT 0,

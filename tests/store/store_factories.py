@@ -23,7 +23,7 @@ from bot.domain.models import (
 )
 from bot.domain.verdict import DownloadWatch, evaluate_controller
 from bot.store import CheckRun, CheckTrigger
-from bot.store import queries as q
+from bot.store import checks as checks_store
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 AFFECTED = "AIR-CAP3702I-E-K9"
@@ -85,7 +85,7 @@ def record(
     """Record one check of these snapshots (started at `at` or the first snapshot's time)."""
     start = at or min(s.taken_at for s in snapshots)
     run = CheckRun(trigger=trigger, started_at=start, finished_at=start + timedelta(seconds=40))
-    return q.record_check(db, run, snapshots, [evaluate_controller(s, watch=AT_ONCE) for s in snapshots])
+    return checks_store.record_check(db, run, snapshots, [evaluate_controller(s, watch=AT_ONCE) for s in snapshots])
 
 
 # --- a six-day story for retention tests ----------------------------------------------------------
