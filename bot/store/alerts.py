@@ -18,7 +18,7 @@ from sqlite_utils import Database
 from bot.store.codec import dumps, from_db_time, from_db_time_or_none, loads, short_error
 from bot.store.db import write_tx
 from bot.store.records import AlertKind, AlertRecord, AlertStatus, Delivery, NotFoundError, StateError
-from bot.store.rows import first_row, insert_row, now_text
+from bot.store.rows import find_row, get_row, insert_row, now_text
 
 
 def _alert_record(row: Mapping[str, Any]) -> AlertRecord:
@@ -45,29 +45,21 @@ def _alert_record(row: Mapping[str, Any]) -> AlertRecord:
 
 
 def get_alert(db: Database, alert_id: int) -> AlertRecord:
-    row = first_row(db, "SELECT * FROM alerts WHERE id = ?", [alert_id])
-    if row is None:
-        raise NotFoundError(f"no alert {alert_id}")
-    return _alert_record(row)
+    return _alert_record(get_row(db, "alerts", alert_id, f"no alert {alert_id}"))
 
 
 def get_open_alert(db: Database, controller: str, kind: AlertKind | str) -> AlertRecord | None:
-    row = first_row(
-        db,
-        "SELECT * FROM alerts WHERE controller = ? AND kind = ? AND status = 'open'",
-        [controller, AlertKind(kind).value],
-    )
+    row = find_row(db, "alerts", "controller = ? AND kind = ? AND status = 'open'", [controller, AlertKind(kind).value])
     return None if row is None else _alert_record(row)
 
 
 def open_alerts(db: Database, kind: AlertKind | str | None = None) -> list[AlertRecord]:
     """Every open alert (of `kind`), oldest first: what the next check may resolve."""
+    alerts = db.table("alerts")
     if kind is None:
-        rows = db.query("SELECT * FROM alerts WHERE status = 'open' ORDER BY opened_at, id")
+        rows = alerts.rows_where("status = 'open'", order_by="opened_at, id")
     else:
-        rows = db.query(
-            "SELECT * FROM alerts WHERE status = 'open' AND kind = ? ORDER BY opened_at, id", [AlertKind(kind).value]
-        )
+        rows = alerts.rows_where("status = 'open' AND kind = ?", [AlertKind(kind).value], order_by="opened_at, id")
     return [_alert_record(r) for r in rows]
 
 
@@ -151,8 +143,18 @@ def mark_sending(db: Database, alert_id: int, key: str, *, now: datetime | None 
         return get_alert(db, alert_id)
 
 
+# The two outbox tables whose rows carry a send key (`begin_send` names its table in SQL).
+_SEND_TABLES = frozenset({"alerts", "alert_events"})
+
+
 def begin_send(db: Database, table: str, row_id: int, key: str, now: datetime | None) -> None:
-    """Set the send key and start of the first attempt; later attempts keep both."""
+    """Set the send key and start of the first attempt; later attempts keep both.
+
+    Shared by alert messages and their thread notes (`outbox.mark_event_sending`): both are
+    outbox rows found again by their key after an attempt that may have reached Slack.
+    """
+    if table not in _SEND_TABLES:
+        raise ValueError(f"not an outbox table: {table!r}")
     db.execute(
         f"UPDATE {table} SET send_key = coalesce(send_key, ?), sending_since = coalesce(sending_since, ?) WHERE id = ?",
         [key, now_text(now), row_id],
@@ -207,11 +209,12 @@ def reopen_alert(
 
 def last_resolved_alert(db: Database, controller: str, kind: AlertKind | str) -> AlertRecord | None:
     """The most recently resolved alert of this kind for the controller (flapping dedupe)."""
-    row = first_row(
+    row = find_row(
         db,
-        "SELECT * FROM alerts WHERE controller = ? AND kind = ? AND status = 'resolved' "
-        "ORDER BY resolved_at DESC, id DESC LIMIT 1",
+        "alerts",
+        "controller = ? AND kind = ? AND status = 'resolved'",
         [controller, AlertKind(kind).value],
+        order_by="resolved_at DESC, id DESC",
     )
     return None if row is None else _alert_record(row)
 
@@ -222,5 +225,5 @@ def alerts_pending_delivery(db: Database) -> list[AlertRecord]:
     Resolved ones are included (their `status` says so): an incident that
     opened and closed while Slack was unreachable is still reported.
     """
-    rows = db.query("SELECT * FROM alerts WHERE delivery != 'delivered' ORDER BY opened_at, id")
+    rows = db.table("alerts").rows_where("delivery != 'delivered'", order_by="opened_at, id")
     return [_alert_record(r) for r in rows]

@@ -22,8 +22,8 @@ from bot.store.ap_state import track_ap_states
 from bot.store.codec import dumps, from_db_time, from_db_time_or_none, to_db_time, to_device_time
 from bot.store.days import fold_into_days
 from bot.store.db import write_tx
-from bot.store.records import CheckRun, CheckRunRecord, CheckTrigger, NotFoundError, StateError
-from bot.store.rows import first_row, insert_plain_row, insert_row, now_text
+from bot.store.records import CheckRun, CheckRunRecord, CheckTrigger, StateError
+from bot.store.rows import get_row, insert_plain_row, insert_row, now_text
 from bot.store.snapshots import AP_COLUMNS, AP_FIELDS, ap_values, aps_digest, shared_aps_owner
 
 
@@ -38,11 +38,9 @@ def start_check(db: Database, trigger: CheckTrigger | str, started_at: datetime 
 def mark_check_overran(db: Database, run_id: int, note: str) -> None:
     """Note that a check ran past its interval (the next one was not started beside it)."""
     with write_tx(db):
-        row = first_row(db, "SELECT note FROM check_runs WHERE id = ?", [run_id])
-        if row is None:
-            raise NotFoundError(f"no check run {run_id}")
+        row = get_row(db, "check_runs", run_id, f"no check run {run_id}")
         text = note if not row["note"] else f"{row['note']}; {note}"
-        db.execute("UPDATE check_runs SET overran = 1, note = ? WHERE id = ?", [text, run_id])
+        db.table("check_runs").update(run_id, {"overran": 1, "note": text})
 
 
 def _aps_read(verdict: ControllerVerdict) -> bool:
@@ -144,9 +142,7 @@ def record_check(
         if run.id is None:
             run_id = insert_row(db, "check_runs", {**counts, "overran": run.overran, "note": run.note})
         else:
-            row = first_row(db, "SELECT finished_at, overran, note FROM check_runs WHERE id = ?", [run.id])
-            if row is None:
-                raise NotFoundError(f"no check run {run.id}")
+            row = get_row(db, "check_runs", run.id, f"no check run {run.id}")
             if row["finished_at"] is not None:
                 raise StateError(f"check run {run.id} was already recorded")
             notes = [n for n in (row["note"], run.note) if n]
@@ -193,15 +189,12 @@ def check_run_record(row: Mapping[str, Any]) -> CheckRunRecord:
 
 
 def get_check(db: Database, run_id: int) -> CheckRunRecord:
-    row = first_row(db, "SELECT * FROM check_runs WHERE id = ?", [run_id])
-    if row is None:
-        raise NotFoundError(f"no check run {run_id}")
-    return check_run_record(row)
+    return check_run_record(get_row(db, "check_runs", run_id, f"no check run {run_id}"))
 
 
 def recent_checks(db: Database, limit: int = 10) -> list[CheckRunRecord]:
     """The latest check runs, newest first (running ones included)."""
-    rows = db.query("SELECT * FROM check_runs ORDER BY started_at DESC, id DESC LIMIT ?", [limit])
+    rows = db.table("check_runs").rows_where(order_by="started_at DESC, id DESC", limit=int(limit))
     return [check_run_record(r) for r in rows]
 
 

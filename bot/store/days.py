@@ -156,9 +156,8 @@ def _controller_day(row: Mapping[str, Any]) -> ControllerDay:
 
 def controller_days(db: Database, controller: str, since: date | None = None) -> list[ControllerDay]:
     """The daily summaries of one controller, oldest first (from `since`, a UTC day, if given)."""
-    rows = db.query(
-        "SELECT * FROM controller_days WHERE controller = ? AND day >= ? ORDER BY day",
-        [controller, day_text(since) if since is not None else ""],
+    rows = db.table("controller_days").rows_where(
+        "controller = ? AND day >= ?", [controller, day_text(since) if since is not None else ""], order_by="day"
     )
     return [_controller_day(r) for r in rows]
 

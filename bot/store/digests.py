@@ -16,7 +16,7 @@ from sqlite_utils import Database
 from bot.store.codec import day_text, dumps, from_db_time, loads
 from bot.store.db import write_tx
 from bot.store.records import DigestRecord, StateError
-from bot.store.rows import first_row, insert_row, now_text
+from bot.store.rows import find_row, insert_row, now_text
 
 
 def _digest_record(row: Mapping[str, Any]) -> DigestRecord:
@@ -31,7 +31,7 @@ def _digest_record(row: Mapping[str, Any]) -> DigestRecord:
 
 
 def get_digest(db: Database, day: date | str) -> DigestRecord | None:
-    row = first_row(db, "SELECT * FROM digests WHERE day = ?", [day_text(day)])
+    row = find_row(db, "digests", "day = ?", [day_text(day)])
     return None if row is None else _digest_record(row)
 
 

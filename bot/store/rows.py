@@ -14,9 +14,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+import sqlite_utils.db
 from sqlite_utils import Database
 
 from bot.store.codec import to_db_time, utc_now
+from bot.store.records import NotFoundError
 
 
 def now_text(now: datetime | None) -> str:
@@ -24,7 +26,30 @@ def now_text(now: datetime | None) -> str:
 
 
 def first_row(db: Database, sql: str, params: Sequence[Any] | dict[str, Any]) -> dict[str, Any] | None:
+    """The first row a query answers, or None: for joins, where the table API does not reach."""
     return next(iter(db.query(sql, params)), None)
+
+
+def get_row(db: Database, table: str, pk: int, missing: str) -> dict[str, Any]:
+    """The row of `table` with primary key `pk` (sqlite-utils' `Table.get`).
+
+    Raises the store's own `NotFoundError(missing)` rather than sqlite-utils' one, so callers
+    catch one lookup error whatever answered.
+    """
+    try:
+        return db.table(table).get(pk)
+    except sqlite_utils.db.NotFoundError:
+        raise NotFoundError(missing) from None
+
+
+def find_row(
+    db: Database, table: str, where: str, args: Sequence[Any], *, order_by: str | None = None
+) -> dict[str, Any] | None:
+    """The first row of `table` matching `where` (in `order_by` order), or None.
+
+    `where` and `order_by` are this package's own constant SQL fragments; values go in `args`.
+    """
+    return next(db.table(table).rows_where(where, args, order_by=order_by, limit=1), None)
 
 
 def insert_row(db: Database, table: str, row: dict[str, Any]) -> int:

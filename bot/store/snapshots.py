@@ -28,8 +28,8 @@ from bot.domain.models import (
 )
 from bot.domain.verdict import VerdictStatus
 from bot.store.codec import from_db_time, from_db_time_or_none, from_device_time, loads, to_bool
-from bot.store.records import APRecord, CriticalFinding, NotFoundError, SnapshotRecord, StuckAP
-from bot.store.rows import first_row
+from bot.store.records import APRecord, CriticalFinding, SnapshotRecord, StuckAP
+from bot.store.rows import get_row
 
 # The AP fields a `snapshot_aps` row holds, in the order the hash and the rows use them.
 AP_FIELDS = ("name", "model", "mac", "ip", "image_version", "state", "retry_count", "location")
@@ -132,15 +132,12 @@ def snapshot_record(row: Mapping[str, Any]) -> SnapshotRecord:
 
 
 def get_snapshot(db: Database, snapshot_id: int) -> SnapshotRecord:
-    row = first_row(db, "SELECT * FROM snapshots WHERE id = ?", [snapshot_id])
-    if row is None:
-        raise NotFoundError(f"no snapshot {snapshot_id}")
-    return snapshot_record(row)
+    return snapshot_record(get_row(db, "snapshots", snapshot_id, f"no snapshot {snapshot_id}"))
 
 
 def check_snapshots(db: Database, run_id: int) -> list[SnapshotRecord]:
     """The snapshots of one check run, by controller name."""
-    rows = db.query("SELECT * FROM snapshots WHERE check_run_id = ? ORDER BY controller", [run_id])
+    rows = db.table("snapshots").rows_where("check_run_id = ?", [run_id], order_by="controller")
     return [snapshot_record(r) for r in rows]
 
 
