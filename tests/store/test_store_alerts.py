@@ -1,9 +1,8 @@
-"""Alerts: lifecycle, delivery states, dedupe lookups; the outbox of notes; digests."""
+"""Alerts: lifecycle, delivery states, dedupe lookups, the send key recorded before a post."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 
 import pytest
 import time_machine
@@ -17,8 +16,6 @@ from bot.store import (
     NotFoundError,
     StateError,
     alerts,
-    digests,
-    open_db,
     outbox,
 )
 from bot.store.codec import ERROR_LIMIT
@@ -116,58 +113,7 @@ def test_default_now_is_aware_utc(db: Database) -> None:
 # --- outbox ------------------------------------------------------------------------------------
 
 
-def test_outbox_retries_until_delivered(db_path: Path) -> None:
-    db = open_db(db_path)
-    alert = alerts.open_alert(db, "stuck", "wlc-1", channel="C1", payload={}, now=T0)
-    note = outbox.enqueue_event(db, alert.id, EventKind.THREAD_NOTE, {"text": "a2 is stuck too"}, now=T0)
-    # the alert message is not in Slack yet: nothing to thread under, the note waits
-    assert outbox.pending_events(db) == []
-    alerts.mark_delivered(db, alert.id, "111.222", "C1", now=T0)
-    update = outbox.enqueue_event(db, alert.id, "update_message", {"stuck": 2}, now=T0 + timedelta(minutes=1))
-
-    events = outbox.pending_events(db)
-    assert [(e.id, e.kind) for e in events] == [(note, EventKind.THREAD_NOTE), (update, EventKind.UPDATE_MESSAGE)]
-    assert events[0].text == "a2 is stuck too" and events[1].text is None
-    assert (events[0].alert_ts, events[0].alert_channel, events[0].controller) == ("111.222", "C1", "wlc-1")
-
-    failed = outbox.mark_event_failed(db, note, RuntimeError("ratelimited; Bearer abc.def"))
-    assert failed.attempts == 1 and failed.delivered_at is None
-    assert failed.last_error == "RuntimeError: ratelimited; Bearer <redacted>"
-    db.close()
-
-    db = open_db(db_path)  # next check, maybe after a restart: the note is still waiting
-    assert [e.id for e in outbox.pending_events(db)] == [note, update]
-    assert [e.id for e in outbox.pending_events(db, limit=1)] == [note]
-    done = outbox.mark_event_delivered(db, note, ts="111.333", now=T0 + timedelta(minutes=15))
-    assert done.delivered_at == T0 + timedelta(minutes=15) and done.slack_ts == "111.333"
-    assert done.attempts == 2 and done.last_error is None
-    assert alerts.get_alert(db, alert.id).last_notified_at == T0 + timedelta(minutes=15)
-    assert [e.id for e in outbox.pending_events(db)] == [update]
-    with pytest.raises(StateError):
-        outbox.mark_event_failed(db, note, "late failure")
-    with pytest.raises(NotFoundError):
-        outbox.enqueue_event(db, 999, "thread_note", {"text": "x"}, now=T0)
-    db.close()
-
-
 # --- digests -----------------------------------------------------------------------------------
-
-
-def test_digest_sent_once_per_day(db: Database) -> None:
-    day = date(2024, 5, 1)
-    assert not digests.digest_sent(db, day)
-    rec = digests.record_digest(
-        db, day, channel="C-DIGEST", ts="123.456", summary={"stuck": 3}, sent_at=T0 + timedelta(hours=-1)
-    )
-    assert (rec.day, rec.channel, rec.ts, rec.summary) == (day, "C-DIGEST", "123.456", {"stuck": 3})
-    assert rec.sent_at == T0 - timedelta(hours=1)
-    assert digests.digest_sent(db, day) and digests.digest_sent(db, "2024-05-01")
-    assert not digests.digest_sent(db, date(2024, 5, 2))
-    assert digests.get_digest(db, "2024-05-01") == rec
-    with pytest.raises(StateError):
-        digests.record_digest(db, "2024-05-01", channel="C-DIGEST", ts=None, summary={})
-    with pytest.raises(TypeError):
-        digests.digest_sent(db, T0)  # a datetime is ambiguous: which timezone's day?
 
 
 def test_a_send_is_recorded_before_it_is_made_and_keeps_its_first_key(db: Database) -> None:

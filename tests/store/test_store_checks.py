@@ -197,3 +197,16 @@ def test_critical_findings_are_kept(db: Database) -> None:
     record(db, [s])
     [rec] = history.latest_snapshots(db)
     assert "no_ntp" in {c.code for c in rec.critical}
+
+
+def test_consecutive_unreachable_counts_from_the_newest_back(db: Database) -> None:
+    """What the alert rules wait for before an unreachable alert: failed checks in a row."""
+    assert checks.consecutive_unreachable(db, "wlc-1", 5) == 0
+    record(db, [unreachable("wlc-1", at=T0)])
+    record(db, [snap("wlc-1", at=T0 + timedelta(minutes=15))])
+    assert checks.consecutive_unreachable(db, "wlc-1", 5) == 0
+    for n in range(2, 5):
+        record(db, [unreachable("wlc-1", at=T0 + n * timedelta(minutes=15))])
+    assert checks.consecutive_unreachable(db, "wlc-1", 5) == 3
+    assert checks.consecutive_unreachable(db, "wlc-1", 2) == 2  # never more than asked for
+    assert checks.consecutive_unreachable(db, "wlc-2", 5) == 0

@@ -3,99 +3,32 @@ across the cutoff, and the file gives the space back."""
 
 from __future__ import annotations
 
-import dataclasses
 import sqlite3
-from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlite_utils import Database
 
-from bot.domain.models import ErrorKind, SnapshotError
-from bot.domain.verdict import VerdictStatus, worst_status
-from bot.store import SiteCheck, SiteDay, SnapshotRecord, StateError, open_db, pruning
+from bot.domain.verdict import VerdictStatus
+from bot.store import SiteCheck, SiteDay, StateError, open_db, pruning
 from bot.store import days as days_store
 from bot.store import history as history_store
 from bot.store import snapshots as snapshots_store
 from bot.store.db import write_tx
-from tests.store.store_factories import CHECKS, H6, T0, ap, record, six_days_checks, snap
+from tests.store.store_factories import (
+    CHECKS,
+    H6,
+    T0,
+    ap,
+    expected_days,
+    record,
+    six_days,
+    snap,
+    summary_values,
+)
 
 DAY = timedelta(days=1)
-
-
-def six_days(db: Database) -> list[SnapshotRecord]:
-    """`six_days_checks` recorded; returns every snapshot as the store keeps it."""
-    return [s for check in six_days_checks() for s in snapshots_store.check_snapshots(db, record(db, check))]
-
-
-def expected_days(snapshots: list[SnapshotRecord]) -> dict[tuple[str, date], dict[str, Any]]:
-    """The daily summaries, worked out independently from the snapshots: numbers as recorded."""
-    groups: dict[tuple[str, date], list[SnapshotRecord]] = defaultdict(list)
-    for s in snapshots:
-        groups[(s.controller, s.taken_at.astimezone(UTC).date())].append(s)
-    days = {}
-    for key, snaps in groups.items():
-        snaps.sort(key=lambda s: s.taken_at)
-        reads = [s for s in snaps if s.aps_read]
-        last_read = reads[-1] if reads else None
-        days[key] = {
-            "checks": len(snaps),
-            "reads": len(reads),
-            "unreachable_checks": sum(1 for s in snaps if s.status is VerdictStatus.UNREACHABLE),
-            "incomplete_checks": sum(1 for s in snaps if s.incomplete),
-            "first_at": snaps[0].taken_at,
-            "last_at": snaps[-1].taken_at,
-            "status": worst_status(s.status for s in snaps),
-            "last_status": snaps[-1].status,
-            "stuck_aps": max(s.stuck_count for s in snaps),
-            "downloading_aps": max(s.downloading_count for s in snaps),
-            "read_at": last_read.taken_at if last_read else None,
-            "total_aps": last_read.total_aps if last_read else None,
-            "affected_aps": last_read.affected_aps if last_read else None,
-            "at_risk_aps": last_read.at_risk_count if last_read else None,
-            "aps_incomplete": last_read.incomplete if last_read else (),
-        }
-    return days
-
-
-def summary_values(day: Any) -> dict[str, Any]:
-    values = dataclasses.asdict(day)
-    for key in ("controller", "day", "site", "pruned"):
-        values.pop(key)
-    return values
-
-
-def test_every_check_folds_into_its_controllers_utc_day(db: Database) -> None:
-    snapshots = six_days(db)
-    expected = expected_days(snapshots)
-    got = {(d.controller, d.day): d for c in ("wlc-1", "wlc-2") for d in days_store.controller_days(db, c)}
-    assert got.keys() == expected.keys()
-    assert {k: summary_values(d) for k, d in got.items()} == expected
-    # the days the story was built for, spelled out
-    stuck_day = got[("wlc-1", date(2024, 5, 2))]  # n=5: 2024-05-02 15:00
-    assert (stuck_day.status, stuck_day.stuck_aps, stuck_day.last_status) == (VerdictStatus.STUCK, 1, "at-risk")
-    incomplete_day = got[("wlc-1", date(2024, 5, 3))]  # n=9: 2024-05-03 15:00, the day's last read is n=10
-    assert incomplete_day.incomplete_checks == 1 and incomplete_day.aps_incomplete == ()
-    assert got[("wlc-1", date(2024, 5, 3))].checks == 4
-    outage = got[("wlc-2", date(2024, 5, 3))]  # n=7 (05-03 03:00) and n=8 (05-03 09:00)
-    assert (outage.unreachable_checks, outage.reads, outage.total_aps) == (2, 2, 2)
-    assert all(d.site == "hq" and d.pruned == 0 for d in got.values())
-
-
-def test_an_incomplete_last_read_keeps_its_flag(db: Database) -> None:
-    record(db, [snap(at=T0, aps=[ap("a1"), ap("a2")])])
-    partial = snap(
-        at=T0 + H6,
-        aps=[ap("a1", state="Downloading")],
-        errors=[SnapshotError(ErrorKind.INCOMPLETE, "read 1 of 2 APs", "show ap summary")],
-    )
-    record(db, [partial])
-    [day] = days_store.controller_days(db, "wlc-1")
-    # stuck wins over a partial read, so it counts as a read: its count is the one listed, flagged
-    assert (day.total_aps, day.aps_incomplete, day.incomplete_checks) == (1, ("read 1 of 2 APs",), 1)
-    assert day.status is VerdictStatus.STUCK
 
 
 def test_history_past_the_retention_comes_from_the_daily_summaries(db: Database) -> None:
