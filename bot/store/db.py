@@ -17,7 +17,11 @@ start-up never waits for a rewrite of the whole file.
 Transactions: `write_tx(db)` is `BEGIN IMMEDIATE` ... `COMMIT`, which takes
 SQLite's write lock up front, so two processes (the bot and a `ccert-bot`
 command run beside it) queue on the busy timeout instead of failing on a
-lock upgrade. Nested use becomes a savepoint. `read_tx(db)` gives several
+lock upgrade. Nested use becomes a savepoint, through sqlite-utils'
+`db.atomic()`; the outermost level is not `db.atomic()` because that opens
+with a deferred `BEGIN`, which takes the write lock only at the first write
+and can then fail at once where `BEGIN IMMEDIATE` waits its turn. Why the
+migrations are ours and not sqlite-utils' `Migrations`: `bot.store.migrations`. `read_tx(db)` gives several
 reads one consistent view (WAL readers never block the writer).
 
 In-process serialisation of writes is the async `Store`'s job

@@ -13,6 +13,31 @@ Adding to the schema (remediation requests, votes, runs, audit, ...):
 `schema_migrations(version, name, applied_at)`, all inside one
 `BEGIN IMMEDIATE` transaction: a failed migration leaves the file as it was.
 
+Why these numbered migrations and not `sqlite_utils.migrations.Migrations` (sqlite-utils 4),
+decided when the store moved to sqlite-utils 4 (issue 14):
+
+* **A file from a newer bot must be refused.** Every released bot reads `schema_migrations`
+  and refuses a version it does not know (`db.migrate`). `Migrations` records names in
+  `_sqlite_migrations` and ignores applied names it does not know (`pending()` lists only
+  its own), so a bot built on it would use a newer file half-understood; and to keep the
+  released bots' refusal working we would have to write every migration to
+  `schema_migrations` too: two records of one fact, kept in step forever.
+* **Order is checked, not trusted.** Versions must be 1, 2, 3, ... (`_check_sequence`);
+  `Migrations` runs in registration order and checks nothing about it.
+* **All pending migrations are one `BEGIN IMMEDIATE` transaction.** `Migrations.apply`
+  commits each migration on its own, with a deferred `BEGIN` (`db.atomic()`), which can fail
+  on a lock upgrade instead of queuing on the busy timeout when the bot and a `ccert-bot`
+  command open the file together. (Wrapping it in `write_tx` would fix that, through
+  savepoints, but then it adds nothing to the loop in `db.migrate`.)
+* **Files in the field** already hold versions 1 to 7 in `schema_migrations`; moving would
+  need a one-off bridge copying them to `_sqlite_migrations`, itself a migration that must
+  never run twice, for no behaviour gained.
+* The SQL triggers (the audit is append-only; the recorded configuration is fixed and kept
+  until verified) fit either system, since a migration is SQL run on the `Database`. What
+  does not fit is sqlite-utils' `table.transform()`: it rebuilds a table and the table's
+  triggers go with the old one, so a migration here alters tables with `add_column` /
+  `ALTER TABLE` and never with `transform()`.
+
 Column enums the code may extend later (alert kinds, event kinds, check
 triggers) are validated in Python, not by SQL CHECK constraints, so adding a
 kind never needs a table rebuild. Closed sets (alert status, delivery state)
