@@ -45,10 +45,12 @@ def _alert_record(row: Mapping[str, Any]) -> AlertRecord:
 
 
 def get_alert(db: Database, alert_id: int) -> AlertRecord:
+    """One alert by id (`NotFoundError` without it)."""
     return _alert_record(get_row(db, "alerts", alert_id, f"no alert {alert_id}"))
 
 
 def get_open_alert(db: Database, controller: str, kind: AlertKind | str) -> AlertRecord | None:
+    """The open alert of `kind` for the controller, if any (the schema allows one at most)."""
     row = find_row(db, "alerts", "controller = ? AND kind = ? AND status = 'open'", [controller, AlertKind(kind).value])
     return None if row is None else _alert_record(row)
 

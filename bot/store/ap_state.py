@@ -67,6 +67,7 @@ def track_ap_states(db: Database, snapshot: ControllerSnapshot, complete: bool =
 
 
 def ap_states(db: Database, controller: str) -> list[APState]:
+    """The stuck rule's memory for one controller, by AP name."""
     rows = db.execute(
         "SELECT controller, ap_name, state, state_since, last_seen FROM ap_state WHERE controller = ? ORDER BY ap_name",
         [controller],

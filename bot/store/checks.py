@@ -174,6 +174,7 @@ def record_check(
 
 
 def check_run_record(row: Mapping[str, Any]) -> CheckRunRecord:
+    """A `check_runs` row decoded (shared with `history`, which lists runs with their snapshots)."""
     return CheckRunRecord(
         id=row["id"],
         trigger=CheckTrigger(row["trigger"]),
@@ -189,6 +190,7 @@ def check_run_record(row: Mapping[str, Any]) -> CheckRunRecord:
 
 
 def get_check(db: Database, run_id: int) -> CheckRunRecord:
+    """One check run by id (`NotFoundError` without it)."""
     return check_run_record(get_row(db, "check_runs", run_id, f"no check run {run_id}"))
 
 

@@ -31,6 +31,7 @@ def _digest_record(row: Mapping[str, Any]) -> DigestRecord:
 
 
 def get_digest(db: Database, day: date | str) -> DigestRecord | None:
+    """The digest recorded for `day`, if one was sent."""
     row = find_row(db, "digests", "day = ?", [day_text(day)])
     return None if row is None else _digest_record(row)
 

@@ -69,6 +69,7 @@ def _event_record(row: Mapping[str, Any]) -> EventRecord:
 
 
 def get_event(db: Database, event_id: int) -> EventRecord:
+    """One outbox event by id, with its alert's Slack message (`NotFoundError` without it)."""
     row = first_row(db, _EVENT_SELECT + "WHERE e.id = ?", [event_id])
     if row is None:
         raise NotFoundError(f"no alert event {event_id}")

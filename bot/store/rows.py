@@ -22,6 +22,7 @@ from bot.store.records import NotFoundError
 
 
 def now_text(now: datetime | None) -> str:
+    """`now` (or the current time) as stored: fixed-width UTC text; a naive `now` is refused."""
     return to_db_time(utc_now() if now is None else now, "now")
 
 

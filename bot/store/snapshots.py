@@ -33,11 +33,7 @@ from bot.store.rows import get_row
 
 # The AP fields a `snapshot_aps` row holds, in the order the hash and the rows use them.
 AP_FIELDS = ("name", "model", "mac", "ip", "image_version", "state", "retry_count", "location")
-
-
 AP_COLUMNS = ", ".join(AP_FIELDS)
-
-
 ap_values: Callable[[AccessPoint], tuple[Any, ...]] = operator.attrgetter(*AP_FIELDS)
 
 
@@ -71,6 +67,7 @@ def shared_aps_owner(db: Database, controller: str, digest: str | None) -> int |
 
 
 def snapshot_record(row: Mapping[str, Any]) -> SnapshotRecord:
+    """A `snapshots` row decoded: JSON columns parsed, times tz-aware (device times as recorded)."""
     clock = None
     if row["clock_time"] is not None:
         clock = ClockReading(
@@ -132,6 +129,7 @@ def snapshot_record(row: Mapping[str, Any]) -> SnapshotRecord:
 
 
 def get_snapshot(db: Database, snapshot_id: int) -> SnapshotRecord:
+    """One snapshot by id (`NotFoundError` without it)."""
     return snapshot_record(get_row(db, "snapshots", snapshot_id, f"no snapshot {snapshot_id}"))
 
 
