@@ -123,11 +123,8 @@ def fold_into_days(db: Database, snapshots: Sequence[Mapping[str, Any]]) -> None
     for s in snapshots:
         key = (s["controller"], _utc_day(s["taken_at"]))
         days[key] = _fold_day(days.get(key), s)
-    db.conn.executemany(
-        f"INSERT OR REPLACE INTO controller_days ({', '.join(_DAY_COLUMNS)}) "
-        f"VALUES ({', '.join('?' * len(_DAY_COLUMNS))})",
-        [tuple(d[c] for c in _DAY_COLUMNS) for d in days.values()],
-    )
+    # One row per controller and day, replaced whole (its primary key is (controller, day)).
+    db.table("controller_days").insert_all(({c: d[c] for c in _DAY_COLUMNS} for d in days.values()), replace=True)
 
 
 def _controller_day(row: Mapping[str, Any]) -> ControllerDay:
