@@ -53,6 +53,8 @@ def track_ap_states(db: Database, snapshot: ControllerSnapshot, complete: bool =
                 started = old_since
         since[name] = started
         rows.append((snapshot.name, name, state, started, taken))
+    # SQL, not `upsert_all`: a large controller lists thousands of APs every check, and this
+    # one statement stepped per row is what keeps that write cheap.
     db.conn.executemany(
         "INSERT INTO ap_state (controller, ap_name, state, state_since, last_seen) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (controller, ap_name) DO UPDATE SET "

@@ -164,6 +164,7 @@ def record_check(
             if aps and row["aps_snapshot_id"] is None:
                 ap_rows.extend((snapshot_id, s.name, *values) for values in aps)
             recorded.append(row)
+        # SQL, not `insert_all`: tens of thousands of plain rows, without sqlite-utils' per-row work.
         db.conn.executemany(
             f"INSERT INTO snapshot_aps (snapshot_id, controller, {AP_COLUMNS}) "
             f"VALUES (?, ?, {', '.join('?' * len(AP_FIELDS))})",
