@@ -64,8 +64,7 @@ from bot.domain.models import (  # noqa: E402
     SnapshotError,
 )
 from bot.domain.verdict import ControllerVerdict, DownloadWatch, evaluate_controller  # noqa: E402
-from bot.store import CheckRun, CheckTrigger, open_db  # noqa: E402
-from bot.store import queries as q  # noqa: E402
+from bot.store import CheckRun, CheckTrigger, checks, open_db, pruning  # noqa: E402
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 PRUNE_AT = timedelta(hours=3, minutes=17)  # the housekeeping job's time of day
@@ -239,8 +238,8 @@ def _mode(mode: str) -> Iterator[None]:
         yield
         return
     with (
-        mock.patch.object(q, "_shared_aps_owner", return_value=None),
-        mock.patch.object(q, "reclaim_space", return_value=0),
+        mock.patch.object(checks, "shared_aps_owner", return_value=None),
+        mock.patch.object(pruning, "reclaim_space", return_value=0),
     ):
         yield
 
@@ -283,14 +282,14 @@ def run(mode: str, args: argparse.Namespace, folder: Path) -> Result:
             at = START + n * interval
             while at >= next_prune:
                 start = time.perf_counter()
-                q.prune(db, next_prune - retention)
+                pruning.prune(db, next_prune - retention)
                 prunes.append(time.perf_counter() - start)
                 after_prunes.append(_mb(path))
                 next_prune += timedelta(days=1)
             snapshots, verdicts = fleet.check(at)
             check = CheckRun(CheckTrigger.SCHEDULED, at, at + timedelta(seconds=90))
             start = time.perf_counter()
-            q.record_check(db, check, snapshots, verdicts)
+            checks.record_check(db, check, snapshots, verdicts)
             writes.append(time.perf_counter() - start)
             if (n + 1) % 100 == 0 or n + 1 == args.checks:
                 window = writes[-100:]

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, TextIO
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -30,7 +31,7 @@ from bot.jobs.scheduler import build_scheduler
 from bot.observability.observer import Observability
 from bot.remediation.service import RemediationConfig, RemediationService
 from bot.settings import Settings
-from bot.store import Store
+from bot.store import Store, ap_state, pruning
 from bot.store import remediation as remediation_queries
 from bot.syslog import SyslogEvent, SyslogListener
 
@@ -91,7 +92,9 @@ class Runtime:
             remediation=self.remediation,
             spawn=self.spawn_run if self.background_runs else None,
             # `/ccert status` tells downloading (N min) from stuck with the checks' own timers.
-            watches=store_watches(self.store.downloading_since, self._confirmed, stuck_after(self.settings)),
+            watches=store_watches(
+                partial(self.store.read, ap_state.downloading_since), self._confirmed, stuck_after(self.settings)
+            ),
             facts=self.facts,
         )
 
@@ -216,7 +219,7 @@ class Runtime:
     async def housekeeping(self) -> None:
         """The daily job: snapshots and AP rows past `CCERT_RETENTION_DAYS` go (each day keeps
         its summary per controller), then the freed pages go back to the file system."""
-        result = await self.store.prune(datetime.now(UTC) - timedelta(days=self.settings.retention_days))
+        result = await self.store.write(pruning.prune, datetime.now(UTC) - timedelta(days=self.settings.retention_days))
         log.info("housekeeping: %s", result)
 
     async def expire_requests(self) -> None:

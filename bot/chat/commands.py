@@ -30,6 +30,7 @@ from bot.domain.digest import HistoryRow
 from bot.inventory import Inventory
 from bot.remediation.service import RequestRefused
 from bot.store import SiteCheck, SiteDay
+from bot.store import history as history_store
 
 __all__ = ["COMMANDS", "REGISTRY", "parse", "readme_table"]
 
@@ -137,7 +138,7 @@ async def history(ctx: CommandContext, site: Site) -> Reply:
     Days whose checks were pruned come as daily summaries, shown apart and marked.
     """
     assert ctx.store is not None
-    entries = await ctx.store.site_history(site, limit=10)
+    entries = await ctx.store.read(history_store.site_history, site, limit=10)
     rows = [
         HistoryRow(
             s.taken_at,

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from bot.chat.alert_views import alert_reply, thread_note_text
 from bot.chat.notifier import MessageMetadata, Notifier, NotifyError, Posted
@@ -33,11 +33,11 @@ from bot.domain.alerts import (
     evaluate_alerts,
 )
 from bot.domain.models import ControllerSnapshot
-from bot.domain.verdict import ControllerVerdict, DownloadWatch, VerdictStatus, evaluate_controllers
+from bot.domain.verdict import ControllerVerdict, DownloadWatch, evaluate_controllers
 from bot.fleet.service import named_peers, poll_options, static_facts
 from bot.inventory import Inventory
 from bot.settings import Settings
-from bot.store import Store
+from bot.store import Store, alerts, ap_state, checks, outbox
 from bot.store.records import AlertRecord, CheckRun, CheckTrigger, EventKind, EventRecord
 
 log = logging.getLogger(__name__)
@@ -139,19 +139,6 @@ def _stuck_after(decisions: Iterable[AlertDecision], open_stuck: OpenAlertState 
     return len(open_stuck.stuck_aps) if open_stuck is not None else 0
 
 
-def _consecutive_unreachable(db: Any, controller: str, limit: int) -> int:
-    rows = db.execute(
-        "SELECT status FROM snapshots WHERE controller = ? ORDER BY taken_at DESC, id DESC LIMIT ?",
-        [controller, limit],
-    ).fetchall()
-    count = 0
-    for (status,) in rows:
-        if status != VerdictStatus.UNREACHABLE.value:
-            break
-        count += 1
-    return count
-
-
 class FleetChecker:
     """One object per bot process; `run_check` is what the scheduler calls."""
 
@@ -194,7 +181,7 @@ class FleetChecker:
 
     async def run_check(self, trigger: CheckTrigger = CheckTrigger.SCHEDULED) -> CheckOutcome:
         started = self.clock()
-        run_id = await self.store.start_check(trigger, started)
+        run_id = await self.store.write(checks.start_check, trigger, started)
         controllers = self.inventory.controllers()
         options = poll_options(self.settings, self.facts, routine=True)
         snapshots = await self.poller.poll(controllers, options, self.environ)
@@ -212,8 +199,11 @@ class FleetChecker:
                 f"{self.interval.total_seconds() / 60:g}-minute interval; the next one was not started twice"
             )
             log.warning("fleet check %s overran: %s", run_id, note)
-        await self.store.record_check(
-            CheckRun(trigger, started, finished, overran=overran, note=note, id=run_id), snapshots, verdicts
+        await self.store.write(
+            checks.record_check,
+            CheckRun(trigger, started, finished, overran=overran, note=note, id=run_id),
+            snapshots,
+            verdicts,
         )
         outcome = CheckOutcome(run_id, len(controllers), sum(1 for s in snapshots if s.reachable), duration, overran)
         outcome.statuses = dict(Counter(v.status.value for v in verdicts))
@@ -230,10 +220,10 @@ class FleetChecker:
     async def _watch(self, controller: str) -> DownloadWatch:
         """What earlier checks know of this controller's downloads, so the verdict calls an AP
         stuck exactly when the alert rules do (threshold, AP log, already in an open alert)."""
-        record = await self.store.get_open_alert(controller, AlertKind.STUCK)
+        record = await self.store.read(alerts.get_open_alert, controller, AlertKind.STUCK)
         listed = OpenAlertState.from_payload(record.payload).stuck_aps if record is not None else frozenset()
         return DownloadWatch(
-            since=await self.store.downloading_since(controller),
+            since=await self.store.read(ap_state.downloading_since, controller),
             confirmed=self.confirmed(controller) if self.confirmed else {},
             stuck_after=self.policy.stuck_after,
             already_stuck=frozenset(listed),
@@ -255,13 +245,15 @@ class FleetChecker:
         open_alerts: dict[AlertKind | str, OpenAlertState] = {}
         recently: dict[AlertKind | str, datetime | ResolvedAlertState] = {}
         for kind in AlertKind:
-            record = await self.store.get_open_alert(name, kind)
+            record = await self.store.read(alerts.get_open_alert, name, kind)
             if record is not None:
                 open_alerts[kind] = OpenAlertState.from_payload(record.payload, alert_id=record.id)
-            resolved = await self.store.last_resolved_alert(name, kind)
+            resolved = await self.store.read(alerts.last_resolved_alert, name, kind)
             if resolved is not None and resolved.resolved_at is not None:
                 recently[kind] = ResolvedAlertState(resolved.resolved_at, resolved.id, resolved.payload)
-        unreachable = await self.store.read(_consecutive_unreachable, name, self.policy.unreachable_after_checks + 1)
+        unreachable = await self.store.read(
+            checks.consecutive_unreachable, name, self.policy.unreachable_after_checks + 1
+        )
         decisions = evaluate_alerts(
             verdict,
             downloading_since=downloading_since,
@@ -289,8 +281,14 @@ class FleetChecker:
                     decision.controller,
                 )
                 channel = ""
-            await self.store.open_alert(
-                decision.kind, decision.controller, channel=channel, payload=decision.payload, site=site, now=now
+            await self.store.write(
+                alerts.open_alert,
+                decision.kind,
+                decision.controller,
+                channel=channel,
+                payload=decision.payload,
+                site=site,
+                now=now,
             )
             return
         alert_id = int(decision.alert_id) if decision.alert_id is not None else None
@@ -298,14 +296,14 @@ class FleetChecker:
             log.error("alert decision without an alert id: %r", decision)
             return
         if isinstance(decision, UpdateAlert):
-            await self.store.update_alert_payload(alert_id, decision.payload, now=now)
+            await self.store.write(alerts.update_alert_payload, alert_id, decision.payload, now=now)
         elif isinstance(decision, ResolveAlert):
-            await self.store.resolve_alert(alert_id, payload=decision.payload, now=now)
+            await self.store.write(alerts.resolve_alert, alert_id, payload=decision.payload, now=now)
         elif isinstance(decision, ReopenAlert):
-            await self.store.reopen_alert(alert_id, payload=decision.payload, now=now)
-        await self.store.enqueue_event(alert_id, EventKind.UPDATE_MESSAGE, {}, now=now)
+            await self.store.write(alerts.reopen_alert, alert_id, payload=decision.payload, now=now)
+        await self.store.write(outbox.enqueue_event, alert_id, EventKind.UPDATE_MESSAGE, {}, now=now)
         kind = EventKind.RESOLVE_NOTE if isinstance(decision, ResolveAlert) else EventKind.THREAD_NOTE
-        await self.store.enqueue_event(alert_id, kind, note, now=now)
+        await self.store.write(outbox.enqueue_event, alert_id, kind, note, now=now)
 
     async def deliver_pending(self) -> tuple[int, int]:
         """Post alerts that never reached the channel, then their queued thread notes and updates.
@@ -323,7 +321,7 @@ class FleetChecker:
 
     async def _deliver_pending(self) -> tuple[int, int]:
         delivered = failed = 0
-        for alert in await self.store.alerts_pending_delivery():
+        for alert in await self.store.read(alerts.alerts_pending_delivery):
             if self.stopping:
                 return delivered, failed
             if not alert.channel:
@@ -331,12 +329,12 @@ class FleetChecker:
             try:
                 await self._deliver_alert(alert)
             except NotifyError as error:
-                await self.store.mark_delivery_failed(alert.id, error.reason)
+                await self.store.write(alerts.mark_delivery_failed, alert.id, error.reason)
                 failed += 1
                 continue
             self.recorder.alert_posted()
             delivered += 1
-        for event in await self.store.pending_events():
+        for event in await self.store.read(outbox.pending_events):
             if self.stopping:
                 return delivered, failed
             if event.alert_ts is None or event.alert_channel is None:
@@ -344,10 +342,10 @@ class FleetChecker:
             try:
                 ts = await self._deliver_event(event, Posted(event.alert_channel, event.alert_ts))
             except NotifyError as error:
-                await self.store.mark_event_failed(event.id, error.reason)
+                await self.store.write(outbox.mark_event_failed, event.id, error.reason)
                 failed += 1
                 continue
-            await self.store.mark_event_delivered(event.id, ts=ts)
+            await self.store.write(outbox.mark_event_delivered, event.id, ts=ts)
             delivered += 1
         return delivered, failed
 
@@ -365,15 +363,15 @@ class FleetChecker:
                     alert.id,
                     alert.controller,
                 )
-                await self.store.mark_delivered(alert.id, found.ts, found.channel)
-                await self.store.enqueue_event(alert.id, EventKind.UPDATE_MESSAGE, {})
+                await self.store.write(alerts.mark_delivered, alert.id, found.ts, found.channel)
+                await self.store.write(outbox.enqueue_event, alert.id, EventKind.UPDATE_MESSAGE, {})
                 return
-        sending = await self.store.mark_sending(alert.id, new_send_key())
+        sending = await self.store.write(alerts.mark_sending, alert.id, new_send_key())
         assert sending.send_key is not None
         posted = await self.notifier.post(
             alert.channel, self._alert_view(sending), metadata=alert_metadata(sending, sending.send_key)
         )
-        await self.store.mark_delivered(alert.id, posted.ts, posted.channel)
+        await self.store.write(alerts.mark_delivered, alert.id, posted.ts, posted.channel)
 
     async def _deliver_event(self, event: EventRecord, alert_message: Posted) -> str | None:
         """Deliver one queued event; returns the ts of the note posted (None for an update).
@@ -382,7 +380,7 @@ class FleetChecker:
         alert messages are: recorded before, looked for in the thread when an attempt was cut short.
         """
         if event.kind is EventKind.UPDATE_MESSAGE:
-            alert = await self.store.get_alert(event.alert_id)
+            alert = await self.store.read(alerts.get_alert, event.alert_id)
             await self.notifier.update(alert_message, self._alert_view(alert))
             return None
         if event.maybe_posted:
@@ -391,7 +389,7 @@ class FleetChecker:
             found = await self._find(alert_message.channel, metadata, event.sending_since, alert_message.ts)
             if found is not None:
                 return found.ts
-        sending = await self.store.mark_event_sending(event.id, new_send_key())
+        sending = await self.store.write(outbox.mark_event_sending, event.id, new_send_key())
         assert sending.send_key is not None
         note = await self.notifier.post(
             alert_message.channel,

@@ -7,20 +7,17 @@ fleet. Recorded per day, so a restart at 08:01 does not post it twice.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
-
-from sqlite_utils import Database
 
 from bot.chat.digest_views import digest_replies
 from bot.chat.notifier import Notifier, Posted
 from bot.domain.alerts import AlertKind
 from bot.domain.digest import FleetDigest, SiteDigest, UnfixedController
 from bot.inventory import Inventory
-from bot.store import Store
+from bot.store import Store, alerts, digests, history
 from bot.store import remediation as remediation_queries
 from bot.store.records import SiteSummary
 
@@ -66,11 +63,11 @@ def _site_digest(
 
 async def build_digest(store: Store, inventory: Inventory, now: datetime, zone: ZoneInfo) -> FleetDigest:
     """Stuck counts come from open stuck alerts: APs past the threshold, not every download."""
-    summary = await store.fleet_summary(now)
+    summary = await store.read(history.fleet_summary, now)
     stuck = Counter[str]()
-    for alert in await store.open_alerts(AlertKind.STUCK):
+    for alert in await store.read(alerts.open_alerts, AlertKind.STUCK):
         stuck[alert.site or ""] += len(alert.payload.get("stuck_aps") or [])
-    previous = await _previous_digest_counts(store, (now.astimezone(zone) - timedelta(days=1)).date())
+    previous = await store.read(digests.stuck_by_site, (now.astimezone(zone) - timedelta(days=1)).date())
     open_work = await store.read(remediation_queries.open_work_by_site)
     sites = []
     for name in inventory.sites:
@@ -81,17 +78,6 @@ async def build_digest(store: Store, inventory: Inventory, now: datetime, zone: 
         unreachable = site_summary.unreachable_controllers if site_summary else ()
         sites.append(_site_digest(name, site_summary, stuck[name], yesterday, unreachable, open_work.get(name, (0, 0))))
     return FleetDigest(day=now.astimezone(zone).date(), generated_at=now, sites=tuple(sites))
-
-
-async def _previous_digest_counts(store: Store, day: date) -> dict[str, int]:
-    def query(db: Database) -> dict[str, int]:
-        row = db.execute("SELECT summary_json FROM digests WHERE day = ?", [day.isoformat()]).fetchone()
-        if row is None:
-            return {}
-        data = json.loads(row[0])
-        return {str(k): int(v) for k, v in (data.get("stuck_by_site") or {}).items()}
-
-    return await store.read(query)
 
 
 async def send_digest(
@@ -106,15 +92,16 @@ async def send_digest(
 ) -> Posted | None:
     """Post today's digest (summary, then details in its thread) unless already sent today."""
     digest = await build_digest(store, inventory, now, zone)
-    if not force and await store.digest_sent(digest.day):
+    if not force and await store.read(digests.digest_sent, digest.day):
         log.info("digest for %s already sent", digest.day)
         return None
     replies = digest_replies(digest)
     first = await notifier.post(channel, replies[0])
     for reply in replies[1:]:
         await notifier.post(channel, reply, thread_ts=first.ts)
-    if not await store.digest_sent(digest.day):
-        await store.record_digest(
+    if not await store.read(digests.digest_sent, digest.day):
+        await store.write(
+            digests.record_digest,
             digest.day,
             channel=first.channel,
             ts=first.ts,

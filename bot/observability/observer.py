@@ -22,7 +22,7 @@ from bot.jobs.scheduler import FLEET_CHECK
 from bot.observability.health import HealthFacts, HealthReport, SchedulerState, evaluate_health
 from bot.observability.heartbeat import LoopHeartbeat
 from bot.observability.metrics import Metrics, SyslogSource
-from bot.store import Store
+from bot.store import Store, outbox
 
 if TYPE_CHECKING:
     from bot.jobs.checks import CheckOutcome
@@ -146,7 +146,7 @@ class Observability:
     async def scrape(self) -> bytes:
         """The `/metrics` body, with the outbox gauge read from the store just now."""
         try:
-            pending = await asyncio.wait_for(self.store.outbox_pending(), STORE_PING_TIMEOUT_SECONDS)
+            pending = await asyncio.wait_for(self.store.read(outbox.outbox_pending), STORE_PING_TIMEOUT_SECONDS)
         except Exception as error:  # keep serving the other metrics; /healthz reports the store
             log.warning("metrics: could not count the outbox: %s", type(error).__name__)
         else:

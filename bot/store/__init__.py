@@ -3,7 +3,8 @@ state, alerts with their outbox, digests, and one summary per controller per
 day that outlives the retention (`CCERT_RETENTION_DAYS`).
 
 The bot uses the async `Store` (`await Store.open(path)`); a CLI or a test
-may use `open_db(path)` and the functions in `bot.store.queries` directly.
+may use `open_db(path)` and the store functions (`bot.store.checks`, `alerts`,
+`outbox`, `history`, ...) directly.
 Schema changes are numbered migrations in `bot.store.migrations`.
 """
 

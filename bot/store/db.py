@@ -9,7 +9,7 @@ file written by a newer bot (versions this code does not know) is refused
 rather than used half-understood.
 
 A new file is created with `auto_vacuum = INCREMENTAL`, so the pages pruning
-frees can be handed back to the file system (`queries.reclaim_space`, after
+frees can be handed back to the file system (`pruning.reclaim_space`, after
 every prune); a file created before that is converted once, by the first
 prune (a `VACUUM`, which cannot run inside a transaction), not on open, so a
 start-up never waits for a rewrite of the whole file.
@@ -17,11 +17,15 @@ start-up never waits for a rewrite of the whole file.
 Transactions: `write_tx(db)` is `BEGIN IMMEDIATE` ... `COMMIT`, which takes
 SQLite's write lock up front, so two processes (the bot and a `ccert-bot`
 command run beside it) queue on the busy timeout instead of failing on a
-lock upgrade. Nested use becomes a savepoint. `read_tx(db)` gives several
+lock upgrade. Nested use becomes a savepoint, through sqlite-utils'
+`db.atomic()`; the outermost level is not `db.atomic()` because that opens
+with a deferred `BEGIN`, which takes the write lock only at the first write
+and can then fail at once where `BEGIN IMMEDIATE` waits its turn. Why the
+migrations are ours and not sqlite-utils' `Migrations`: `bot.store.migrations`. `read_tx(db)` gives several
 reads one consistent view (WAL readers never block the writer).
 
 In-process serialisation of writes is the async `Store`'s job
-(`bot.store.store`); the functions here and in `queries` are synchronous and
+(`bot.store.store`); the functions here and in the store modules are synchronous and
 take the `Database` first, so a CLI or a test can use them directly.
 """
 
@@ -68,6 +72,11 @@ def connect(path: str | Path, *, read_only: bool = False) -> Database:
 def is_empty(db: Database) -> bool:
     """Nothing written yet: not even the file header (a new file)."""
     return int(db.execute("PRAGMA page_count").fetchone()[0]) == 0
+
+
+def ping(db: Database) -> None:
+    """The cheapest statement that proves the connection still answers (health checks)."""
+    db.execute("SELECT 1").fetchone()
 
 
 def open_db(path: str | Path, migrations: Sequence[Migration] = MIGRATIONS) -> Database:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import time_machine
 
 from bot.domain.alerts import AlertKind
+from bot.store import alerts
 from tests.jobs.conftest import CHANNEL, Harness
 
 
@@ -35,10 +36,10 @@ async def test_no_alert_below_threshold_then_one_alert_then_quiet(harness: Harne
     text = _text_of(alert)
     assert "wlc-1" in text and "CAP3702I.4CD4" in text and "AP2702-1" in text
     assert "Request time-back" in text and "8.10.183.0" in text
-    stored = await harness.store.get_open_alert("wlc-1", AlertKind.STUCK)
+    stored = await harness.store.read(alerts.get_open_alert, "wlc-1", AlertKind.STUCK)
     assert stored is not None and stored.slack_ts is not None
     # wlc-2 has no IOS AP: no alert for it.
-    assert await harness.store.get_open_alert("wlc-2", AlertKind.STUCK) is None
+    assert await harness.store.read(alerts.get_open_alert, "wlc-2", AlertKind.STUCK) is None
 
 
 async def test_changes_go_to_the_thread_and_resolve_after_time_back(harness: Harness) -> None:
@@ -74,7 +75,7 @@ async def test_changes_go_to_the_thread_and_resolve_after_time_back(harness: Har
                 break
             await asyncio.sleep(0.2)
     assert resolved is not None
-    assert await harness.store.get_open_alert("wlc-1", AlertKind.STUCK) is None
+    assert await harness.store.read(alerts.get_open_alert, "wlc-1", AlertKind.STUCK) is None
     last_update = harness.slack.calls_to("chat.update")[-1].body
     assert "resolved" in _text_of(last_update).lower()
     notes = [b["text"] for b in harness.posts() if b.get("thread_ts") == alert_ts]
@@ -111,11 +112,11 @@ async def test_failed_delivery_is_retried_on_the_next_check(harness: Harness) ->
     with _later(31):
         failed = await checker.run_check()
         assert failed.delivery_failures == 1
-        stored = await harness.store.get_open_alert("wlc-1", AlertKind.STUCK)
+        stored = await harness.store.read(alerts.get_open_alert, "wlc-1", AlertKind.STUCK)
         assert stored is not None and stored.delivery.value == "failed" and stored.last_error == "channel_not_found"
         retried = await checker.run_check()
     assert retried.decisions == [] and retried.delivered == 1
-    delivered = await harness.store.get_open_alert("wlc-1", AlertKind.STUCK)
+    delivered = await harness.store.read(alerts.get_open_alert, "wlc-1", AlertKind.STUCK)
     assert delivered is not None and delivered.slack_ts is not None
 
 

@@ -19,7 +19,7 @@ from bot.jobs.digest import send_digest
 from bot.settings import load_settings
 from bot.slack.app import build_client
 from bot.slack.notifier import SlackNotifier
-from bot.store import Store
+from bot.store import Store, checks
 from bot.store.records import CheckRun, CheckTrigger
 from tests.jobs.conftest import TOKEN, Harness
 from tests.support.fake_slack import FakeSlack
@@ -109,8 +109,10 @@ async def test_500_controller_digest_stays_within_slack_limits(tmp_path: Path) -
     async with await Store.open(tmp_path / "fleet.db") as store, FakeSlack(token=TOKEN) as slack:
         snapshots = [_snapshot(c.name, c.site, i, now) for i, c in enumerate(inventory.controllers())]
         verdicts = [evaluate_controller(s) for s in snapshots]
-        run_id = await store.start_check(CheckTrigger.SCHEDULED, now)
-        await store.record_check(CheckRun(CheckTrigger.SCHEDULED, now, now, id=run_id), snapshots, verdicts)
+        run_id = await store.write(checks.start_check, CheckTrigger.SCHEDULED, now)
+        await store.write(
+            checks.record_check, CheckRun(CheckTrigger.SCHEDULED, now, now, id=run_id), snapshots, verdicts
+        )
         settings_client = build_client(load_settings(slack_api_url=slack.api_url), token=TOKEN)
         posted = await send_digest(store, SlackNotifier(settings_client), inventory, "C0DIGEST", now, UTC_ZONE)
         calls = slack.calls_to("chat.postMessage")

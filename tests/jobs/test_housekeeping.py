@@ -19,7 +19,9 @@ from bot.jobs.digest import build_digest
 from bot.jobs.scheduler import HOUSEKEEPING, HOUSEKEEPING_AFTER_START, build_scheduler
 from bot.runtime import Runtime
 from bot.settings import load_settings
-from bot.store import CheckRun, CheckTrigger, SiteCheck, SiteDay, Store
+from bot.store import CheckRun, CheckTrigger, SiteCheck, SiteDay, Store, digests
+from bot.store import checks as checks_store
+from bot.store import history as history_store
 from tests.jobs.conftest import Harness
 
 DAY = timedelta(days=1)
@@ -85,8 +87,8 @@ async def _record(store: Store, at: datetime, downloading: bool = False) -> int:
     snapshots = [_snapshot("wlc-1", at, aps), _snapshot("wlc-2", at, aps[1:])]
     watch = DownloadWatch(stuck_after=timedelta(0))
     verdicts = [evaluate_controller(s, watch=watch) for s in snapshots]
-    return await store.record_check(
-        CheckRun(CheckTrigger.SCHEDULED, at, at + timedelta(seconds=30)), snapshots, verdicts
+    return await store.write(
+        checks_store.record_check, CheckRun(CheckTrigger.SCHEDULED, at, at + timedelta(seconds=30)), snapshots, verdicts
     )
 
 
@@ -102,9 +104,9 @@ async def test_housekeeping_prunes_past_the_retention_and_history_shows_the_days
 
     await runtime.housekeeping()
 
-    checks = {r.id for r in await harness.store.recent_checks()}
+    checks = {r.id for r in await harness.store.read(checks_store.recent_checks)}
     assert old not in checks and {anchor, recent} <= checks  # 5 days old goes; 4 days old is the last before
-    history = await harness.store.site_history("site-t")
+    history = await harness.store.read(history_store.site_history, "site-t")
     assert [e.run.id for e in history if isinstance(e, SiteCheck)] == [recent, anchor]
     [day] = [e for e in history if isinstance(e, SiteDay)]
     assert day.day == (now - 5 * DAY).date() and day.stuck_count == 1
@@ -152,8 +154,13 @@ async def test_the_digest_reads_the_same_right_after_housekeeping(harness: Harne
     await _record(harness.store, now - 3 * DAY, downloading=True)
     await _record(harness.store, now - 30 * timedelta(hours=1), downloading=True)  # the last before the cutoff
     yesterday = (now - DAY).date()
-    await harness.store.record_digest(
-        yesterday, channel="C0DIGEST", ts="1.1", summary={"stuck_by_site": {"site-t": 3}}, sent_at=now - DAY
+    await harness.store.write(
+        digests.record_digest,
+        yesterday,
+        channel="C0DIGEST",
+        ts="1.1",
+        summary={"stuck_by_site": {"site-t": 3}},
+        sent_at=now - DAY,
     )
     before = await build_digest(harness.store, harness.site.inventory, now, zone)
     runtime = Runtime(
@@ -162,10 +169,10 @@ async def test_the_digest_reads_the_same_right_after_housekeeping(harness: Harne
 
     await runtime.housekeeping()
 
-    assert len(await harness.store.recent_checks()) == 1  # the 3-day-old check went
+    assert len(await harness.store.read(checks_store.recent_checks)) == 1  # the 3-day-old check went
     after = await build_digest(harness.store, harness.site.inventory, now, zone)
     assert after == before
     [site] = after.sites
     assert (site.stuck_aps_yesterday, site.aps_total, site.controllers_read) == (3, 3, 2)
-    summary = await harness.store.fleet_summary(now)
+    summary = await harness.store.read(history_store.fleet_summary, now)
     assert summary.site("site-t") is not None and summary.site("site-t").stuck_aps_before == 1  # type: ignore[union-attr]

@@ -14,6 +14,7 @@ import time_machine
 
 from bot.domain.alerts import AlertKind
 from bot.jobs.checks import ALERT_EVENT_TYPE, FleetChecker
+from bot.store import alerts, outbox
 from tests.jobs.conftest import CHANNEL, Harness
 
 
@@ -42,7 +43,7 @@ async def test_an_alert_post_cut_short_is_adopted_after_a_restart_not_posted_aga
     await checker.run_check()
     with _later(31):
         await _cut_short(checker, harness, "chat.postMessage", 1)
-        stored = await harness.store.get_open_alert("wlc-1", AlertKind.STUCK)
+        stored = await harness.store.read(alerts.get_open_alert, "wlc-1", AlertKind.STUCK)
         assert stored is not None and stored.slack_ts is None and stored.maybe_posted
         (orphan,) = _top_level(harness)
         assert orphan["metadata"]["event_type"] == ALERT_EVENT_TYPE
@@ -54,7 +55,7 @@ async def test_an_alert_post_cut_short_is_adopted_after_a_restart_not_posted_aga
         outcome = await restarted.run_check()
     assert outcome.delivery_failures == 0
     assert len(_top_level(harness)) == 1, "no second alert message"
-    adopted = await harness.store.get_open_alert("wlc-1", AlertKind.STUCK)
+    adopted = await harness.store.read(alerts.get_open_alert, "wlc-1", AlertKind.STUCK)
     assert adopted is not None and adopted.slack_ts == orphan["ts"]
     assert len(harness.slack.calls_to("chat.postMessage")) == 1
     history = harness.slack.calls_to("conversations.history")
@@ -74,7 +75,7 @@ async def test_a_post_that_never_reached_slack_is_posted_on_the_next_try(harness
         retried = await checker.run_check()
     assert retried.delivered == 1
     (message,) = _top_level(harness)
-    delivered = await harness.store.get_open_alert("wlc-1", AlertKind.STUCK)
+    delivered = await harness.store.read(alerts.get_open_alert, "wlc-1", AlertKind.STUCK)
     assert delivered is not None and delivered.slack_ts == message["ts"]
     # The retry looked first (the failed attempt might have been posted), then posted.
     assert harness.slack.calls_to("conversations.history")
@@ -107,7 +108,7 @@ async def test_without_history_scope_the_bot_says_so_and_posts(
     assert any("missing_scope" in r.getMessage() for r in caplog.records)
     # An alert posted twice beats an alert never posted: the second copy is the tracked one.
     assert len(_top_level(harness)) == 2
-    tracked = await harness.store.get_open_alert("wlc-1", AlertKind.STUCK)
+    tracked = await harness.store.read(alerts.get_open_alert, "wlc-1", AlertKind.STUCK)
     assert tracked is not None and tracked.slack_ts == _top_level(harness)[-1]["ts"]
 
 
@@ -132,7 +133,7 @@ async def test_a_thread_note_cut_short_is_found_in_the_thread_not_repeated(harne
     ]
     assert len(notes) == 1, [n["text"][:80] for n in notes]
     assert harness.slack.calls_to("conversations.replies")
-    assert await harness.store.pending_events() == []
+    assert await harness.store.read(outbox.pending_events) == []
 
 
 async def test_a_stopping_checker_starts_no_new_post(harness: Harness) -> None:
@@ -143,4 +144,4 @@ async def test_a_stopping_checker_starts_no_new_post(harness: Harness) -> None:
         outcome = await checker.run_check()
     assert [d.kind for d in outcome.decisions] == [AlertKind.STUCK]  # decided and stored...
     assert harness.slack.calls_to("chat.postMessage") == []  # ...and left for the restart
-    assert await harness.store.outbox_pending() >= 1
+    assert await harness.store.read(outbox.outbox_pending) >= 1

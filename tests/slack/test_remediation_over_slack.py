@@ -12,6 +12,7 @@ import time_machine
 
 from bot.domain.alerts import AlertKind
 from bot.domain.approvals import RequestStatus
+from bot.store import alerts
 from tests.remediation.remediation_helpers import FAST_PARAMS, FAST_RETRY, device_problems, eventually, ntp_config
 from tests.support.simulated_site import aireos
 from tests.support.slack_bot import SlackBotHarness, slack_bot
@@ -51,7 +52,7 @@ async def test_stuck_site_to_verified_fix_through_slack(tmp_path: Path) -> None:
         await checker.run_check()
         with time_machine.travel(datetime.now(UTC) + timedelta(minutes=31), tick=True):
             await checker.run_check()
-            alert = await h.runtime.store.get_open_alert("wlc-1", AlertKind.STUCK)
+            alert = await h.runtime.store.read(alerts.get_open_alert, "wlc-1", AlertKind.STUCK)
             assert alert is not None and alert.slack_ts is not None
 
         # The alert's button and the command are the same request.

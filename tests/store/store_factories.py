@@ -7,8 +7,10 @@ affected AP in Downloading is stuck) and AireOS 8.10.183.0 (fixed).
 
 from __future__ import annotations
 
+import dataclasses
+from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
@@ -21,9 +23,10 @@ from bot.domain.models import (
     Platform,
     SnapshotError,
 )
-from bot.domain.verdict import DownloadWatch, evaluate_controller
-from bot.store import CheckRun, CheckTrigger
-from bot.store import queries as q
+from bot.domain.verdict import DownloadWatch, VerdictStatus, evaluate_controller, worst_status
+from bot.store import CheckRun, CheckTrigger, SnapshotRecord
+from bot.store import checks as checks_store
+from bot.store import snapshots as snapshots_store
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 AFFECTED = "AIR-CAP3702I-E-K9"
@@ -85,7 +88,7 @@ def record(
     """Record one check of these snapshots (started at `at` or the first snapshot's time)."""
     start = at or min(s.taken_at for s in snapshots)
     run = CheckRun(trigger=trigger, started_at=start, finished_at=start + timedelta(seconds=40))
-    return q.record_check(db, run, snapshots, [evaluate_controller(s, watch=AT_ONCE) for s in snapshots])
+    return checks_store.record_check(db, run, snapshots, [evaluate_controller(s, watch=AT_ONCE) for s in snapshots])
 
 
 # --- a six-day story for retention tests ----------------------------------------------------------
@@ -121,3 +124,45 @@ def six_days_checks() -> list[list[ControllerSnapshot]]:
             wlc2 = snap("wlc-2", at=at, platform=Platform.AIREOS, version=FIXED_AIREOS, aps=[ap("c1"), ap("c2")])
         checks.append([wlc1, wlc2])
     return checks
+
+
+def six_days(db: Database) -> list[SnapshotRecord]:
+    """`six_days_checks` recorded; returns every snapshot as the store keeps it."""
+    return [s for check in six_days_checks() for s in snapshots_store.check_snapshots(db, record(db, check))]
+
+
+def expected_days(snapshots: list[SnapshotRecord]) -> dict[tuple[str, date], dict[str, Any]]:
+    """The daily summaries, worked out independently from the snapshots: numbers as recorded."""
+    groups: dict[tuple[str, date], list[SnapshotRecord]] = defaultdict(list)
+    for s in snapshots:
+        groups[(s.controller, s.taken_at.astimezone(UTC).date())].append(s)
+    days = {}
+    for key, snaps in groups.items():
+        snaps.sort(key=lambda s: s.taken_at)
+        reads = [s for s in snaps if s.aps_read]
+        last_read = reads[-1] if reads else None
+        days[key] = {
+            "checks": len(snaps),
+            "reads": len(reads),
+            "unreachable_checks": sum(1 for s in snaps if s.status is VerdictStatus.UNREACHABLE),
+            "incomplete_checks": sum(1 for s in snaps if s.incomplete),
+            "first_at": snaps[0].taken_at,
+            "last_at": snaps[-1].taken_at,
+            "status": worst_status(s.status for s in snaps),
+            "last_status": snaps[-1].status,
+            "stuck_aps": max(s.stuck_count for s in snaps),
+            "downloading_aps": max(s.downloading_count for s in snaps),
+            "read_at": last_read.taken_at if last_read else None,
+            "total_aps": last_read.total_aps if last_read else None,
+            "affected_aps": last_read.affected_aps if last_read else None,
+            "at_risk_aps": last_read.at_risk_count if last_read else None,
+            "aps_incomplete": last_read.incomplete if last_read else (),
+        }
+    return days
+
+
+def summary_values(day: Any) -> dict[str, Any]:
+    values = dataclasses.asdict(day)
+    for key in ("controller", "day", "site", "pruned"):
+        values.pop(key)
+    return values

@@ -21,8 +21,7 @@ from bot.domain.models import (
     SnapshotError,
 )
 from bot.domain.verdict import VerdictStatus, evaluate_controller
-from bot.store import CheckRun, CheckTrigger, NotFoundError, StateError, StuckAP
-from bot.store import queries as q
+from bot.store import CheckRun, CheckTrigger, NotFoundError, StateError, StuckAP, ap_state, checks, history, snapshots
 from tests.store.store_factories import AFFECTED, AT_ONCE, NOT_AFFECTED, T0, ap, record, snap, unreachable
 
 CEST = timezone(timedelta(hours=2))
@@ -85,10 +84,10 @@ def test_round_trip_summary_aps_and_ntp(db: Database) -> None:
     v = evaluate_controller(s, watch=AT_ONCE)
     assert v.status is VerdictStatus.STUCK  # a partial read still reports the stuck AP
 
-    run_id = q.record_check(db, CheckRun(CheckTrigger.MANUAL, T0, T0 + timedelta(seconds=30)), [s], [v])
+    run_id = checks.record_check(db, CheckRun(CheckTrigger.MANUAL, T0, T0 + timedelta(seconds=30)), [s], [v])
 
-    [rec] = q.check_snapshots(db, run_id)
-    aps = q.snapshot_aps(db, rec.id)
+    [rec] = snapshots.check_snapshots(db, run_id)
+    aps = snapshots.snapshot_aps(db, rec.id)
     assert rec.to_snapshot(aps) == s  # every field back, AP order kept
     assert [a.to_access_point() for a in aps] == s.aps
     assert rec.ntp_servers == tuple(NTP_SERVERS)
@@ -122,7 +121,7 @@ def test_naive_device_times_stay_naive(db: Database) -> None:
         certificate=CertificateWindow(not_before=datetime(2019, 1, 1), not_after=datetime(2039, 1, 1)),
     )
     record(db, [s])
-    [rec] = q.latest_snapshots(db)
+    [rec] = history.latest_snapshots(db)
     assert rec.clock is not None and rec.clock.time == local and rec.clock.time.tzinfo is None
     assert rec.certificate == s.certificate
     assert rec.to_snapshot() == s
@@ -131,7 +130,7 @@ def test_naive_device_times_stay_naive(db: Database) -> None:
 def test_check_run_counts_and_trigger(db: Database) -> None:
     partial = snap("wlc-2", aps=[ap("b1")], errors=[SnapshotError(ErrorKind.UNPARSABLE, "bad table", "show ap sum")])
     run_id = record(db, [snap("wlc-1"), partial, unreachable("wlc-3")], trigger=CheckTrigger.STARTUP)
-    run = q.get_check(db, run_id)
+    run = checks.get_check(db, run_id)
     assert run.trigger is CheckTrigger.STARTUP
     assert (run.controllers_total, run.controllers_read, run.controllers_failed, run.controllers_partial) == (
         3,
@@ -141,58 +140,73 @@ def test_check_run_counts_and_trigger(db: Database) -> None:
     )
     assert run.started_at == T0 and run.finished_at == T0 + timedelta(seconds=40)
     assert not run.overran and not run.running
-    assert q.recent_checks(db) == [run]
+    assert checks.recent_checks(db) == [run]
 
 
 def test_started_check_can_be_marked_overran_then_recorded(db: Database) -> None:
-    run_id = q.start_check(db, "scheduled", T0)
-    assert q.get_check(db, run_id).running
-    q.mark_check_overran(db, run_id, "still running at the next tick (15 min); that tick was skipped")
+    run_id = checks.start_check(db, "scheduled", T0)
+    assert checks.get_check(db, run_id).running
+    checks.mark_check_overran(db, run_id, "still running at the next tick (15 min); that tick was skipped")
     s = snap(aps=[ap("a1")])
     run = CheckRun(CheckTrigger.SCHEDULED, T0, T0 + timedelta(minutes=17), id=run_id)
-    assert q.record_check(db, run, [s], [evaluate_controller(s, watch=AT_ONCE)]) == run_id
-    recorded = q.get_check(db, run_id)
+    assert checks.record_check(db, run, [s], [evaluate_controller(s, watch=AT_ONCE)]) == run_id
+    recorded = checks.get_check(db, run_id)
     assert recorded.overran and recorded.note == "still running at the next tick (15 min); that tick was skipped"
     assert recorded.finished_at == T0 + timedelta(minutes=17)
-    assert [r.id for r in q.recent_checks(db)] == [run_id]  # reported once, not duplicated
+    assert [r.id for r in checks.recent_checks(db)] == [run_id]  # reported once, not duplicated
     with pytest.raises(StateError):
-        q.record_check(db, run, [s], [evaluate_controller(s, watch=AT_ONCE)])
+        checks.record_check(db, run, [s], [evaluate_controller(s, watch=AT_ONCE)])
     with pytest.raises(NotFoundError):
-        q.mark_check_overran(db, 999, "no such run")
+        checks.mark_check_overran(db, 999, "no such run")
 
 
 def test_record_check_is_one_transaction(db: Database) -> None:
     good = snap("wlc-1", aps=[ap("a1", state="Downloading")])
     with pytest.raises(ValueError, match="no verdict"):
-        q.record_check(db, CheckRun(CheckTrigger.MANUAL, T0, T0), [good, snap("wlc-2")], [evaluate_controller(good)])
+        checks.record_check(
+            db, CheckRun(CheckTrigger.MANUAL, T0, T0), [good, snap("wlc-2")], [evaluate_controller(good)]
+        )
     with pytest.raises(ValueError, match="naive"):
         bad = snap("wlc-2", at=datetime(2024, 5, 1, 9, 0))
-        q.record_check(
+        checks.record_check(
             db, CheckRun(CheckTrigger.MANUAL, T0, T0), [good, bad], [evaluate_controller(s) for s in [good, bad]]
         )
     # nothing of the failed checks was written, not even the first snapshot or its AP state
     assert db.execute("SELECT count(*) FROM check_runs").fetchone()[0] == 0
     assert db.execute("SELECT count(*) FROM snapshots").fetchone()[0] == 0
-    assert q.downloading_since(db, "wlc-1") == {}
+    assert ap_state.downloading_since(db, "wlc-1") == {}
 
 
 def test_duplicate_controller_in_one_check_is_refused(db: Database) -> None:
     s = snap("wlc-1")
     with pytest.raises(ValueError, match="duplicates: wlc-1"):
-        q.record_check(db, CheckRun(CheckTrigger.MANUAL, T0, T0), [s, s], [evaluate_controller(s, watch=AT_ONCE)])
+        checks.record_check(db, CheckRun(CheckTrigger.MANUAL, T0, T0), [s, s], [evaluate_controller(s, watch=AT_ONCE)])
 
 
 def test_unreachable_snapshot_is_kept_honestly(db: Database) -> None:
     record(db, [unreachable("wlc-1")])
-    [rec] = q.latest_snapshots(db)
+    [rec] = history.latest_snapshots(db)
     assert rec.status is VerdictStatus.UNREACHABLE and not rec.reachable
     assert rec.aps_read is False and rec.total_aps == 0
     assert rec.errors == (SnapshotError(ErrorKind.TIMEOUT, "connect timed out after 30 s"),)
-    assert q.snapshot_aps(db, rec.id) == []
+    assert snapshots.snapshot_aps(db, rec.id) == []
 
 
 def test_critical_findings_are_kept(db: Database) -> None:
     s = snap("wlc-1", ntp_servers=[], clock=ClockReading(time=T0, source=ClockSource.NTP, synced=True))
     record(db, [s])
-    [rec] = q.latest_snapshots(db)
+    [rec] = history.latest_snapshots(db)
     assert "no_ntp" in {c.code for c in rec.critical}
+
+
+def test_consecutive_unreachable_counts_from_the_newest_back(db: Database) -> None:
+    """What the alert rules wait for before an unreachable alert: failed checks in a row."""
+    assert checks.consecutive_unreachable(db, "wlc-1", 5) == 0
+    record(db, [unreachable("wlc-1", at=T0)])
+    record(db, [snap("wlc-1", at=T0 + timedelta(minutes=15))])
+    assert checks.consecutive_unreachable(db, "wlc-1", 5) == 0
+    for n in range(2, 5):
+        record(db, [unreachable("wlc-1", at=T0 + n * timedelta(minutes=15))])
+    assert checks.consecutive_unreachable(db, "wlc-1", 5) == 3
+    assert checks.consecutive_unreachable(db, "wlc-1", 2) == 2  # never more than asked for
+    assert checks.consecutive_unreachable(db, "wlc-2", 5) == 0

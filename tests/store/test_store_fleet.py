@@ -10,8 +10,9 @@ from sqlite_utils import Database
 
 from bot.domain.models import AccessPoint, ControllerSnapshot
 from bot.domain.verdict import evaluate_controller
-from bot.store import CheckRun, CheckTrigger, SiteCheck, SiteDay
-from bot.store import queries as q
+from bot.store import CheckRun, CheckTrigger, SiteCheck, SiteDay, alerts, ap_state, checks, outbox, pruning
+from bot.store import history as history_store
+from bot.store import snapshots as snapshots_store
 from tests.store.store_factories import AFFECTED, AT_ONCE, NOT_AFFECTED, T0, ap, record, snap, unreachable
 
 CONTROLLERS = 500
@@ -55,16 +56,16 @@ def test_fleet_of_500_controllers(db: Database) -> None:
         snapshots = fleet_check(at, n)
         verdicts = [evaluate_controller(s, watch=AT_ONCE) for s in snapshots]
         start = time.perf_counter()
-        q.record_check(db, CheckRun(CheckTrigger.SCHEDULED, at, at + timedelta(minutes=2)), snapshots, verdicts)
+        checks.record_check(db, CheckRun(CheckTrigger.SCHEDULED, at, at + timedelta(minutes=2)), snapshots, verdicts)
         timings.append(time.perf_counter() - start)
 
     start = time.perf_counter()
-    summary = q.fleet_summary(db, times[-1] + timedelta(minutes=5))
+    summary = history_store.fleet_summary(db, times[-1] + timedelta(minutes=5))
     summary_s = time.perf_counter() - start
     start = time.perf_counter()
-    history = q.site_history(db, "site-07")
-    latest = q.latest_snapshots(db)
-    since = q.downloading_since(db, "wlc-017")
+    history = history_store.site_history(db, "site-07")
+    latest = history_store.latest_snapshots(db)
+    since = ap_state.downloading_since(db, "wlc-017")
     queries_s = time.perf_counter() - start
     print(
         f"\nrecord_check of {CONTROLLERS}x{APS}: "
@@ -89,10 +90,12 @@ def test_fleet_of_500_controllers(db: Database) -> None:
     assert len(summary.unfixed) == CONTROLLERS
 
     assert [(c.stuck_count, c.status.value) for c in history] == [(30, "stuck"), (18, "stuck"), (10, "stuck")]
-    assert [s.controllers_unreachable for s in q.fleet_summary(db, times[1]).sites] == [1] * (CONTROLLERS // PER_SITE)
+    assert [s.controllers_unreachable for s in history_store.fleet_summary(db, times[1]).sites] == [1] * (
+        CONTROLLERS // PER_SITE
+    )
     # wlc-017 was unreachable at the second check: its timers carried on from the first
     assert since == {"ap-017-01": T0, "ap-017-03": T0 + timedelta(hours=24), "ap-017-05": T0 + timedelta(hours=24)}
-    assert q.downloading_since(db, "wlc-018") == {
+    assert ap_state.downloading_since(db, "wlc-018") == {
         "ap-018-01": T0,
         "ap-018-03": T0 + timedelta(hours=12),
         "ap-018-05": T0 + timedelta(hours=24),
@@ -106,44 +109,44 @@ def test_prune_keeps_latest_snapshots_open_alerts_and_undelivered_events(db: Dat
     )
     second = record(db, [snap("wlc-1", at=T0 + day, aps=[ap("a1", state="Downloading")])])
     third = record(db, [snap("wlc-1", at=T0 + 2 * day, aps=[ap("a1", state="Downloading"), ap("a2")])])
-    running = q.start_check(db, "scheduled", T0)  # the bot died during this one
-    latest_before = q.latest_snapshots(db)
+    running = checks.start_check(db, "scheduled", T0)  # the bot died during this one
+    latest_before = history_store.latest_snapshots(db)
 
-    open_alert = q.open_alert(db, "stuck", "wlc-1", channel="C1", payload={}, now=T0)
-    done = q.open_alert(db, "unreachable", "wlc-2", channel="C1", payload={}, now=T0)
-    q.mark_delivered(db, done.id, "1.1", "C1", now=T0)
-    old_note = q.enqueue_event(db, done.id, "resolve_note", {"text": "back"}, now=T0)
-    q.mark_event_delivered(db, old_note, now=T0)
-    q.resolve_alert(db, done.id, now=T0)
-    waiting = q.open_alert(db, "unreachable", "wlc-3", channel="C1", payload={}, now=T0)
-    q.mark_delivered(db, waiting.id, "2.2", "C1", now=T0)
-    undelivered_note = q.enqueue_event(db, waiting.id, "resolve_note", {"text": "back"}, now=T0)
-    q.resolve_alert(db, waiting.id, now=T0)
-    never_posted = q.open_alert(db, "stuck", "wlc-4", channel="C1", payload={}, now=T0)
-    q.resolve_alert(db, never_posted.id, now=T0)
+    open_alert = alerts.open_alert(db, "stuck", "wlc-1", channel="C1", payload={}, now=T0)
+    done = alerts.open_alert(db, "unreachable", "wlc-2", channel="C1", payload={}, now=T0)
+    alerts.mark_delivered(db, done.id, "1.1", "C1", now=T0)
+    old_note = outbox.enqueue_event(db, done.id, "resolve_note", {"text": "back"}, now=T0)
+    outbox.mark_event_delivered(db, old_note, now=T0)
+    alerts.resolve_alert(db, done.id, now=T0)
+    waiting = alerts.open_alert(db, "unreachable", "wlc-3", channel="C1", payload={}, now=T0)
+    alerts.mark_delivered(db, waiting.id, "2.2", "C1", now=T0)
+    undelivered_note = outbox.enqueue_event(db, waiting.id, "resolve_note", {"text": "back"}, now=T0)
+    alerts.resolve_alert(db, waiting.id, now=T0)
+    never_posted = alerts.open_alert(db, "stuck", "wlc-4", channel="C1", payload={}, now=T0)
+    alerts.resolve_alert(db, never_posted.id, now=T0)
 
-    second_aps = q.snapshot_aps(db, q.check_snapshots(db, second)[0].id)
-    result = q.prune(db, T0 + day + timedelta(hours=12))
+    second_aps = snapshots_store.snapshot_aps(db, snapshots_store.check_snapshots(db, second)[0].id)
+    result = pruning.prune(db, T0 + day + timedelta(hours=12))
 
     # wlc-1 at T0 goes; at T0+1d it is its latest snapshot before the cutoff, and stays. Its one
     # AP row is shared by that kept snapshot (same AP list), so the row moves there, not away.
     assert (result.snapshots, result.ap_rows) == (1, 0)
-    assert q.snapshot_aps(db, q.check_snapshots(db, second)[0].id) == second_aps
+    assert snapshots_store.snapshot_aps(db, snapshots_store.check_snapshots(db, second)[0].id) == second_aps
     assert (result.check_runs, result.events, result.alerts) == (0, 1, 1)  # the first run keeps wlc-old
-    assert q.latest_snapshots(db) == latest_before  # wlc-old's only snapshot is old, and kept
-    history = q.site_history(db, "hq")
+    assert history_store.latest_snapshots(db) == latest_before  # wlc-old's only snapshot is old, and kept
+    history = history_store.site_history(db, "hq")
     assert [c.run.id for c in history if isinstance(c, SiteCheck)] == [third, second, first]
     [pruned_day] = [d for d in history if isinstance(d, SiteDay)]
     assert pruned_day.daily and pruned_day.day == T0.date()
     # only the controller whose check of that day was pruned: wlc-old's is still a whole check
     assert [(c.controller, c.checks, c.pruned) for c in pruned_day.controllers] == [("wlc-1", 1, 1)]
-    assert [a.name for a in q.snapshot_aps(db, latest_before[1].id)] == ["o1"]
-    assert {r.id for r in q.recent_checks(db)} == {first, second, third, running}
-    assert q.get_alert(db, open_alert.id).is_open
-    assert [e.id for e in q.pending_events(db)] == [undelivered_note]
-    assert q.get_alert(db, waiting.id) and q.get_alert(db, never_posted.id)
-    assert q.last_resolved_alert(db, "wlc-2", "unreachable") is None  # the old, fully delivered one went
-    assert q.downloading_since(db, "wlc-1") == {"a1": T0}  # current state is not history
+    assert [a.name for a in snapshots_store.snapshot_aps(db, latest_before[1].id)] == ["o1"]
+    assert {r.id for r in checks.recent_checks(db)} == {first, second, third, running}
+    assert alerts.get_alert(db, open_alert.id).is_open
+    assert [e.id for e in outbox.pending_events(db)] == [undelivered_note]
+    assert alerts.get_alert(db, waiting.id) and alerts.get_alert(db, never_posted.id)
+    assert alerts.last_resolved_alert(db, "wlc-2", "unreachable") is None  # the old, fully delivered one went
+    assert ap_state.downloading_since(db, "wlc-1") == {"a1": T0}  # current state is not history
 
     # pruning again finds nothing more
-    assert q.prune(db, T0 + day + timedelta(hours=12)) == type(result)()
+    assert pruning.prune(db, T0 + day + timedelta(hours=12)) == type(result)()

@@ -11,7 +11,7 @@ from bot.domain.advisory import FixState
 from bot.domain.models import AccessPoint, ControllerSnapshot, ErrorKind, Platform, SnapshotError
 from bot.domain.verdict import VerdictStatus
 from bot.store import CheckTrigger
-from bot.store import queries as q
+from bot.store import history as history_store
 from tests.store.store_factories import FIXED_AIREOS, NOT_AFFECTED, T0, ap, record, snap, unreachable
 
 H = timedelta(hours=1)
@@ -63,19 +63,19 @@ def history(db: Database) -> dict[str, int]:
 
 
 def test_latest_snapshots(db: Database, history: dict[str, int]) -> None:
-    latest = q.latest_snapshots(db)
+    latest = history_store.latest_snapshots(db)
     assert [(s.site, s.controller, s.check_run_id) for s in latest] == [
         ("branch", "wlc-3", history["today"]),
         ("hq", "wlc-1", history["today"]),
         ("hq", "wlc-2", history["today"]),
         ("new-site", "wlc-9", history["today"]),
     ]
-    assert [s.controller for s in q.latest_snapshots(db, "hq")] == ["wlc-1", "wlc-2"]
-    assert q.latest_snapshots(db, "nowhere") == []
+    assert [s.controller for s in history_store.latest_snapshots(db, "hq")] == ["wlc-1", "wlc-2"]
+    assert history_store.latest_snapshots(db, "nowhere") == []
 
 
 def test_site_history_newest_first(db: Database, history: dict[str, int]) -> None:
-    hq = q.site_history(db, "hq")
+    hq = history_store.site_history(db, "hq")
     assert [c.run.id for c in hq] == [history["today"], history["night"], history["yesterday"]]  # no manual
     assert [(c.status, c.stuck_count, c.total_aps) for c in hq] == [
         (VerdictStatus.STUCK, 3, 5),
@@ -90,26 +90,26 @@ def test_site_history_newest_first(db: Database, history: dict[str, int]) -> Non
     ]
     assert [(a.name, a.since) for a in night.snapshots[0].stuck_aps] == [("a1", T0), ("a2", T0 + 12 * H)]
 
-    assert [c.run.id for c in q.site_history(db, "hq", limit=2)] == [history["today"], history["night"]]
-    branch = q.site_history(db, "branch")
+    assert [c.run.id for c in history_store.site_history(db, "hq", limit=2)] == [history["today"], history["night"]]
+    branch = history_store.site_history(db, "branch")
     assert [c.run.trigger for c in branch] == ["scheduled", "manual", "scheduled", "scheduled"]
     assert [c.stuck_count for c in branch] == [0, 0, 1, 0]
-    assert q.site_history(db, "nowhere") == []
+    assert history_store.site_history(db, "nowhere") == []
 
 
 def test_site_summary_at(db: Database, history: dict[str, int]) -> None:
-    at_night = q.site_summary_at(db, "hq", T0 + 13 * H)
+    at_night = history_store.site_summary_at(db, "hq", T0 + 13 * H)
     assert [(s.controller, s.check_run_id) for s in at_night] == [
         ("wlc-1", history["night"]),
         ("wlc-2", history["night"]),
     ]
     # exactly at a snapshot's time counts as "at or before"
-    assert [s.check_run_id for s in q.site_summary_at(db, "branch", T0 + 18 * H)] == [history["manual"]]
-    assert q.site_summary_at(db, "hq", T0 - H) == []
+    assert [s.check_run_id for s in history_store.site_summary_at(db, "branch", T0 + 18 * H)] == [history["manual"]]
+    assert history_store.site_summary_at(db, "hq", T0 - H) == []
 
 
 def test_fleet_summary_with_change_since_yesterday(db: Database, history: dict[str, int]) -> None:
-    summary = q.fleet_summary(db, T0 + 24 * H + timedelta(minutes=1))
+    summary = history_store.fleet_summary(db, T0 + 24 * H + timedelta(minutes=1))
     assert summary.compared_with == T0 + timedelta(minutes=1)
     assert [s.site for s in summary.sites] == ["branch", "hq", "new-site"]
 
@@ -137,7 +137,7 @@ def test_fleet_summary_with_change_since_yesterday(db: Database, history: dict[s
 
 
 def test_fleet_summary_counts_unreachable_and_has_no_past(db: Database, history: dict[str, int]) -> None:
-    summary = q.fleet_summary(db, T0 + 12 * H)
+    summary = history_store.fleet_summary(db, T0 + 12 * H)
     hq = summary.site("hq")
     assert hq is not None
     assert (hq.controllers, hq.controllers_read, hq.controllers_unreachable) == (2, 1, 1)
@@ -151,7 +151,7 @@ def test_fleet_summary_partial_reads_and_critical_findings(db: Database) -> None
     partial = snap("wlc-p", aps=[ap("p1")], errors=[SnapshotError(ErrorKind.UNPARSABLE, "bad", "show ap summary")])
     no_ntp = snap("wlc-n", aps=[ap("n1", model=NOT_AFFECTED)], version=FIXED_AIREOS, ntp_servers=[])
     record(db, [partial, no_ntp, unreachable("wlc-u")])
-    hq = q.fleet_summary(db, T0 + H).site("hq")
+    hq = history_store.fleet_summary(db, T0 + H).site("hq")
     assert hq is not None
     assert (hq.controllers, hq.controllers_read, hq.controllers_partial, hq.controllers_unreachable) == (3, 2, 1, 1)
     assert hq.status is VerdictStatus.UNREACHABLE

@@ -12,8 +12,10 @@ from sqlite_utils import Database
 
 from bot.domain.models import ControllerSnapshot
 from bot.domain.verdict import evaluate_controller
-from bot.store import APRecord, open_db, schema_version
-from bot.store import queries as q
+from bot.store import APRecord, ap_state, checks, days, open_db, pruning, schema_version
+from bot.store import rows as rows_store
+from bot.store import snapshots as snapshots_store
+from bot.store.codec import to_db_time
 from bot.store.db import applied_versions, write_tx
 from bot.store.migrations import MIGRATIONS
 from tests.store.store_factories import AT_ONCE, CHECKS, T0, ap, record, six_days_checks, snap
@@ -37,21 +39,23 @@ def record_v5(db: Database, snapshots: Sequence[ControllerSnapshot]) -> int:
     verdicts = {s.name: evaluate_controller(s, watch=AT_ONCE) for s in snapshots}
     start = min(s.taken_at for s in snapshots)
     with write_tx(db):
-        run_id = q._insert(
+        run_id = rows_store.insert_row(
             db,
             "check_runs",
             {
                 "trigger": "scheduled",
-                "started_at": q.to_db_time(start),
-                "finished_at": q.to_db_time(start + timedelta(seconds=40)),
+                "started_at": to_db_time(start),
+                "finished_at": to_db_time(start + timedelta(seconds=40)),
                 "controllers_total": len(snapshots),
             },
         )
         for s in snapshots:
             verdict = verdicts[s.name]
-            aps_read = q._aps_read(verdict)
-            since = q._track_ap_states(db, s, complete=not verdict.incomplete) if aps_read else {}
-            snapshot_id = q._insert(db, "snapshots", q._snapshot_row(run_id, s, verdict, aps_read, since))
+            aps_read = checks._aps_read(verdict)
+            since = ap_state.track_ap_states(db, s, complete=not verdict.incomplete) if aps_read else {}
+            snapshot_id = rows_store.insert_row(
+                db, "snapshots", checks._snapshot_row(run_id, s, verdict, aps_read, since)
+            )
             db.table("snapshot_aps").insert_all(
                 [
                     {
@@ -86,9 +90,9 @@ def v5_ap_rows(db: Database) -> dict[int, list[APRecord]]:
 def everything(db: Database) -> dict[str, Any]:
     runs = [r[0] for r in db.execute("SELECT id FROM check_runs ORDER BY id")]
     return {
-        "runs": [q.get_check(db, r) for r in runs],
-        "snapshots": [s for r in runs for s in q.check_snapshots(db, r)],
-        "ap_state": {c: q.ap_states(db, c) for c in ("wlc-1", "wlc-2")},
+        "runs": [checks.get_check(db, r) for r in runs],
+        "snapshots": [s for r in runs for s in snapshots_store.check_snapshots(db, r)],
+        "ap_state": {c: ap_state.ap_states(db, c) for c in ("wlc-1", "wlc-2")},
     }
 
 
@@ -103,7 +107,7 @@ def test_a_version_5_file_is_upgraded_with_its_data_intact(tmp_path: Path) -> No
     db = open_db(path)
     assert applied_versions(db) == [1, 2, 3, 4, 5, 6, 7] and schema_version(db) == 7
     assert everything(db) == before
-    assert {sid: q.snapshot_aps(db, sid) for sid in before_aps} == before_aps
+    assert {sid: snapshots_store.snapshot_aps(db, sid) for sid in before_aps} == before_aps
     assert sum(len(v) for v in before_aps.values()) == CHECKS * 2 * 2 - 2 * 2 - 1  # outage twice, n=9 lists one
 
     # The backfilled daily summaries are the ones today's code writes check by check.
@@ -111,8 +115,8 @@ def test_a_version_5_file_is_upgraded_with_its_data_intact(tmp_path: Path) -> No
     for check in six_days_checks():
         record(fresh, check)
     for controller in ("wlc-1", "wlc-2"):
-        assert q.controller_days(db, controller) == q.controller_days(fresh, controller)
-        assert len(q.controller_days(db, controller)) == 7
+        assert days.controller_days(db, controller) == days.controller_days(fresh, controller)
+        assert len(days.controller_days(db, controller)) == 7
     fresh.close()
     db.close()
 
@@ -131,15 +135,15 @@ def test_after_the_upgrade_unchanged_aps_are_shared_and_old_rows_prune_cleanly(t
     record(db, [snap(at=T0 + 3 * H1, aps=aps)])  # no digest on the old rows: written once more
     run = record(db, [snap(at=T0 + 4 * H1, aps=aps)])  # now the same as the previous: shared
     assert db.execute("SELECT count(*) FROM snapshot_aps").fetchone()[0] == 4 * 2
-    [latest] = q.check_snapshots(db, run)
-    assert [a.name for a in q.snapshot_aps(db, latest.id)] == ["a1", "a2"]
+    [latest] = snapshots_store.check_snapshots(db, run)
+    assert [a.name for a in snapshots_store.snapshot_aps(db, latest.id)] == ["a1", "a2"]
 
     assert db.execute("PRAGMA auto_vacuum").fetchone()[0] == 0  # the old file, until its first prune
-    result = q.prune(db, T0 + 4 * H1)  # everything before the last check goes
+    result = pruning.prune(db, T0 + 4 * H1)  # everything before the last check goes
     assert (result.snapshots, result.ap_rows) == (4, 3 * 2)  # the post-upgrade owner's rows move to the last
     assert db.execute("PRAGMA auto_vacuum").fetchone()[0] == 2
-    assert [a.name for a in q.snapshot_aps(db, latest.id)] == ["a1", "a2"]
+    assert [a.name for a in snapshots_store.snapshot_aps(db, latest.id)] == ["a1", "a2"]
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
-    [day] = q.controller_days(db, "wlc-1")
+    [day] = days.controller_days(db, "wlc-1")
     assert (day.checks, day.pruned, day.total_aps) == (5, 4, 2)
     db.close()

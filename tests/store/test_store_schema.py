@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from bot.store import SchemaError, open_db, schema_version
-from bot.store import queries as q
+from bot.store import SchemaError, alerts, ap_state, history, open_db, schema_version
 from bot.store.codec import to_db_time
 from bot.store.db import applied_versions, connect, migrate
 from bot.store.migrations import MIGRATIONS, Migration, add_column, run_ddl
@@ -61,7 +60,7 @@ def test_reopening_applies_nothing_and_keeps_data(db_path: Path) -> None:
     db.close()
     db = open_db(db_path)
     assert migrate(db) == []
-    assert len(q.latest_snapshots(db)) == 1
+    assert len(history.latest_snapshots(db)) == 1
     db.close()
 
 
@@ -82,9 +81,9 @@ def test_old_v1_file_is_migrated_on_open(db_path: Path) -> None:
     assert applied_versions(db) == [m.version for m in MIGRATIONS]
     assert set(db.table_names()) >= TABLES
     # the v1 data is still there and the new tables work
-    assert q.downloading_since(db, "wlc-1") == {"a1": T0}
-    alert = q.open_alert(db, "stuck", "wlc-1", channel="C1", payload={"stuck": ["a1"]}, now=T0)
-    assert q.get_open_alert(db, "wlc-1", "stuck") == alert
+    assert ap_state.downloading_since(db, "wlc-1") == {"a1": T0}
+    alert = alerts.open_alert(db, "stuck", "wlc-1", channel="C1", payload={"stuck": ["a1"]}, now=T0)
+    assert alerts.get_open_alert(db, "wlc-1", "stuck") == alert
     db.close()
 
 
@@ -135,7 +134,7 @@ def test_out_of_order_migration_list_is_refused(tmp_path: Path) -> None:
 
 
 def test_open_alert_uniqueness_is_enforced_by_the_schema_too(db: Database) -> None:
-    q.open_alert(db, "stuck", "wlc-1", channel="C1", payload={}, now=T0)
+    alerts.open_alert(db, "stuck", "wlc-1", channel="C1", payload={}, now=T0)
     with pytest.raises(sqlite3.IntegrityError):
         db.execute(
             "INSERT INTO alerts (kind, controller, channel, opened_at, updated_at) VALUES "

@@ -8,8 +8,7 @@ from sqlite_utils import Database
 
 from bot.domain.models import ErrorKind, SnapshotError
 from bot.domain.verdict import DownloadWatch, evaluate_controller, evaluate_controllers
-from bot.store import CheckRun, CheckTrigger
-from bot.store import queries as q
+from bot.store import CheckRun, CheckTrigger, ap_state, checks, history
 from tests.store.store_factories import T0, ap, record, snap
 
 M15 = timedelta(minutes=15)
@@ -18,7 +17,7 @@ M15 = timedelta(minutes=15)
 def record_with(db: Database, snapshots: list, verdicts: list) -> int:
     start = min(s.taken_at for s in snapshots)
     run = CheckRun(trigger=CheckTrigger.SCHEDULED, started_at=start, finished_at=start + timedelta(seconds=40))
-    return q.record_check(db, run, snapshots, verdicts)
+    return checks.record_check(db, run, snapshots, verdicts)
 
 
 def test_the_migration_adds_the_new_columns(db: Database) -> None:
@@ -32,9 +31,9 @@ def test_downloading_and_stuck_are_counted_apart(db: Database) -> None:
     s = snap(at=T0, aps=[ap("a1", state="Downloading"), ap("a2", state="Downloading"), ap("a3")])
     watch = DownloadWatch(since={"a1": T0 - timedelta(hours=1)}, stuck_after=timedelta(minutes=30))
     record_with(db, [s], [evaluate_controller(s, watch=watch)])
-    [latest] = q.latest_snapshots(db)
+    [latest] = history.latest_snapshots(db)
     assert (latest.stuck_count, latest.downloading_count) == (1, 2)
-    [site] = q.fleet_summary(db, now=T0 + M15).sites
+    [site] = history.fleet_summary(db, now=T0 + M15).sites
     assert (site.stuck_aps, site.downloading_aps) == (1, 2)
 
 
@@ -48,10 +47,10 @@ def test_an_incomplete_read_is_kept_and_forgets_no_ap(db: Database) -> None:
     verdict = evaluate_controller(partial, watch=DownloadWatch(since={"a2": T0}))
     record_with(db, [partial], [verdict])
     # a1 was not listed, but not seen elsewhere either: its timer survives
-    assert q.downloading_since(db, "wlc-1") == {"a1": T0, "a2": T0}
-    [latest] = q.latest_snapshots(db)
+    assert ap_state.downloading_since(db, "wlc-1") == {"a1": T0, "a2": T0}
+    [latest] = history.latest_snapshots(db)
     assert latest.incomplete == ("read 1 of 2 APs",)
-    [site] = q.fleet_summary(db, now=T0 + 2 * M15).sites
+    [site] = history.fleet_summary(db, now=T0 + 2 * M15).sites
     assert site.controllers_incomplete == 1
 
 
@@ -59,8 +58,8 @@ def test_failover_warnings_are_kept_for_the_digest(db: Database) -> None:
     a = snap("wlc-1", at=T0, aps=[ap("a1")])
     b = snap("wlc-2", at=T0, version="17.9.4", aps=[])
     record_with(db, [a, b], evaluate_controllers([a, b]))
-    by_name = {s.controller: s for s in q.latest_snapshots(db)}
+    by_name = {s.controller: s for s in history.latest_snapshots(db)}
     [risk] = by_name["wlc-1"].risks
     assert risk.startswith("if wlc-1 fails, 1 IOS AP will download from wlc-2 (17.3.4 ≠ 17.9.4)")
-    [site] = q.fleet_summary(db, now=T0 + M15).sites
+    [site] = history.fleet_summary(db, now=T0 + M15).sites
     assert site.risks == (("wlc-1", risk),)

@@ -3,110 +3,45 @@ across the cutoff, and the file gives the space back."""
 
 from __future__ import annotations
 
-import dataclasses
 import sqlite3
-from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlite_utils import Database
 
-from bot.domain.models import ErrorKind, SnapshotError
-from bot.domain.verdict import VerdictStatus, worst_status
-from bot.store import SiteCheck, SiteDay, SnapshotRecord, StateError, open_db
-from bot.store import queries as q
+from bot.domain.verdict import VerdictStatus
+from bot.store import SiteCheck, SiteDay, StateError, open_db, pruning
+from bot.store import days as days_store
+from bot.store import history as history_store
+from bot.store import snapshots as snapshots_store
 from bot.store.db import write_tx
-from tests.store.store_factories import CHECKS, H6, T0, ap, record, six_days_checks, snap
+from tests.store.store_factories import (
+    CHECKS,
+    H6,
+    T0,
+    ap,
+    expected_days,
+    record,
+    six_days,
+    snap,
+    summary_values,
+)
 
 DAY = timedelta(days=1)
-
-
-def six_days(db: Database) -> list[SnapshotRecord]:
-    """`six_days_checks` recorded; returns every snapshot as the store keeps it."""
-    return [s for check in six_days_checks() for s in q.check_snapshots(db, record(db, check))]
-
-
-def expected_days(snapshots: list[SnapshotRecord]) -> dict[tuple[str, date], dict[str, Any]]:
-    """The daily summaries, worked out independently from the snapshots: numbers as recorded."""
-    groups: dict[tuple[str, date], list[SnapshotRecord]] = defaultdict(list)
-    for s in snapshots:
-        groups[(s.controller, s.taken_at.astimezone(UTC).date())].append(s)
-    days = {}
-    for key, snaps in groups.items():
-        snaps.sort(key=lambda s: s.taken_at)
-        reads = [s for s in snaps if s.aps_read]
-        last_read = reads[-1] if reads else None
-        days[key] = {
-            "checks": len(snaps),
-            "reads": len(reads),
-            "unreachable_checks": sum(1 for s in snaps if s.status is VerdictStatus.UNREACHABLE),
-            "incomplete_checks": sum(1 for s in snaps if s.incomplete),
-            "first_at": snaps[0].taken_at,
-            "last_at": snaps[-1].taken_at,
-            "status": worst_status(s.status for s in snaps),
-            "last_status": snaps[-1].status,
-            "stuck_aps": max(s.stuck_count for s in snaps),
-            "downloading_aps": max(s.downloading_count for s in snaps),
-            "read_at": last_read.taken_at if last_read else None,
-            "total_aps": last_read.total_aps if last_read else None,
-            "affected_aps": last_read.affected_aps if last_read else None,
-            "at_risk_aps": last_read.at_risk_count if last_read else None,
-            "aps_incomplete": last_read.incomplete if last_read else (),
-        }
-    return days
-
-
-def summary_values(day: Any) -> dict[str, Any]:
-    values = dataclasses.asdict(day)
-    for key in ("controller", "day", "site", "pruned"):
-        values.pop(key)
-    return values
-
-
-def test_every_check_folds_into_its_controllers_utc_day(db: Database) -> None:
-    snapshots = six_days(db)
-    expected = expected_days(snapshots)
-    got = {(d.controller, d.day): d for c in ("wlc-1", "wlc-2") for d in q.controller_days(db, c)}
-    assert got.keys() == expected.keys()
-    assert {k: summary_values(d) for k, d in got.items()} == expected
-    # the days the story was built for, spelled out
-    stuck_day = got[("wlc-1", date(2024, 5, 2))]  # n=5: 2024-05-02 15:00
-    assert (stuck_day.status, stuck_day.stuck_aps, stuck_day.last_status) == (VerdictStatus.STUCK, 1, "at-risk")
-    incomplete_day = got[("wlc-1", date(2024, 5, 3))]  # n=9: 2024-05-03 15:00, the day's last read is n=10
-    assert incomplete_day.incomplete_checks == 1 and incomplete_day.aps_incomplete == ()
-    assert got[("wlc-1", date(2024, 5, 3))].checks == 4
-    outage = got[("wlc-2", date(2024, 5, 3))]  # n=7 (05-03 03:00) and n=8 (05-03 09:00)
-    assert (outage.unreachable_checks, outage.reads, outage.total_aps) == (2, 2, 2)
-    assert all(d.site == "hq" and d.pruned == 0 for d in got.values())
-
-
-def test_an_incomplete_last_read_keeps_its_flag(db: Database) -> None:
-    record(db, [snap(at=T0, aps=[ap("a1"), ap("a2")])])
-    partial = snap(
-        at=T0 + H6,
-        aps=[ap("a1", state="Downloading")],
-        errors=[SnapshotError(ErrorKind.INCOMPLETE, "read 1 of 2 APs", "show ap summary")],
-    )
-    record(db, [partial])
-    [day] = q.controller_days(db, "wlc-1")
-    # stuck wins over a partial read, so it counts as a read: its count is the one listed, flagged
-    assert (day.total_aps, day.aps_incomplete, day.incomplete_checks) == (1, ("read 1 of 2 APs",), 1)
-    assert day.status is VerdictStatus.STUCK
 
 
 def test_history_past_the_retention_comes_from_the_daily_summaries(db: Database) -> None:
     snapshots = six_days(db)
     expected = expected_days(snapshots)
     cutoff = T0 + 4 * DAY  # 2024-05-05 09:00, exactly check n=16
-    before = q.site_history(db, "hq", limit=8)
+    before = history_store.site_history(db, "hq", limit=8)
 
-    result = q.prune(db, cutoff)
+    result = pruning.prune(db, cutoff)
 
     assert result.snapshots == 2 * 16  # n=0..15 of both controllers; n=16 is at the cutoff and stays
-    assert q.site_history(db, "hq", limit=8) == before  # the newest checks are whole checks, as before
-    history = q.site_history(db, "hq", limit=30)
+    assert history_store.site_history(db, "hq", limit=8) == before  # the newest checks are whole checks, as before
+    history = history_store.site_history(db, "hq", limit=30)
     checks = [e for e in history if isinstance(e, SiteCheck)]
     days = [e for e in history if isinstance(e, SiteDay)]
     assert history == [*checks, *days]  # the kept checks, then the pruned days
@@ -130,16 +65,18 @@ def test_history_past_the_retention_comes_from_the_daily_summaries(db: Database)
     may_2 = next(d for d in days if d.day == date(2024, 5, 2))
     assert (may_2.status, may_2.stuck_count, may_2.total_aps) == (VerdictStatus.STUCK, 1, 4)
     # a smaller limit takes the newest first: the kept checks, then the newest pruned days
-    assert [type(e).__name__ for e in q.site_history(db, "hq", limit=10)] == ["SiteCheck"] * 8 + ["SiteDay"] * 2
+    assert [type(e).__name__ for e in history_store.site_history(db, "hq", limit=10)] == ["SiteCheck"] * 8 + [
+        "SiteDay"
+    ] * 2
 
 
 def test_the_digest_comparison_a_day_back_is_exact_right_after_a_prune(db: Database) -> None:
     six_days(db)
     now = T0 + (CHECKS - 1) * H6 + timedelta(minutes=5)
-    before = q.fleet_summary(db, now)
+    before = history_store.fleet_summary(db, now)
     assert before.site("hq") is not None and before.site("hq").stuck_aps_before is not None  # type: ignore[union-attr]
-    q.prune(db, now - DAY)  # the shortest retention there is
-    assert q.fleet_summary(db, now) == before
+    pruning.prune(db, now - DAY)  # the shortest retention there is
+    assert history_store.fleet_summary(db, now) == before
 
 
 def test_the_comparison_survives_a_gap_in_the_checks_across_the_cutoff(db: Database) -> None:
@@ -149,40 +86,44 @@ def test_the_comparison_survives_a_gap_in_the_checks_across_the_cutoff(db: Datab
     record(db, [snap(at=T0 + timedelta(hours=20), aps=[ap("a1", state="Downloading"), ap("a2", state="Downloading")])])
     record(db, [snap(at=T0 + timedelta(hours=44), aps=[ap("a1")])])
     now = T0 + timedelta(hours=45)
-    before = q.fleet_summary(db, now)
+    before = history_store.fleet_summary(db, now)
     hq = before.site("hq")
     assert hq is not None and (hq.stuck_aps, hq.stuck_aps_before) == (0, 2)
 
-    result = q.prune(db, now - DAY)  # cutoff T0+21h: only the T0 check goes
+    result = pruning.prune(db, now - DAY)  # cutoff T0+21h: only the T0 check goes
 
     assert result.snapshots == 1
-    assert q.fleet_summary(db, now) == before
-    assert q.site_summary_at(db, "hq", now - DAY) == q.site_summary_at(db, "hq", T0 + timedelta(hours=20))
+    assert history_store.fleet_summary(db, now) == before
+    assert history_store.site_summary_at(db, "hq", now - DAY) == history_store.site_summary_at(
+        db, "hq", T0 + timedelta(hours=20)
+    )
 
 
 def test_site_summary_at_is_exact_or_empty_after_a_prune(db: Database) -> None:
     six_days(db)
     times = [T0 + n * H6 + timedelta(minutes=m) for n in range(CHECKS) for m in (0, 90)]
-    answers = {t: q.site_summary_at(db, "hq", t) for t in times}
+    answers = {t: history_store.site_summary_at(db, "hq", t) for t in times}
     cutoff = T0 + 4 * DAY - timedelta(hours=1)  # between n=15 and n=16
-    q.prune(db, cutoff)
+    pruning.prune(db, cutoff)
     for t in times:
-        now = q.site_summary_at(db, "hq", t)
+        now = history_store.site_summary_at(db, "hq", t)
         if t >= cutoff:
             assert now == answers[t]
         else:  # never an older snapshot passed off as the state at t
             assert now in ([], answers[t])
-    assert q.site_summary_at(db, "hq", T0 + 15 * H6) == answers[T0 + 15 * H6]  # the kept snapshot before the cutoff
+    assert (
+        history_store.site_summary_at(db, "hq", T0 + 15 * H6) == answers[T0 + 15 * H6]
+    )  # the kept snapshot before the cutoff
 
 
 def test_daily_summaries_are_kept_daily_summary_days_past_the_cutoff(db: Database) -> None:
     six_days(db)
     # Prune long after: every snapshot but the latest goes; summaries of days more than
     # DAILY_SUMMARY_DAYS before the cutoff go too.
-    cutoff = datetime(2024, 5, 3, 12, tzinfo=UTC) + timedelta(days=q.DAILY_SUMMARY_DAYS)
-    result = q.prune(db, cutoff)
+    cutoff = datetime(2024, 5, 3, 12, tzinfo=UTC) + timedelta(days=days_store.DAILY_SUMMARY_DAYS)
+    result = pruning.prune(db, cutoff)
     assert result.daily_summaries == 2 * 2  # 05-01 and 05-02 of both controllers
-    kept = q.controller_days(db, "wlc-1")
+    kept = days_store.controller_days(db, "wlc-1")
     assert [d.day for d in kept] == [
         date(2024, 5, 3),
         date(2024, 5, 4),
@@ -191,7 +132,7 @@ def test_daily_summaries_are_kept_daily_summary_days_past_the_cutoff(db: Databas
         date(2024, 5, 7),
     ]
     assert [d.pruned for d in kept] == [4, 4, 4, 4, 0]  # 05-07 has one check, the latest: it stays
-    assert q.DAILY_SUMMARY_DAYS > 365  # "kept longer than the retention": over a year of days
+    assert days_store.DAILY_SUMMARY_DAYS > 365  # "kept longer than the retention": over a year of days
 
 
 def test_a_pruned_day_keeps_its_summary_even_for_rows_written_by_hand(db: Database) -> None:
@@ -201,10 +142,10 @@ def test_a_pruned_day_keeps_its_summary_even_for_rows_written_by_hand(db: Databa
     db.execute("DELETE FROM controller_days")
     db.conn.commit()
     record(db, [snap(at=T0 + 2 * DAY, aps=[ap("a1")])])
-    q.prune(db, T0 + DAY)  # the T0 check goes; T0+6h is the latest before the cutoff and stays
-    [day, _later] = q.controller_days(db, "wlc-1")
+    pruning.prune(db, T0 + DAY)  # the T0 check goes; T0+6h is the latest before the cutoff and stays
+    [day, _later] = days_store.controller_days(db, "wlc-1")
     assert (day.day, day.checks, day.pruned, day.total_aps, day.first_at) == (T0.date(), 2, 1, 2, T0)
-    assert q.check_snapshots(db, run) == []
+    assert snapshots_store.check_snapshots(db, run) == []
 
 
 # --------------------------------------------------------------------------- the file shrinks
@@ -230,7 +171,7 @@ def test_a_new_file_is_in_incremental_auto_vacuum_mode(db: Database) -> None:
 def test_a_prune_gives_the_space_back(db: Database, db_path: Path) -> None:
     busy_week(db)
     full = file_size(db, db_path)
-    result = q.prune(db, T0 + 38 * timedelta(hours=4))
+    result = pruning.prune(db, T0 + 38 * timedelta(hours=4))
     assert result.snapshots == 38 and result.ap_rows == 38 * 300
     assert result.pages_freed > 0
     assert db.execute("PRAGMA freelist_count").fetchone()[0] == 0
@@ -252,10 +193,13 @@ def test_a_file_from_before_is_converted_once_by_the_first_prune(tmp_path: Path)
     assert db.execute("PRAGMA auto_vacuum").fetchone()[0] == 0  # opening never rewrites the file
     busy_week(db)
     full = file_size(db, path)
-    q.prune(db, T0 + 38 * timedelta(hours=4))
+    pruning.prune(db, T0 + 38 * timedelta(hours=4))
     assert db.execute("PRAGMA auto_vacuum").fetchone()[0] == 2
     assert file_size(db, path) < full * 0.4
-    assert len(q.latest_snapshots(db)) == 1 and len(q.snapshot_aps(db, q.latest_snapshots(db)[0].id)) == 300
+    assert (
+        len(history_store.latest_snapshots(db)) == 1
+        and len(snapshots_store.snapshot_aps(db, history_store.latest_snapshots(db)[0].id)) == 300
+    )
     db.close()
 
 
@@ -264,11 +208,11 @@ def test_without_reclaiming_the_file_would_not_shrink(db: Database, db_path: Pat
     busy_week(db)
     full = file_size(db, db_path)
     with write_tx(db):
-        result = q.prune(db, T0 + 38 * timedelta(hours=4))
+        result = pruning.prune(db, T0 + 38 * timedelta(hours=4))
     assert result.pages_freed == 0 and result.snapshots == 38
     assert db.execute("PRAGMA freelist_count").fetchone()[0] > 0
     assert file_size(db, db_path) == full
     with pytest.raises(StateError), write_tx(db):
-        q.reclaim_space(db)
-    assert q.reclaim_space(db) > 0
+        pruning.reclaim_space(db)
+    assert pruning.reclaim_space(db) > 0
     assert file_size(db, db_path) < full * 0.4

@@ -13,8 +13,9 @@ import pytest
 from sqlite_utils import Database
 
 from bot.domain.models import AccessPoint, ControllerSnapshot
-from bot.store import open_db
-from bot.store import queries as q
+from bot.store import checks as checks_store
+from bot.store import open_db, pruning
+from bot.store import snapshots as snapshots_store
 from tests.store.store_factories import NOT_AFFECTED, T0, ap, record, snap, unreachable
 
 M15 = timedelta(minutes=15)
@@ -49,7 +50,7 @@ def ap_row_count(db: Database) -> int:
 
 def all_answers(db: Database) -> dict[int, list[Any]]:
     """What `snapshot_aps` says for every snapshot in the file."""
-    return {sid: q.snapshot_aps(db, sid) for (sid,) in db.execute("SELECT id FROM snapshots ORDER BY id")}
+    return {sid: snapshots_store.snapshot_aps(db, sid) for (sid,) in db.execute("SELECT id FROM snapshots ORDER BY id")}
 
 
 @pytest.fixture
@@ -62,7 +63,7 @@ def unshared(tmp_path: Path) -> Iterator[Database]:
 
 def record_both(db: Database, other: Database, snapshots: list[ControllerSnapshot]) -> int:
     run = record(db, snapshots)
-    with mock.patch.object(q, "_shared_aps_owner", return_value=None):
+    with mock.patch.object(checks_store, "shared_aps_owner", return_value=None):
         assert record(other, snapshots) == run
     return run
 
@@ -102,12 +103,12 @@ def test_a_snapshot_refers_to_the_rows_owner_in_one_step(db: Database) -> None:
     second = record(db, [snap(at=T0 + M15, aps=aps)])
     outage_run = record(db, [unreachable(at=T0 + 2 * M15)])
     fourth = record(db, [snap(at=T0 + 3 * M15, aps=aps)])  # after the outage: still the same APs
-    owner = q.check_snapshots(db, first)[0].id
+    owner = snapshots_store.check_snapshots(db, first)[0].id
     refs = dict(db.execute("SELECT check_run_id, aps_snapshot_id FROM snapshots").fetchall())
     assert refs[first] is None and refs[second] == owner and refs[fourth] == owner
     assert ap_row_count(db) == len(aps)
-    [outage] = q.check_snapshots(db, outage_run)
-    assert q.snapshot_aps(db, outage.id) == []  # an unreachable check lists no APs, shared or not
+    [outage] = snapshots_store.check_snapshots(db, outage_run)
+    assert snapshots_store.snapshot_aps(db, outage.id) == []  # an unreachable check lists no APs, shared or not
 
 
 @pytest.mark.parametrize(
@@ -129,8 +130,8 @@ def test_any_field_that_changed_writes_new_rows(db: Database, change: dict[str, 
     record(db, [snap(at=T0, aps=aps)])
     changed = [dataclasses.replace(aps[0], **change), *aps[1:]]
     run = record(db, [snap(at=T0 + M15, aps=changed)])
-    [latest] = q.check_snapshots(db, run)
-    assert [a.to_access_point() for a in q.snapshot_aps(db, latest.id)] == changed
+    [latest] = snapshots_store.check_snapshots(db, run)
+    assert [a.to_access_point() for a in snapshots_store.snapshot_aps(db, latest.id)] == changed
     assert ap_row_count(db) == 2 * len(aps)
 
 
@@ -139,8 +140,8 @@ def test_the_same_aps_in_another_order_are_a_change(db: Database) -> None:
     aps = fleet_aps()
     record(db, [snap(at=T0, aps=aps)])
     run = record(db, [snap(at=T0 + M15, aps=list(reversed(aps)))])
-    [latest] = q.check_snapshots(db, run)
-    assert [a.name for a in q.snapshot_aps(db, latest.id)] == ["a3", "a2", "a1", "a0"]
+    [latest] = snapshots_store.check_snapshots(db, run)
+    assert [a.name for a in snapshots_store.snapshot_aps(db, latest.id)] == ["a3", "a2", "a1", "a0"]
 
 
 def test_controllers_never_share_each_others_rows(db: Database) -> None:
@@ -149,8 +150,8 @@ def test_controllers_never_share_each_others_rows(db: Database) -> None:
     again = record(db, [snap("wlc-1", at=T0 + M15, aps=aps), snap("wlc-2", at=T0 + M15, aps=aps)])
     assert ap_row_count(db) == 4
     for run_id in (run, again):
-        for s in q.check_snapshots(db, run_id):
-            assert {a.controller for a in q.snapshot_aps(db, s.id)} == {s.controller}
+        for s in snapshots_store.check_snapshots(db, run_id):
+            assert {a.controller for a in snapshots_store.snapshot_aps(db, s.id)} == {s.controller}
 
 
 def test_prune_keeps_the_rows_kept_snapshots_share(db: Database, unshared: Database) -> None:
@@ -163,8 +164,8 @@ def test_prune_keeps_the_rows_kept_snapshots_share(db: Database, unshared: Datab
 
     # Cutoff after day 2: days 0 and 1 go (day 0 owns the rows days 1-3 share), day 2 is the
     # latest before the cutoff and stays, so it takes the rows over.
-    result = q.prune(db, T0 + 2 * DAY + timedelta(hours=12))
-    q.prune(unshared, T0 + 2 * DAY + timedelta(hours=12))
+    result = pruning.prune(db, T0 + 2 * DAY + timedelta(hours=12))
+    pruning.prune(unshared, T0 + 2 * DAY + timedelta(hours=12))
     assert (result.snapshots, result.ap_rows) == (2, 0)
     assert all_answers(db) == all_answers(unshared)
     assert len(all_answers(db)) == 4 and ap_row_count(db) == 2 * len(aps)
@@ -173,8 +174,8 @@ def test_prune_keeps_the_rows_kept_snapshots_share(db: Database, unshared: Datab
     assert owners == 2  # day 2 (took the rows over) and day 4 (the change)
 
     # Later, nothing kept shares the first list any more: its rows go with their last snapshot.
-    result = q.prune(db, T0 + 4 * DAY + timedelta(hours=12))
-    q.prune(unshared, T0 + 4 * DAY + timedelta(hours=12))
+    result = pruning.prune(db, T0 + 4 * DAY + timedelta(hours=12))
+    pruning.prune(unshared, T0 + 4 * DAY + timedelta(hours=12))
     assert (result.snapshots, result.ap_rows) == (2, len(aps))
     assert all_answers(db) == all_answers(unshared)
     assert ap_row_count(db) == len(aps)
