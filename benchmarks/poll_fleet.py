@@ -154,7 +154,7 @@ def _count_fallbacks() -> list[int]:
 
 async def _poll_workers(targets: list[dict[str, Any]], concurrency: int) -> dict[str, Any]:
     """The routine check's steady state on every core: `FleetPoller` with one worker per core."""
-    from bot.controllers.fleet import PollOptions
+    from bot.controllers.polling import PollOptions
     from bot.controllers.session import SessionOptions
     from bot.controllers.static_facts import StaticFacts
     from bot.controllers.workers import FleetPoller, auto_workers
@@ -211,7 +211,7 @@ def _inventory(targets: list[dict[str, Any]]) -> tuple[Any, dict[str, str]]:
 
 
 async def _poll(targets: list[dict[str, Any]], concurrency: int, routine: bool) -> dict[str, Any]:
-    from bot.controllers.fleet import PollOptions, poll_fleet
+    from bot.controllers.polling import PollOptions, poll_fleet
     from bot.controllers.read_session import ReadSession
     from bot.controllers.session import SessionOptions
     from bot.controllers.static_facts import StaticFacts

@@ -73,7 +73,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from bot.fleet.status_cli import run_status
+    from bot.console.status_command import run_status
 
     report = _preflight_or_exit(args, Need.STATUS)
     assert report.settings is not None and report.inventory is not None
@@ -84,7 +84,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_known_hosts(args: argparse.Namespace) -> int:
     """Fetch the controllers' SSH host keys, print fingerprints, merge them into --write FILE."""
-    from bot.fleet.known_hosts_cli import run_known_hosts
+    from bot.console.known_hosts_command import run_known_hosts
 
     report = _preflight_or_exit(args, Need.KEYS)
     assert report.settings is not None and report.inventory is not None
@@ -151,7 +151,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 async def _run_bot(settings: Settings, inventory: Inventory, host: str, environ: Mapping[str, str]) -> int:
-    from bot.chat.notifier import ConsoleNotifier
+    from bot.console.notifier import ConsoleNotifier
     from bot.runtime import Runtime
     from bot.slack.app import SlackConfigError, build_app
     from bot.slack.notifier import SlackNotifier
@@ -213,9 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     status.set_defaults(func=cmd_status)
 
     keys = sub.add_parser("known-hosts", help="fetch the controllers' SSH host keys, print fingerprints, --write them")
-    from bot.fleet import known_hosts_cli
+    from bot.console import known_hosts_command
 
-    known_hosts_cli.add_arguments(keys)
+    known_hosts_command.add_arguments(keys)
     _add_inventory_option(keys)
     keys.set_defaults(func=cmd_known_hosts)
 

@@ -20,9 +20,12 @@ from typing import Any, TextIO
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.chat.dispatch import BotDispatcher, build_dispatcher
-from bot.chat.notifier import ConsoleNotifier, Notifier, NotifyError, Posted
+from bot.chat.notifier import Notifier, NotifyError, Posted
 from bot.chat.reply import Reply
+from bot.chat.request_announcer import ChatAnnouncer
+from bot.console.notifier import ConsoleNotifier
 from bot.console.repl import run_console
+from bot.fleet.reader import FleetReader
 from bot.fleet.service import static_facts, store_watches, stuck_after
 from bot.inventory import Inventory
 from bot.jobs.checks import FleetChecker
@@ -62,6 +65,8 @@ class Runtime:
         )
         # One memory of the controllers' static facts: checks replay it, `/ccert status` refreshes it.
         self.facts = static_facts(self.settings)
+        # One reader of the controllers: checks, status and remediation share its session limit.
+        self.reader = FleetReader.from_settings(self.settings)
         self.checker = FleetChecker(
             self.inventory,
             self.settings,
@@ -70,14 +75,16 @@ class Runtime:
             self.environ,
             recorder=self.observability,
             facts=self.facts,
+            reader=self.reader,
         )
         self.remediation = RemediationService(
             self.store,
             self.inventory,
             RemediationConfig.from_settings(self.settings),
             self.environ,
-            self.notifier,
+            ChatAnnouncer(self.notifier),
             recorder=self.observability.metrics,
+            reader=self.reader,
         )
         self.observability.watch_slack_errors(self.notifier)
         self._tasks: set[asyncio.Task[object]] = set()
@@ -97,6 +104,8 @@ class Runtime:
             ),
             facts=self.facts,
         )
+        # `build_dispatcher` builds the status service; it reads through the same reader.
+        self.dispatcher.fleet.reader = self.reader
 
     def _confirmed(self, controller: str) -> Mapping[str, datetime]:
         """APs whose own log confirmed the certificate failure (empty without the syslog receiver)."""
@@ -163,7 +172,7 @@ class Runtime:
                 if late:
                     log.warning("%d job(s) still running after %gs: cancelling them", len(late), grace)
         self.stop_jobs()
-        self.checker.poller.close()
+        self.reader.close()
         if self._tasks:
             # A run in progress keeps going until it reaches a safe point; recovery handles the rest.
             await asyncio.wait(set(self._tasks), timeout=30)
@@ -201,7 +210,7 @@ class Runtime:
         """Slack's notifier exists only once the app is built around the dispatcher."""
         self.notifier = notifier
         self.checker.notifier = notifier
-        self.remediation.notifier = notifier
+        self.remediation.announcer = ChatAnnouncer(notifier)
         self.observability.watch_slack_errors(notifier)
 
     async def post_digest(self, channel: str) -> Posted | None:

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.syslog.listen_spec import parse_listen_spec
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -102,8 +104,6 @@ class Settings(BaseSettings):
     @field_validator("syslog_listen")
     @classmethod
     def _listen_spec(cls, value: str) -> str:
-        from bot.syslog import parse_listen_spec
-
         parse_listen_spec(value)  # raises ValueError with the fix in words
         return value
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.environment import EnvFileError, merged_environ, origin, read_env_file
-from tests.fleet.test_status_cli import write_inventory
+from tests.console.test_status_command import write_inventory
 from tests.support.simulated_site import aireos, simulated_site
 
 

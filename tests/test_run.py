@@ -11,7 +11,7 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.fleet.test_status_cli import write_inventory
+from tests.console.test_status_command import write_inventory
 from tests.support import slack_signing
 from tests.support.fake_slack import FakeSlack
 from tests.support.simulated_site import SimulatedSite, aireos, simulated_site

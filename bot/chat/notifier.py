@@ -2,23 +2,21 @@
 
 Alerts, the digest and remediation progress are pushed by the bot, not
 answers to a command. They go through this small chat-agnostic interface so
-the jobs and the remediation engine know nothing of Slack: `SlackNotifier`
-posts Block Kit, `ConsoleNotifier` prints text (the console twin), and tests
-can use either.
+the jobs know nothing of Slack: `SlackNotifier` (`bot.slack.notifier`) posts
+Block Kit, `ConsoleNotifier` (`bot.console.notifier`) prints text (the console
+twin), and tests can use either. The implementations live with their front
+doors; this module holds only the interface and the facts it passes around.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol, TextIO
+from typing import Any, Protocol
 
 from bot.chat.reply import Reply
-from bot.console.render import render_text
 
 log = logging.getLogger(__name__)
 
@@ -82,30 +80,3 @@ class Notifier(Protocol):
         """The message posted with `metadata` since `since` (in the channel, or in the thread of
         `thread_ts`), None when there is none; raise NotifyError when the search itself failed."""
         ...
-
-
-class ConsoleNotifier:
-    """Prints what Slack would show, with made-up message ids so threads still make sense."""
-
-    def __init__(self, out: TextIO | None = None) -> None:
-        self.out = out or sys.stdout
-        self._ids = itertools.count(1)
-
-    async def post(
-        self, channel: str, reply: Reply, thread_ts: str | None = None, *, metadata: MessageMetadata | None = None
-    ) -> Posted:
-        ts = f"{next(self._ids)}.000000"
-        where = f"[{channel} thread {thread_ts}]" if thread_ts else f"[{channel} #{ts}]"
-        self.out.write(f"\n{where}\n{render_text(reply)}\n")
-        self.out.flush()
-        return Posted(channel, ts)
-
-    async def update(self, posted: Posted, reply: Reply) -> None:
-        self.out.write(f"\n[{posted.channel} #{posted.ts} updated]\n{render_text(reply)}\n")
-        self.out.flush()
-
-    async def find(
-        self, channel: str, metadata: MessageMetadata, *, since: datetime, thread_ts: str | None = None
-    ) -> Posted | None:
-        """A terminal keeps no messages to search: what was printed stays printed."""
-        return None

@@ -29,7 +29,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 
-from bot.controllers.fleet import PollOptions, poll_fleet
+from bot.controllers.polling import PollOptions, poll_fleet
 from bot.controllers.static_facts import StaticFacts, StaticRead
 from bot.domain.models import ControllerSnapshot
 from bot.inventory import Controller
@@ -73,11 +73,18 @@ class FleetPoller:
         self._pool: ProcessPoolExecutor | None = None
 
     async def poll(
-        self, controllers: Iterable[Controller], options: PollOptions, environ: Mapping[str, str] | None = None
+        self,
+        controllers: Iterable[Controller],
+        options: PollOptions,
+        environ: Mapping[str, str] | None = None,
+        *,
+        limit: asyncio.Semaphore | None = None,
     ) -> list[ControllerSnapshot]:
+        """`limit` bounds the reads made on the loop (a shared semaphore, see `poll_fleet`);
+        shards in worker processes share `options.max_concurrency` out between them."""
         fleet = list(controllers)
         if self.workers <= 1 or len(fleet) < max(self.shard_from, 2):
-            return await poll_fleet(fleet, options, environ)
+            return await poll_fleet(fleet, options, environ, limit=limit)
         count = min(self.workers, len(fleet))
         shards = [fleet[k::count] for k in range(count)]
         facts = options.facts
@@ -97,7 +104,7 @@ class FleetPoller:
             # still owed. Read the fleet on the loop this time; the next check starts new workers.
             log.error("poll workers failed (%s); this check reads the fleet on the loop", type(error).__name__)
             self.close()
-            return await poll_fleet(fleet, options, environ)
+            return await poll_fleet(fleet, options, environ, limit=limit)
         by_name: dict[str, ControllerSnapshot] = {}
         for snapshots, learnt in results:
             by_name.update((s.name, s) for s in snapshots)

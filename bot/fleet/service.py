@@ -1,7 +1,8 @@
 """Read a site now and judge it: the one call status, aps and advise share.
 
 Sits between chat handlers (which know nothing of SSH) and the controller
-adapters (which know nothing of verdicts).
+adapters (which know nothing of verdicts). The reading itself goes through the
+bot's one `FleetReader` (`reader.py`), under the session limit every read shares.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.controllers.fleet import PollOptions, poll_fleet
+from bot.controllers.polling import PollOptions
 from bot.controllers.session import SessionOptions
 from bot.controllers.static_facts import StaticFacts
 from bot.domain.models import ControllerSnapshot
 from bot.domain.verdict import DownloadWatch, SiteVerdict, VerdictStatus, evaluate_controllers
+from bot.fleet.reader import FleetReader
 from bot.inventory import Controller, Inventory, Site
 from bot.settings import Settings
 
@@ -80,10 +82,15 @@ class FleetService:
         environ: Mapping[str, str] | None = None,
         watches: WatchSource | None = None,
         facts: StaticFacts | None = None,
+        *,
+        reader: FleetReader | None = None,
     ) -> None:
         self.inventory = inventory
         self.settings = settings
         self.environ = environ
+        # The bot's one reader (shared with the checks and remediation, so all reads stay under
+        # one session limit); a service built alone gets its own.
+        self.reader = reader if reader is not None else FleetReader.from_settings(settings)
         # A person asking reads everything; what it reads refreshes the checks' static facts.
         self.options = poll_options(settings, facts)
         self.watches = watches
@@ -124,7 +131,7 @@ class FleetService:
                 if found is not None and found.name not in wanted:
                     wanted.add(found.name)
                     extra.append(found)
-        snapshots = await poll_fleet([*controllers, *extra], self.options, self.environ)
+        snapshots = await self.reader.read([*controllers, *extra], self.options, self.environ)
         by_name = {s.name: s for s in snapshots}
         others = [by_name[c.name] for c in extra]
         watches = await self.watches([c.name for c in controllers]) if self.watches else {}

@@ -19,7 +19,6 @@ from bot.chat.alert_views import alert_reply, thread_note_text
 from bot.chat.notifier import MessageMetadata, Notifier, NotifyError, Posted
 from bot.chat.reply import Reply
 from bot.controllers.static_facts import StaticFacts
-from bot.controllers.workers import FleetPoller, auto_workers
 from bot.domain.alerts import (
     AlertDecision,
     AlertKind,
@@ -34,6 +33,7 @@ from bot.domain.alerts import (
 )
 from bot.domain.models import ControllerSnapshot
 from bot.domain.verdict import ControllerVerdict, DownloadWatch, evaluate_controllers
+from bot.fleet.reader import FleetReader
 from bot.fleet.service import named_peers, poll_options, static_facts
 from bot.inventory import Inventory
 from bot.settings import Settings
@@ -154,6 +154,7 @@ class FleetChecker:
         observers: Iterable[SnapshotObserver] = (),
         recorder: CheckRecorder | None = None,
         facts: StaticFacts | None = None,
+        reader: FleetReader | None = None,
     ) -> None:
         self.inventory = inventory
         self.settings = settings
@@ -168,8 +169,9 @@ class FleetChecker:
         self.interval = timedelta(minutes=settings.check_interval_minutes)
         # Trustpoint and certificates are asked again only when a controller changed (static_facts.py).
         self.facts = facts if facts is not None else static_facts(settings)
-        # A large fleet is polled on every core (`CCERT_POLL_WORKERS`); `close()` stops the workers.
-        self.poller = FleetPoller(auto_workers(settings.poll_workers))
+        # The bot's one reader (the session limit shared with status and remediation reads); it
+        # polls a large fleet on every core (`CCERT_POLL_WORKERS`). A checker built alone gets its own.
+        self.reader = reader if reader is not None else FleetReader.from_settings(settings)
         # Set when the bot is stopping: a delivery under way finishes, no new post starts.
         self.stopping = False
         # True while `deliver_pending` runs: what a stopping bot waits for (bounded), and only that.
@@ -184,7 +186,7 @@ class FleetChecker:
         run_id = await self.store.write(checks.start_check, trigger, started)
         controllers = self.inventory.controllers()
         options = poll_options(self.settings, self.facts, routine=True)
-        snapshots = await self.poller.poll(controllers, options, self.environ)
+        snapshots = await self.reader.read_fleet(controllers, options, self.environ)
         for observer in self.observers:
             observer.update_inventory(snapshots)
         watches = {s.name: await self._watch(s.name) for s in snapshots}

@@ -1,6 +1,6 @@
 """The remediation service: requests, two-person approval, runs, audit — what the chat calls.
 
-    service = RemediationService(store, inventory, RemediationConfig.from_settings(settings), environ, notifier)
+    service = RemediationService(store, inventory, RemediationConfig.from_settings(settings), environ, announcer)
     view = await service.create_request("site-a", None, requester="U1", channel="C1")   # or RequestRefused
     result = await service.vote(view.id, Voter("U2", groups), approve=True)              # result.reason if refused
     if result.approved_now:
@@ -12,10 +12,12 @@ A request is built from a fresh read of the controllers (never from a stale
 snapshot): the approvers see the current clock and NTP, the proposed clock,
 the stuck APs it is for, and every command the run would send. The
 approval rules are the pure ones in `bot.domain.approvals`; the store
-enforces one active request/run per controller. With a notifier, the
-service posts and updates the request message itself (progress in the
-message, notable events in its thread); without one, the caller renders the
-returned views (`bot.chat.remediation_views`).
+enforces one active request/run per controller. With an announcer (the
+chat side's `RequestAnnouncer`, see `announcer.py`), the service posts and
+updates the request message itself (progress in the message, notable events
+in its thread); without one, the caller renders the returned views
+(`bot.chat.remediation_views`). Its fresh reads go through the bot's one
+`FleetReader`, under the session limit every read shares.
 """
 
 from __future__ import annotations
@@ -28,8 +30,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot.chat.notifier import Notifier, NotifyError, Posted
-from bot.controllers.fleet import PollOptions, poll_controller
+from bot.controllers.polling import PollOptions
 from bot.controllers.session import ControllerSession, SessionOptions
 from bot.domain.advisory import Advisory, load_advisory
 from bot.domain.approvals import (
@@ -42,8 +43,10 @@ from bot.domain.approvals import (
     decide_vote,
 )
 from bot.domain.models import ControllerSnapshot, ErrorKind
+from bot.fleet.reader import FleetReader
 from bot.inventory import Controller, Inventory
 from bot.remediation.actions import target_plan
+from bot.remediation.announcer import AnnounceError, MessageRef, RequestAnnouncer
 from bot.remediation.chat_queue import RequestChat
 from bot.remediation.device import SessionFactory
 from bot.remediation.dryrun import dry_run
@@ -233,24 +236,28 @@ class RemediationService:
         inventory: Inventory,
         config: RemediationConfig,
         environ: Mapping[str, str] | None = None,
-        notifier: Notifier | None = None,
+        announcer: RequestAnnouncer | None = None,
         *,
         advisory: Advisory | None = None,
         now: Any = utc_now,
         sleep: Any = asyncio.sleep,
         session_factory: SessionFactory = ControllerSession,
         recorder: RemediationRecorder | None = None,
+        reader: FleetReader | None = None,
     ) -> None:
         self.store = store
         self.inventory = inventory
         self.config = config
         self.environ = environ
-        self.notifier = notifier
+        self.announcer = announcer
         self.advisory = advisory or load_advisory()
         self.now = now
         self.sleep = sleep
         self.session_factory = session_factory
         self.recorder: RemediationRecorder = recorder or _NoRecorder()
+        # The bot's one reader (the session limit shared with status and the checks); a service
+        # built alone gets its own, with the default limit.
+        self.reader = reader if reader is not None else FleetReader()
         # The request messages and threads, told from their own tasks (never from a step or a vote).
         self.chat = RequestChat(self._send_refresh, self._send_event)
 
@@ -274,11 +281,7 @@ class RemediationService:
 
     async def _read(self, controllers: Sequence[Controller]) -> list[ControllerSnapshot]:
         options = PollOptions(session=self.config.session)
-
-        async def one(c: Controller) -> ControllerSnapshot:
-            return await poll_controller(c, options, self.environ, self.session_factory)
-
-        return list(await asyncio.gather(*(one(c) for c in controllers)))
+        return await self.reader.read(controllers, options, self.environ, session_factory=self.session_factory)
 
     def _target(
         self, controller: Controller, snapshot: ControllerSnapshot, params: Mapping[str, Any] | None, now: datetime
@@ -410,14 +413,12 @@ class RemediationService:
         except q.ControllerBusyError as exc:
             raise RequestRefused(str(exc)) from None
         view = await self.request_view(request_id)
-        if self.notifier is not None and channel:
-            from bot.chat.remediation_views import request_reply
-
+        if self.announcer is not None and channel:
             try:
-                posted = await self.notifier.post(channel, request_reply(view, now=now))
+                posted = await self.announcer.post_request(channel, view, now)
                 await self.store.write(q.set_request_message, request_id, posted.channel, posted.ts)
                 view = await self.request_view(request_id)
-            except NotifyError as exc:
+            except AnnounceError as exc:
                 log.warning("could not post request #%s: %s", request_id, exc.reason)
         return view
 
@@ -460,7 +461,7 @@ class RemediationService:
         return PreviewView(site=site, targets=targets, notes=notes, read_at=now)
 
     async def attach_message(self, request_id: int, channel: str, ts: str) -> None:
-        """Remember where the caller posted the request message (when the service has no notifier)."""
+        """Remember where the caller posted the request message (when the service has no announcer)."""
         await self.store.write(q.set_request_message, request_id, channel, ts)
 
     async def request_view(self, request_id: int) -> RequestView:
@@ -486,29 +487,25 @@ class RemediationService:
 
     async def _update_message(self, view: RequestView) -> None:
         """Queue a refresh of the request message (it is re-read from the store when sent)."""
-        if self.notifier is not None and view.channel and view.message_ts:
+        if self.announcer is not None and view.channel and view.message_ts:
             self.chat.refresh(view.id)
 
     async def _send_refresh(self, request_id: int) -> None:
-        from bot.chat.remediation_views import request_reply
-
         view = await self.request_view(request_id)
-        if self.notifier is None or not view.channel or not view.message_ts:
+        if self.announcer is None or not view.channel or not view.message_ts:
             return
         try:
-            await self.notifier.update(Posted(view.channel, view.message_ts), request_reply(view, now=self.now()))
-        except NotifyError as exc:
+            await self.announcer.update_request(MessageRef(view.channel, view.message_ts), view, self.now())
+        except AnnounceError as exc:
             log.warning("could not update request #%s message: %s", request_id, exc.reason)
 
     async def _send_event(self, request_id: int, run: RunInfo, event: RunEvent) -> None:
-        from bot.chat.remediation_views import event_reply
-
         view = await self.request_view(request_id)
-        if self.notifier is None or not view.channel or not view.message_ts:
+        if self.announcer is None or not view.channel or not view.message_ts:
             return
         try:
-            await self.notifier.post(view.channel, event_reply(run, event), thread_ts=view.message_ts)
-        except NotifyError as exc:
+            await self.announcer.post_event(MessageRef(view.channel, view.message_ts), run, event)
+        except AnnounceError as exc:
             log.warning("could not post run event for request #%s: %s", request_id, exc.reason)
 
     async def vote(self, request_id: int, voter: Voter, approve: bool, *, now: datetime | None = None) -> VoteResult:
@@ -606,7 +603,7 @@ class RemediationService:
         listeners: list[ProgressListener] = []
         if listener is not None:
             listeners.append(listener)
-        if self.notifier is not None:
+        if self.announcer is not None:
             listeners.append(ChatProgress(self.chat, request_id))
         engine = self.engine(_FanOut(listeners))
         run_ids: list[int] = []

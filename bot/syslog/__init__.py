@@ -6,20 +6,15 @@
 - `correlate`: sender → (controller, AP) from the latest snapshots, per-AP failure tracking,
   `confirmed(controller)` for the alert rules
 - `pipeline`: parse → match → correlate for one message, with the counters
-- `listener`: UDP/TCP servers on the bot's loop (`CCERT_SYSLOG_LISTEN`), bounded queue, hooks
+- `listen_spec`: `CCERT_SYSLOG_LISTEN` parsed into addresses (used by the settings too)
+- `rate_limit`: the per-sender token bucket that keeps one noisy device from filling the queue
+- `protocols`: the UDP/TCP asyncio protocols (frame, count, hand on)
+- `listener`: the UDP/TCP servers on the bot's loop, bounded queue, worker, hooks
 """
 
 from bot.syslog.correlate import APLogState, Correlator, FailureTrack, Resolution, UnknownSender
-from bot.syslog.listener import (
-    ListenerOptions,
-    ListenSpec,
-    ListenSpecError,
-    SyslogHook,
-    SyslogListener,
-    SyslogListenError,
-    SyslogStatus,
-    parse_listen_spec,
-)
+from bot.syslog.listen_spec import ListenSpec, ListenSpecError, parse_listen_spec
+from bot.syslog.listener import ListenerOptions, SyslogHook, SyslogListener, SyslogListenError, SyslogStatus
 from bot.syslog.messages import MessageFormat, SyslogMessage, parse_message
 from bot.syslog.pipeline import SyslogCounters, SyslogEvent, SyslogProcessor
 from bot.syslog.signatures import (

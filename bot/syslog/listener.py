@@ -18,8 +18,12 @@ Shape, and why:
 - TCP connections are capped, idle ones closed, frames bounded (framing.py).
 
 Settings: `CCERT_SYSLOG_LISTEN` (e.g. `udp://0.0.0.0:5514,tcp://0.0.0.0:5514`),
-off by default; `parse_listen_spec` turns it into `ListenSpec`s with errors
-an operator can act on.
+off by default; `listen_spec.parse_listen_spec` turns it into `ListenSpec`s with
+errors an operator can act on.
+
+Beside this module (the server: sockets, queue, worker, hooks): `listen_spec`
+(the address parser), `rate_limit` (the per-sender bucket) and `protocols` (the
+asyncio protocols that frame and hand messages to `accept`).
 """
 
 from __future__ import annotations
@@ -28,21 +32,17 @@ import asyncio
 import contextlib
 import errno
 import inspect
-import ipaddress
 import logging
-import re
 import socket
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Literal
 
 from bot.domain.models import AccessPoint, ControllerSnapshot
 from bot.syslog.correlate import Correlator, UnknownSender
-from bot.syslog.framing import StreamFramer
+from bot.syslog.listen_spec import ListenSpec, Transport, parse_listen_spec
 from bot.syslog.messages import DEFAULT_MAX_BYTES
 from bot.syslog.pipeline import (
     DEFAULT_NOTIFY_COOLDOWN,
@@ -51,105 +51,19 @@ from bot.syslog.pipeline import (
     SyslogProcessor,
     utcnow,
 )
+from bot.syslog.protocols import TcpProtocol, UdpProtocol
+from bot.syslog.rate_limit import SenderRateLimiter
 from bot.syslog.signatures import SignatureSet
 
 log = logging.getLogger(__name__)
 
-Transport = Literal["udp", "tcp"]
-TRANSPORTS: tuple[Transport, ...] = ("udp", "tcp")
-OFF_WORDS = frozenset({"", "off", "none", "no", "false", "0", "disabled"})
-_HOSTNAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}))*\.?")
 
 # A hook gets (controller name or None, the AP from the snapshot or None, the event).
 SyslogHook = Callable[[str | None, AccessPoint | None, SyslogEvent], Awaitable[None] | None]
 
 
-class ListenSpecError(ValueError):
-    """`CCERT_SYSLOG_LISTEN` is wrong; the message says how to write it."""
-
-
 class SyslogListenError(OSError):
     """A socket could not be opened; the message names the address and a likely fix."""
-
-
-@dataclass(frozen=True)
-class ListenSpec:
-    """One address to listen on. `port` 0 asks the OS for a free port (tests)."""
-
-    transport: Transport
-    host: str
-    port: int
-
-    def __str__(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{self.transport}://{host}:{self.port}"
-
-
-_EXAMPLE = "udp://0.0.0.0:5514 or tcp://127.0.0.1:5514 (comma-separated for both)"
-
-
-def parse_listen_spec(text: str | None) -> list[ListenSpec]:
-    """`udp://0.0.0.0:5514,tcp://[::1]:5514` → [ListenSpec, ...]; empty or `off` → [].
-
-    Raises ListenSpecError naming the bad part. An empty host (`udp://:5514`)
-    means all IPv4 addresses.
-    """
-    if text is None or text.strip().lower() in OFF_WORDS:
-        return []
-    specs: list[ListenSpec] = []
-    for raw in text.split(","):
-        part = raw.strip()
-        if not part:
-            continue
-        spec = _parse_one(part)
-        if spec in specs and spec.port != 0:
-            raise ListenSpecError(f"'{part}' is listed twice in CCERT_SYSLOG_LISTEN")
-        specs.append(spec)
-    return specs
-
-
-def _parse_one(part: str) -> ListenSpec:
-    scheme, sep, rest = part.partition("://")
-    if not sep:
-        raise ListenSpecError(f"'{part}': say which transport, e.g. {_EXAMPLE}")
-    transport = scheme.strip().lower()
-    if transport not in TRANSPORTS:
-        raise ListenSpecError(f"'{part}': unknown transport '{scheme}'; use udp:// or tcp:// (TLS is not supported)")
-    rest = rest.rstrip("/")
-    if "/" in rest or "?" in rest or "@" in rest:
-        raise ListenSpecError(f"'{part}': only HOST:PORT goes after {transport}://, e.g. {_EXAMPLE}")
-    if rest.startswith("["):
-        host, bracket, port_text = rest[1:].partition("]")
-        if not bracket or not port_text.startswith(":"):
-            raise ListenSpecError(f"'{part}': write IPv6 as {transport}://[::1]:5514")
-        port_text = port_text[1:]
-        try:
-            ipaddress.IPv6Address(host)
-        except ValueError:
-            raise ListenSpecError(f"'{part}': '{host}' is not an IPv6 address") from None
-    else:
-        host, colon, port_text = rest.rpartition(":")
-        if not colon:
-            raise ListenSpecError(f"'{part}': give a port, e.g. {transport}://{rest or '0.0.0.0'}:5514")
-        if ":" in host:
-            raise ListenSpecError(f"'{part}': put an IPv6 address in brackets, e.g. {transport}://[::1]:5514")
-        host = host or "0.0.0.0"
-        if not _valid_host(host):
-            raise ListenSpecError(f"'{part}': '{host}' is not an IP address or host name")
-    if not port_text.isdigit() or not port_text.isascii():
-        raise ListenSpecError(f"'{part}': the port must be a number, e.g. 5514")
-    port = int(port_text)
-    if port > 65535:
-        raise ListenSpecError(f"'{part}': port {port} is out of range (0-65535)")
-    return ListenSpec(transport, host, port)  # type: ignore[arg-type]
-
-
-def _valid_host(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-        return True
-    except ValueError:
-        return len(host) <= 253 and _HOSTNAME.fullmatch(host) is not None and not host.replace(".", "").isdigit()
 
 
 @dataclass(frozen=True)
@@ -181,40 +95,6 @@ class ListenerOptions:
             raise ValueError("rate_per_sender must be positive (or None for no limit)")
 
 
-class SenderRateLimiter:
-    """Token bucket per sender IP, in a bounded LRU (a spoofed-source flood only
-    evicts buckets, it cannot grow the table)."""
-
-    def __init__(
-        self, rate: float, burst: float, max_senders: int = 4096, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.rate = rate
-        self.burst = max(burst, 1.0)
-        self.max_senders = max_senders
-        self.clock = clock
-        self._buckets: OrderedDict[str, list[float]] = OrderedDict()
-
-    def allow(self, sender: str) -> bool:
-        now = self.clock()
-        bucket = self._buckets.get(sender)
-        if bucket is None:
-            self._buckets[sender] = [self.burst - 1.0, now]
-            if len(self._buckets) > self.max_senders:
-                self._buckets.popitem(last=False)
-            return True
-        self._buckets.move_to_end(sender)
-        tokens = min(self.burst, bucket[0] + (now - bucket[1]) * self.rate)
-        bucket[1] = now
-        if tokens >= 1.0:
-            bucket[0] = tokens - 1.0
-            return True
-        bucket[0] = tokens
-        return False
-
-    def __len__(self) -> int:
-        return len(self._buckets)
-
-
 @dataclass(frozen=True)
 class SyslogStatus:
     """For `/ccert`-level reporting: where it listens, what it counted, who it could not place."""
@@ -226,71 +106,6 @@ class SyslogStatus:
     queued: int
     tcp_connections: int
     unknown_senders: tuple[UnknownSender, ...] = field(default=())
-
-
-class _UdpProtocol(asyncio.DatagramProtocol):
-    def __init__(self, listener: SyslogListener) -> None:
-        self.listener = listener
-
-    def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
-        self.listener._accept(data, str(addr[0]), "udp")
-
-    def error_received(self, exc: Exception) -> None:  # ICMP errors on a receive-only socket: nothing to do
-        log.debug("syslog UDP socket error: %s", exc)
-
-
-class _TcpProtocol(asyncio.Protocol):
-    def __init__(self, listener: SyslogListener) -> None:
-        self.listener = listener
-        self.transport: asyncio.Transport | None = None
-        self.framer: StreamFramer | None = None
-        self.ip = "?"
-        self.last_activity = time.monotonic()
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        peer = transport.get_extra_info("peername")
-        self.ip = str(peer[0]) if peer else "?"
-        if not self.listener._register(self):
-            transport.abort()
-            return
-        self.framer = StreamFramer(self.listener.options.max_message_bytes)
-
-    def data_received(self, data: bytes) -> None:
-        framer = self.framer
-        if framer is None:
-            return
-        self.last_activity = time.monotonic()
-        before = framer.oversized
-        frames = framer.feed(data)
-        self._count_oversized(framer.oversized - before)
-        for frame in frames:
-            self.listener._accept(frame, self.ip, "tcp")
-
-    def _count_oversized(self, n: int) -> None:
-        if n:
-            counters = self.listener.counters
-            counters.received += n
-            counters.oversized += n
-
-    def _flush(self) -> None:
-        framer, self.framer = self.framer, None
-        if framer is None:
-            return
-        before = framer.oversized
-        frames = framer.close()
-        self._count_oversized(framer.oversized - before)
-        for frame in frames:
-            self.listener._accept(frame, self.ip, "tcp")
-
-    def eof_received(self) -> bool:
-        self._flush()
-        return False
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._flush()
-        self.listener._unregister(self)
 
 
 class SyslogListener:
@@ -344,7 +159,7 @@ class SyslogListener:
         self.bound: list[ListenSpec] = []
         self._udp: list[asyncio.DatagramTransport] = []
         self._servers: list[asyncio.Server] = []
-        self._connections: set[_TcpProtocol] = set()
+        self._connections: set[TcpProtocol] = set()
         self._queue: asyncio.Queue[tuple[bytes, str, str]] | None = None
         self._queued_bytes = 0
         self._worker: asyncio.Task[None] | None = None
@@ -410,7 +225,7 @@ class SyslogListener:
     async def _open(self, loop: asyncio.AbstractEventLoop, spec: ListenSpec) -> ListenSpec:
         if spec.transport == "udp":
             transport, _ = await loop.create_datagram_endpoint(
-                lambda: _UdpProtocol(self), local_addr=(spec.host, spec.port)
+                lambda: UdpProtocol(self), local_addr=(spec.host, spec.port)
             )
             self._udp.append(transport)
             sock = transport.get_extra_info("socket")
@@ -420,7 +235,7 @@ class SyslogListener:
             port = sock.getsockname()[1]
         else:
             server = await loop.create_server(
-                lambda: _TcpProtocol(self), spec.host, spec.port, reuse_address=True, backlog=128
+                lambda: TcpProtocol(self), spec.host, spec.port, reuse_address=True, backlog=128
             )
             self._servers.append(server)
             port = server.sockets[0].getsockname()[1]
@@ -452,8 +267,13 @@ class SyslogListener:
 
     # ------------------------------------------------------- feeding the worker
 
-    def _accept(self, data: bytes, source: str, transport: str) -> None:
-        """Called from protocol callbacks: count, bound, enqueue. Never blocks."""
+    @property
+    def max_message_bytes(self) -> int:
+        """The longest message kept (the TCP framer's bound too)."""
+        return self.options.max_message_bytes
+
+    def accept(self, data: bytes, source: str, transport: str) -> None:
+        """Called from protocol callbacks (`protocols.py`): count, bound, enqueue. Never blocks."""
         counters = self.counters
         counters.received += 1
         size = len(data)
@@ -545,14 +365,14 @@ class SyslogListener:
 
     # ------------------------------------------------------------ TCP clients
 
-    def _register(self, conn: _TcpProtocol) -> bool:
+    def register(self, conn: TcpProtocol) -> bool:
         if len(self._connections) >= self.options.max_tcp_connections or self._queue is None:
             self.counters.connections_rejected += 1
             return False
         self._connections.add(conn)
         return True
 
-    def _unregister(self, conn: _TcpProtocol) -> None:
+    def unregister(self, conn: TcpProtocol) -> None:
         self._connections.discard(conn)
 
     async def _sweep_idle(self, idle: float) -> None:
@@ -606,13 +426,9 @@ def _bind_error(spec: ListenSpec, exc: OSError) -> str:
 
 
 __all__ = [
-    "ListenSpec",
-    "ListenSpecError",
     "ListenerOptions",
-    "SenderRateLimiter",
     "SyslogHook",
     "SyslogListenError",
     "SyslogListener",
     "SyslogStatus",
-    "parse_listen_spec",
 ]

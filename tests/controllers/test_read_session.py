@@ -21,8 +21,8 @@ import pytest
 from scrapli.driver.core.cisco_iosxe.base_driver import PRIVS as IOSXE_PRIVS
 from scrapli_community.cisco.aireos.cisco_aireos import DEFAULT_PRIVILEGE_LEVELS as AIREOS_PRIVS
 
-from bot.controllers.fleet import PollOptions, poll_fleet
 from bot.controllers.platforms import platform_definition
+from bot.controllers.polling import PollOptions, poll_fleet
 from bot.controllers.read_session import ReadSession, _Screen, clean_output
 from bot.controllers.session import ControllerSession, SessionError, SessionOptions
 from bot.domain.models import ErrorKind

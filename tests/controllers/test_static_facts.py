@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
-from bot.controllers.fleet import PollOptions, poll_fleet
 from bot.controllers.platforms import platform_definition
+from bot.controllers.polling import PollOptions, poll_fleet
 from bot.controllers.session import ControllerSession
 from bot.controllers.static_facts import Identity, StaticFacts, StaticRead
 from bot.fleet.service import poll_options

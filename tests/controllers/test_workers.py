@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.controllers.fleet import REFUSED
+from bot.controllers.polling import REFUSED
 from bot.controllers.static_facts import StaticFacts
 from bot.controllers.workers import FleetPoller, auto_workers
 from bot.fleet.service import poll_options

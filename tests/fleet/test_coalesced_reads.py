@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-import bot.fleet.service as service
+import bot.fleet.reader as reader
 from bot.fleet.service import FleetService
 from tests.support.simulated_site import aireos, iosxe, simulated_site
 
@@ -17,13 +17,13 @@ from tests.support.simulated_site import aireos, iosxe, simulated_site
 def polls(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """The controllers of every real poll `FleetService` starts (the poll itself runs unchanged)."""
     started: list[list[str]] = []
-    real = service.poll_fleet
+    real = reader.poll_fleet
 
     async def counting(controllers: Any, *args: Any, **kwargs: Any) -> Any:
         started.append([c.name for c in controllers])
         return await real(controllers, *args, **kwargs)
 
-    monkeypatch.setattr(service, "poll_fleet", counting)
+    monkeypatch.setattr(reader, "poll_fleet", counting)
     return started
 
 

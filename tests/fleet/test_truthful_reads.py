@@ -14,12 +14,12 @@ from typing import Any
 
 from bot.chat.handlers import advise_reply, status_reply
 from bot.console.render import render_text
+from bot.console.status_command import status_document
 from bot.domain.models import ErrorKind
 from bot.domain.verdict import VerdictStatus
 from bot.fleet.service import FleetService, SiteReport
-from bot.fleet.status_cli import status_document
 from bot.simulator.model import Controller as SimController
-from tests.fleet.test_status_cli import run_status
+from tests.console.test_status_command import run_status
 from tests.support.simulated_site import SimulatedSite, aireos, iosxe, simulated_site
 
 COS_APS = [{"name": f"AP1852-{i:02d}", "model": "AIR-AP1852I-E-K9"} for i in range(12)]

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import time_machine
 import yaml
 
-from bot.chat.notifier import ConsoleNotifier
+from bot.console.notifier import ConsoleNotifier
 from bot.domain.models import AccessPoint, ClockReading, ClockSource, ControllerSnapshot, NtpServer, Platform
 from bot.domain.verdict import evaluate_controller
 from bot.inventory import Inventory, parse_inventory

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.chat import handlers
-from bot.chat.notifier import ConsoleNotifier
 from bot.chat.reply import Caller
+from bot.console.notifier import ConsoleNotifier
 from bot.console.render import render_text
 from bot.domain.digest import HistoryRow
 from bot.domain.models import AccessPoint, ControllerSnapshot, Platform

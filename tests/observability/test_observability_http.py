@@ -22,7 +22,7 @@ import aiohttp
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.chat.notifier import ConsoleNotifier
+from bot.console.notifier import ConsoleNotifier
 from bot.observability.http import start_metrics_server
 from bot.observability.observer import Observability
 from bot.runtime import Runtime

@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from bot.chat.notifier import ConsoleNotifier
 from bot.chat.remediation_views import (
     APPROVE_ACTION,
     REJECT_ACTION,
@@ -26,6 +25,8 @@ from bot.chat.remediation_views import (
     progress_reply,
     request_reply,
 )
+from bot.chat.request_announcer import ChatAnnouncer
+from bot.console.notifier import ConsoleNotifier
 from bot.console.render import render_text
 from bot.domain.approvals import RequestStatus
 from bot.remediation.engine import RecordingListener
@@ -154,7 +155,9 @@ async def test_both_platforms_in_one_site_request_with_chat_messages(tmp_path: P
         await Store.open(site.settings.db) as store,
     ):
         before = {n: ntp_config(site.sim.controllers[n]) for n in ("wlc-1", "wlc-2")}
-        service = RemediationService(store, site.inventory, fast_config(site), site.environ, ConsoleNotifier(out))
+        service = RemediationService(
+            store, site.inventory, fast_config(site), site.environ, ChatAnnouncer(ConsoleNotifier(out))
+        )
         view = await service.create_request("site-t", None, REQUESTER, "C0DEMO0001")
         assert view.controllers == ("wlc-1", "wlc-2") and view.message_ts is not None
         assert created_reply(view).ephemeral and "is posted" in created_reply(view).title

@@ -15,7 +15,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.chat.notifier import ConsoleNotifier
+from bot.console.notifier import ConsoleNotifier
 from bot.inventory import Site
 from bot.runtime import Runtime
 from bot.slack.app import SlackBot, build_app

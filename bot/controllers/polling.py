@@ -193,9 +193,13 @@ async def poll_fleet(
     environ: Mapping[str, str] | None = None,
     on_result: Callable[[ControllerSnapshot], Awaitable[None] | None] | None = None,
     session_factory: SessionFactory = ReadSession,
+    limit: asyncio.Semaphore | None = None,
 ) -> list[ControllerSnapshot]:
-    """Poll every controller, at most `max_concurrency` at once; results in input order."""
-    semaphore = asyncio.Semaphore(options.max_concurrency)
+    """Poll every controller, at most `max_concurrency` at once; results in input order.
+
+    `limit`, when given, is the bound instead: a semaphore shared with other reads
+    (`bot.fleet.reader.FleetReader`), so concurrent polls together stay under it."""
+    semaphore = limit if limit is not None else asyncio.Semaphore(options.max_concurrency)
 
     async def one(controller: Controller) -> ControllerSnapshot:
         async with semaphore:

@@ -18,10 +18,10 @@ import asyncssh
 import pytest
 import yaml
 
+from bot.console import known_hosts_command
+from bot.console.known_hosts_command import add_arguments, run_known_hosts
+from bot.console.status_command import run_status
 from bot.controllers.host_keys import FetchedKey, HostKey
-from bot.fleet import known_hosts_cli
-from bot.fleet.known_hosts_cli import add_arguments, run_known_hosts
-from bot.fleet.status_cli import run_status
 from bot.inventory import Inventory, parse_inventory
 from bot.settings import Settings, load_settings
 from tests.support.simulated_site import SimulatedSite, aireos, iosxe, simulated_site
@@ -249,7 +249,7 @@ async def test_fetches_run_concurrently_within_max_concurrency(monkeypatch: pyte
         in_flight -= 1
         return FetchedKey(key, (host,))
 
-    monkeypatch.setattr(known_hosts_cli, "fetch_host_key", fake_fetch)
+    monkeypatch.setattr(known_hosts_command, "fetch_host_key", fake_fetch)
     inventory = inventory_of({f"wlc-{i}": ("127.0.0.1", 2200 + i) for i in range(7)})
     options: dict[str, Any] = {"max_concurrency": 3, "ssh_timeout_seconds": 1}
     code, out, _ = await known_hosts(inventory, load_settings(**options))
