@@ -21,10 +21,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import UnionType
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, TypeAdapter, ValidationError
 from pydantic_core import PydanticCustomError
 
 from bot.textfiles import NotUTF8Error, read_utf8
@@ -142,13 +142,36 @@ for _tag in ("bool", "int", "float", "timestamp", "str", "null"):
     _TextLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _text_scalar)  # type: ignore[arg-type]
 
 
-def parse_yaml(text: str, file: str, *, scalars_as_text: bool = False) -> Document:
+class _NoDatesLoader(yaml.SafeLoader):
+    """The safe loader with dates and times kept as written (the schema parses them, zone and all)."""
+
+
+_NoDatesLoader.add_constructor("tag:yaml.org,2002:timestamp", _text_scalar)  # type: ignore[arg-type]
+
+
+def _text(value: object) -> object:
+    """A scalar written in the file, as its text (`name: 5` is the name "5"); anything else as given."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+#: A single value read as text: numbers and booleans as written, lists, mappings and nothing refused.
+Text = Annotated[str, BeforeValidator(_text)]
+
+
+def parse_yaml(text: str, file: str, *, scalars_as_text: bool = False, dates_as_text: bool = False) -> Document:
     """Parse `text`; DataFileError (`not valid YAML: ...` at its line) when it is not YAML.
 
     `scalars_as_text` keeps every scalar as the text written (None for an empty
-    value), for files whose values are names and addresses rather than numbers.
+    value), for files whose values are names and addresses rather than numbers;
+    `dates_as_text` only dates and times (so a schema can refuse one without a zone).
     """
-    loader_class = _TextLoader if scalars_as_text else yaml.SafeLoader
+    loader_class: type[yaml.SafeLoader] = (
+        _TextLoader if scalars_as_text else _NoDatesLoader if dates_as_text else yaml.SafeLoader
+    )
     loader = loader_class(text)
     try:
         node = loader.get_single_node()
@@ -166,7 +189,9 @@ def parse_yaml(text: str, file: str, *, scalars_as_text: bool = False) -> Docume
     return doc
 
 
-def read_yaml(path: Path, *, scalars_as_text: bool = False, missing: str | None = None) -> Document:
+def read_yaml(
+    path: Path, *, scalars_as_text: bool = False, dates_as_text: bool = False, missing: str | None = None
+) -> Document:
     """Read and parse the file at `path`; every failure is a DataFileError naming the file (and line)."""
     file = str(path)
     try:
@@ -177,7 +202,7 @@ def read_yaml(path: Path, *, scalars_as_text: bool = False, missing: str | None 
         raise DataFileError([Problem(file, exc.line, str(exc))]) from None
     except OSError as exc:
         raise DataFileError([Problem(file, None, f"cannot read: {exc.strerror or exc}")]) from None
-    return parse_yaml(text, file, scalars_as_text=scalars_as_text)
+    return parse_yaml(text, file, scalars_as_text=scalars_as_text, dates_as_text=dates_as_text)
 
 
 def _index(loader: yaml.SafeLoader, node: yaml.Node, loc: Loc, doc: Document) -> None:
@@ -227,6 +252,8 @@ def _issue(error: Any, model: Any, doc: Document | None) -> Issue:
         line = doc.entry_line(loc[:-1]) if doc else None
     elif kind == "extra_forbidden":
         line = doc.line(loc, key=True) if doc else None
+    elif doc is not None and isinstance(doc.value_at(loc), dict | list):
+        line = doc.entry_line(loc)  # a rule about a whole entry: where the entry starts
     else:
         line = doc.line(loc) if doc else None
     allowed: tuple[str, ...] = ()
@@ -359,6 +386,7 @@ __all__ = [
     "Issue",
     "Problem",
     "Strict",
+    "Text",
     "default_message",
     "load",
     "parse_yaml",
