@@ -10,8 +10,9 @@ value by its path, and turns each pydantic error's `loc` back into that line.
 
 The schemas themselves live next to the code that uses each file; this
 module knows nothing about any one file kind. It imports only the standard
-library, PyYAML, pydantic and `bot.textfiles`, so the lowest layers
-(`bot.domain`, `bot.inventory`) can use it.
+library, PyYAML and pydantic (no `bot` module), so it sits beneath every
+layer, `bot.domain` included; reading the file (and its UTF-8 problems) stays
+with each caller, through `bot.textfiles` where the operator wrote the file.
 """
 
 from __future__ import annotations
@@ -19,15 +20,12 @@ from __future__ import annotations
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, TypeAdapter, ValidationError
 from pydantic_core import PydanticCustomError
-
-from bot.textfiles import NotUTF8Error, read_utf8
 
 Loc = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
@@ -121,6 +119,8 @@ class Issue:
     input: Any = None
     # For `missing` and `extra_forbidden`: the keys the mapping at `loc[:-1]` allows.
     allowed: tuple[str, ...] = ()
+    # What pydantic says was expected (e.g. an enum's values), when it says.
+    expected: str | None = None
 
     @property
     def key(self) -> str:
@@ -189,22 +189,6 @@ def parse_yaml(text: str, file: str, *, scalars_as_text: bool = False, dates_as_
     return doc
 
 
-def read_yaml(
-    path: Path, *, scalars_as_text: bool = False, dates_as_text: bool = False, missing: str | None = None
-) -> Document:
-    """Read and parse the file at `path`; every failure is a DataFileError naming the file (and line)."""
-    file = str(path)
-    try:
-        text = read_utf8(path)
-    except FileNotFoundError:
-        raise DataFileError([Problem(file, None, missing or "file not found")]) from None
-    except NotUTF8Error as exc:
-        raise DataFileError([Problem(file, exc.line, str(exc))]) from None
-    except OSError as exc:
-        raise DataFileError([Problem(file, None, f"cannot read: {exc.strerror or exc}")]) from None
-    return parse_yaml(text, file, scalars_as_text=scalars_as_text, dates_as_text=dates_as_text)
-
-
 def _index(loader: yaml.SafeLoader, node: yaml.Node, loc: Loc, doc: Document) -> None:
     """Record the line of every value and key under `node`; note duplicate and non-name keys."""
     doc.value_lines[loc] = node.start_mark.line + 1
@@ -261,7 +245,10 @@ def _issue(error: Any, model: Any, doc: Document | None) -> Issue:
         owner = _model_at(model, loc[:-1])
         if owner is not None:
             allowed = tuple(sorted(f.alias or name for name, f in owner.model_fields.items()))
-    return Issue(loc, kind, error["msg"], line, error.get("input"), allowed)
+    expected = (error.get("ctx") or {}).get("expected")
+    return Issue(
+        loc, kind, error["msg"], line, error.get("input"), allowed, None if expected is None else str(expected)
+    )
 
 
 def _model_at(model: Any, loc: Loc) -> type[BaseModel] | None:
@@ -340,8 +327,8 @@ def default_message(issue: Issue, where: str) -> str:
         return f"{where}: keys must be plain names"
     if issue.kind in _TYPE_WORDS:
         return f"{where} {_TYPE_WORDS[issue.kind]} (not {_shape(issue.input)})"
-    if issue.kind == "literal_error" or issue.kind == "enum":
-        return f"{where}: {issue.input!r} is not allowed: {issue.message.lower()}"
+    if issue.kind in {"literal_error", "enum"} and issue.expected:
+        return f"{where}: {issue.input!r} is not one of {issue.expected}"
     return f"{where}: {issue.message[:1].lower()}{issue.message[1:]}"
 
 
@@ -391,7 +378,6 @@ __all__ = [
     "load",
     "parse_yaml",
     "plain_path",
-    "read_yaml",
     "refuse",
     "schema_issues",
     "to_problems",
