@@ -342,11 +342,17 @@ def _shape(value: Any) -> str:
     return repr(value)
 
 
+def default_where(issue: Issue) -> str:
+    """The dotted path an issue is about: the mapping for a missing, unknown or doubled key, else the value."""
+    loc = issue.loc[:-1] if issue.kind in {"missing", "extra_forbidden", DUPLICATE_KEY} else issue.loc
+    return plain_path(loc) or "the file"
+
+
 def to_problems(
     issues: Iterable[Issue], file: str | None, describe: Callable[[Issue], str] | None = None
 ) -> list[Problem]:
     """Problems in file order; `describe` words each issue (default: its dotted path and the generic text)."""
-    words = describe or (lambda issue: default_message(issue, plain_path(issue.loc) or "the file"))
+    words = describe or (lambda issue: default_message(issue, default_where(issue)))
     problems = [Problem(file, issue.line, words(issue)) for issue in issues]
     return sorted(problems, key=lambda p: p.line or 0)
 
@@ -375,6 +381,7 @@ __all__ = [
     "Strict",
     "Text",
     "default_message",
+    "default_where",
     "load",
     "parse_yaml",
     "plain_path",

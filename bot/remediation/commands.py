@@ -29,6 +29,7 @@ from bot.datafile import (
     Strict,
     Text,
     default_message,
+    default_where,
     parse_yaml,
     plain_path,
     refuse,
@@ -241,7 +242,7 @@ KNOWN_KINDS = frozenset(
 
 def _kind(value: str) -> str:
     if value not in KNOWN_KINDS:
-        raise refuse(f"kind '{value}' is not one of {', '.join(sorted(KNOWN_KINDS))}")
+        raise refuse(f"'{value}' is not one of {', '.join(sorted(KNOWN_KINDS))}")
     return value
 
 
@@ -297,7 +298,7 @@ def _describe(issue: Issue) -> str:
         return default_message(issue, f"{where} {plain_path(rest)}".strip())
     if loc == ("changes",) and issue.kind == "missing":
         return "needs a `changes:` mapping"
-    return default_message(issue, plain_path(loc) or "the file")
+    return default_message(issue, default_where(issue))
 
 
 def parse_catalog(platform: Platform, data: Any, origin: str, doc: Document | None = None) -> ChangeCatalog:
@@ -325,11 +326,15 @@ def change_catalog(platform: Platform | str) -> ChangeCatalog:
     plat = Platform(platform)
     package = "bot.controllers.platforms"
     text = resources.files(package).joinpath(plat.value, "changes.yaml").read_text(encoding="utf-8")
-    origin = f"bot/controllers/platforms/{plat.value}/changes.yaml"
+    return parse_catalog_text(plat, text, f"bot/controllers/platforms/{plat.value}/changes.yaml")
+
+
+def parse_catalog_text(platform: Platform, text: str, origin: str) -> ChangeCatalog:
+    """A catalog from the text of a `changes.yaml`; ChangesDataError names each problem's line."""
     try:
         doc = parse_yaml(text, origin)
     except DataFileError as exc:
         raise ChangesDataError(exc.problems) from None
     if doc.issues:
         raise ChangesDataError(to_problems(doc.issues, origin, _describe))
-    return parse_catalog(plat, doc.data, origin, doc)
+    return parse_catalog(platform, doc.data, origin, doc)

@@ -44,6 +44,7 @@ from bot.datafile import (
     Strict,
     Text,
     default_message,
+    default_where,
     parse_yaml,
     plain_path,
     refuse,
@@ -437,7 +438,7 @@ def _describe(doc: Document) -> Callable[[Issue], str]:
             return default_message(issue, "the playbook")
         if loc == () and kind in {"dict_type", "model_type"}:
             return "the playbook must be a mapping"
-        return default_message(issue, plain_path(loc))
+        return default_message(issue, default_where(issue))
 
     return describe
 

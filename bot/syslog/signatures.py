@@ -28,6 +28,7 @@ from bot.datafile import (
     Issue,
     Strict,
     default_message,
+    default_where,
     parse_yaml,
     plain_path,
     refuse,
@@ -270,7 +271,7 @@ def _describe(data: Any) -> Callable[[Issue], str]:
     def describe(issue: Issue) -> str:
         loc = issue.loc
         if len(loc) < 2 or loc[0] != "signatures":
-            return issue.message if issue.kind == CUSTOM else default_message(issue, plain_path(loc))
+            return issue.message if issue.kind == CUSTOM else default_message(issue, default_where(issue))
         index = int(loc[1])
         entry = data["signatures"][index]
         where = (
@@ -282,7 +283,7 @@ def _describe(data: Any) -> Callable[[Issue], str]:
             return f"{where} must be a mapping with id, kind, severity, pattern, meaning"
         if issue.kind == "missing" and loc[2] in {"id", "kind", "severity", "pattern", "meaning"}:
             return f"{where}: '{loc[2]}' is required (a non-empty string)"
-        if issue.kind in {"missing", "extra_forbidden"} or len(loc) == 3:
+        if issue.kind in {"missing", "extra_forbidden", CUSTOM}:
             return default_message(issue, where)
         return default_message(issue, f"{where} {plain_path(loc[2:])}")
 

@@ -15,7 +15,7 @@ from functools import cache
 from importlib import resources
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from bot.datafile import DataFileError, Strict, load, parse_yaml, refuse
 from bot.domain.models import Platform
@@ -149,19 +149,27 @@ class CommandsFile(Strict):
     enable_from: Annotated[str | None, AfterValidator(_regex)] = None
     shell_login: bool = False
     session_end: str | None = None
-    identity: str | None = None
     poll: Annotated[list[PollEntry], Field(min_length=1)]
+    # After `poll`: it must name one of its keys.
+    identity: str | None = None
     changes: dict[str, str] = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _keys(self) -> CommandsFile:
-        keys = [item.key for item in self.poll]
+    @field_validator("poll")
+    @classmethod
+    def _unique(cls, poll: list[PollEntry]) -> list[PollEntry]:
+        keys = [item.key for item in poll]
         twice = sorted({k for k in keys if keys.count(k) > 1})
         if twice:
             raise refuse(f"poll keys must be unique: {', '.join(twice)} appear more than once")
-        if self.identity is not None and self.identity not in keys:
-            raise refuse(f"identity '{self.identity}' is not a poll key ({', '.join(keys)})")
-        return self
+        return poll
+
+    @field_validator("identity")
+    @classmethod
+    def _identity(cls, identity: str | None, info: ValidationInfo) -> str | None:
+        keys = [item.key for item in info.data.get("poll", [])]
+        if identity is not None and keys and identity not in keys:
+            raise refuse(f"'{identity}' is not a poll key ({', '.join(keys)})")
+        return identity
 
 
 def parse_platform_definition(name: str, text: str, file: str) -> PlatformDefinition:
