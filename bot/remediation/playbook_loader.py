@@ -35,7 +35,6 @@ from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, fie
 from bot.datafile import (
     CUSTOM,
     DUPLICATE_KEY,
-    KEY_NOT_NAME,
     DataFileError,
     Document,
     Issue,
@@ -44,7 +43,6 @@ from bot.datafile import (
     Strict,
     Text,
     default_message,
-    default_where,
     parse_yaml,
     plain_path,
     refuse,
@@ -389,56 +387,42 @@ class PlaybookFile(Strict):
     steps: Annotated[list[StepEntry], Field(min_length=1)]
 
 
-def _step_where(doc: Document, loc: Loc) -> str:
-    """`step 'clock'` for a step's location (its id, else its action), `step` when it has neither."""
-    step_id = doc.value_at((*loc[:2], "id")) or doc.value_at((*loc[:2], "action"))
-    return f"step '{step_id}'" if isinstance(step_id, str) else "step"
+def _where(doc: Document, place: Loc) -> str:
+    """How messages name a place in a playbook: `parameter 'wait'`, `step 'clock' undo`, `step action`."""
+    match place:
+        case ():
+            return "the playbook"
+        case ("parameters", name, *rest):
+            return f"parameter '{name}' {plain_path(rest)}".strip()
+        case ("steps", int()):
+            return "step"
+        case ("steps", int(), "undo", *rest):
+            step_id = doc.value_at((*place[:2], "id")) or doc.value_at((*place[:2], "action"))
+            step = f"step '{step_id}'" if isinstance(step_id, str) else "step"
+            return f"{step} undo {plain_path(rest)}".strip()
+        case ("steps", int(), *rest):
+            return f"step {plain_path(rest)}"
+    return plain_path(place)
 
 
 def _describe(doc: Document) -> Callable[[Issue], str]:
     def describe(issue: Issue) -> str:
         loc, kind = issue.loc, issue.kind
-        head = loc[0] if loc else None
         if len(loc) == 1 and kind == "missing":
-            return f"missing `{head}:`"
+            return f"missing `{loc[0]}:`"
         if loc == ("steps",) and kind in {"list_type", "too_short"}:
             return "`steps` must be a non-empty list"
         if loc == ("platform",) and kind == CUSTOM:
             return issue.message
-        if head == "parameters" and len(loc) >= 2:
-            where = f"parameter '{loc[1]}'"
-            if len(loc) == 3 and kind == "missing" and loc[2] == "type":
-                return f"{where}: missing `type` (one of {', '.join(sorted(PARAM_TYPES))})"
-            if len(loc) == 3 and kind == "missing" and loc[2] == "default":
-                return f"{where}: missing `default` (every parameter needs one, so a request can run as shown)"
-            if len(loc) == 2 and kind in {"dict_type", "model_type"}:
-                return f"{where} must be a mapping"
-            if len(loc) == 3 and kind in {"missing", "extra_forbidden", DUPLICATE_KEY}:
-                return default_message(issue, where)
-            if kind == CUSTOM:
-                return f"{where}: {issue.message}"
-            return default_message(issue, f"{where} {plain_path(loc[2:])}".strip())
-        if head == "steps" and len(loc) >= 2:
-            where = "step" if len(loc) <= 3 else _step_where(doc, loc)
-            if len(loc) >= 3 and loc[2] == "undo":
-                where = f"{_step_where(doc, loc)} undo"
-                if len(loc) == 4 and kind in {"missing", "extra_forbidden", DUPLICATE_KEY}:
-                    return default_message(issue, where)
-                if len(loc) > 4:
-                    return default_message(issue, f"{where} {plain_path(loc[4:])}")
-                return default_message(issue, where)
-            if len(loc) == 2:
-                return (
-                    "step must be a mapping" if kind in {"dict_type", "model_type"} else default_message(issue, where)
-                )
-            if len(loc) == 3 and kind not in {"missing", "extra_forbidden", DUPLICATE_KEY}:
-                return default_message(issue, f"step {loc[2]}")
-            return default_message(issue, where if len(loc) > 3 else "step")
-        if len(loc) <= 1 and kind in {"extra_forbidden", DUPLICATE_KEY, KEY_NOT_NAME}:
-            return default_message(issue, "the playbook")
-        if loc == () and kind in {"dict_type", "model_type"}:
-            return "the playbook must be a mapping"
-        return default_message(issue, default_where(issue))
+        if len(loc) == 3 and loc[0] == "parameters" and kind == "missing" and loc[2] == "type":
+            return f"parameter '{loc[1]}': missing `type` (one of {', '.join(sorted(PARAM_TYPES))})"
+        if len(loc) == 3 and loc[0] == "parameters" and kind == "missing" and loc[2] == "default":
+            return f"parameter '{loc[1]}': missing `default` (every parameter needs one, so a request can run as shown)"
+        keyed = kind in {"missing", "extra_forbidden", DUPLICATE_KEY}
+        place = loc[:-1] if keyed else loc
+        if kind == CUSTOM and place[:1] == ("parameters",):
+            place = place[:2]  # the parameter's own messages name the key they are about
+        return default_message(issue, _where(doc, place))
 
     return describe
 
