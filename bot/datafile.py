@@ -17,6 +17,7 @@ with each caller, through `bot.textfiles` where the operator wrote the file.
 
 from __future__ import annotations
 
+import functools
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -134,19 +135,22 @@ def _text_scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str | None:
     return str(node.value)
 
 
-class _TextLoader(yaml.SafeLoader):
-    """The safe loader with every scalar kept as its text (as the inventory has always read them)."""
+def _loaders(base: type[yaml.SafeLoader]) -> dict[str, type[yaml.SafeLoader]]:
+    """The safe loader `base` as is ("yaml"), with every scalar kept as its text ("text", as the
+    inventory has always read them), and with dates and times kept as written ("no_dates", so a
+    schema can refuse one without a zone)."""
+    text_loader: type[yaml.SafeLoader] = type("TextLoader", (base,), {})
+    for tag in ("bool", "int", "float", "timestamp", "str", "null"):
+        text_loader.add_constructor(f"tag:yaml.org,2002:{tag}", _text_scalar)  # type: ignore[arg-type]
+    no_dates: type[yaml.SafeLoader] = type("NoDatesLoader", (base,), {})
+    no_dates.add_constructor("tag:yaml.org,2002:timestamp", _text_scalar)  # type: ignore[arg-type]
+    return {"yaml": base, "text": text_loader, "no_dates": no_dates}
 
 
-for _tag in ("bool", "int", "float", "timestamp", "str", "null"):
-    _TextLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _text_scalar)  # type: ignore[arg-type]
-
-
-class _NoDatesLoader(yaml.SafeLoader):
-    """The safe loader with dates and times kept as written (the schema parses them, zone and all)."""
-
-
-_NoDatesLoader.add_constructor("tag:yaml.org,2002:timestamp", _text_scalar)  # type: ignore[arg-type]
+# libyaml's parser where PyYAML has it (same safe semantics, several times faster); PyYAML's own
+# parser words the "not valid YAML" messages, so they read the same on every installation.
+_FAST = _loaders(getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+_WORDED = _loaders(yaml.SafeLoader)
 
 
 def _text(value: object) -> object:
@@ -169,24 +173,31 @@ def parse_yaml(text: str, file: str, *, scalars_as_text: bool = False, dates_as_
     value), for files whose values are names and addresses rather than numbers;
     `dates_as_text` only dates and times (so a schema can refuse one without a zone).
     """
-    loader_class: type[yaml.SafeLoader] = (
-        _TextLoader if scalars_as_text else _NoDatesLoader if dates_as_text else yaml.SafeLoader
-    )
+    kind = "text" if scalars_as_text else "no_dates" if dates_as_text else "yaml"
+    try:
+        node, data = _compose(_FAST[kind], text)
+    except yaml.YAMLError:
+        try:
+            node, data = _compose(_WORDED[kind], text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else None
+            reason = getattr(exc, "problem", None) or str(exc)
+            raise DataFileError([Problem(file, line, f"not valid YAML: {reason}")]) from None
+    doc = Document(data=data, file=file, root_line=node.start_mark.line + 1 if node is not None else None)
+    if node is not None:
+        _index(_FAST[kind](""), node, (), doc)
+    return doc
+
+
+def _compose(loader_class: type[yaml.SafeLoader], text: str) -> tuple[yaml.Node | None, Any]:
+    """The node tree (with marks) and the data built from it, as `yaml.safe_load` builds it."""
     loader = loader_class(text)
     try:
         node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise DataFileError([Problem(file, line, f"not valid YAML: {reason}")]) from None
+        return node, (loader.construct_document(node) if node is not None else None)
     finally:
         loader.dispose()
-    doc = Document(data=data, file=file, root_line=node.start_mark.line + 1 if node is not None else None)
-    if node is not None:
-        _index(loader_class(""), node, (), doc)
-    return doc
 
 
 def _index(loader: yaml.SafeLoader, node: yaml.Node, loc: Loc, doc: Document) -> None:
@@ -219,11 +230,17 @@ def schema_issues(model: type[BaseModel] | Any, data: Any, doc: Document | None 
     Returns (the validated value, []) or (None, the issues with their lines).
     Lines come from `doc` when the data was read from a file, else are None.
     """
-    adapter: TypeAdapter[Any] = TypeAdapter(model)
+    adapter = _adapter(model)
     try:
         return adapter.validate_python(data), []
     except ValidationError as exc:
         return None, [_issue(error, model, doc) for error in exc.errors(include_url=False)]
+
+
+@functools.lru_cache(maxsize=256)
+def _adapter(model: Any) -> TypeAdapter[Any]:
+    """One validator per schema (building one costs far more than running it)."""
+    return TypeAdapter(model)
 
 
 def _issue(error: Any, model: Any, doc: Document | None) -> Issue:
