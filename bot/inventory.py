@@ -4,6 +4,11 @@ Loaded from YAML with line numbers kept, so `ccert-bot check-config` can
 point at the exact line of every problem at once (an operator fixing a
 300-controller file wants all the mistakes, not one per run). Credentials are
 only *names* of environment variables: the file is safe to commit.
+
+The shape of the file is the pydantic schema `InventoryFile` (read through
+`bot.datafile`, which maps each error to its line); what no single entry can
+know (credentials that exist, names and endpoints used once, peers that are
+controllers) is `_cross_checks`, run in the same pass.
 """
 
 from __future__ import annotations

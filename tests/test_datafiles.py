@@ -341,12 +341,12 @@ def test_every_playbook_is_covered() -> None:
     assert len([n for n, _ in SHIPPED if n.startswith("playbooks/")]) >= 2
 
 
-def test_a_wrong_inventory_file_is_one_error_kind(tmp_path: Path) -> None:
+def test_an_inventory_file_problem_names_the_file_and_line(tmp_path: Path) -> None:
     path = tmp_path / "inventory.yaml"
     path.write_text(textwrap.dedent(INVENTORY).replace("host: 10.0.0.1", "host: '10.0.0.1 '"))
     with pytest.raises(InventoryError) as caught:
         load_inventory(path)
-    assert [p.line for p in caught.value.problems] == [6]
+    assert [(p.file, p.line) for p in caught.value.problems] == [(str(path), 6)]
 
 
 def test_poll_keys_are_unique() -> None:
