@@ -51,7 +51,11 @@ def refuse(message: str) -> PydanticCustomError:
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a data file, where it is (file and 1-based line), and why."""
+    """One thing wrong with a data file, where it is (file and 1-based line), and why.
+
+    Without a file it reads `inventory: ...`: the inventory's problems that
+    belong to no line (a credential variable not set) have always read so.
+    """
 
     file: str | None
     line: int | None

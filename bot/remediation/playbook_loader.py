@@ -331,7 +331,7 @@ class ParameterEntry(Strict):
     @field_validator("default", mode="before")
     @classmethod
     def _default(cls, value: object, info: ValidationInfo) -> object:
-        if value is None or isinstance(value, dict | list):
+        if isinstance(value, dict | list):  # `default:` with nothing is checked as None, as before
             raise refuse("`default` must be a single value")
         if "type" not in info.data:
             return value  # the type is wrong: that is the problem to report
