@@ -4,6 +4,11 @@ Loaded from YAML with line numbers kept, so `ccert-bot check-config` can
 point at the exact line of every problem at once (an operator fixing a
 300-controller file wants all the mistakes, not one per run). Credentials are
 only *names* of environment variables: the file is safe to commit.
+
+The shape of the file is the pydantic schema `InventoryFile` (read through
+`bot.datafile`, which maps each error to its line); what no single entry can
+know (credentials that exist, names and endpoints used once, peers that are
+controllers) is `_cross_checks`, run in the same pass.
 """
 
 from __future__ import annotations
@@ -11,12 +16,32 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from collections.abc import Mapping
+import typing
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
 
-import yaml
+from pydantic import AfterValidator, BeforeValidator, Field, field_validator
+from pydantic_core import PydanticCustomError
 
+from bot.datafile import (
+    CUSTOM,
+    DUPLICATE_KEY,
+    KEY_NOT_NAME,
+    DataFileError,
+    Document,
+    Issue,
+    Loc,
+    Problem,
+    Strict,
+    default_message,
+    parse_yaml,
+    plain_path,
+    refuse,
+    schema_issues,
+    to_problems,
+)
 from bot.domain.models import Platform
 from bot.textfiles import NotUTF8Error, read_utf8
 
@@ -97,19 +122,6 @@ class Inventory:
         return next((c for c in self.controllers() if c.name == name), None)
 
 
-@dataclass(frozen=True)
-class Problem:
-    file: str | None
-    line: int | None
-    message: str
-
-    def __str__(self) -> str:
-        where = self.file or "inventory"
-        if self.line is not None:
-            where = f"{where}:{self.line}"
-        return f"{where}: {self.message}"
-
-
 @dataclass
 class InventoryError(Exception):
     problems: list[Problem] = field(default_factory=list)
@@ -118,43 +130,168 @@ class InventoryError(Exception):
         return "\n".join(str(p) for p in self.problems)
 
 
-class _Checker:
-    """Walks the YAML node tree, collecting every problem with its line."""
+# ---------------------------------------------------------------------------
+# The schema: what one inventory file may hold (bot.datafile reports its errors)
+# ---------------------------------------------------------------------------
 
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.problems: list[Problem] = []
 
-    def add(self, node: yaml.Node | None, message: str) -> None:
-        line = node.start_mark.line + 1 if node is not None else None
-        self.problems.append(Problem(self.file, line, message))
+def _env_name(value: str) -> str:
+    if not ENV_NAME.match(value):
+        raise refuse(
+            f"'{value}' is not an environment variable name (use UPPER_CASE; never put the secret itself here)"
+        )
+    return value
 
-    def mapping(self, node: yaml.Node | None, what: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
-        if not isinstance(node, yaml.MappingNode):
-            self.add(node, f"{what} must be a mapping")
-            return {}
-        out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-            if not isinstance(key, str):
-                self.add(key_node, f"{what}: keys must be plain names")
-                continue
-            if key in out:
-                self.add(key_node, f"{what}: '{key}' is defined twice")
-                continue
-            out[key] = (key_node, value_node)
-        return out
 
-    def scalar(self, node: yaml.Node, what: str) -> str | None:
-        if not isinstance(node, yaml.ScalarNode) or (node.value == "" and node.tag.endswith(":null")):
-            self.add(node, f"{what} must be a single value")
-            return None
-        return str(node.value)
+def _channel(value: str) -> str:
+    if not CHANNEL_ID.match(value):
+        raise refuse(
+            f"channel '{value}' is not a Slack channel ID (like C0123456789; find it in the channel's details)"
+        )
+    return value
 
-    def unknown_keys(self, entries: dict[str, tuple[yaml.Node, yaml.Node]], allowed: set[str], what: str) -> None:
-        for key, (key_node, _) in entries.items():
-            if key not in allowed:
-                self.add(key_node, f"{what}: unknown key '{key}' (expected one of: {', '.join(sorted(allowed))})")
+
+def _site_name(value: str) -> str:
+    if not SITE_NAME.match(value) or value in RESERVED_SITE_NAMES:
+        reserved = " ('all' and 'help' are reserved)" if value in RESERVED_SITE_NAMES else ""
+        raise refuse(f"use lower-case letters, digits, '-', '_' or '.'{reserved}")
+    return value
+
+
+def _controller_name(value: str) -> str:
+    if not CONTROLLER_NAME.match(value):
+        raise refuse("names use letters, digits, '-', '_' or '.'")
+    return value
+
+
+def _host(value: str) -> str:
+    if not _valid_host(value):
+        raise refuse(f"host '{value}' is not an IP address or host name")
+    return value
+
+
+def _platform(value: str) -> Platform:
+    try:
+        return Platform(value)
+    except ValueError:
+        raise refuse(f"platform '{value}' is not one of {', '.join(p.value for p in Platform)}") from None
+
+
+def _port(value: object) -> int:
+    text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise refuse("port must be a number from 1 to 65535")
+    return int(text)
+
+
+def _names(value: object) -> tuple[str, ...]:
+    """`peers: [wlc-b1, wlc-b2]` or `backup: wlc-b1` (a name or a list), each a controller name."""
+    items = value if isinstance(value, list) else [value]
+    if not all(isinstance(item, str) and CONTROLLER_NAME.match(item) for item in items):
+        raise refuse("must name controllers (a name or a list of names)")
+    return tuple(typing.cast(list[str], items))
+
+
+EnvName = Annotated[str, AfterValidator(_env_name)]
+ChannelId = Annotated[str, AfterValidator(_channel)]
+SiteName = Annotated[str, AfterValidator(_site_name)]
+ControllerName = Annotated[str, AfterValidator(_controller_name)]
+HostName = Annotated[str, AfterValidator(_host)]
+PlatformName = Annotated[Platform, BeforeValidator(lambda v: _platform(v) if isinstance(v, str) else v)]
+Port = Annotated[int, BeforeValidator(_port)]
+ControllerNames = Annotated[tuple[str, ...], BeforeValidator(_names)]
+
+
+class CredentialsEntry(Strict):
+    username_env: EnvName
+    password_env: EnvName
+
+
+class ControllerEntry(Strict):
+    name: ControllerName
+    host: HostName
+    port: Port = 22
+    platform: PlatformName
+    credentials: str
+    peers: ControllerNames = ()
+    backup: ControllerNames = ()
+
+    def peer_names(self) -> tuple[str, ...]:
+        """`peers` then `backup`, each name once."""
+        return tuple(dict.fromkeys(self.peers + self.backup))
+
+
+class SiteEntry(Strict):
+    channel: ChannelId | None = None
+    controllers: Annotated[list[ControllerEntry], Field(min_length=1)]
+
+    @field_validator("channel", mode="before")
+    @classmethod
+    def _channel_written(cls, value: object) -> object:
+        if value is None:  # `channel:` with nothing after it: a forgotten value, not "no channel"
+            raise PydanticCustomError("string_type", "a single value")
+        return value
+
+
+class InventoryFile(Strict):
+    """The whole file: `sites:` (each with its controllers) and `credentials:` (variable names only)."""
+
+    sites: dict[SiteName, SiteEntry]
+    credentials: dict[str, CredentialsEntry]
+
+
+def _what(doc: Document, loc: Loc) -> str:
+    """How today's messages name the part of the file at `loc`."""
+    match loc:
+        case ():
+            return "the inventory"
+        case ("sites",) | ("credentials",):
+            return str(loc[0])
+        case ("sites", site):
+            return f"site '{site}'"
+        case ("sites", site, "channel"):
+            return f"site '{site}' channel"
+        case ("sites", site, "controllers", int()):
+            return f"site '{site}' controller"
+        case ("sites", site, "controllers", int(), part, *_):
+            return f"controller {part}"
+        case ("credentials", key):
+            return f"credentials '{key}'"
+        case ("credentials", key, part, *_):
+            return f"credentials '{key}' {part}"
+    return plain_path(loc)
+
+
+def _describe(doc: Document) -> Callable[[Issue], str]:
+    def describe(issue: Issue) -> str:
+        loc, kind = issue.loc, issue.kind
+        if kind == "missing":
+            if loc == ("credentials",):
+                return "missing `credentials:` (names of environment variables holding usernames/passwords)"
+            if loc == ("sites",):
+                return "missing `sites:`"
+            if len(loc) == 3 and loc[0] == "sites" and loc[2] == "controllers":
+                return f"site '{loc[1]}': missing `controllers:`"
+        if kind in {"missing", "extra_forbidden", DUPLICATE_KEY}:
+            return default_message(issue, _what(doc, loc[:-1]))
+        if kind == KEY_NOT_NAME:
+            return default_message(issue, _what(doc, loc))
+        if len(loc) == 3 and loc[0] == "sites" and loc[2] == "controllers" and kind in {"list_type", "too_short"}:
+            return f"site '{loc[1]}': `controllers` must be a non-empty list"
+        if kind == CUSTOM:
+            if len(loc) >= 5 and loc[0] == "sites" and loc[2] == "controllers":
+                name = doc.value_at((*loc[:4], "name"))
+                prefix = f"controller '{name if isinstance(name, str) else '?'}'"
+                if loc[4] in {"peers", "backup"}:
+                    return f"{prefix}: `{loc[4]}` {issue.message}"
+                return f"{prefix}: {issue.message}"
+            if len(loc) == 3 and loc[0] == "sites" and loc[2] == "channel":
+                return f"site '{loc[1]}': {issue.message}"
+        if kind in {"string_type", "dict_type", "model_type"}:
+            return f"{_what(doc, loc)} must be {'a single value' if kind == 'string_type' else 'a mapping'}"
+        return default_message(issue, _what(doc, loc))
+
+    return describe
 
 
 def _valid_host(host: str) -> bool:
@@ -167,209 +304,107 @@ def _valid_host(host: str) -> bool:
 
 def parse_inventory(text: str, file: str = "inventory.yaml", environ: Mapping[str, str] | None = None) -> Inventory:
     """Parse and validate; raise InventoryError listing every problem found."""
-    check = _Checker(file)
     try:
-        root = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise InventoryError([Problem(file, line, f"not valid YAML: {reason}")]) from None
-    if root is None:
+        doc = parse_yaml(text, file, scalars_as_text=True)
+    except DataFileError as exc:
+        raise InventoryError(exc.problems) from None
+    if doc.data is None:
         raise InventoryError([Problem(file, None, "the inventory is empty: it needs `sites:` and `credentials:`")])
+    describe = _describe(doc)
+    parsed, issues = schema_issues(InventoryFile, doc.data, doc)
+    problems = to_problems(doc.issues + issues, file, describe)
+    problems += _cross_checks(doc)
+    if problems or parsed is None:
+        raise InventoryError(problems)
+    credentials = {
+        key: Credentials(
+            key,
+            entry.username_env,
+            entry.password_env,
+            doc.line(("credentials", key, "username_env")),
+            doc.line(("credentials", key, "password_env")),
+        )
+        for key, entry in parsed.credentials.items()
+    }
+    sites = {
+        name: Site(
+            name,
+            site.channel,
+            tuple(
+                Controller(c.name, c.host, c.port, c.platform, credentials[c.credentials], name, c.peer_names())
+                for c in site.controllers
+            ),
+        )
+        for name, site in parsed.sites.items()
+    }
+    return Inventory(sites=sites, credentials=credentials)
 
-    top = check.mapping(root, "the inventory")
-    check.unknown_keys(top, {"sites", "credentials"}, "the inventory")
 
-    credentials: dict[str, Credentials] = {}
-    if "credentials" not in top:
-        check.add(root, "missing `credentials:` (names of environment variables holding usernames/passwords)")
-    else:
-        for key, (key_node, value_node) in check.mapping(top["credentials"][1], "credentials").items():
-            entry = check.mapping(value_node, f"credentials '{key}'")
-            check.unknown_keys(entry, {"username_env", "password_env"}, f"credentials '{key}'")
-            names: dict[str, str] = {}
-            name_lines: dict[str, int] = {}
-            for part in ("username_env", "password_env"):
-                if part not in entry:
-                    check.add(key_node, f"credentials '{key}': missing `{part}`")
-                    continue
-                value = check.scalar(entry[part][1], f"credentials '{key}' {part}")
-                if value is None:
-                    continue
-                if not ENV_NAME.match(value):
-                    check.add(
-                        entry[part][1],
-                        f"credentials '{key}' {part}: '{value}' is not an environment "
-                        "variable name (use UPPER_CASE; never put the secret itself here)",
-                    )
-                    continue
-                names[part] = value
-                name_lines[part] = entry[part][1].start_mark.line + 1
-            if len(names) == 2:
-                credentials[key] = Credentials(
-                    key,
-                    names["username_env"],
-                    names["password_env"],
-                    name_lines.get("username_env"),
-                    name_lines.get("password_env"),
-                )
+def _cross_checks(doc: Document) -> list[Problem]:
+    """What no single entry can know: credentials that exist, names and endpoints used once, real peers.
 
-    sites: dict[str, Site] = {}
-    seen_controllers: dict[str, int] = {}
+    Runs over every controller entry that is valid on its own, so one run
+    reports these beside the schema's problems.
+    """
+    data = doc.data if isinstance(doc.data, dict) else {}
+    problems: list[Problem] = []
+
+    def add(loc: Loc, message: str) -> None:
+        problems.append(Problem(doc.file, doc.entry_line(loc), message))
+
+    raw_credentials = data.get("credentials")
+    known_credentials = sorted(raw_credentials) if isinstance(raw_credentials, dict) else []
+    seen_names: dict[str, int | None] = {}
     seen_endpoints: dict[tuple[str, int], str] = {}
-    peer_nodes: list[tuple[Controller, yaml.Node]] = []
-    if "sites" not in top:
-        check.add(root, "missing `sites:`")
-    else:
-        for site_name, (site_key, site_node) in check.mapping(top["sites"][1], "sites").items():
-            if not SITE_NAME.match(site_name) or site_name in RESERVED_SITE_NAMES:
-                check.add(
-                    site_key,
-                    f"site '{site_name}': use lower-case letters, digits, '-', '_' or '.'"
-                    + (" ('all' and 'help' are reserved)" if site_name in RESERVED_SITE_NAMES else ""),
-                )
-            entry = check.mapping(site_node, f"site '{site_name}'")
-            check.unknown_keys(entry, {"channel", "controllers"}, f"site '{site_name}'")
-            channel = None
-            if "channel" in entry:
-                channel = check.scalar(entry["channel"][1], f"site '{site_name}' channel")
-                if channel is not None and not CHANNEL_ID.match(channel):
-                    check.add(
-                        entry["channel"][1],
-                        f"site '{site_name}': channel '{channel}' is not a Slack "
-                        "channel ID (like C0123456789; find it in the channel's details)",
+    accepted: list[tuple[ControllerEntry, Loc]] = []
+    sites = data.get("sites")
+    for site, site_entry in (sites if isinstance(sites, dict) else {}).items():
+        items = site_entry.get("controllers") if isinstance(site_entry, dict) else None
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            loc: Loc = ("sites", site, "controllers", i)
+            ctrl, issues = schema_issues(ControllerEntry, item)
+            if issues:
+                continue
+            if "credentials" in data and ctrl.credentials not in known_credentials:
+                known = ", ".join(known_credentials) or "none defined"
+                problems.append(
+                    Problem(
+                        doc.file,
+                        doc.line((*loc, "credentials")),
+                        f"controller '{ctrl.name}': credentials '{ctrl.credentials}' is not a key of "
+                        f"`credentials` ({known})",
                     )
-                    channel = None
-            controllers: list[Controller] = []
-            if "controllers" not in entry:
-                check.add(site_key, f"site '{site_name}': missing `controllers:`")
-            elif not isinstance(entry["controllers"][1], yaml.SequenceNode) or not entry["controllers"][1].value:
-                check.add(entry["controllers"][1], f"site '{site_name}': `controllers` must be a non-empty list")
-            else:
-                for item in entry["controllers"][1].value:
-                    ctrl = _controller(check, item, site_name, credentials, top)
-                    if ctrl is None:
-                        continue
-                    line = item.start_mark.line + 1
-                    if ctrl.name in seen_controllers:
-                        check.add(
-                            item,
-                            f"controller '{ctrl.name}' is already defined at line "
-                            f"{seen_controllers[ctrl.name]}: names must be unique across sites",
-                        )
-                        continue
-                    endpoint = (ctrl.host, ctrl.port)
-                    if endpoint in seen_endpoints:
-                        check.add(
-                            item,
-                            f"controller '{ctrl.name}': {ctrl.host}:{ctrl.port} is already "
-                            f"controller '{seen_endpoints[endpoint]}'",
-                        )
-                        continue
-                    seen_controllers[ctrl.name] = line
-                    seen_endpoints[endpoint] = ctrl.name
-                    controllers.append(ctrl)
-                    peer_nodes.append((ctrl, item))
-            sites[site_name] = Site(site_name, channel, tuple(controllers))
-
-    for ctrl, item in peer_nodes:
-        for peer in ctrl.peers:
+                )
+                continue
+            if ctrl.name in seen_names:
+                add(
+                    loc,
+                    f"controller '{ctrl.name}' is already defined at line {seen_names[ctrl.name]}: "
+                    "names must be unique across sites",
+                )
+                continue
+            endpoint = (ctrl.host, ctrl.port)
+            if endpoint in seen_endpoints:
+                add(
+                    loc,
+                    f"controller '{ctrl.name}': {ctrl.host}:{ctrl.port} is already controller "
+                    f"'{seen_endpoints[endpoint]}'",
+                )
+                continue
+            seen_names[ctrl.name] = doc.entry_line(loc)
+            seen_endpoints[endpoint] = ctrl.name
+            accepted.append((ctrl, loc))
+    for ctrl, loc in accepted:
+        for peer in ctrl.peer_names():
             if peer == ctrl.name:
-                check.add(item, f"controller '{ctrl.name}': it cannot be its own peer")
-            elif peer not in seen_controllers:
-                known = ", ".join(sorted(seen_controllers)) or "none"
-                check.add(
-                    item,
+                add(loc, f"controller '{ctrl.name}': it cannot be its own peer")
+            elif peer not in seen_names:
+                known = ", ".join(sorted(seen_names)) or "none"
+                add(
+                    loc,
                     f"controller '{ctrl.name}': peer '{peer}' is not a controller of the inventory (known: {known})",
                 )
-    if check.problems:
-        raise InventoryError(check.problems)
-    inventory = Inventory(sites=sites, credentials=credentials)
-    return inventory
-
-
-def _controller(
-    check: _Checker,
-    node: yaml.Node,
-    site: str,
-    credentials: dict[str, Credentials],
-    top: dict[str, tuple[yaml.Node, yaml.Node]],
-) -> Controller | None:
-    entry = check.mapping(node, f"site '{site}' controller")
-    check.unknown_keys(
-        entry, {"name", "host", "port", "platform", "credentials", "peers", "backup"}, f"site '{site}' controller"
-    )
-    ok = True
-    values: dict[str, str] = {}
-    for part in ("name", "host", "platform", "credentials"):
-        if part not in entry:
-            check.add(node, f"site '{site}' controller: missing `{part}`")
-            ok = False
-            continue
-        value = check.scalar(entry[part][1], f"controller {part}")
-        if value is None:
-            ok = False
-            continue
-        values[part] = value
-    name = values.get("name", "?")
-    if "name" in values and not CONTROLLER_NAME.match(values["name"]):
-        check.add(entry["name"][1], f"controller '{name}': names use letters, digits, '-', '_' or '.'")
-        ok = False
-    if "host" in values and not _valid_host(values["host"]):
-        check.add(entry["host"][1], f"controller '{name}': host '{values['host']}' is not an IP address or host name")
-        ok = False
-    platform: Platform | None = None
-    if "platform" in values:
-        try:
-            platform = Platform(values["platform"])
-        except ValueError:
-            check.add(
-                entry["platform"][1],
-                f"controller '{name}': platform '{values['platform']}' is not one of "
-                f"{', '.join(p.value for p in Platform)}",
-            )
-            ok = False
-    port = 22
-    if "port" in entry:
-        raw = check.scalar(entry["port"][1], "controller port")
-        if raw is None or not raw.isdigit() or not 1 <= int(raw) <= 65535:
-            check.add(entry["port"][1], f"controller '{name}': port must be a number from 1 to 65535")
-            ok = False
-        else:
-            port = int(raw)
-    creds = None
-    if "credentials" in values:
-        creds = credentials.get(values["credentials"])
-        if creds is None and "credentials" in top:
-            known = ", ".join(sorted(credentials)) or "none defined"
-            check.add(
-                entry["credentials"][1],
-                f"controller '{name}': credentials '{values['credentials']}' is not a key of `credentials` ({known})",
-            )
-            ok = False
-    peers = _peers(check, entry, name)
-    if not ok or platform is None or creds is None or peers is None:
-        return None
-    return Controller(values["name"], values["host"], port, platform, creds, site, peers)
-
-
-def _peers(check: _Checker, entry: dict[str, tuple[yaml.Node, yaml.Node]], name: str) -> tuple[str, ...] | None:
-    """`peers: [wlc-b1, wlc-b2]` or `backup: wlc-b1` (a name or a list); None when malformed."""
-    names: list[str] = []
-    for key in ("peers", "backup"):
-        if key not in entry:
-            continue
-        node = entry[key][1]
-        items = node.value if isinstance(node, yaml.SequenceNode) else [node]
-        for item in items:
-            value = check.scalar(item, f"controller {key}") if isinstance(item, yaml.ScalarNode) else None
-            if value is None or not CONTROLLER_NAME.match(value):
-                check.add(item, f"controller '{name}': `{key}` must name controllers (a name or a list of names)")
-                return None
-            if value not in names:
-                names.append(value)
-    return tuple(names)
+    return problems
 
 
 def load_inventory(path: Path) -> Inventory:

@@ -5,7 +5,8 @@ Everything Cisco might revise (model families, fixed releases, the image
 certificate expiry, the default time-back target) lives in
 `bot/domain/data/advisory.yaml`; this module only interprets it. That keeps
 a revision of the notice a data change that the tests re-check, not a code
-change. The module is pure (stdlib + PyYAML): no device, chat or storage.
+change. The module is pure (stdlib, and PyYAML + pydantic through
+`bot.datafile` to read its table): no device, chat or storage.
 
 Public API:
 - `load_advisory()` -> `Advisory` (parsed and validated once, cached)
@@ -28,10 +29,11 @@ from enum import Enum, StrEnum
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-import yaml
+from pydantic import BeforeValidator, Field, model_validator
 
+from bot.datafile import DataFileError, Document, Problem, Strict, Text, parse_yaml, refuse, schema_issues, to_problems
 from bot.domain.models import CertificateWindow, Platform
 from bot.domain.versions import Apsp, Version, infer_platform, normalise_csc, parse_apsp, parse_version
 
@@ -39,8 +41,8 @@ DATA_PACKAGE = "bot.domain.data"
 DATA_FILE = "advisory.yaml"
 
 
-class AdvisoryDataError(ValueError):
-    """The advisory data file is malformed; raised at load time, never later."""
+class AdvisoryDataError(DataFileError):
+    """The advisory data file is malformed; raised at load time, never later (every problem, file:line)."""
 
 
 # ---------------------------------------------------------------------------
@@ -174,15 +176,17 @@ def _read_default() -> tuple[str, str]:
 
 @cache
 def _load_cached(path: Path | None) -> Advisory:
+    origin = f"{DATA_PACKAGE}/{DATA_FILE}" if path is None else str(path)
     try:
-        if path is None:
-            text, origin = _read_default()
-        else:
-            text, origin = path.read_text(encoding="utf-8"), str(path)
-        raw = yaml.safe_load(text)
-    except (OSError, yaml.YAMLError) as exc:
-        raise AdvisoryDataError(f"{path or DATA_FILE}: cannot read advisory data: {exc}") from exc
-    return parse_advisory(raw, origin=origin)
+        text, origin = _read_default() if path is None else (path.read_text(encoding="utf-8"), str(path))
+        doc = parse_yaml(text, origin)
+    except OSError as exc:
+        raise AdvisoryDataError([Problem(origin, None, f"cannot read advisory data: {exc}")]) from exc
+    except DataFileError as exc:
+        raise AdvisoryDataError(exc.problems) from None
+    if doc.issues:
+        raise AdvisoryDataError(to_problems(doc.issues, origin))
+    return parse_advisory(doc.data, origin=origin, doc=doc)
 
 
 def load_advisory(path: str | Path | None = None) -> Advisory:
@@ -194,157 +198,245 @@ def load_advisory(path: str | Path | None = None) -> Advisory:
     return _load_cached(Path(path) if path is not None else None)
 
 
-def _parse_utc(value: Any, where: str) -> datetime:
+# ---------------------------------------------------------------------------
+# The schema of the data file (bot.datafile maps its errors to file:line)
+# ---------------------------------------------------------------------------
+
+
+def _utc(value: object) -> datetime:
+    """An ISO instant (a YAML timestamp or a string); one without a zone is taken as UTC."""
     if isinstance(value, datetime):
         parsed = value
     else:
         try:
             parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise AdvisoryDataError(f"{where}: not an ISO date-time: {value!r}") from exc
+        except ValueError:
+            raise refuse(f"not an ISO date-time: {value!r}") from None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def _require(mapping: Any, key: str, where: str) -> Any:
-    if not isinstance(mapping, Mapping) or key not in mapping:
-        raise AdvisoryDataError(f"{where}: missing key {key!r}")
-    return mapping[key]
+def _pattern(value: object) -> re.Pattern[str]:
+    try:
+        return re.compile(str(value), re.IGNORECASE)
+    except re.error as exc:
+        raise refuse(f"not a valid regular expression ({exc})") from None
 
 
-def _version(text: Any, platform: Platform, where: str) -> Version:
-    parsed = parse_version(str(text), platform)
-    if parsed is None:
-        raise AdvisoryDataError(f"{where}: unparsable version {text!r}")
-    return parsed
+def _prefix(value: object) -> tuple[int, ...]:
+    if isinstance(value, float):
+        raise refuse(f'write the prefix in quotes: YAML reads {value!r} as a number ("8.10" is not 8.1)')
+    text = str(value)
+    if not re.fullmatch(r"\d+(\.\d+)*", text):
+        raise refuse(f'\'{text}\' is not a dotted numeric prefix (like "8.10" or "17.3")')
+    return tuple(int(p) for p in text.split("."))
 
 
-def parse_advisory(raw: Any, origin: str = "<data>") -> Advisory:
+def _csc_ids(value: object) -> tuple[str, ...]:
+    items = value if isinstance(value, list | tuple) else [] if value is None else [value]
+    ids = tuple(normalise_csc(str(c)) or "" for c in items)
+    if "" in ids:
+        raise refuse("apsp.csc_ids holds something that is not a CSC id")
+    return ids
+
+
+UtcTime = Annotated[datetime, BeforeValidator(_utc)]
+CaseFreePattern = Annotated[re.Pattern[str], BeforeValidator(_pattern)]
+
+
+class ImageCertificateEntry(Strict):
+    serial: Text = ""
+    issued: Text | None = None
+    expiry: Annotated[dict[str, UtcTime], Field(min_length=1)]
+
+
+class TimebackEntry(Strict):
+    default_target: UtcTime
+    margin_after_certificate_start_hours: float
+    fallback_after_certificate_start_hours: float
+    min_window_before_expiry_hours: float
+    ap_reboot_wait_minutes: float = 30
+
+
+class FamilyEntry(Strict):
+    id: Text
+    label: Text
+    category: ModelCategory
+    match: CaseFreePattern
+    generation: Text | None = None
+    reason: Text | None = None
+    source: Text | None = None
+
+
+class TrainEntry(Strict):
+    prefix: Annotated[tuple[int, ...], BeforeValidator(_prefix)]
+    build_below: int | None = None
+    build_at_least: int | None = None
+
+
+class ApspEntry(Strict):
+    min_number: int | None = None
+    recommended_number: int | None = None
+    csc_ids: Annotated[tuple[str, ...], BeforeValidator(_csc_ids)] = ()
+
+
+class FixRowEntry(Strict):
+    """One fixed-software row: `fixed_from`, or `release` + `apsp`, inside its own train."""
+
+    id: Text
+    platform: Platform
+    train_label: Text | None = None
+    train: TrainEntry
+    fixed_from: Text | None = None
+    release: Text | None = None
+    apsp: ApspEntry | None = None
+    fixes: Literal["all"] | list[Text] = "all"
+    note: Text | None = None
+    recommend: Text
+    source: Text | None = None
+
+    def versions(self) -> tuple[Version | None, Version | None]:
+        """(fixed_from, release), parsed for the row's platform."""
+        return (
+            None if self.fixed_from is None else parse_version(self.fixed_from, self.platform),
+            None if self.release is None else parse_version(self.release, self.platform),
+        )
+
+    def match(self) -> TrainMatch:
+        return TrainMatch(self.train.prefix, self.train.build_below, self.train.build_at_least)
+
+    @model_validator(mode="after")
+    def _rule(self) -> FixRowEntry:
+        fixed_from, release = self.versions()
+        for text, parsed in ((self.fixed_from, fixed_from), (self.release, release)):
+            if text is not None and parsed is None:
+                raise refuse(f"unparsable version {text!r}")
+        if (fixed_from is None) == (release is None) or (release is not None and self.apsp is None):
+            raise refuse("needs either fixed_from, or release + apsp")
+        for version in (fixed_from, release):
+            if version is not None and not self.match().matches(version):
+                raise refuse(f"{version} is outside its own train {self.match()}")
+        return self
+
+
+def _key_pattern(value: object) -> re.Pattern[str]:
+    pattern = _pattern(value)
+    if not {"series", "number"} <= set(pattern.groupindex):
+        raise refuse("model_key_pattern needs named groups 'series' and 'number'")
+    return pattern
+
+
+def _no_fix(value: object) -> object:
+    if isinstance(value, Mapping):
+        missing = [p for p in Platform if p.value not in value and p not in value]
+        if missing:
+            raise refuse(f"no_fix_listed lacks {missing}")
+    return value
+
+
+class AdvisoryFile(Strict):
+    """The whole data file; rules across sections are checked by `_cross_checks`."""
+
+    schema_version: int = Field(1, alias="schema")
+    source_default: Text = "domain-reference"
+    sources: dict[str, Text] = Field(default_factory=dict)
+    image_certificate: ImageCertificateEntry
+    timeback: TimebackEntry
+    model_key_pattern: Annotated[re.Pattern[str], BeforeValidator(_key_pattern)]
+    categories: dict[str, Text] = Field(default_factory=dict)
+    families: list[FamilyEntry]
+    fixed_releases: list[FixRowEntry]
+    no_fix_listed: Annotated[dict[Platform, Text], BeforeValidator(_no_fix)]
+
+
+def _cross_checks(data: AdvisoryFile, origin: str, doc: Document | None) -> list[Problem]:
+    """What no single entry can know: unique family ids, known families in `fixes`, a target before expiry."""
+
+    def problem(loc: tuple[str | int, ...], message: str) -> Problem:
+        return Problem(origin, doc.line(loc) if doc is not None else None, message)
+
+    problems: list[Problem] = []
+    family_ids = [f.id for f in data.families]
+    for i, family in enumerate(data.families):
+        if family_ids.index(family.id) != i:
+            problems.append(problem(("families", i, "id"), f"duplicate family ids: '{family.id}' is used twice"))
+    for i, row in enumerate(data.fixed_releases):
+        unknown = [] if row.fixes == "all" else [f for f in row.fixes if f not in family_ids]
+        if unknown:
+            problems.append(
+                problem(("fixed_releases", i, "fixes"), f"fixed_releases[{i}]: fixes names unknown families {unknown}")
+            )
+    if data.timeback.default_target >= min(data.image_certificate.expiry.values()):
+        problems.append(
+            problem(("timeback", "default_target"), "timeback.default_target is not before the image cert expiry")
+        )
+    return problems
+
+
+def parse_advisory(raw: Any, origin: str = "<data>", doc: Document | None = None) -> Advisory:
     """Turn the YAML structure into an `Advisory`, failing loudly on any error.
 
     Validation happens here so that a bad edit of the data file breaks the
-    tests and startup, not a verdict in the middle of an incident.
+    tests and startup, not a verdict in the middle of an incident. `doc`
+    (when the data was read from a file) gives each problem its line.
     """
     if not isinstance(raw, Mapping):
-        raise AdvisoryDataError(f"{origin}: top level must be a mapping")
-    default_source = str(raw.get("source_default", "domain-reference"))
-    sources = {str(k): str(v) for k, v in (raw.get("sources") or {}).items()}
-
-    cert = _require(raw, "image_certificate", origin)
-    expiries = {
-        str(k): _parse_utc(v, f"{origin}: image_certificate.expiry.{k}")
-        for k, v in (_require(cert, "expiry", f"{origin}: image_certificate") or {}).items()
-    }
-    if not expiries:
-        raise AdvisoryDataError(f"{origin}: image_certificate.expiry is empty")
-
-    tb = _require(raw, "timeback", origin)
-    timeback = TimebackSettings(
-        default_target=_parse_utc(_require(tb, "default_target", "timeback"), "timeback.default_target"),
-        margin_after_certificate_start=timedelta(
-            hours=float(_require(tb, "margin_after_certificate_start_hours", "timeback"))
-        ),
-        fallback_after_certificate_start=timedelta(
-            hours=float(_require(tb, "fallback_after_certificate_start_hours", "timeback"))
-        ),
-        min_window_before_expiry=timedelta(hours=float(_require(tb, "min_window_before_expiry_hours", "timeback"))),
-        ap_reboot_wait=timedelta(minutes=float(tb.get("ap_reboot_wait_minutes", 30))),
-    )
-    if timeback.default_target >= min(expiries.values()):
-        raise AdvisoryDataError(f"{origin}: timeback.default_target is not before the image cert expiry")
-
-    try:
-        key_pattern = re.compile(str(_require(raw, "model_key_pattern", origin)), re.IGNORECASE)
-    except re.error as exc:
-        raise AdvisoryDataError(f"{origin}: model_key_pattern: {exc}") from exc
-    if not {"series", "number"} <= set(key_pattern.groupindex):
-        raise AdvisoryDataError(f"{origin}: model_key_pattern needs named groups 'series' and 'number'")
-
-    category_reasons = {str(k): str(v) for k, v in (raw.get("categories") or {}).items()}
-    families: list[ModelFamily] = []
-    for i, item in enumerate(_require(raw, "families", origin) or []):
-        where = f"{origin}: families[{i}]"
-        try:
-            category = ModelCategory(str(_require(item, "category", where)))
-            pattern = re.compile(str(_require(item, "match", where)), re.IGNORECASE)
-        except (ValueError, re.error) as exc:
-            raise AdvisoryDataError(f"{where}: {exc}") from exc
-        families.append(
-            ModelFamily(
-                id=str(_require(item, "id", where)),
-                label=str(_require(item, "label", where)),
-                category=category,
-                pattern=pattern,
-                generation=item.get("generation"),
-                reason=item.get("reason"),
-                source=str(item.get("source", default_source)),
-            )
+        raise AdvisoryDataError([Problem(origin, None, "top level must be a mapping")])
+    data, issues = schema_issues(AdvisoryFile, raw, doc)
+    problems = to_problems(issues, origin) if issues else _cross_checks(data, origin, doc)
+    if problems:
+        raise AdvisoryDataError(problems)
+    default_source = data.source_default
+    families = tuple(
+        ModelFamily(
+            id=f.id,
+            label=f.label,
+            category=f.category,
+            pattern=f.match,
+            generation=f.generation,
+            reason=f.reason,
+            source=f.source or default_source,
         )
-    family_ids = [f.id for f in families]
-    if len(set(family_ids)) != len(family_ids):
-        raise AdvisoryDataError(f"{origin}: duplicate family ids")
-
-    rows: list[FixRow] = []
-    for i, item in enumerate(_require(raw, "fixed_releases", origin) or []):
-        where = f"{origin}: fixed_releases[{i}]"
-        try:
-            platform = Platform(str(_require(item, "platform", where)))
-        except ValueError as exc:
-            raise AdvisoryDataError(f"{where}: {exc}") from exc
-        train_raw = _require(item, "train", where)
-        prefix = tuple(int(p) for p in str(_require(train_raw, "prefix", f"{where}.train")).split("."))
-        train = TrainMatch(prefix, train_raw.get("build_below"), train_raw.get("build_at_least"))
-        fixes = item.get("fixes", "all")
-        fixes_all = fixes == "all"
-        fixed_families = () if fixes_all else tuple(str(f) for f in fixes)
-        unknown = [f for f in fixed_families if f not in family_ids]
-        if unknown:
-            raise AdvisoryDataError(f"{where}: fixes names unknown families {unknown}")
-        fixed_from = _version(item["fixed_from"], platform, where) if "fixed_from" in item else None
-        release = _version(item["release"], platform, where) if "release" in item else None
-        apsp = None
-        if "apsp" in item:
-            a = item["apsp"]
-            csc_ids = tuple(normalise_csc(str(c)) or "" for c in a.get("csc_ids") or ())
-            if "" in csc_ids:
-                raise AdvisoryDataError(f"{where}: apsp.csc_ids holds something that is not a CSC id")
-            apsp = ApspRule(a.get("min_number"), a.get("recommended_number"), csc_ids)
-        if (fixed_from is None) == (release is None) or (release is not None and apsp is None):
-            raise AdvisoryDataError(f"{where}: needs either fixed_from, or release + apsp")
-        for version in (fixed_from, release):
-            if version is not None and not train.matches(version):
-                raise AdvisoryDataError(f"{where}: {version} is outside its own train {train}")
+        for f in data.families
+    )
+    rows = []
+    for row in data.fixed_releases:
+        fixed_from, release = row.versions()
+        apsp = (
+            None if row.apsp is None else ApspRule(row.apsp.min_number, row.apsp.recommended_number, row.apsp.csc_ids)
+        )
         rows.append(
             FixRow(
-                id=str(_require(item, "id", where)),
-                platform=platform,
-                train_label=str(item.get("train_label", ".".join(map(str, prefix)))),
-                train=train,
-                recommend=str(_require(item, "recommend", where)),
+                id=row.id,
+                platform=row.platform,
+                train_label=row.train_label or ".".join(map(str, row.train.prefix)),
+                train=row.match(),
+                recommend=row.recommend,
                 fixed_from=fixed_from,
                 release=release,
                 apsp=apsp,
-                fixes_all=fixes_all,
-                fixed_families=fixed_families,
-                note=item.get("note"),
-                source=str(item.get("source", default_source)),
+                fixes_all=row.fixes == "all",
+                fixed_families=() if row.fixes == "all" else tuple(row.fixes),
+                note=row.note,
+                source=row.source or default_source,
             )
         )
-
-    no_fix = {Platform(str(k)): " ".join(str(v).split()) for k, v in (raw.get("no_fix_listed") or {}).items()}
-    missing = [p for p in Platform if p not in no_fix]
-    if missing:
-        raise AdvisoryDataError(f"{origin}: no_fix_listed lacks {missing}")
-
+    tb = data.timeback
     return Advisory(
-        image_cert_serial=str(cert.get("serial", "")),
-        image_cert_expiries=expiries,
-        timeback=timeback,
-        model_key_pattern=key_pattern,
-        families=tuple(families),
-        category_reasons=category_reasons,
+        image_cert_serial=data.image_certificate.serial,
+        image_cert_expiries=dict(data.image_certificate.expiry),
+        timeback=TimebackSettings(
+            default_target=tb.default_target,
+            margin_after_certificate_start=timedelta(hours=tb.margin_after_certificate_start_hours),
+            fallback_after_certificate_start=timedelta(hours=tb.fallback_after_certificate_start_hours),
+            min_window_before_expiry=timedelta(hours=tb.min_window_before_expiry_hours),
+            ap_reboot_wait=timedelta(minutes=tb.ap_reboot_wait_minutes),
+        ),
+        model_key_pattern=data.model_key_pattern,
+        families=families,
+        category_reasons=dict(data.categories),
         fixed_releases=tuple(rows),
-        no_fix_listed=no_fix,
-        sources=sources,
+        no_fix_listed={p: " ".join(v.split()) for p, v in data.no_fix_listed.items()},
+        sources=dict(data.sources),
     )
 
 

@@ -18,10 +18,24 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Annotated, Any
 
-import yaml
+from pydantic import AfterValidator, Field, model_validator
 
+from bot.datafile import (
+    DataFileError,
+    Document,
+    Issue,
+    Strict,
+    Text,
+    default_message,
+    default_where,
+    parse_yaml,
+    plain_path,
+    refuse,
+    schema_issues,
+    to_problems,
+)
 from bot.domain.models import Platform
 
 # VRF and interface names: letters, digits and the punctuation IOS uses in
@@ -46,8 +60,8 @@ class CommandValueError(ValueError):
     """A value that may not go into a command (the message says which and why)."""
 
 
-class ChangesDataError(ValueError):
-    """`changes.yaml` itself is malformed (a packaging bug, caught by the tests)."""
+class ChangesDataError(DataFileError):
+    """`changes.yaml` itself is malformed (a packaging bug, caught by the tests); every problem at its line."""
 
 
 @dataclass(frozen=True)
@@ -226,35 +240,84 @@ KNOWN_KINDS = frozenset(
 )
 
 
-def parse_catalog(platform: Platform, data: Any, origin: str) -> ChangeCatalog:
-    """Build a catalog from parsed YAML, refusing unknown kinds or placeholders."""
-    if not isinstance(data, dict) or not isinstance(data.get("changes"), dict):
-        raise ChangesDataError(f"{origin}: needs a `changes:` mapping")
-    templates: dict[str, Template] = {}
-    for name, entry in data["changes"].items():
-        if not isinstance(entry, dict) or not isinstance(entry.get("template"), str):
-            raise ChangesDataError(f"{origin}: change '{name}' needs a `template`")
-        fields: dict[str, FieldSpec] = {}
-        for key, spec in (entry.get("fields") or {}).items():
-            if not isinstance(spec, dict) or spec.get("kind") not in KNOWN_KINDS:
-                raise ChangesDataError(f"{origin}: change '{name}' field '{key}' has no known `kind`")
-            fields[key] = FieldSpec(spec["kind"], spec.get("min"), spec.get("max"))
-        placeholders = {f for _, f, _, _ in string.Formatter().parse(entry["template"]) if f is not None}
-        if placeholders != set(fields):
-            raise ChangesDataError(
-                f"{origin}: change '{name}' template fields {sorted(placeholders)} != declared {sorted(fields)}"
-            )
-        confirm = entry.get("confirm")
-        templates[name] = Template(
+def _kind(value: str) -> str:
+    if value not in KNOWN_KINDS:
+        raise refuse(f"'{value}' is not one of {', '.join(sorted(KNOWN_KINDS))}")
+    return value
+
+
+class FieldEntry(Strict):
+    kind: Annotated[str, AfterValidator(_kind)]
+    min: int | None = None
+    max: int | None = None
+
+
+class ConfirmEntry(Strict):
+    prompt: Text
+    answer: Text
+
+
+class ChangeEntry(Strict):
+    """One template: its `{fields}` must be exactly the declared ones, each with a known kind."""
+
+    template: str
+    fields: dict[str, FieldEntry] = Field(default_factory=dict)
+    confirm: ConfirmEntry | None = None
+    timeout_seconds: Annotated[float, Field(gt=0)] | None = None
+    expect: Text | None = None
+
+    @model_validator(mode="after")
+    def _placeholders(self) -> ChangeEntry:
+        try:
+            found = {f for _, f, _, _ in string.Formatter().parse(self.template) if f is not None}
+        except ValueError as exc:
+            raise refuse(f"template {self.template!r} is not a format string ({exc})") from None
+        if found != set(self.fields):
+            raise refuse(f"template fields {sorted(found)} != declared {sorted(self.fields)}")
+        return self
+
+
+class ChangesFile(Strict):
+    """`<platform>/changes.yaml`: the read keys each purpose uses, and every change template."""
+
+    reads: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    changes: dict[str, ChangeEntry]
+
+
+def _describe(issue: Issue) -> str:
+    loc = issue.loc
+    if len(loc) >= 2 and loc[0] == "changes":
+        where = f"change '{loc[1]}'"
+        if len(loc) >= 4 and loc[2] == "fields":
+            where += f" field '{loc[3]}'"
+            rest = loc[4:]
+        else:
+            rest = loc[2:]
+        if issue.kind in {"missing", "extra_forbidden"}:
+            return default_message(issue, where)
+        return default_message(issue, f"{where} {plain_path(rest)}".strip())
+    if loc == ("changes",) and issue.kind == "missing":
+        return "needs a `changes:` mapping"
+    return default_message(issue, default_where(issue))
+
+
+def parse_catalog(platform: Platform, data: Any, origin: str, doc: Document | None = None) -> ChangeCatalog:
+    """Build a catalog from parsed YAML, refusing unknown kinds or placeholders (`doc` gives lines)."""
+    parsed, issues = schema_issues(ChangesFile, data, doc)
+    if parsed is None or issues:
+        raise ChangesDataError(to_problems(issues, origin, _describe))
+    templates = {
+        name: Template(
             name=name,
-            text=entry["template"],
-            fields=fields,
-            confirm=(str(confirm["prompt"]), str(confirm["answer"])) if confirm else None,
-            timeout_seconds=float(entry["timeout_seconds"]) if entry.get("timeout_seconds") else None,
-            expect=str(entry["expect"]) if entry.get("expect") else None,
+            text=entry.template,
+            fields={key: FieldSpec(spec.kind, spec.min, spec.max) for key, spec in entry.fields.items()},
+            confirm=(entry.confirm.prompt, entry.confirm.answer) if entry.confirm else None,
+            timeout_seconds=entry.timeout_seconds,
+            expect=entry.expect or None,
         )
-    reads = {k: tuple(v) for k, v in (data.get("reads") or {}).items()}
-    return ChangeCatalog(platform=platform, templates=templates, reads=reads)
+        for name, entry in parsed.changes.items()
+    }
+    return ChangeCatalog(platform=platform, templates=templates, reads=dict(parsed.reads))
 
 
 @cache
@@ -263,4 +326,15 @@ def change_catalog(platform: Platform | str) -> ChangeCatalog:
     plat = Platform(platform)
     package = "bot.controllers.platforms"
     text = resources.files(package).joinpath(plat.value, "changes.yaml").read_text(encoding="utf-8")
-    return parse_catalog(plat, yaml.safe_load(text), f"{plat.value}/changes.yaml")
+    return parse_catalog_text(plat, text, f"bot/controllers/platforms/{plat.value}/changes.yaml")
+
+
+def parse_catalog_text(platform: Platform, text: str, origin: str) -> ChangeCatalog:
+    """A catalog from the text of a `changes.yaml`; ChangesDataError names each problem's line."""
+    try:
+        doc = parse_yaml(text, origin)
+    except DataFileError as exc:
+        raise ChangesDataError(exc.problems) from None
+    if doc.issues:
+        raise ChangesDataError(to_problems(doc.issues, origin, _describe))
+    return parse_catalog(platform, doc.data, origin, doc)

@@ -24,16 +24,32 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-import yaml
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
+from bot.datafile import (
+    CUSTOM,
+    DUPLICATE_KEY,
+    DataFileError,
+    Document,
+    Issue,
+    Loc,
+    Problem,
+    Strict,
+    Text,
+    default_message,
+    parse_yaml,
+    plain_path,
+    refuse,
+    schema_issues,
+    to_problems,
+)
 from bot.domain.models import Platform
-from bot.inventory import Problem
 from bot.remediation.actions import ACTIONS, ArgSpec
 from bot.textfiles import NotUTF8Error, read_utf8
 
@@ -248,20 +264,6 @@ def check_value(spec: ParamSpec | ArgSpec, value: Any) -> Any:
     raise ValueError(f"unknown type {kind!r}")
 
 
-def _scalar_value(node: yaml.ScalarNode) -> Any:
-    """A scalar node as Python, by its resolved YAML tag (ints, floats, bools, strings)."""
-    tag = node.tag.rsplit(":", 1)[-1]
-    if tag == "int":
-        return int(node.value.replace("_", ""), 0)
-    if tag == "float":
-        return float(node.value.replace("_", ""))
-    if tag == "bool":
-        return node.value.lower() in {"true", "yes", "on"}
-    if tag == "null":
-        return None
-    return node.value
-
-
 def _types_compatible(param_type: str, arg_type: str) -> bool:
     return param_type == arg_type or (param_type == "integer" and arg_type == "number")
 
@@ -271,98 +273,195 @@ def _types_compatible(param_type: str, arg_type: str) -> bool:
 # ---------------------------------------------------------------------------
 
 
-class _Reader:
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.problems: list[Problem] = []
+def _param_type(value: str) -> str:
+    if value not in PARAM_TYPES:
+        raise refuse(f"type '{value}' is not one of {', '.join(sorted(PARAM_TYPES))}")
+    return value
 
-    def add(self, node: yaml.Node | None, message: str) -> None:
-        self.problems.append(Problem(self.file, node.start_mark.line + 1 if node is not None else None, message))
 
-    def mapping(self, node: yaml.Node | None, what: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
-        if not isinstance(node, yaml.MappingNode):
-            self.add(node, f"{what} must be a mapping")
-            return {}
-        out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                self.add(key_node, f"{what}: keys must be plain names")
-                continue
-            if key_node.value in out:
-                self.add(key_node, f"{what}: '{key_node.value}' is defined twice")
-                continue
-            out[key_node.value] = (key_node, value_node)
-        return out
+def _param_name(value: str) -> str:
+    if not PARAM_NAME.match(value):
+        raise refuse("names use lower-case letters, digits and '_'")
+    return value
 
-    def text(self, node: yaml.Node, what: str) -> str | None:
-        if not isinstance(node, yaml.ScalarNode) or node.tag.endswith(":null"):
-            self.add(node, f"{what} must be a single value")
-            return None
-        return str(node.value)
 
-    def unknown(self, entries: Mapping[str, tuple[yaml.Node, yaml.Node]], allowed: set[str], what: str) -> None:
-        for key, (key_node, _) in entries.items():
-            if key not in allowed:
-                self.add(key_node, f"{what}: unknown key '{key}' (expected one of: {', '.join(sorted(allowed))})")
+def _platform(value: object) -> object:
+    if isinstance(value, str) and value not in {p.value for p in Platform}:
+        raise refuse(f"platform '{value}' is not one of {', '.join(p.value for p in Platform)}")
+    return value
+
+
+def _words(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or any(isinstance(c, dict | list) or c is None for c in value):
+        raise refuse("`choices` must be a list of words")
+    return tuple(str(_text_of(c)) for c in value)
+
+
+def _text_of(value: object) -> object:
+    return ("true" if value else "false") if isinstance(value, bool) else value
+
+
+class ParameterEntry(Strict):
+    """One `parameters:` entry. Field order matters: each check sees the fields declared before it."""
+
+    type: Annotated[Text, AfterValidator(_param_type)]
+    min: float | None = None
+    max: float | None = None
+    choices: Annotated[tuple[str, ...], BeforeValidator(_words)] = ()
+    default_from: Text | None = None
+    description: Text = ""
+    default: Any
+
+    @field_validator("min", "max", mode="before")
+    @classmethod
+    def _bound(cls, value: object, info: ValidationInfo) -> object:
+        if info.data.get("type", "number") not in {"integer", "number"}:
+            raise refuse(f"`{info.field_name}` only applies to integer and number parameters")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise refuse(f"`{info.field_name}` must be a number")
+        return value
+
+    @field_validator("default_from")
+    @classmethod
+    def _setting(cls, value: str | None) -> str | None:
+        if value is not None and value not in SETTING_DEFAULTS:
+            raise refuse(f"default_from '{value}' is not one of {', '.join(sorted(SETTING_DEFAULTS))}")
+        return value
+
+    @field_validator("default", mode="before")
+    @classmethod
+    def _default(cls, value: object, info: ValidationInfo) -> object:
+        if isinstance(value, dict | list):  # `default:` with nothing is checked as None, as before
+            raise refuse("`default` must be a single value")
+        if "type" not in info.data:
+            return value  # the type is wrong: that is the problem to report
+        spec = ParamSpec(
+            name="",
+            type=info.data["type"],
+            minimum=info.data.get("min"),
+            maximum=info.data.get("max"),
+            choices=info.data.get("choices", ()),
+        )
+        try:
+            return check_value(spec, value)
+        except ValueError as exc:
+            raise refuse(f"default {exc}") from None
+
+    @model_validator(mode="after")
+    def _range(self) -> ParameterEntry:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise refuse("min is greater than max")
+        return self
+
+
+class UndoEntry(Strict):
+    action: Text
+    args: dict[str, Any] | None = None
+
+
+class StepEntry(Strict):
+    """One step as written; what its action allows is checked against the registry afterwards."""
+
+    id: Text | None = None
+    action: Text
+    title: Text | None = None
+    args: dict[str, Any] | None = None
+    undo: UndoEntry | None = None
+
+    @field_validator("undo", mode="before")
+    @classmethod
+    def _undo_shape(cls, value: object) -> object:
+        """`undo: restore_clock` is short for `undo: {action: restore_clock}`."""
+        if value is None or isinstance(value, list):
+            raise refuse("must be an action name, or a mapping with `action` and `args`")
+        return value if isinstance(value, dict) else {"action": _text_of(value)}
+
+
+class PlaybookFile(Strict):
+    """The whole file (see the module docstring for the rules beyond its shape)."""
+
+    name: Text
+    description: Text
+    platform: Annotated[Platform, BeforeValidator(_platform)]
+    parameters: dict[Annotated[str, AfterValidator(_param_name)], ParameterEntry] = Field(default_factory=dict)
+    steps: Annotated[list[StepEntry], Field(min_length=1)]
+
+
+def _where(doc: Document, place: Loc) -> str:
+    """How messages name a place in a playbook: `parameter 'wait'`, `step 'clock' undo`, `step action`."""
+    match place:
+        case ():
+            return "the playbook"
+        case ("parameters", name, *rest):
+            return f"parameter '{name}' {plain_path(rest)}".strip()
+        case ("steps", int()):
+            return "step"
+        case ("steps", int(), "undo", *rest):
+            step_id = doc.value_at((*place[:2], "id")) or doc.value_at((*place[:2], "action"))
+            step = f"step '{step_id}'" if isinstance(step_id, str) else "step"
+            return f"{step} undo {plain_path(rest)}".strip()
+        case ("steps", int(), *rest):
+            return f"step {plain_path(rest)}"
+    return plain_path(place)
+
+
+def _describe(doc: Document) -> Callable[[Issue], str]:
+    def describe(issue: Issue) -> str:
+        loc, kind = issue.loc, issue.kind
+        if len(loc) == 1 and kind == "missing":
+            return f"missing `{loc[0]}:`"
+        if loc == ("steps",) and kind in {"list_type", "too_short"}:
+            return "`steps` must be a non-empty list"
+        if loc == ("platform",) and kind == CUSTOM:
+            return issue.message
+        if len(loc) == 3 and loc[0] == "parameters" and kind == "missing" and loc[2] == "type":
+            return f"parameter '{loc[1]}': missing `type` (one of {', '.join(sorted(PARAM_TYPES))})"
+        if len(loc) == 3 and loc[0] == "parameters" and kind == "missing" and loc[2] == "default":
+            return f"parameter '{loc[1]}': missing `default` (every parameter needs one, so a request can run as shown)"
+        keyed = kind in {"missing", "extra_forbidden", DUPLICATE_KEY}
+        place = loc[:-1] if keyed else loc
+        if kind == CUSTOM and place[:1] == ("parameters",):
+            place = place[:2]  # the parameter's own messages name the key they are about
+        return default_message(issue, _where(doc, place))
+
+    return describe
 
 
 def parse_playbook(text: str, file: str = "<playbook>") -> Playbook:
     """Parse and check a playbook; raise PlaybookError listing every problem with its line."""
-    r = _Reader(file)
     try:
-        root = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise PlaybookError([Problem(file, mark.line + 1 if mark else None, f"not valid YAML: {reason}")]) from None
-    if root is None:
+        doc = parse_yaml(text, file, dates_as_text=True)
+    except DataFileError as exc:
+        raise PlaybookError(exc.problems) from None
+    if doc.data is None:
         raise PlaybookError([Problem(file, None, "the playbook is empty")])
-    top = r.mapping(root, "the playbook")
-    r.unknown(top, {"name", "description", "platform", "parameters", "steps"}, "the playbook")
-    values: dict[str, str] = {}
-    for key in ("name", "description", "platform"):
-        if key not in top:
-            r.add(root, f"missing `{key}:`")
-            continue
-        value = r.text(top[key][1], key)
-        if value is not None:
-            values[key] = value
-    platform: Platform | None = None
-    if "platform" in values:
-        try:
-            platform = Platform(values["platform"])
-        except ValueError:
-            r.add(
-                top["platform"][1],
-                f"platform '{values['platform']}' is not one of {', '.join(p.value for p in Platform)}",
-            )
-
-    parameters = _parameters(r, top["parameters"][1]) if "parameters" in top else {}
+    parsed, issues = schema_issues(PlaybookFile, doc.data, doc)
+    problems = to_problems(doc.issues + issues, file, _describe(doc))
+    raw = doc.data if isinstance(doc.data, dict) else {}
+    parameters = _valid_parameters(doc, raw.get("parameters"))
     steps: list[StepSpec] = []
-    if "steps" not in top:
-        r.add(root, "missing `steps:`")
-    elif not isinstance(top["steps"][1], yaml.SequenceNode) or not top["steps"][1].value:
-        r.add(top["steps"][1], "`steps` must be a non-empty list")
-    else:
-        seen: dict[str, int] = {}
-        for node in top["steps"][1].value:
-            step = _step(r, node, parameters)
-            if step is None:
-                continue
-            if step.id in seen:
-                r.add(node, f"step id '{step.id}' is already used at line {seen[step.id]}")
-                continue
-            seen[step.id] = step.line or 0
-            steps.append(step)
-        if not r.problems:
-            _check_order(r, steps)
-
-    if r.problems or platform is None:
-        raise PlaybookError(r.problems or [Problem(file, None, "no platform")])
+    seen: dict[str, int] = {}
+    raw_steps = raw.get("steps")
+    for i, item in enumerate(raw_steps if isinstance(raw_steps, list) else []):
+        entry, step_issues = schema_issues(StepEntry, item)
+        if step_issues:
+            continue  # the whole-file check above reported it
+        step = _step(doc, ("steps", i), entry, parameters, problems)
+        if step is None:
+            continue
+        if step.id in seen:
+            problems.append(Problem(file, step.line, f"step id '{step.id}' is already used at line {seen[step.id]}"))
+            continue
+        seen[step.id] = step.line or 0
+        steps.append(step)
+    if not problems:
+        _check_order(file, steps, problems)
+    if problems or parsed is None:
+        raise PlaybookError(problems or [Problem(file, None, "no platform")])
     return Playbook(
-        name=values["name"],
-        description=values.get("description", ""),
-        platform=platform,
+        name=parsed.name,
+        description=parsed.description,
+        platform=parsed.platform,
         parameters=parameters,
         steps=tuple(steps),
         source=file,
@@ -370,185 +469,134 @@ def parse_playbook(text: str, file: str = "<playbook>") -> Playbook:
     )
 
 
-def _parameters(r: _Reader, node: yaml.Node) -> dict[str, ParamSpec]:
+def _valid_parameters(doc: Document, raw: object) -> dict[str, ParamSpec]:
+    """The parameters that are valid on their own (steps may refer to them; the rest are reported)."""
     out: dict[str, ParamSpec] = {}
-    for name, (key_node, value_node) in r.mapping(node, "parameters").items():
-        where = f"parameter '{name}'"
-        if not PARAM_NAME.match(name):
-            r.add(key_node, f"{where}: names use lower-case letters, digits and '_'")
+    for name, value in (raw if isinstance(raw, dict) else {}).items():
+        if not isinstance(name, str) or not PARAM_NAME.match(name):
             continue
-        entry = r.mapping(value_node, where)
-        r.unknown(entry, {"type", "default", "min", "max", "choices", "default_from", "description"}, where)
-        if "type" not in entry:
-            r.add(key_node, f"{where}: missing `type` (one of {', '.join(sorted(PARAM_TYPES))})")
+        entry, issues = schema_issues(ParameterEntry, value)
+        if issues:
             continue
-        kind = r.text(entry["type"][1], f"{where} type")
-        if kind not in PARAM_TYPES:
-            r.add(entry["type"][1], f"{where}: type '{kind}' is not one of {', '.join(sorted(PARAM_TYPES))}")
-            continue
-        bounds: dict[str, float | None] = {"min": None, "max": None}
-        for bound in ("min", "max"):
-            if bound in entry:
-                bnode = entry[bound][1]
-                bvalue = _scalar_value(bnode) if isinstance(bnode, yaml.ScalarNode) else None
-                if kind not in {"integer", "number"}:
-                    r.add(bnode, f"{where}: `{bound}` only applies to integer and number parameters")
-                elif isinstance(bvalue, bool) or not isinstance(bvalue, int | float):
-                    r.add(bnode, f"{where}: `{bound}` must be a number")
-                else:
-                    bounds[bound] = float(bvalue)
-        if bounds["min"] is not None and bounds["max"] is not None and bounds["min"] > bounds["max"]:
-            r.add(key_node, f"{where}: min is greater than max")
-        choices: tuple[str, ...] = ()
-        if "choices" in entry:
-            cnode = entry["choices"][1]
-            if not isinstance(cnode, yaml.SequenceNode) or not all(isinstance(c, yaml.ScalarNode) for c in cnode.value):
-                r.add(cnode, f"{where}: `choices` must be a list of words")
-            else:
-                choices = tuple(str(c.value) for c in cnode.value)
-        default_from = None
-        if "default_from" in entry:
-            default_from = r.text(entry["default_from"][1], f"{where} default_from")
-            if default_from not in SETTING_DEFAULTS:
-                r.add(
-                    entry["default_from"][1],
-                    f"{where}: default_from '{default_from}' is not one of {', '.join(sorted(SETTING_DEFAULTS))}",
-                )
-        description = ""
-        if "description" in entry:
-            description = r.text(entry["description"][1], f"{where} description") or ""
-        spec = ParamSpec(
+        out[name] = ParamSpec(
             name=name,
-            type=kind,
-            minimum=bounds["min"],
-            maximum=bounds["max"],
-            choices=choices,
-            default_from=default_from,
-            description=description,
-            line=key_node.start_mark.line + 1,
+            type=entry.type,
+            default=entry.default,
+            minimum=entry.min,
+            maximum=entry.max,
+            choices=entry.choices,
+            default_from=entry.default_from,
+            description=entry.description,
+            line=doc.line(("parameters", name), key=True),
         )
-        if "default" not in entry:
-            r.add(key_node, f"{where}: missing `default` (every parameter needs one, so a request can run as shown)")
-            continue
-        dnode = entry["default"][1]
-        if not isinstance(dnode, yaml.ScalarNode):
-            r.add(dnode, f"{where}: `default` must be a single value")
-            continue
-        raw = _scalar_value(dnode)
-        try:
-            default = check_value(spec, raw)
-        except ValueError as exc:
-            r.add(dnode, f"{where}: default {exc}")
-            continue
-        out[name] = replace(spec, default=default)
     return out
 
 
-def _step(r: _Reader, node: yaml.Node, parameters: Mapping[str, ParamSpec]) -> StepSpec | None:
-    entry = r.mapping(node, "step")
-    r.unknown(entry, {"id", "action", "title", "args", "undo"}, "step")
-    if "action" not in entry:
-        r.add(node, "step: missing `action`")
-        return None
-    action = r.text(entry["action"][1], "step action")
-    if action is None:
-        return None
-    spec = ACTIONS.get(action)
+def _step(
+    doc: Document, loc: Loc, entry: StepEntry, parameters: Mapping[str, ParamSpec], problems: list[Problem]
+) -> StepSpec | None:
+    """The step checked against the action registry: known action, its arguments, its undo."""
+
+    def add(at: Loc, message: str, *, key: bool = False) -> None:
+        problems.append(Problem(doc.file, doc.line(at, key=key) if at != loc else doc.entry_line(loc), message))
+
+    spec = ACTIONS.get(entry.action)
     if spec is None or spec.undo_only:
         allowed = sorted(a for a, s in ACTIONS.items() if not s.undo_only)
-        r.add(entry["action"][1], f"unknown action '{action}' (the registry has: {', '.join(allowed)})")
+        add((*loc, "action"), f"unknown action '{entry.action}' (the registry has: {', '.join(allowed)})")
         return None
-    step_id = r.text(entry["id"][1], "step id") if "id" in entry else action
-    if step_id is None or not STEP_ID.match(step_id):
-        r.add(entry["id"][1] if "id" in entry else node, f"step id '{step_id}': use lower-case letters, digits, '_'")
+    step_id = entry.id if entry.id is not None else entry.action
+    if not STEP_ID.match(step_id):
+        add((*loc, "id") if entry.id is not None else loc, f"step id '{step_id}': use lower-case letters, digits, '_'")
         return None
-    title = spec.title
-    if "title" in entry:
-        title = r.text(entry["title"][1], "step title") or title
-    args = _args(r, entry["args"][1] if "args" in entry else None, spec.args, parameters, f"step '{step_id}'")
+    where = f"step '{step_id}'"
+    args = _args(doc, (*loc, "args"), entry.args, spec.args, parameters, where, problems)
 
     undo: UndoSpec | None = None
     if spec.changes_device:
-        if "undo" not in entry:
-            r.add(
-                node,
-                f"step '{step_id}' ({action}) changes the device but has no `undo` "
+        if entry.undo is None:
+            add(
+                loc,
+                f"{where} ({entry.action}) changes the device but has no `undo` "
                 f"(allowed: {', '.join(sorted(spec.undo_actions))})",
             )
             return None
-        undo = _undo(r, entry["undo"][1], step_id, spec.undo_actions, parameters)
-        if undo is None:
+        name, undo_args, args_loc = entry.undo.action, entry.undo.args, (*loc, "undo", "args")
+        if name not in spec.undo_actions:
+            add(
+                (*loc, "undo"),
+                f"{where} undo: '{name}' cannot undo this step (allowed: {', '.join(sorted(spec.undo_actions))})",
+            )
             return None
-    elif "undo" in entry:
-        r.add(entry["undo"][0], f"step '{step_id}' ({action}) changes nothing on the device: remove its `undo`")
+        checked = _args(doc, args_loc, undo_args, ACTIONS[name].args, parameters, f"{where} undo", problems)
+        if checked is None:
+            return None
+        undo = UndoSpec(name, checked)
+    elif entry.undo is not None:
+        add((*loc, "undo"), f"{where} ({entry.action}) changes nothing on the device: remove its `undo`", key=True)
         return None
     if args is None:
         return None
-    return StepSpec(id=step_id, action=action, title=title, args=args, undo=undo, line=node.start_mark.line + 1)
-
-
-def _undo(
-    r: _Reader, node: yaml.Node, step_id: str, allowed: frozenset[str], parameters: Mapping[str, ParamSpec]
-) -> UndoSpec | None:
-    where = f"step '{step_id}' undo"
-    args_node: yaml.Node | None = None
-    if isinstance(node, yaml.ScalarNode):
-        name = r.text(node, where)
-    else:
-        entry = r.mapping(node, where)
-        r.unknown(entry, {"action", "args"}, where)
-        if "action" not in entry:
-            r.add(node, f"{where}: missing `action`")
-            return None
-        name = r.text(entry["action"][1], f"{where} action")
-        args_node = entry["args"][1] if "args" in entry else None
-    if name is None:
-        return None
-    if name not in allowed:
-        r.add(node, f"{where}: '{name}' cannot undo this step (allowed: {', '.join(sorted(allowed))})")
-        return None
-    args = _args(r, args_node, ACTIONS[name].args, parameters, where)
-    return None if args is None else UndoSpec(name, args)
+    return StepSpec(
+        id=step_id,
+        action=entry.action,
+        title=entry.title or spec.title,
+        args=args,
+        undo=undo,
+        line=doc.entry_line(loc),
+    )
 
 
 def _args(
-    r: _Reader,
-    node: yaml.Node | None,
+    doc: Document,
+    loc: Loc,
+    given: Mapping[str, Any] | None,
     specs: Mapping[str, ArgSpec],
     parameters: Mapping[str, ParamSpec],
     where: str,
+    problems: list[Problem],
 ) -> dict[str, Any] | None:
-    entries = r.mapping(node, f"{where} args") if node is not None else {}
-    before = len(r.problems)
-    r.unknown(entries, set(specs), f"{where} args")
+    """An action's arguments: only those it takes, literals of its types and ranges, or `$parameter`s that fit."""
+    before = len(problems)
+    entries = dict(given or {})
+
+    def add(at: Loc, message: str, *, key: bool = False) -> None:
+        line = doc.line(at, key=key) if given is not None else doc.line(loc[:-1] if loc[-1] == "args" else loc)
+        problems.append(Problem(doc.file, line, message))
+
+    for name in entries:
+        if name not in specs:
+            add(
+                (*loc, name),
+                f"{where} args: unknown key '{name}' (expected one of: {', '.join(sorted(specs))})",
+                key=True,
+            )
     out: dict[str, Any] = {}
     for name, spec in specs.items():
         if name not in entries:
             if spec.required:
-                r.add(node, f"{where}: missing argument '{name}'")
+                add(loc, f"{where}: missing argument '{name}'")
             elif spec.default is not None:
                 out[name] = spec.default
             continue
-        _, value_node = entries[name]
-        if not isinstance(value_node, yaml.ScalarNode):
-            r.add(value_node, f"{where}: argument '{name}' must be a single value or $parameter")
+        raw = entries[name]
+        at = (*loc, name)
+        if raw is None or isinstance(raw, dict | list):
+            add(at, f"{where}: argument '{name}' must be a single value or $parameter")
             continue
-        raw = _scalar_value(value_node)
         if isinstance(raw, str) and raw.startswith("$"):
             ref = raw[1:]
             param = parameters.get(ref)
             if param is None:
-                r.add(value_node, f"{where}: argument '{name}' refers to unknown parameter '{ref}'")
+                add(at, f"{where}: argument '{name}' refers to unknown parameter '{ref}'")
             elif not _types_compatible(param.type, spec.type):
-                r.add(
-                    value_node, f"{where}: argument '{name}' needs a {spec.type}, parameter '{ref}' is a {param.type}"
-                )
+                add(at, f"{where}: argument '{name}' needs a {spec.type}, parameter '{ref}' is a {param.type}")
             else:
                 for bound, limit in (("minimum", spec.minimum), ("maximum", spec.maximum)):
                     own = getattr(param, bound)
                     if limit is not None and (own is None or (own < limit if bound == "minimum" else own > limit)):
-                        r.add(
-                            value_node,
+                        add(
+                            at,
                             f"{where}: parameter '{ref}' must declare a {bound} within the "
                             f"action's range ({bound} {limit:g})",
                         )
@@ -557,8 +605,8 @@ def _args(
         try:
             out[name] = check_value(spec, raw)
         except ValueError as exc:
-            r.add(value_node, f"{where}: argument '{name}': {exc}")
-    return out if len(r.problems) == before else None
+            add(at, f"{where}: argument '{name}': {exc}")
+    return out if len(problems) == before else None
 
 
 # ---------------------------------------------------------------------------
@@ -566,15 +614,15 @@ def _args(
 # ---------------------------------------------------------------------------
 
 
-def _check_order(r: _Reader, steps: list[StepSpec]) -> None:
+def _check_order(file: str, steps: list[StepSpec], problems: list[Problem]) -> None:
     """Refuse playbooks whose order could leave a controller worse off."""
     position: dict[str, int] = {}
     for i, step in enumerate(steps):
         if step.action in position:
             other = steps[position[step.action]]
-            r.problems.append(
+            problems.append(
                 Problem(
-                    r.file,
+                    file,
                     step.line,
                     f"step '{step.id}': action '{step.action}' already runs in step '{other.id}' (line {other.line})",
                 )
@@ -583,7 +631,7 @@ def _check_order(r: _Reader, steps: list[StepSpec]) -> None:
         position[step.action] = i
 
     def problem(step: StepSpec, message: str) -> None:
-        r.problems.append(Problem(r.file, step.line, f"step '{step.id}': {message}"))
+        problems.append(Problem(file, step.line, f"step '{step.id}': {message}"))
 
     def before(a: str, b: str) -> bool:
         return a in position and b in position and position[a] < position[b]

@@ -96,26 +96,6 @@ def build_ap(
     `predownload` is the controller-level predownload, used when the AP
     entry has none of its own.
     """
-    known = {
-        "name",
-        "model",
-        "image",
-        "mac",
-        "radio_mac",
-        "ip",
-        "location",
-        "country",
-        "regulatory_domain",
-        "slots",
-        "retry_count",
-        "backup_image",
-        "short_model",
-        "serial",
-        "predownload",
-    }
-    unknown = set(d) - known
-    if unknown:
-        raise ValueError(f"AP {d.get('name')!r}: unknown key(s) {', '.join(sorted(unknown))}")
     name = str(d["name"])
     model = str(d["model"])
     image = str(d.get("image") or ap_image)
@@ -154,53 +134,10 @@ def build_controller(
     """Build a controller from one scenario entry.
 
     Returns the controller and the initial hand-set clock, if the entry has
-    one (`clock:`), which `attach` applies.
+    one (`clock:`), which `attach` applies. Its keys (and its APs' keys) were
+    checked by the scenario schema (`scenario_schema.py`) when it was loaded.
     """
     merged = {**defaults, **d}
-    known = {
-        "name",
-        "platform",
-        "version",
-        "site",
-        "host",
-        "port",
-        "username",
-        "password",
-        "ssh_auth",
-        "fixed",
-        "hardware",
-        "mgmt_ip",
-        "serial_number",
-        "ap_image",
-        "ntp",
-        "ntp_keys",
-        "ntp_authenticate",
-        "ntp_trusted_keys",
-        "certificate",
-        "aps",
-        "apsps",
-        "faults",
-        "ap_syslog",
-        "ntp_unreachable",
-        "replay",
-        "download_seconds",
-        "ntp_sync_seconds",
-        "aireos_page_lines",
-        "iosxe_terminal_length",
-        "ap_summary_header_every",
-        "aireos_summary_lists_downloading",
-        "clock",
-        "image_signing_cert",
-        "ios_based_models",
-        "terminal_width",
-        "ap_summary_truncate",
-        "version_string",
-        "version_form",
-        "predownload",
-    }
-    unknown = set(merged) - known
-    if unknown:
-        raise ValueError(f"controller {d.get('name')!r}: unknown key(s) {', '.join(sorted(unknown))}")
     if "image_signing_cert" in d or "ios_based_models" in d:
         rules = ImageSigningRules.from_dict(merged)
     name = str(merged["name"])

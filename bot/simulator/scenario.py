@@ -37,8 +37,9 @@ A scenario is YAML (or the same as a dict):
                  predownload: {status: Complete, version: 8.10.185.0}}
 
 A flat top-level `controllers:` list (each with an optional `site:`) works too.
-Every key a controller may have is listed in `build.build_controller`; each
-may also be set for all controllers in `defaults:`.
+Every key a controller or AP may have is listed in `scenario_schema.py`
+(a scenario file's mistakes are reported with their lines); each controller
+key may also be set for all controllers in `defaults:`.
 
 Options for awkward real-world output (none of them changes anything when
 absent; FORMATS.md says which parts are copied from captures and which are
@@ -78,25 +79,38 @@ invented):
 from __future__ import annotations
 
 import copy
+import typing
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from bot.datafile import DataFileError, parse_yaml
 from bot.simulator.bug import ImageSigningRules
 from bot.simulator.build import build_controller
 from bot.simulator.model import AIREOS, IOSXE, Controller
+from bot.simulator.scenario_schema import ScenarioError, check_defaults, check_scenario
 
 DEMO_SCENARIO = "demo.yaml"
 
 
-def builtin_defaults() -> dict[str, Any]:
-    """The simulator's own defaults (`defaults.yaml` beside this module)."""
+@cache
+def _builtin_defaults() -> dict[str, Any]:
+    origin = "bot/simulator/defaults.yaml"
     text = resources.files("bot.simulator").joinpath("defaults.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    try:
+        data = parse_yaml(text, origin).data
+    except DataFileError as exc:
+        raise ScenarioError(exc.problems) from None
+    check_defaults(data, origin)
+    return typing.cast(dict[str, Any], data)
+
+
+def builtin_defaults() -> dict[str, Any]:
+    """The simulator's own defaults (`defaults.yaml` beside this module), a fresh copy each call."""
+    return copy.deepcopy(_builtin_defaults())
 
 
 def demo_path() -> Path:
@@ -116,7 +130,12 @@ class Scenario:
     def load(cls, path: str | Path) -> Scenario:
         """Read a scenario YAML file; relative paths in it are relative to the file."""
         path = Path(path)
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        try:
+            doc = parse_yaml(path.read_text(encoding="utf-8"), str(path))
+        except DataFileError as exc:
+            raise ScenarioError(exc.problems) from None
+        data = doc.data or {}
+        check_scenario(data, doc, str(path))  # here with the file's lines; from_dict checks dicts again
         return cls.from_dict(data, base_dir=path.parent)
 
     @classmethod
@@ -127,10 +146,8 @@ class Scenario:
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, base_dir: str | Path | None = None) -> Scenario:
         """Build and validate a scenario (errors name the controller and key)."""
+        check_scenario(data)
         data = copy.deepcopy(data)
-        unknown = set(data) - {"defaults", "sites", "controllers", "host_key"}
-        if unknown:
-            raise ValueError(f"scenario: unknown key(s) {', '.join(sorted(unknown))}")
         defaults = builtin_defaults()
         defaults.update(data.get("defaults") or {})
         entries: list[dict[str, Any]] = []

@@ -13,13 +13,28 @@ which keeps a flood of unrelated lines cheap (see benchmarks/syslog_flood.py).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-import yaml
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationInfo, field_validator
+
+from bot.datafile import (
+    CUSTOM,
+    DataFileError,
+    Document,
+    Issue,
+    Strict,
+    default_message,
+    default_where,
+    parse_yaml,
+    plain_path,
+    refuse,
+    schema_issues,
+    to_problems,
+)
 
 DEFAULT_SIGNATURES = Path(__file__).with_name("signatures.yaml")
 MAX_FIELD = 200
@@ -132,87 +147,163 @@ class SignatureSet:
         return len(self.signatures)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> SignatureSet:
+    def from_dict(cls, data: Mapping[str, Any], *, doc: Document | None = None) -> SignatureSet:
+        """Validate the file's data (`doc` gives the lines when it was read from a file)."""
+        origin = doc.file if doc is not None else "signature data"
         if not isinstance(data, Mapping) or not isinstance(data.get("signatures"), list):
-            raise SignatureError("the signature file needs a top-level 'signatures:' list")
-        version = data.get("version", 1)
-        if version != 1:
-            raise SignatureError(f"signature file version {version!r} is not supported (expected 1)")
-        seen: set[str] = set()
+            raise SignatureError(f"{origin}: the signature file needs a top-level 'signatures:' list")
+        parsed, issues = schema_issues(SignatureFile, data, doc)
+        problems = to_problems(issues, origin, _describe(data))
+        if parsed is None or problems:
+            raise SignatureError("\n".join(str(p) for p in problems))
+        seen: dict[str, int] = {}
         out = []
-        for index, entry in enumerate(data["signatures"], start=1):
-            signature = _signature(entry, index)
-            if signature.id in seen:
-                raise SignatureError(f"signature id '{signature.id}' is used twice; ids must be unique")
-            seen.add(signature.id)
-            out.append(signature)
-        return cls(tuple(out), int(version))
+        for index, entry in enumerate(parsed.signatures):
+            if entry.id in seen:
+                line = doc.line(("signatures", index, "id")) if doc is not None else None
+                where = f"{origin}:{line}" if line is not None else origin
+                raise SignatureError(f"{where}: signature id '{entry.id}' is used twice; ids must be unique")
+            seen[entry.id] = index
+            out.append(entry.build())
+        return cls(tuple(out), parsed.version)
 
 
-_KNOWN_KEYS = {"id", "kind", "severity", "meaning", "pattern", "contains", "ignore_case", "extract"}
+# ---------------------------------------------------------------------------
+# The schema of `signatures.yaml`
+# ---------------------------------------------------------------------------
 
 
-def _signature(entry: Any, index: int) -> Signature:
-    where = f"signature #{index}"
-    if not isinstance(entry, Mapping):
-        raise SignatureError(f"{where} must be a mapping with id, kind, severity, pattern, meaning")
-    if isinstance(entry.get("id"), str):
-        where = f"signature '{entry['id']}'"
-    unknown = set(entry) - _KNOWN_KEYS
-    if unknown:
-        raise SignatureError(f"{where}: unknown key(s) {', '.join(sorted(map(str, unknown)))}")
-    for key in ("id", "kind", "severity", "pattern", "meaning"):
-        if not isinstance(entry.get(key), str) or not entry[key].strip():
-            raise SignatureError(f"{where}: '{key}' is required (a non-empty string)")
-    kind = _enum(SignatureKind, entry["kind"], where, "kind")
-    severity = _enum(Severity, entry["severity"], where, "severity")
-    ignore_case = bool(entry.get("ignore_case", False))
-    flags = re.IGNORECASE if ignore_case else 0
-    pattern = _compile(entry["pattern"], flags, where, "pattern")
-    extract_d = entry.get("extract") or {}
-    if not isinstance(extract_d, Mapping):
-        raise SignatureError(f"{where}: 'extract' must map field names to regular expressions")
-    extract = tuple((str(name), _compile(str(rx), flags, where, f"extract.{name}")) for name, rx in extract_d.items())
-    contains = entry.get("contains")
-    if contains is not None and (not isinstance(contains, str) or not contains):
-        raise SignatureError(f"{where}: 'contains' must be a non-empty string when given")
-    return Signature(
-        id=entry["id"].strip(),
-        kind=kind,
-        severity=severity,
-        meaning=" ".join(entry["meaning"].split()),
-        pattern=pattern,
-        contains=contains,
-        ignore_case=ignore_case,
-        extract=extract,
-    )
+def _required_text(value: object, info: ValidationInfo) -> object:
+    if not isinstance(value, str) or not value.strip():
+        raise refuse(f"'{info.field_name}' is required (a non-empty string)")
+    return value
 
 
-def _enum(enum: type[StrEnum], value: str, where: str, key: str) -> Any:
+def _regex(value: str, info: ValidationInfo) -> str:
+    flags = re.IGNORECASE if info.data.get("ignore_case") else 0
     try:
-        return enum(value.strip().lower())
-    except ValueError:
-        allowed = ", ".join(e.value for e in enum)  # type: ignore[attr-defined]
-        raise SignatureError(f"{where}: {key} '{value}' is not one of {allowed}") from None
-
-
-def _compile(text: str, flags: int, where: str, key: str) -> re.Pattern[str]:
-    try:
-        return re.compile(text, flags)
+        re.compile(value, flags)
     except re.error as exc:
-        raise SignatureError(f"{where}: {key} is not a valid regular expression ({exc})") from None
+        raise refuse(f"{info.field_name} is not a valid regular expression ({exc})") from None
+    return value
+
+
+def _choice(enum: type[StrEnum]) -> Any:
+    def check(value: object, info: ValidationInfo) -> object:
+        text = _required_text(value, info)
+        try:
+            return enum(str(text).strip().lower())
+        except ValueError:
+            allowed = ", ".join(e.value for e in enum)  # type: ignore[attr-defined]
+            raise refuse(f"{info.field_name} '{text}' is not one of {allowed}") from None
+
+    return BeforeValidator(check)
+
+
+RequiredText = Annotated[str, BeforeValidator(_required_text)]
+
+
+class SignatureEntry(Strict):
+    """One signature as written; field order matters (`ignore_case` before the regexes it flags)."""
+
+    id: RequiredText
+    kind: Annotated[SignatureKind, _choice(SignatureKind)]
+    severity: Annotated[Severity, _choice(Severity)]
+    ignore_case: bool = False
+    pattern: Annotated[RequiredText, AfterValidator(_regex)]
+    meaning: RequiredText
+    contains: str | None = None
+    extract: dict[str, str] | None = None
+
+    @field_validator("contains", mode="before")
+    @classmethod
+    def _contains(cls, value: object) -> object:
+        if value is not None and (not isinstance(value, str) or not value):
+            raise refuse("'contains' must be a non-empty string when given")
+        return value
+
+    @field_validator("extract", mode="before")
+    @classmethod
+    def _extract(cls, value: object, info: ValidationInfo) -> object:
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            raise refuse("'extract' must map field names to regular expressions")
+        flags = re.IGNORECASE if info.data.get("ignore_case") else 0
+        for name, regex in value.items():
+            try:
+                re.compile(str(regex), flags)
+            except re.error as exc:
+                raise refuse(f"extract.{name} is not a valid regular expression ({exc})") from None
+        return {str(name): str(regex) for name, regex in value.items()}
+
+    def build(self) -> Signature:
+        flags = re.IGNORECASE if self.ignore_case else 0
+        return Signature(
+            id=self.id.strip(),
+            kind=self.kind,
+            severity=self.severity,
+            meaning=" ".join(self.meaning.split()),
+            pattern=re.compile(self.pattern, flags),
+            contains=self.contains,
+            ignore_case=self.ignore_case,
+            extract=tuple((name, re.compile(rx, flags)) for name, rx in (self.extract or {}).items()),
+        )
+
+
+class SignatureFile(BaseModel):
+    """The whole file; keys beside `version` and `signatures` were never read, and still are not."""
+
+    model_config = ConfigDict(frozen=True)
+
+    version: int = 1
+    signatures: list[SignatureEntry]
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version(cls, value: object) -> object:
+        if value != 1:
+            raise refuse(f"signature file version {value!r} is not supported (expected 1)")
+        return value
+
+
+def _describe(data: Any) -> Callable[[Issue], str]:
+    def describe(issue: Issue) -> str:
+        loc = issue.loc
+        if len(loc) < 2 or loc[0] != "signatures":
+            return issue.message if issue.kind == CUSTOM else default_message(issue, default_where(issue))
+        index = int(loc[1])
+        entry = data["signatures"][index]
+        where = (
+            f"signature '{entry['id']}'"
+            if isinstance(entry, Mapping) and isinstance(entry.get("id"), str)
+            else (f"signature #{index + 1}")
+        )
+        if len(loc) == 2:
+            return f"{where} must be a mapping with id, kind, severity, pattern, meaning"
+        if issue.kind == "missing" and loc[2] in {"id", "kind", "severity", "pattern", "meaning"}:
+            return f"{where}: '{loc[2]}' is required (a non-empty string)"
+        if issue.kind in {"missing", "extra_forbidden", CUSTOM}:
+            return default_message(issue, where)
+        return default_message(issue, f"{where} {plain_path(loc[2:])}")
+
+    return describe
 
 
 def load_signatures(path: Path | str | None = None) -> SignatureSet:
     """Load and validate a signature file (the packaged one by default)."""
     source = Path(path) if path is not None else DEFAULT_SIGNATURES
     try:
-        data = yaml.safe_load(source.read_text(encoding="utf-8"))
+        text = source.read_text(encoding="utf-8")
     except OSError as exc:
         raise SignatureError(f"cannot read signature file {source}: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise SignatureError(f"signature file {source} is not valid YAML: {exc}") from None
-    return SignatureSet.from_dict(data)
+    try:
+        doc = parse_yaml(text, str(source))
+    except DataFileError as exc:
+        raise SignatureError(str(exc)) from None  # "<file>:<line>: not valid YAML: <why>"
+    if doc.issues:
+        raise SignatureError("\n".join(str(p) for p in to_problems(doc.issues, str(source))))
+    return SignatureSet.from_dict(doc.data, doc=doc)
 
 
 _default: SignatureSet | None = None

@@ -8,13 +8,16 @@ When Cisco changes a command on a new release, this data changes, not code.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import Annotated
 
-import yaml
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
+from bot.datafile import DataFileError, Strict, load, parse_yaml, refuse
 from bot.domain.models import Platform
 from bot.domain.versions import parse_version
 
@@ -92,36 +95,107 @@ class PlatformDefinition:
         return tuple(item for item in self.poll if not item.static)
 
 
+class PlatformDataError(DataFileError):
+    """A platform's `commands.yaml` is malformed (a packaging bug, caught by the tests and at load)."""
+
+
+def _version(value: str | None) -> str | None:
+    if value is not None and parse_version(value) is None:
+        raise refuse(f"'{value}' is not a software version (like \"8.10\"; quote it, or YAML reads 8.10 as 8.1)")
+    return value
+
+
+def _placeholders(value: str) -> str:
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(value) if f is not None]
+    except ValueError as exc:
+        raise refuse(f"{value!r} is not a command with {{placeholders}} ({exc})") from None
+    bad = [f for f in fields if not re.fullmatch(r"\w+", f)]
+    if bad:
+        raise refuse(f"placeholders must be plain names, not {', '.join(repr(f) for f in bad)}")
+    return value
+
+
+def _regex(value: str | None) -> str | None:
+    """A prompt pattern, compiled once here so a bad one fails at load, not mid-poll."""
+    if value is not None:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise refuse(f"not a valid regular expression ({exc})") from None
+    return value
+
+
+Version = Annotated[str | None, AfterValidator(_version)]
+Pattern = Annotated[str, AfterValidator(_regex)]
+
+
+class PollEntry(Strict):
+    key: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+    command: Annotated[str, AfterValidator(_placeholders)]
+    required: bool = True
+    min_version: Version = None
+    max_version: Version = None
+    static: bool = False
+
+
+class CommandsFile(Strict):
+    """`<platform>/commands.yaml`: how to talk to the platform and what one poll reads."""
+
+    scrapli_platform: str
+    failed_when_contains: tuple[str, ...] = ()
+    session_setup: tuple[str, ...] = ()
+    prompt: Pattern
+    enable_from: Annotated[str | None, AfterValidator(_regex)] = None
+    shell_login: bool = False
+    session_end: str | None = None
+    poll: Annotated[list[PollEntry], Field(min_length=1)]
+    # After `poll`: it must name one of its keys.
+    identity: str | None = None
+    changes: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("poll")
+    @classmethod
+    def _unique(cls, poll: list[PollEntry]) -> list[PollEntry]:
+        keys = [item.key for item in poll]
+        twice = sorted({k for k in keys if keys.count(k) > 1})
+        if twice:
+            raise refuse(f"poll keys must be unique: {', '.join(twice)} appear more than once")
+        return poll
+
+    @field_validator("identity")
+    @classmethod
+    def _identity(cls, identity: str | None, info: ValidationInfo) -> str | None:
+        keys = [item.key for item in info.data.get("poll", [])]
+        if identity is not None and keys and identity not in keys:
+            raise refuse(f"'{identity}' is not a poll key ({', '.join(keys)})")
+        return identity
+
+
+def parse_platform_definition(name: str, text: str, file: str) -> PlatformDefinition:
+    """Validate one platform's `commands.yaml` text; PlatformDataError names every problem's line."""
+    try:
+        doc = parse_yaml(text, file, scalars_as_text=True)
+        data = load(CommandsFile, doc)
+    except DataFileError as exc:
+        raise PlatformDataError(exc.problems) from None
+    return PlatformDefinition(
+        name=name,
+        scrapli_platform=data.scrapli_platform,
+        failed_when_contains=data.failed_when_contains,
+        session_setup=data.session_setup,
+        poll=tuple(PollCommand(**item.model_dump()) for item in data.poll),
+        changes=dict(data.changes),
+        identity=data.identity,
+        prompt=data.prompt,
+        enable_from=data.enable_from,
+        shell_login=data.shell_login,
+        session_end=data.session_end,
+    )
+
+
 @cache
 def platform_definition(platform: Platform | str) -> PlatformDefinition:
     name = Platform(platform).value
     text = resources.files(__package__).joinpath(name, "commands.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
-    return PlatformDefinition(
-        name=name,
-        scrapli_platform=data["scrapli_platform"],
-        failed_when_contains=tuple(data.get("failed_when_contains", [])),
-        session_setup=tuple(data.get("session_setup", [])),
-        poll=tuple(PollCommand(**item) for item in data["poll"]),
-        changes=dict(data.get("changes", {})),
-        identity=data.get("identity"),
-        prompt=_pattern(data, "prompt") or _missing(name, "prompt"),
-        enable_from=_pattern(data, "enable_from"),
-        shell_login=bool(data.get("shell_login", False)),
-        session_end=data.get("session_end"),
-    )
-
-
-def _missing(platform: str, key: str) -> str:
-    raise ValueError(f"{platform}/commands.yaml: `{key}` is required")
-
-
-def _pattern(data: Mapping[str, object], key: str) -> str | None:
-    """A prompt pattern from the data, compiled once here so a bad one fails at load, not mid-poll."""
-    value = data.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ValueError(f"commands.yaml: {key} must be a regular expression string")
-    re.compile(value)
-    return value
+    return parse_platform_definition(name, text, f"bot/controllers/platforms/{name}/commands.yaml")
