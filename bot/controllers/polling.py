@@ -16,9 +16,8 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from bot.controllers.drivers import driver_for
-from bot.controllers.parsers import PARSERS, ParseError
-from bot.controllers.platforms import PollCommand, platform_definition
+from bot.controllers.parsers import ParseError
+from bot.controllers.platforms import PollCommand, registry
 from bot.controllers.read_session import ReadSession
 from bot.controllers.session_api import CommandOutput, Session, SessionError, SessionOptions
 from bot.controllers.static_facts import Identity, StaticFacts, StaticRead
@@ -114,8 +113,9 @@ async def poll_controller(
     except InventoryError as exc:
         snapshot.errors.append(SnapshotError(ErrorKind.AUTH_FAILED, exc.problems[0].message))
         return snapshot
-    definition = platform_definition(controller.platform)
-    driver = driver_for(controller.platform)
+    family = registry.get(controller.platform)
+    definition = family.definition
+    driver = family.driver()
     session = session_factory(
         name=controller.name,
         host=controller.host,
@@ -181,7 +181,7 @@ def _parsed(
             snapshot.errors.append(SnapshotError(ErrorKind.COMMAND_FAILED, f"'{command}' was refused", command))
         return None
     try:
-        return PARSERS[(platform, item.key)](output.text)
+        return registry.get(platform).parser(item.key)(output.text)
     except ParseError as exc:
         snapshot.errors.append(SnapshotError(ErrorKind.UNPARSABLE, str(exc), command))
         return None

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from bot.controllers.drivers import driver_for
-from bot.controllers.fleet import PollOptions, poll_controller
 from bot.controllers.parsers import PARSERS, get_parser
 from bot.controllers.platforms import registry
+from bot.controllers.polling import PollOptions, poll_controller
 from bot.controllers.session_api import CommandOutput, SessionOptions
 from bot.domain.models import ClockSource, ControllerSnapshot, NtpServer
 from bot.inventory import Controller, Credentials
@@ -84,13 +84,9 @@ class _AcmeSession:
 
 
 def _controller() -> Controller:
-    return Controller("acme-1", "192.0.2.10", 22, "acme", Credentials("c", "U", "P"), "lab")  # type: ignore[arg-type]
+    return Controller("acme-1", "127.0.0.1", 22, "acme", Credentials("c", "U", "P"), "lab")  # type: ignore[arg-type]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/controllers/fleet.py still calls platform_definition(); it needs registry.get(...).definition",
-)
 def test_a_poll_reads_an_acme_controller(acme: None) -> None:
     options = PollOptions(SessionOptions(timeout_seconds=5))
     snapshot = asyncio.run(poll_controller(_controller(), options, {"U": "u", "P": "p"}, _AcmeSession))
@@ -102,7 +98,7 @@ def test_a_poll_reads_an_acme_controller(acme: None) -> None:
 def test_a_poll_of_acme_through_its_platform_pieces(acme: None) -> None:
     """What a poll does per command (fleet.py's loop), with only the registry's acme pieces."""
     platform = registry.get("acme")
-    snapshot = ControllerSnapshot("acme-1", "acme", "192.0.2.10", datetime.now(UTC))  # type: ignore[arg-type]
+    snapshot = ControllerSnapshot("acme-1", "acme", "127.0.0.1", datetime.now(UTC))  # type: ignore[arg-type]
     driver, context = driver_for("acme"), dict[str, str]()
     for item in platform.definition.poll:
         driver.apply(snapshot, item.key, PARSERS[("acme", item.key)](ANSWERS[item.command]), context)
@@ -118,7 +114,7 @@ def test_a_dry_run_plans_the_time_back_through_acme(acme: None) -> None:
     # inventory's closed list today: see the report).
     playbook = dataclasses.replace(playbook_for("iosxe"), platform="acme")  # type: ignore[arg-type]
     now = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
-    snapshot = ControllerSnapshot("acme-1", "acme", "192.0.2.10", now)  # type: ignore[arg-type]
+    snapshot = ControllerSnapshot("acme-1", "acme", "127.0.0.1", now)  # type: ignore[arg-type]
     snapshot.clock = PARSERS[("acme", "show_clock")](ANSWERS["show clock"])
     snapshot.ntp_servers = [NtpServer("192.0.2.1", 1), NtpServer("192.0.2.2", 2)]
     snapshot.software_version = "17.9.4"
