@@ -174,6 +174,7 @@ CAPTURE_TIME_CONFIG = ActionSpec(
     False,
     capture_time_config,
     _plan_capture,
+    records="the NTP configuration and clock",
 )
 
 

@@ -16,9 +16,12 @@ from bot.domain.utc_offset import fmt_instant, to_local
 from bot.remediation.platform_ops import ntp_differences
 from bot.remediation.recorded_config import RecordedConfig
 from bot.remediation.steps import (
+    SELF,
     ActionFailed,
     ActionSpec,
+    AfterCrash,
     ArgSpec,
+    Order,
     PlanContext,
     PlannedCommand,
     StepContext,
@@ -237,6 +240,25 @@ SET_CLOCK = ActionSpec(
     set_clock,
     _plan_set_clock,
     undo_actions=frozenset({"restore_clock"}),
+    order=(
+        Order(
+            "delete_ntp_servers",
+            SELF,
+            "sets the clock while NTP is still configured: NTP would pull it straight back; "
+            "delete_ntp_servers must come first",
+        ),
+        Order(
+            "check_clock_target_safe",
+            SELF,
+            "sets the clock without checking the target against the controller certificate "
+            "(check_clock_target_safe must come first)",
+        ),
+        Order(
+            SELF,
+            "verify_clock_current",
+            "sets the clock back but no later verify_clock_current step brings it to the current time",
+        ),
+    ),
 )
 
 
@@ -247,6 +269,7 @@ VERIFY_CLOCK = ActionSpec(
     verify_clock,
     _plan_verify_clock,
     args={"tolerance_seconds": ArgSpec("number", minimum=1, maximum=3600, default=300)},
+    order=(Order("set_clock", SELF, "verifies the set-back clock before it is set", required=False),),
 )
 
 
@@ -260,6 +283,9 @@ WAIT_FOR_APS = ActionSpec(
         "timeout_seconds": ArgSpec("number", minimum=1, maximum=86400, required=True),
         "poll_seconds": ArgSpec("number", minimum=0.05, maximum=3600, required=True),
     },
+    order=(Order("set_clock", SELF, "waits for APs before the clock is set back", required=False),),
+    after_crash=AfterCrash.WAIT_OUT,
+    during="waiting for APs",
 )
 
 
@@ -274,6 +300,8 @@ VERIFY_CLOCK_CURRENT = ActionSpec(
         "poll_seconds": ArgSpec("number", minimum=0.05, maximum=600, default=10),
         "tolerance_seconds": ArgSpec("number", minimum=1, maximum=600, default=60),
     },
+    after_crash=AfterCrash.FINISH,
+    verifies_original=True,
 )
 
 

@@ -623,7 +623,7 @@ class Engine:
         assert run.record is not None
         record = run.record
         problems: list[str] = list(undo_failures)
-        spec = ACTIONS["verify_clock_current"]
+        spec = next(s for s in ACTIONS.values() if s.verifies_original)
         planned = next((s for s in run.steps if s.action == spec.name), None)
         try:
             args = self._args(spec, planned.args, run.params) if planned is not None else {}

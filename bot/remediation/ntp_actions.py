@@ -11,7 +11,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.remediation.platform_ops import ntp_differences
-from bot.remediation.steps import ActionFailed, ActionSpec, PlanContext, PlannedCommand, StepContext, StepResult
+from bot.remediation.steps import (
+    SELF,
+    ActionFailed,
+    ActionSpec,
+    AfterCrash,
+    Order,
+    PlanContext,
+    PlannedCommand,
+    StepContext,
+    StepResult,
+)
 
 
 async def delete_ntp_servers(ctx: StepContext, args: Mapping[str, Any]) -> StepResult:
@@ -95,6 +105,14 @@ DELETE_NTP_SERVERS = ActionSpec(
     delete_ntp_servers,
     _plan_delete,
     undo_actions=frozenset({"restore_ntp_servers"}),
+    order=(
+        Order(SELF, "restore_ntp_servers", "deletes NTP but no later restore_ntp_servers step puts it back"),
+        Order(
+            "restore_ntp_servers",
+            "verify_clock_current",
+            "deletes NTP but no verify_clock_current step after the restore checks it",
+        ),
+    ),
 )
 
 
@@ -105,6 +123,16 @@ RESTORE_NTP_SERVERS = ActionSpec(
     restore_ntp_servers,
     _plan_restore,
     undo_actions=frozenset({"restore_ntp_servers"}),
+    order=tuple(
+        Order(
+            earlier,
+            SELF,
+            f"restores NTP before {earlier}: NTP would pull the clock back while APs download",
+            required=False,
+        )
+        for earlier in ("set_clock", "wait_for_aps")
+    ),
+    after_crash=AfterCrash.FINISH,
 )
 
 
@@ -115,4 +143,13 @@ SAVE_CONFIG = ActionSpec(
     save_config,
     _plan_save,
     undo_actions=frozenset({"save_config"}),
+    order=(
+        Order(
+            "restore_ntp_servers",
+            SELF,
+            "saves the configuration while NTP is deleted: the deletion would survive a reload",
+            when="delete_ntp_servers",
+        ),
+    ),
+    after_crash=AfterCrash.FINISH,
 )

@@ -50,7 +50,8 @@ from bot.datafile import (
     to_problems,
 )
 from bot.domain.models import Platform
-from bot.remediation.actions import ACTIONS, ArgSpec
+from bot.remediation.actions import ACTIONS
+from bot.remediation.steps import SELF, ArgSpec
 from bot.textfiles import NotUTF8Error, read_utf8
 
 PARAM_TYPES = frozenset({"integer", "number", "boolean", "string", "datetime"})
@@ -615,7 +616,11 @@ def _args(
 
 
 def _check_order(file: str, steps: list[StepSpec], problems: list[Problem]) -> None:
-    """Refuse playbooks whose order could leave a controller worse off."""
+    """Refuse playbooks whose order could leave a controller worse off.
+
+    The rules are the actions' own (`ActionSpec.order`, `ActionSpec.records`): the loader
+    applies them and names no action, so a new step brings its rules with it.
+    """
     position: dict[str, int] = {}
     for i, step in enumerate(steps):
         if step.action in position:
@@ -638,48 +643,24 @@ def _check_order(file: str, steps: list[StepSpec], problems: list[Problem]) -> N
 
     first_change = next((i for i, s in enumerate(steps) if s.changes_device), None)
     if first_change is not None:
-        capture = position.get("capture_time_config")
-        if capture is None or capture > first_change:
-            problem(
-                steps[first_change],
-                "changes the device before the NTP configuration and clock are recorded "
-                "(a capture_time_config step must come first)",
-            )
-    if "set_clock" in position:
-        step = steps[position["set_clock"]]
-        if "delete_ntp_servers" not in position or not before("delete_ntp_servers", "set_clock"):
-            problem(
-                step,
-                "sets the clock while NTP is still configured: NTP would pull it straight back; "
-                "delete_ntp_servers must come first",
-            )
-        if not before("check_clock_target_safe", "set_clock"):
-            problem(
-                step,
-                "sets the clock without checking the target against the controller certificate "
-                "(check_clock_target_safe must come first)",
-            )
-        if not before("set_clock", "verify_clock_current"):
-            problem(step, "sets the clock back but no later verify_clock_current step brings it to the current time")
-    if "delete_ntp_servers" in position:
-        step = steps[position["delete_ntp_servers"]]
-        if not before("delete_ntp_servers", "restore_ntp_servers"):
-            problem(step, "deletes NTP but no later restore_ntp_servers step puts it back")
-        if not before("restore_ntp_servers", "verify_clock_current"):
-            problem(step, "deletes NTP but no verify_clock_current step after the restore checks it")
-    if "restore_ntp_servers" in position:
-        step = steps[position["restore_ntp_servers"]]
-        for earlier in ("set_clock", "wait_for_aps"):
-            if earlier in position and not before(earlier, "restore_ntp_servers"):
-                problem(step, f"restores NTP before {earlier}: NTP would pull the clock back while APs download")
-    if "save_config" in position:
-        step = steps[position["save_config"]]
-        if "delete_ntp_servers" in position and not before("restore_ntp_servers", "save_config"):
-            problem(step, "saves the configuration while NTP is deleted: the deletion would survive a reload")
-    if "wait_for_aps" in position and "set_clock" in position and not before("set_clock", "wait_for_aps"):
-        problem(steps[position["wait_for_aps"]], "waits for APs before the clock is set back")
-    if "verify_clock" in position and "set_clock" in position and not before("set_clock", "verify_clock"):
-        problem(steps[position["verify_clock"]], "verifies the set-back clock before it is set")
+        for recorder in (spec for spec in ACTIONS.values() if spec.records):
+            at = position.get(recorder.name)
+            if at is None or at > first_change:
+                problem(
+                    steps[first_change],
+                    f"changes the device before {recorder.records} are recorded "
+                    f"(a {recorder.name} step must come first)",
+                )
+    for name, at in position.items():
+        spec = ACTIONS.get(name)
+        for rule in spec.order if spec is not None else ():
+            first, then = (name if a == SELF else a for a in (rule.first, rule.then))
+            if rule.when is not None and rule.when not in position:
+                continue
+            if not rule.required and not (first in position and then in position):
+                continue
+            if not before(first, then):
+                problem(steps[at], rule.why)
 
 
 def load_playbook(path: str | Path) -> Playbook:

@@ -4,10 +4,11 @@ Call `recover(...)` once at start-up, before the bot accepts new runs. Every
 run left `pending`, `running`, `undoing` or `needs_attention` is reported
 (listener event) and then:
 
-* **resumed** when that is safe and still useful: it was waiting for APs
-  (`wait_for_aps`) with every earlier step done and the original deadline
-  not passed (the wait keeps its first start time, so it never waits longer
-  than approved), or it was already putting things back (`restore_ntp_servers`,
+* **resumed** when that is safe and still useful: it was in a bounded wait
+  (an action whose `after_crash` is `WAIT_OUT`, e.g. `wait_for_aps`) with
+  every earlier step done and the original deadline not passed (the wait
+  keeps its first start time, so it never waits longer than approved), or it
+  was already putting things back (`FINISH`: `restore_ntp_servers`,
   `save_config`, `verify_clock_current`), which only moves the controller
   towards its recorded state;
 * **undone** otherwise: every changing step that started is undone in
@@ -30,6 +31,7 @@ from typing import Any
 
 from bot.controllers.session import ControllerSession, SessionOptions
 from bot.domain.advisory import Advisory
+from bot.remediation.actions import ACTIONS
 from bot.remediation.device import SessionFactory
 from bot.remediation.engine import (
     Engine,
@@ -42,11 +44,13 @@ from bot.remediation.engine import (
     Sleep,
     utc_now,
 )
+from bot.remediation.steps import AfterCrash
 from bot.store import Store
 from bot.store import remediation as q
 
-#: Steps after which finishing the playbook is the way back to the recorded state.
-RESUMABLE_TAIL = frozenset({"restore_ntp_servers", "save_config", "verify_clock_current"})
+#: A playbook parameter older runs named their wait's length by (before each step's args
+#: carried it); still read when the step's own `timeout_seconds` is missing.
+LEGACY_WAIT_PARAMETER = "wait_timeout_seconds"
 
 
 @dataclass(frozen=True)
@@ -69,8 +73,12 @@ def decide(run: q.RunRow, now: datetime) -> tuple[str, int, str]:
     if k == len(steps):
         return "resume", k, "every step had finished; only the final status was missing"
     step = steps[k]
-    if step.action == "wait_for_aps":
-        timeout = float(run.params.get("wait_timeout_seconds") or 0)
+    spec = ACTIONS.get(step.action)
+    after_crash = spec.after_crash if spec is not None else AfterCrash.UNDO
+    if after_crash is AfterCrash.WAIT_OUT:
+        assert spec is not None
+        doing = spec.during or f"at '{step.step_id}'"
+        timeout = float(run.params.get(LEGACY_WAIT_PARAMETER) or 0)
         planned: dict[str, Any] = next((s for s in run.plan.get("steps", []) if s["id"] == step.step_id), {})
         wait_args = planned.get("args", {})
         ref = wait_args.get("timeout_seconds")
@@ -82,10 +90,10 @@ def decide(run: q.RunRow, now: datetime) -> tuple[str, int, str]:
         deadline = started + timedelta(seconds=timeout)
         if now < deadline:
             left = (deadline - now).total_seconds()
-            why = f"it was waiting for APs: resuming the wait within the original deadline ({left:.0f} s left)"
+            why = f"it was {doing}: resuming the wait within the original deadline ({left:.0f} s left)"
             return "resume", k, why
-        return "undo", 0, "it was waiting for APs and the approved wait is over: undoing the time-back"
-    if step.action in RESUMABLE_TAIL:
+        return "undo", 0, f"it was {doing} and the approved wait is over: undoing the time-back"
+    if after_crash is AfterCrash.FINISH:
         return "resume", k, f"it was at '{step.step_id}' (putting things back): finishing the playbook"
     return "undo", 0, f"it was interrupted at '{step.step_id}' ({step.state}): undoing every change"
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from bot.controllers.platforms import registry
@@ -62,9 +63,52 @@ class PlannedCommand:
 ActionRun = Callable[["StepContext", Mapping[str, Any]], Awaitable[StepResult]]
 ActionPlan = Callable[["PlanContext", Mapping[str, Any]], list[PlannedCommand]]
 
+#: In an `Order`, the action that declares the rule.
+SELF = "self"
+
+
+@dataclass(frozen=True)
+class Order:
+    """A rule of order a playbook using the declaring action must keep: `first` runs before
+    `then` (either may be `SELF`), or the loader refuses the playbook with `why`.
+
+    `required`: both actions must be in the playbook (a missing one is the same mistake as a
+    wrong order, e.g. deleting NTP with no restore); otherwise the rule binds only when both
+    are. `when`: the rule binds only if that action is in the playbook too.
+
+    The rules live on the actions, so a new step brings its own safety rules and the loader
+    knows no action by name.
+    """
+
+    first: str
+    then: str
+    why: str
+    required: bool = True
+    when: str | None = None
+
+
+class AfterCrash(StrEnum):
+    """What a restarted bot does with a run a crash stopped at a step of this action."""
+
+    #: Put everything back from the recorded configuration (the safe default).
+    UNDO = "undo"
+    #: The step was already putting things back: finishing the playbook is the way back.
+    FINISH = "finish"
+    #: A bounded wait (its `timeout_seconds` argument): resume it within the approved
+    #: deadline, counted from when the step started, else undo.
+    WAIT_OUT = "wait_out"
+
 
 @dataclass(frozen=True)
 class ActionSpec:
+    """An action as the loader, the engine, the dry run and recovery see it.
+
+    `records` names what the action records (a playbook must run it before its first
+    device change); `verifies_original` marks the check that the controller is back as
+    recorded (the engine runs it after an undo too); `during` says what a run at this step
+    is doing, for recovery's words.
+    """
+
     name: str
     title: str
     changes_device: bool
@@ -73,6 +117,11 @@ class ActionSpec:
     undo_actions: frozenset[str] = frozenset()
     args: Mapping[str, ArgSpec] = field(default_factory=dict)
     undo_only: bool = False
+    order: tuple[Order, ...] = ()
+    records: str = ""
+    after_crash: AfterCrash = AfterCrash.UNDO
+    during: str = ""
+    verifies_original: bool = False
 
 
 @dataclass

@@ -23,6 +23,7 @@ import json
 import os
 import signal
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,10 @@ import pytest
 import yaml
 
 from bot.domain.approvals import RequestStatus
+from bot.remediation.actions import ACTIONS
 from bot.remediation.recovery import decide
 from bot.remediation.service import RemediationService
+from bot.remediation.steps import AfterCrash
 from bot.store import Store
 from bot.store import remediation as q
 from tests.remediation.remediation_helpers import (
@@ -264,3 +267,21 @@ def test_decide_resumes_only_safe_points() -> None:
     assert decide(_run("pending", ["pending"] * 5, actions), now)[0] == "undo"
     finished = _run("running", ["done"] * 5, actions, now)
     assert decide(finished, now)[:2] == ("resume", 5)
+
+
+def test_decide_follows_the_actions_declared_after_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new step says what a crash at it means (`ActionSpec.after_crash`); recovery obeys, unchanged."""
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    finishing = replace(ACTIONS["save_config"], name="tidy_up", after_crash=AfterCrash.FINISH)
+    waiting = replace(ACTIONS["wait_for_aps"], name="wait_for_noc", during="waiting for the NOC")
+    monkeypatch.setitem(ACTIONS, finishing.name, finishing)
+    monkeypatch.setitem(ACTIONS, waiting.name, waiting)
+    actions = ["capture_time_config", "delete_ntp_servers", "wait_for_noc", "restore_ntp_servers", "tidy_up"]
+    at_tidy = _run("running", ["done", "done", "done", "done", "running"], actions, now)
+    assert decide(at_tidy, now)[:2] == ("resume", 4)
+    in_wait = _run("running", ["done", "done", "running", "pending", "pending"], actions, now - timedelta(seconds=10))
+    decision, index, why = decide(in_wait, now)
+    assert (decision, index) == ("resume", 2) and "waiting for the NOC" in why
+    undone = replace(finishing, after_crash=AfterCrash.UNDO)
+    monkeypatch.setitem(ACTIONS, finishing.name, undone)
+    assert decide(at_tidy, now)[0] == "undo"
