@@ -29,9 +29,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bot.controllers.parsers import PARSERS
 from bot.controllers.parsers.text import normalise
 from bot.controllers.parsers.textfsm_runner import run_ntc_template
+from bot.controllers.platforms import registry
 from bot.simulator import render_aireos, render_iosxe
 from bot.simulator.scenario import unserved_controller
 from bot.simulator.wrapping import wrap
@@ -75,7 +75,7 @@ def controller(platform: str, version: str, aps: int) -> Any:
 def grown(path: Path, platform: str, key: str, aps: int) -> str:
     """The capture with its AP rows repeated verbatim up to `aps` rows (and its counts set to match)."""
     text = normalise(path.read_text(encoding="utf-8", errors="replace"))
-    parsed = PARSERS[(platform, key)](text)
+    parsed = registry.get(platform).parser(key)(text)
     raws = {row.raw for row in (getattr(parsed, "rows", None) or getattr(parsed, "entries", ()))}
     lines = text.split("\n")
     indices = [i for i, line in enumerate(lines) if line in raws]
@@ -143,7 +143,7 @@ def main() -> None:
     print(f"{'table':<52} {'ours ms':>8} {'TextFSM':>8} {'floor':>6} {'×floor':>7} {'×fsm':>5} {'fallback':>8}  result")
     worst = 0.0
     for label, platform, key, text in cases(args.aps, args.width):
-        parse = PARSERS[(platform, key)]
+        parse = registry.get(platform).parser(key)
         ntc = TEXTFSM.get((platform, key)) if "columns" not in label else None
         result: list[Any] = []
         took = best(lambda p=parse, t=text, out=result: out.append(p(t)), args.repeat)

@@ -137,18 +137,21 @@ async def _floor_one(asyncssh: Any, t: dict[str, Any], commands: list[str] | Non
 
 def _count_fallbacks() -> list[int]:
     """Sum `fallback_rows` of every AP table the bot parses in this process (benchmark only)."""
-    from bot.controllers import parsers
+    from bot.controllers.platforms import registry
 
     total = [0]
-    for key, parse in list(parsers.PARSERS.items()):
-        if "show_ap_summary" in key[1] or "show_ap_image" in key[1]:
+    for name in registry.names():
+        table = registry.get(name).parsers
+        assert isinstance(table, dict)  # each platform's own module-level table
+        for key, parse in list(table.items()):
+            if "show_ap_summary" in key or "show_ap_image" in key:
 
-            def counting(text: str, parse: Any = parse) -> Any:
-                result = parse(text)
-                total[0] += getattr(result, "fallback_rows", 0)
-                return result
+                def counting(text: str, parse: Any = parse) -> Any:
+                    result = parse(text)
+                    total[0] += getattr(result, "fallback_rows", 0)
+                    return result
 
-            parsers.PARSERS[key] = counting
+                table[key] = counting
     return total
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.controllers.parsers import PARSERS
+from bot.controllers.platforms import registry
 from bot.controllers.session import ControllerSession
 from tests.support.simulated_site import aireos, iosxe, session_to, simulated_site
 
@@ -42,8 +42,8 @@ async def test_stale_prompts_before_a_typed_ahead_command_do_not_shift_the_outpu
     assert not got_first.failed and not got_second.failed
     # each output is its own command's, as scrapli's own exchange read it (bar the clock's seconds)
     platform = "aireos" if factory is aireos else "iosxe"
-    parse_first = PARSERS[(platform, first.replace(" ", "_"))]
-    parse_second = PARSERS[(platform, second.replace(" ", "_"))]
+    parse_first = registry.get(platform).parser(first.replace(" ", "_"))
+    parse_second = registry.get(platform).parser(second.replace(" ", "_"))
     assert (
         parse_first(got_first.text) == parse_first(want_first)
         or got_first.text.splitlines()[:3] == (want_first.splitlines()[:3])

@@ -9,13 +9,6 @@ this package keeps what drivers share (`completeness`, `merge`).
 
 from __future__ import annotations
 
-from bot.controllers.platforms import registry
 from bot.controllers.platforms.base import Driver
 
-
-def driver_for(platform: str) -> Driver:
-    """A fresh driver for one poll of a `platform` controller (UnknownPlatform if there is none)."""
-    return registry.get(platform).driver()
-
-
-__all__ = ["Driver", "driver_for"]
+__all__ = ["Driver"]

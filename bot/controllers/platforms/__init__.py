@@ -29,7 +29,7 @@ _SAFE_ARGUMENT = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 class PollCommand:
     """One read-only command of a poll.
 
-    `key` names the parser (see bot.controllers.parsers.PARSERS); `min_version`
+    `key` names the parser (the platform package's `parsers.py` table, `registry.get(p).parser(key)`); `min_version`
     / `max_version` (exclusive) choose commands by software release, e.g. AireOS
     8.10's `show ap image status` versus 8.5's `show ap image all`.
     `needs` names earlier keys whose parsed output fills `{placeholders}`.

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from bot.controllers.parsers import PARSERS
 from bot.controllers.parsers.results import ApImageEntry, ApImageReport, ApSummary, ApSummaryRow
+from bot.controllers.platforms import registry
 from bot.controllers.platforms.aireos import parsers as aireos
 from bot.controllers.platforms.iosxe import parsers as iosxe
 from bot.domain.models import AccessPoint
@@ -232,7 +232,7 @@ def test_unrecognised_table_header_is_reported_not_skipped():
     ],
 )
 def test_registered_ap_summary_parsers_return_the_whole_summary(corpus, platform: str, rel: str):
-    parser = PARSERS[(platform, "show_ap_summary")]
+    parser = registry.get(platform).parser("show_ap_summary")
     assert parser is (aireos if platform == "aireos" else iosxe).parse_show_ap_summary_table
     summary = parser(corpus.raw(rel))
     assert isinstance(summary, ApSummary)

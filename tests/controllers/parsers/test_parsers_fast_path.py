@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
-from bot.controllers.parsers import PARSERS, aptables
+from bot.controllers.parsers import aptables
 from bot.controllers.parsers.rowpattern import fast_fit
 from bot.controllers.parsers.tables import estimate_shift, fit_row, is_mac
 from bot.controllers.parsers.text import normalise
+from bot.controllers.platforms import registry
 from bot.simulator import render_aireos, render_iosxe
 from bot.simulator.scenario import unserved_controller
 from bot.simulator.wrapping import wrap
@@ -46,7 +47,7 @@ def _rows(parsed: Any) -> tuple[Any, ...]:
 
 @pytest.mark.parametrize(("path", "platform", "key", "count"), CAPTURES, ids=[c[0].split("/")[-1] for c in CAPTURES])
 def test_every_row_of_every_captured_layout_takes_the_compiled_pattern(corpus, path, platform, key, count):
-    parsed = PARSERS[(platform, key)](corpus.raw(path))
+    parsed = registry.get(platform).parser(key)(corpus.raw(path))
     assert len(_rows(parsed)) == count
     assert parsed.unparsed_lines == ()
     assert parsed.fallback_rows == 0
@@ -74,7 +75,7 @@ def test_compiled_pattern_reads_each_captured_row_as_the_fitter_does(corpus, pat
     text = normalise(corpus.raw(path))
     lines = text.split("\n")
     layout = _layout_for(lines, key)
-    rows = [row.raw for row in _rows(PARSERS[(platform, key)](text))]
+    rows = [row.raw for row in _rows(registry.get(platform).parser(key)(text))]
     assert len(rows) == count
     for line in rows:
         fast = fast_fit(line, layout.pattern, layout.shift_of)
@@ -110,7 +111,7 @@ def _simulated() -> list[tuple[str, str, str, str]]:
 @pytest.mark.parametrize("case", _simulated(), ids=lambda case: case[0])
 def test_simulated_tables_take_the_compiled_pattern_on_every_row(case):
     _label, platform, key, text = case
-    parsed = PARSERS[(platform, key)](text)
+    parsed = registry.get(platform).parser(key)(text)
     assert len(_rows(parsed)) == 300
     assert parsed.incomplete_reasons == ()
     assert parsed.fallback_rows == 0
@@ -137,7 +138,7 @@ def test_a_row_the_pattern_cannot_decide_falls_back_and_is_still_read():
     glued = row.format(name="AP-" + "x" * 31, **values)
     plain = row.format(name="AP-short", **values)
     text = "\n".join(["Number of APs: 2", "", header, "-" * 150, plain, glued])
-    parsed = PARSERS[("iosxe", "show_ap_summary")](text)
+    parsed = registry.get("iosxe").parser("show_ap_summary")(text)
     assert [r.name for r in parsed.rows] == ["AP-short", "AP-" + "x" * 31]
     assert all(r.state == "Registered" and r.slots == 2 for r in parsed.rows)
     assert parsed.fallback_rows == 1

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.controllers.parsers import PARSERS, ParseError, get_parser, normalise
+from bot.controllers.parsers import ParseError, normalise
 from bot.controllers.parsers.text import find_cli_error, norm_key
+from bot.controllers.platforms import registry
 from bot.controllers.platforms.aireos import parsers as aireos
 from bot.controllers.platforms.iosxe import parsers as iosxe
 from bot.domain.models import Platform
@@ -224,18 +225,18 @@ def test_echo_and_prompts_around_capture_parse_identically(corpus, rel, parser):
 
 
 def test_registry_covers_both_platforms_and_is_callable():
-    platforms = {platform for platform, _ in PARSERS}
-    assert platforms == {p.value for p in Platform}
-    for (platform, key), parser in PARSERS.items():
-        assert callable(parser)
-        assert list(inspect.signature(parser).parameters) == ["text"], (platform, key)
+    assert {p.value for p in Platform} <= set(registry.names())
+    for platform in registry.names():
+        for key, parser in registry.get(platform).parsers.items():
+            assert callable(parser)
+            assert list(inspect.signature(parser).parameters) == ["text"], (platform, key)
 
 
 def test_registry_lookup_with_enum_and_errors():
-    assert get_parser(Platform.AIREOS, "show_time") is aireos.parse_show_time
-    assert PARSERS[(Platform.IOSXE, "show_clock")] is iosxe.parse_show_clock
+    assert registry.get(Platform.AIREOS).parser("show_time") is aireos.parse_show_time
+    assert registry.get("iosxe").parser("show_clock") is iosxe.parse_show_clock
     with pytest.raises(KeyError, match="show_time"):
-        get_parser("aireos", "show_nonsense")
+        registry.get("aireos").parser("show_nonsense")
 
 
 def test_registry_expected_keys_present():
@@ -258,4 +259,4 @@ def test_registry_expected_keys_present():
         ("iosxe", "show_wireless_management_trustpoint"),
         ("iosxe", "show_crypto_pki_certificates"),
     }
-    assert expected <= set(PARSERS)
+    assert expected <= {(name, key) for name in registry.names() for key in registry.get(name).parsers}

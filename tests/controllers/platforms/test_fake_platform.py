@@ -15,8 +15,6 @@ from typing import Any
 
 import pytest
 
-from bot.controllers.drivers import driver_for
-from bot.controllers.parsers import PARSERS, get_parser
 from bot.controllers.platforms import registry
 from bot.controllers.polling import PollOptions, poll_controller
 from bot.controllers.session_api import CommandOutput, SessionOptions
@@ -45,7 +43,7 @@ def acme() -> Iterator[None]:
 def test_unknown_platform_is_an_error_never_a_fallback() -> None:
     with pytest.raises(registry.UnknownPlatform, match=r"unknown platform 'nokia' \(known: aireos, iosxe\)"):
         registry.get("nokia")
-    for lookup in (driver_for, ops_for):
+    for lookup in (registry.get, ops_for):
         with pytest.raises(registry.UnknownPlatform):
             lookup("nokia")
     assert "acme" not in registry.names()
@@ -54,8 +52,8 @@ def test_unknown_platform_is_an_error_never_a_fallback() -> None:
 def test_a_registered_platform_is_found_everywhere_by_its_name(acme: None) -> None:
     assert registry.get("acme") is ACME
     assert registry.names() == ("acme", "aireos", "iosxe")
-    assert get_parser("acme", "show_ntp") is ACME.parsers["show_ntp"]
-    assert ("acme", "show_clock") in PARSERS
+    assert registry.get("acme").parser("show_ntp") is ACME.parsers["show_ntp"]
+    assert "show_clock" in registry.get("acme").parsers
     assert isinstance(ops_for("acme"), AcmeOps)
     assert ACME.label == "Acme Wireless"
     with pytest.raises(ValueError, match="already registered"):
@@ -99,9 +97,9 @@ def test_a_poll_of_acme_through_its_platform_pieces(acme: None) -> None:
     """What a poll does per command (fleet.py's loop), with only the registry's acme pieces."""
     platform = registry.get("acme")
     snapshot = ControllerSnapshot("acme-1", "acme", "127.0.0.1", datetime.now(UTC))  # type: ignore[arg-type]
-    driver, context = driver_for("acme"), dict[str, str]()
+    driver, context = registry.get("acme").driver(), dict[str, str]()
     for item in platform.definition.poll:
-        driver.apply(snapshot, item.key, PARSERS[("acme", item.key)](ANSWERS[item.command]), context)
+        driver.apply(snapshot, item.key, registry.get("acme").parser(item.key)(ANSWERS[item.command]), context)
     driver.finish(snapshot)
     assert snapshot.software_version == "17.9.4"
     assert snapshot.clock is not None and snapshot.clock.source is ClockSource.NTP
@@ -115,7 +113,7 @@ def test_a_dry_run_plans_the_time_back_through_acme(acme: None) -> None:
     playbook = dataclasses.replace(playbook_for("iosxe"), platform="acme")  # type: ignore[arg-type]
     now = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
     snapshot = ControllerSnapshot("acme-1", "acme", "127.0.0.1", now)  # type: ignore[arg-type]
-    snapshot.clock = PARSERS[("acme", "show_clock")](ANSWERS["show clock"])
+    snapshot.clock = registry.get("acme").parser("show_clock")(ANSWERS["show clock"])
     snapshot.ntp_servers = [NtpServer("192.0.2.1", 1), NtpServer("192.0.2.2", 2)]
     snapshot.software_version = "17.9.4"
     assert snapshot_offset(snapshot.clock, "acme", now)[1] == "time zone"  # type: ignore[arg-type]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from datetime import UTC, datetime, timedelta
 
-from bot.controllers.parsers import PARSERS
+from bot.controllers.platforms import registry
 from bot.controllers.platforms.aireos.ops import AireosOps
 from bot.domain.models import ControllerSnapshot, Platform
 from bot.domain.utc_offset import to_local
@@ -32,7 +32,7 @@ def test_aireos_local_time_and_offset_from_show_time() -> None:
     ops = ops_for("aireos")
     assert isinstance(ops, AireosOps)
     snapshot = ControllerSnapshot("w", Platform.AIREOS, "h", datetime.now(UTC))
-    read = ReadResult(snapshot, {"show_time": PARSERS[("aireos", "show_time")](SHOW_TIME_EST)})
+    read = ReadResult(snapshot, {"show_time": registry.get("aireos").parser("show_time")(SHOW_TIME_EST)})
     time = ops.time_config(read, datetime.now(UTC), None)
     assert time.utc_offset == timedelta(hours=-5)
     assert time.clock_utc == datetime(2022, 12, 2, 0, 0, tzinfo=UTC)
