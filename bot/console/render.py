@@ -1,7 +1,7 @@
 """Reply → plain text for a terminal (and for logs and tests).
 
 What is written is never anything a terminal would act on: user text is
-cleaned where it enters (`bot.chat.commands`), but a reply also carries
+cleaned where it enters (`bot.chat.arguments`), but a reply also carries
 controller output and inventory names, so the last step removes every control
 and format character but the newline here too (tabs become spaces first).
 """
