@@ -103,9 +103,8 @@ class Runtime:
                 partial(self.store.read, ap_state.downloading_since), self._confirmed, stuck_after(self.settings)
             ),
             facts=self.facts,
+            reader=self.reader,
         )
-        # `build_dispatcher` builds the status service; it reads through the same reader.
-        self.dispatcher.fleet.reader = self.reader
 
     def _confirmed(self, controller: str) -> Mapping[str, datetime]:
         """APs whose own log confirmed the certificate failure (empty without the syslog receiver)."""

@@ -23,6 +23,7 @@ from bot.chat.filters import Invocation, chain, standard_filters
 from bot.chat.registry import Registry
 from bot.chat.reply import Caller, CommandResult
 from bot.chat.text import MAX_ACTION_VALUE_CHARS
+from bot.fleet.reader import FleetReader
 from bot.fleet.service import FleetService, StaticFacts, WatchSource
 from bot.inventory import Inventory
 from bot.remediation.service import RemediationService
@@ -118,10 +119,13 @@ def build_dispatcher(
     spawn: Spawner | None = None,
     watches: WatchSource | None = None,
     facts: StaticFacts | None = None,
+    reader: FleetReader | None = None,
 ) -> BotDispatcher:
+    """The dispatcher a front door talks to; `reader` is the bot's one fleet reader (the
+    session limit status shares with the checks and remediation), else the service's own."""
     return BotDispatcher(
         inventory,
-        FleetService(inventory, settings, environ, watches, facts),
+        FleetService(inventory, settings, environ, watches, facts, reader=reader),
         AccessPolicy.parse(settings.access, settings.approvers),
         store=store,
         post_digest=post_digest,

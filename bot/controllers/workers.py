@@ -24,9 +24,10 @@ import logging
 import multiprocessing
 import os
 import pickle
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import asynccontextmanager
 from dataclasses import replace
 
 from bot.controllers.polling import PollOptions, poll_fleet
@@ -64,6 +65,23 @@ def _poll_shard(
     return snapshots, learnt
 
 
+@asynccontextmanager
+async def _holding(limit: asyncio.Semaphore | None, permits: int) -> AsyncIterator[None]:
+    """Hold `permits` of the loop's session limit for the block (taken one by one, as the
+    reads on the loop finish theirs; all given back however the block ends)."""
+    taken = 0
+    try:
+        if limit is not None:
+            for _ in range(permits):
+                await limit.acquire()
+                taken += 1
+        yield
+    finally:
+        for _ in range(taken):
+            assert limit is not None
+            limit.release()
+
+
 class FleetPoller:
     """`poll_fleet`, sharded over `workers` processes when the fleet is large enough."""
 
@@ -79,9 +97,13 @@ class FleetPoller:
         environ: Mapping[str, str] | None = None,
         *,
         limit: asyncio.Semaphore | None = None,
+        limit_size: int | None = None,
     ) -> list[ControllerSnapshot]:
-        """`limit` bounds the reads made on the loop (a shared semaphore, see `poll_fleet`);
-        shards in worker processes share `options.max_concurrency` out between them."""
+        """`limit` bounds the reads made on the loop (a shared semaphore of `limit_size`
+        permits, see `poll_fleet`); shards in worker processes share `options.max_concurrency`
+        out between them and, while they read, hold that many of the loop's permits, so a
+        person's `/ccert status` or a remediation read meanwhile waits its turn instead of
+        opening sessions beyond the limit."""
         fleet = list(controllers)
         if self.workers <= 1 or len(fleet) < max(self.shard_from, 2):
             return await poll_fleet(fleet, options, environ, limit=limit)
@@ -90,15 +112,20 @@ class FleetPoller:
         facts = options.facts
         # The same sessions in flight as on one loop, shared out; each shard gets an empty memory
         # of static facts (its controllers' reads travel beside it, not the whole fleet's).
+        total = options.max_concurrency if limit_size is None else min(options.max_concurrency, limit_size)
         shard_options = replace(
             options,
-            max_concurrency=max(1, options.max_concurrency // count),
+            max_concurrency=max(1, total // count),
             facts=None if facts is None else StaticFacts(facts.refresh),
         )
         loop = asyncio.get_running_loop()
         pool = self._start(count)
         try:
-            results = await self._run_shards(loop, pool, shards, shard_options, environ, facts)
+            reserved = (
+                0 if limit is None or limit_size is None else min(limit_size, count * shard_options.max_concurrency)
+            )
+            async with _holding(limit, reserved):
+                results = await self._run_shards(loop, pool, shards, shard_options, environ, facts)
         except (BrokenProcessPool, OSError, pickle.PicklingError) as error:
             # A worker died (killed for memory, crashed) or could not be started: the check is
             # still owed. Read the fleet on the loop this time; the next check starts new workers.

@@ -13,8 +13,9 @@ What a read does (timeouts, incomplete reads, host keys, static facts) is
 once and whether a large check goes to the worker processes.
 
 A check of a large fleet sharded over worker processes (`CCERT_POLL_WORKERS`) shares
-the limit out between its shards (each process has its own loop, so it cannot hold
-this semaphore); reads on the loop made meanwhile are bounded by it separately.
+the limit out between its shards (each process has its own loop, so it cannot wait on
+this semaphore) and holds their share of its permits on the loop while they read, so
+the shards and any read on the loop meanwhile stay within the one limit together.
 """
 
 from __future__ import annotations
@@ -73,7 +74,9 @@ class FleetReader:
     ) -> list[ControllerSnapshot]:
         """A whole-fleet check: on the loop under the limit, or sharded over the worker
         processes when the fleet is large enough (see the module docstring)."""
-        return await self.poller.poll(controllers, options, environ, limit=self.limit())
+        return await self.poller.poll(
+            controllers, options, environ, limit=self.limit(), limit_size=self.max_concurrency
+        )
 
     def close(self) -> None:
         """Stop the worker processes (a sharded check in them is abandoned)."""

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import pickle
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.controllers.polling import REFUSED
+from bot.controllers.polling import REFUSED, PollOptions
+from bot.controllers.session_api import SessionOptions
 from bot.controllers.static_facts import StaticFacts
 from bot.controllers.workers import FleetPoller, auto_workers
+from bot.domain.models import ControllerSnapshot
 from bot.fleet.service import poll_options
+from bot.inventory import Controller, Credentials
 from tests.support.simulated_site import aireos, iosxe, simulated_site
 
 
@@ -92,3 +96,33 @@ async def test_a_dead_worker_costs_one_check_its_speed_not_its_answer(tmp_path: 
         finally:
             sharded.close()
     assert view(after_death) == view(first) == view(again)
+
+
+async def test_shards_hold_their_share_of_the_loop_limit_while_they_read(monkeypatch: Any) -> None:
+    """A sharded check and a read on the loop meanwhile stay within one limit together:
+    while the shards read (in other processes), their sessions' permits are held on the loop,
+    so a loop read waits; all are given back when the shards end, however they end."""
+    limit = asyncio.Semaphore(4)
+    seen: list[tuple[bool, int]] = []
+    waiter: list[asyncio.Task[Any]] = []
+
+    async def shards(loop: Any, pool: Any, shards: list[Any], options: PollOptions, *rest: Any) -> list[Any]:
+        # A person's read arrives while the shards read: it must wait for the shards.
+        waiter.append(asyncio.create_task(limit.acquire()))
+        await asyncio.sleep(0.05)
+        seen.append((limit.locked() and not waiter[0].done(), options.max_concurrency))
+        return [
+            ([ControllerSnapshot(c.name, c.platform, c.host, datetime.now(UTC)) for c in shard], {}) for shard in shards
+        ]
+
+    poller = FleetPoller(2, shard_from=0)
+    monkeypatch.setattr(poller, "_start", lambda count: None)
+    monkeypatch.setattr(poller, "_run_shards", shards)
+    fleet = [Controller(f"wlc-{i}", "127.0.0.1", 22, "aireos", Credentials("c", "U", "P"), "s") for i in range(2)]
+    options = PollOptions(SessionOptions(timeout_seconds=1), max_concurrency=50)
+    snapshots = await poller.poll(fleet, options, {}, limit=limit, limit_size=4)
+    assert [s.name for s in snapshots] == ["wlc-0", "wlc-1"]
+    assert seen == [(True, 2)]  # 4 permits held (2 shards x 2 sessions), the read waited
+    await asyncio.wait_for(waiter[0], 1)  # and got its turn once the shards were done
+    limit.release()
+    assert limit._value == 4  # every permit back
