@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.domain.models import Platform
-from bot.inventory import InventoryError, load_inventory, missing_environment, parse_inventory
+from bot.inventory import InventoryError
+from bot.inventory_file import load_inventory, missing_environment, parse_inventory
 
 ROOT = Path(__file__).resolve().parents[1]
 

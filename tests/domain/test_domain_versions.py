@@ -85,7 +85,7 @@ def test_release_and_train() -> None:
     ],
 )
 def test_infer_platform(text: str, platform: Platform | None) -> None:
-    assert infer_platform(text) is platform
+    assert infer_platform(text) == platform
 
 
 def test_apsp_file_name() -> None:
