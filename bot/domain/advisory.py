@@ -668,10 +668,10 @@ def software_fix(
     plat, parsed, row = _resolve(platform, version, adv)
     if parsed is None:
         inferred = infer_platform(version, adv.version_schemes)
-        if plat is not None and inferred is not None and inferred != plat:
-            why = f"software version {version!r} does not look like a {plat} version"
-        elif plat is not None and version and adv.platform(plat) is None:
+        if plat is not None and version and adv.platform(plat) is None:
             why = f"the advisory has no data for platform '{plat}'"
+        elif plat is not None and inferred is not None and inferred != plat:
+            why = f"software version {version!r} does not look like a {plat} version"
         else:
             why = f"software version {version!r} is unknown or unparsable"
         return FixStatus(
