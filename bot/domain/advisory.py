@@ -340,8 +340,8 @@ class FixRowEntry(Strict):
 
     @model_validator(mode="after")
     def _rule(self) -> FixRowEntry:
-        # The versions themselves are checked by `_row_problems`: parsing them needs the
-        # file's `platforms:` schemes, which one row cannot see.
+        # The versions themselves are checked by `problems`, from `_cross_checks`: parsing
+        # them needs the file's `platforms:` schemes, which one row cannot see.
         if (self.fixed_from is None) == (self.release is None) or (self.release is not None and self.apsp is None):
             raise refuse("needs either fixed_from, or release + apsp")
         return self
@@ -414,6 +414,20 @@ def _cross_checks(data: AdvisoryFile, origin: str, doc: Document | None) -> list
             problems.append(problem(("families", i, "id"), f"duplicate family ids: '{family.id}' is used twice"))
     known = sorted(data.platforms)
     schemes = [entry.facts(name).scheme for name, entry in data.platforms.items()]
+    for i, scheme in enumerate(schemes):
+        if scheme.last_major is not None and scheme.last_major < scheme.first_major:
+            problems.append(
+                problem(
+                    ("platforms", scheme.platform, "majors"),
+                    f"platforms.{scheme.platform}.majors: last is before first",
+                )
+            )
+        for other in schemes[:i]:
+            if scheme.owns(other.first_major) or other.owns(scheme.first_major):  # two ranges meet
+                message = (
+                    f"platforms.{scheme.platform}.majors overlap {other.platform}'s: a version must tell its family"
+                )
+                problems.append(problem(("platforms", scheme.platform, "majors"), message))
     for i, row in enumerate(data.fixed_releases):
         if row.platform not in data.platforms:
             message = f"fixed_releases[{i}]: platform '{row.platform}' is not one of {', '.join(known)}"

@@ -185,6 +185,8 @@ def test_parse_advisory_accepts_the_file() -> None:
         (lambda d: d["fixed_releases"][0].update(platform="nokia"), "platform 'nokia' is not one of aireos, iosxe"),
         (lambda d: d["platforms"]["aireos"].update(significant_parts=0), "platforms.aireos.significant_parts"),
         (lambda d: d["platforms"]["iosxe"].pop("majors"), "majors"),
+        (lambda d: d["platforms"]["iosxe"]["majors"].update(first=8), "platforms.iosxe.majors overlap aireos's"),
+        (lambda d: d["platforms"]["aireos"]["majors"].update(last=2), "platforms.aireos.majors: last is before first"),
         (lambda d: d.update(model_key_pattern="^(?P<number>\\d+)"), "named groups"),
     ],
 )
