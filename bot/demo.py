@@ -17,7 +17,8 @@ from typing import Any, TextIO
 
 import yaml
 
-from bot.inventory import Inventory, parse_inventory
+from bot.inventory import Inventory
+from bot.inventory_file import parse_inventory
 from bot.runtime import run_console_bot
 from bot.settings import Settings, load_settings
 from bot.simulator.scenario import Scenario

@@ -34,11 +34,12 @@ from pydantic import ValidationError
 
 from bot.chat.access import AccessPolicy, AccessSpecError
 from bot.chat.commands import COMMANDS
+from bot.controllers.platforms import registry
 from bot.controllers.session import known_hosts_file
 from bot.domain.approvals import ApprovalPolicy
-from bot.domain.models import Platform
 from bot.environment import ENV_FILE, EnvFile, EnvFileError, merged_environ, origin, read_env_file
-from bot.inventory import Inventory, InventoryError, load_inventory, missing_environment
+from bot.inventory import Inventory, InventoryError
+from bot.inventory_file import load_inventory, missing_environment
 from bot.remediation.playbook_loader import PlaybookError, default_playbook_dir, playbook_for
 from bot.settings import Settings
 
@@ -207,7 +208,7 @@ def _playbooks(report: Report, settings: Settings, dotenv: EnvFile, process: Map
                 f"{directory}: the shipped playbooks are missing: reinstall ccert-bot, or set CCERT_PLAYBOOK_DIR"
             )
         return
-    for platform in Platform:
+    for platform in registry.names():
         try:
             playbook_for(platform, directory)
         except PlaybookError as exc:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bot.controllers.platforms import registry
 from bot.domain.models import Platform
-from bot.inventory import InventoryError, load_inventory, missing_environment, parse_inventory
+from bot.inventory import InventoryError
+from bot.inventory_file import load_inventory, missing_environment, parse_inventory
+from tests.fake_platform import PLATFORM as ACME
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -133,3 +137,55 @@ def test_a_non_utf8_inventory_is_a_problem_with_its_line(tmp_path: Path) -> None
         load_inventory(path)
     (problem,) = caught.value.problems
     assert problem.line == 3 and "not UTF-8" in problem.message and "0xe9" in problem.message
+
+
+# ---------------------------------------------------------------- platforms come from the registry
+
+ONE_CONTROLLER = """\
+sites:
+  lab:
+    controllers:
+      - name: w1
+        host: 192.0.2.10
+        platform: {platform}
+        credentials: d
+credentials:
+  d: {{username_env: U, password_env: P}}
+"""
+
+
+@pytest.fixture
+def acme() -> Iterator[None]:
+    """The made-up "acme" platform of `tests/fake_platform/`, registered for one test."""
+    registry.register(ACME)
+    yield
+    registry.unregister(ACME.name)
+
+
+def _inventory_file(tmp_path: Path, platform: str) -> Path:
+    path = tmp_path / "inventory.yaml"
+    path.write_text(ONE_CONTROLLER.format(platform=platform), encoding="utf-8")
+    return path
+
+
+def test_an_unknown_platform_fails_at_load_with_its_line_and_the_known_names(tmp_path: Path) -> None:
+    path = _inventory_file(tmp_path, "nokia")
+    with pytest.raises(InventoryError) as caught:
+        load_inventory(path)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}:6: controller 'w1': platform 'nokia' is not one of aireos, iosxe"
+    ]
+    # A platform package not registered is as unknown as a typo: never a fallback.
+    with pytest.raises(InventoryError, match=r"inventory\.yaml:6: controller 'w1': platform 'acme' is not one of"):
+        load_inventory(_inventory_file(tmp_path, "acme"))
+
+
+def test_a_platform_registered_by_a_test_is_accepted_by_the_loader(acme: None, tmp_path: Path) -> None:
+    inventory = load_inventory(_inventory_file(tmp_path, "acme"))
+    controller = inventory.controller("w1")
+    assert controller is not None and controller.platform == "acme"
+    assert registry.get(controller.platform) is ACME
+    # ...and the known names the message lists are the registry's, acme included.
+    with pytest.raises(InventoryError) as caught:
+        load_inventory(_inventory_file(tmp_path, "nokia"))
+    assert str(caught.value).endswith(":6: controller 'w1': platform 'nokia' is not one of acme, aireos, iosxe")

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum, StrEnum
@@ -34,8 +34,16 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, model_validator
 
 from bot.datafile import DataFileError, Document, Problem, Strict, Text, parse_yaml, refuse, schema_issues, to_problems
-from bot.domain.models import CertificateWindow, Platform
-from bot.domain.versions import Apsp, Version, infer_platform, normalise_csc, parse_apsp, parse_version
+from bot.domain.models import CertificateWindow, PlatformName
+from bot.domain.versions import (
+    Apsp,
+    Version,
+    VersionScheme,
+    infer_platform,
+    normalise_csc,
+    parse_apsp,
+    parse_version,
+)
 
 DATA_PACKAGE = "bot.domain.data"
 DATA_FILE = "advisory.yaml"
@@ -117,7 +125,7 @@ class FixRow:
     """One row of the fixed-software table (see the data file for the two kinds)."""
 
     id: str
-    platform: Platform
+    platform: PlatformName
     train_label: str
     train: TrainMatch
     recommend: str
@@ -140,6 +148,22 @@ class TimebackSettings:
 
 
 @dataclass(frozen=True)
+class PlatformFacts:
+    """What the advisory knows of one controller family (one `platforms:` entry).
+
+    Cisco's facts, not how to talk to the device (that is the platform's package):
+    how its releases are numbered, and what the verdict says differently for it.
+    """
+
+    name: PlatformName
+    scheme: VersionScheme
+    # The clock command also lists the NTP servers (AireOS `show time`): no clock, no NTP read.
+    ntp_listed_with_clock: bool = False
+    # Added to the upgrade advice while APs are in Downloading (None: nothing to add).
+    upgrade_advice_when_downloading: str | None = None
+
+
+@dataclass(frozen=True)
 class Advisory:
     """The whole parsed data file."""
 
@@ -150,8 +174,18 @@ class Advisory:
     families: tuple[ModelFamily, ...]
     category_reasons: Mapping[str, str]
     fixed_releases: tuple[FixRow, ...]
-    no_fix_listed: Mapping[Platform, str]
+    no_fix_listed: Mapping[PlatformName, str]
     sources: Mapping[str, str]
+    platforms: Mapping[PlatformName, PlatformFacts] = dataclasses.field(default_factory=dict)
+
+    @property
+    def version_schemes(self) -> tuple[VersionScheme, ...]:
+        """How each family numbers its releases, for `parse_version` / `infer_platform`."""
+        return tuple(p.scheme for p in self.platforms.values())
+
+    def platform(self, name: str | None) -> PlatformFacts | None:
+        """The facts of family `name`; None for a family the advisory does not cover."""
+        return self.platforms.get(name) if name is not None else None
 
     @property
     def image_cert_expiry(self) -> datetime:
@@ -283,7 +317,7 @@ class FixRowEntry(Strict):
     """One fixed-software row: `fixed_from`, or `release` + `apsp`, inside its own train."""
 
     id: Text
-    platform: Platform
+    platform: Text
     train_label: Text | None = None
     train: TrainEntry
     fixed_from: Text | None = None
@@ -294,11 +328,11 @@ class FixRowEntry(Strict):
     recommend: Text
     source: Text | None = None
 
-    def versions(self) -> tuple[Version | None, Version | None]:
-        """(fixed_from, release), parsed for the row's platform."""
+    def versions(self, schemes: Sequence[VersionScheme]) -> tuple[Version | None, Version | None]:
+        """(fixed_from, release), parsed for the row's platform by the file's own `schemes`."""
         return (
-            None if self.fixed_from is None else parse_version(self.fixed_from, self.platform),
-            None if self.release is None else parse_version(self.release, self.platform),
+            None if self.fixed_from is None else parse_version(self.fixed_from, self.platform, schemes),
+            None if self.release is None else parse_version(self.release, self.platform, schemes),
         )
 
     def match(self) -> TrainMatch:
@@ -306,16 +340,42 @@ class FixRowEntry(Strict):
 
     @model_validator(mode="after")
     def _rule(self) -> FixRowEntry:
-        fixed_from, release = self.versions()
+        # The versions themselves are checked by `problems`, from `_cross_checks`: parsing
+        # them needs the file's `platforms:` schemes, which one row cannot see.
+        if (self.fixed_from is None) == (self.release is None) or (self.release is not None and self.apsp is None):
+            raise refuse("needs either fixed_from, or release + apsp")
+        return self
+
+    def problems(self, schemes: Sequence[VersionScheme]) -> list[str]:
+        """What is wrong with this row's versions: unparsable, or outside its own train."""
+        fixed_from, release = self.versions(schemes)
         for text, parsed in ((self.fixed_from, fixed_from), (self.release, release)):
             if text is not None and parsed is None:
-                raise refuse(f"unparsable version {text!r}")
-        if (fixed_from is None) == (release is None) or (release is not None and self.apsp is None):
-            raise refuse("needs either fixed_from, or release + apsp")
-        for version in (fixed_from, release):
-            if version is not None and not self.match().matches(version):
-                raise refuse(f"{version} is outside its own train {self.match()}")
-        return self
+                return [f"unparsable version {text!r}"]
+        return [
+            f"{version} is outside its own train {self.match()}"
+            for version in (fixed_from, release)
+            if version is not None and not self.match().matches(version)
+        ][:1]
+
+
+class MajorsEntry(Strict):
+    first: Annotated[int, Field(ge=0)]
+    last: Annotated[int | None, Field(ge=0)] = None
+
+
+class PlatformEntry(Strict):
+    """One `platforms:` entry: a controller family's release numbering and verdict facts."""
+
+    majors: MajorsEntry
+    significant_parts: Annotated[int, Field(ge=1, le=6)]
+    ntp_listed_with_clock: bool = False
+    upgrade_advice_when_downloading: Text | None = None
+
+    def facts(self, name: str) -> PlatformFacts:
+        scheme = VersionScheme(name, self.majors.first, self.majors.last, self.significant_parts)
+        advice = self.upgrade_advice_when_downloading
+        return PlatformFacts(name, scheme, self.ntp_listed_with_clock, " ".join(advice.split()) if advice else None)
 
 
 def _key_pattern(value: object) -> re.Pattern[str]:
@@ -323,14 +383,6 @@ def _key_pattern(value: object) -> re.Pattern[str]:
     if not {"series", "number"} <= set(pattern.groupindex):
         raise refuse("model_key_pattern needs named groups 'series' and 'number'")
     return pattern
-
-
-def _no_fix(value: object) -> object:
-    if isinstance(value, Mapping):
-        missing = [p for p in Platform if p.value not in value and p not in value]
-        if missing:
-            raise refuse(f"no_fix_listed lacks {missing}")
-    return value
 
 
 class AdvisoryFile(Strict):
@@ -345,11 +397,12 @@ class AdvisoryFile(Strict):
     categories: dict[str, Text] = Field(default_factory=dict)
     families: list[FamilyEntry]
     fixed_releases: list[FixRowEntry]
-    no_fix_listed: Annotated[dict[Platform, Text], BeforeValidator(_no_fix)]
+    platforms: dict[Text, PlatformEntry]
+    no_fix_listed: dict[Text, Text]
 
 
 def _cross_checks(data: AdvisoryFile, origin: str, doc: Document | None) -> list[Problem]:
-    """What no single entry can know: unique family ids, known families in `fixes`, a target before expiry."""
+    """What no single entry can know: unique family ids, known families and platforms, a target before expiry."""
 
     def problem(loc: tuple[str | int, ...], message: str) -> Problem:
         return Problem(origin, doc.line(loc) if doc is not None else None, message)
@@ -359,12 +412,40 @@ def _cross_checks(data: AdvisoryFile, origin: str, doc: Document | None) -> list
     for i, family in enumerate(data.families):
         if family_ids.index(family.id) != i:
             problems.append(problem(("families", i, "id"), f"duplicate family ids: '{family.id}' is used twice"))
+    known = sorted(data.platforms)
+    schemes = [entry.facts(name).scheme for name, entry in data.platforms.items()]
+    for i, scheme in enumerate(schemes):
+        if scheme.last_major is not None and scheme.last_major < scheme.first_major:
+            problems.append(
+                problem(
+                    ("platforms", scheme.platform, "majors"),
+                    f"platforms.{scheme.platform}.majors: last is before first",
+                )
+            )
+        for other in schemes[:i]:
+            if scheme.owns(other.first_major) or other.owns(scheme.first_major):  # two ranges meet
+                message = (
+                    f"platforms.{scheme.platform}.majors overlap {other.platform}'s: a version must tell its family"
+                )
+                problems.append(problem(("platforms", scheme.platform, "majors"), message))
     for i, row in enumerate(data.fixed_releases):
+        if row.platform not in data.platforms:
+            message = f"fixed_releases[{i}]: platform '{row.platform}' is not one of {', '.join(known)}"
+            problems.append(problem(("fixed_releases", i, "platform"), message))
+            continue
+        problems.extend(problem(("fixed_releases", i), f"fixed_releases[{i}]: {m}") for m in row.problems(schemes))
         unknown = [] if row.fixes == "all" else [f for f in row.fixes if f not in family_ids]
         if unknown:
             problems.append(
                 problem(("fixed_releases", i, "fixes"), f"fixed_releases[{i}]: fixes names unknown families {unknown}")
             )
+    missing = [name for name in known if name not in data.no_fix_listed]
+    if missing:
+        problems.append(problem(("no_fix_listed",), f"no_fix_listed lacks {missing}"))
+    for name in data.no_fix_listed:
+        if name not in data.platforms:
+            message = f"no_fix_listed: platform '{name}' is not one of {', '.join(known)}"
+            problems.append(problem(("no_fix_listed", name), message))
     if data.timeback.default_target >= min(data.image_certificate.expiry.values()):
         problems.append(
             problem(("timeback", "default_target"), "timeback.default_target is not before the image cert expiry")
@@ -398,9 +479,11 @@ def parse_advisory(raw: Any, origin: str = "<data>", doc: Document | None = None
         )
         for f in data.families
     )
+    platforms = {name: entry.facts(name) for name, entry in data.platforms.items()}
+    schemes = [p.scheme for p in platforms.values()]
     rows = []
     for row in data.fixed_releases:
-        fixed_from, release = row.versions()
+        fixed_from, release = row.versions(schemes)
         apsp = (
             None if row.apsp is None else ApspRule(row.apsp.min_number, row.apsp.recommended_number, row.apsp.csc_ids)
         )
@@ -437,6 +520,7 @@ def parse_advisory(raw: Any, origin: str = "<data>", doc: Document | None = None
         fixed_releases=tuple(rows),
         no_fix_listed={p: " ".join(v.split()) for p, v in data.no_fix_listed.items()},
         sources=dict(data.sources),
+        platforms=platforms,
     )
 
 
@@ -537,7 +621,7 @@ class FixStatus:
 
     state: FixState
     reason: str
-    platform: Platform | None = None
+    platform: PlatformName | None = None
     version: str | None = None
     row_id: str | None = None
     train_label: str | None = None
@@ -564,17 +648,21 @@ class FixStatus:
 
 
 def _resolve(
-    platform: Platform | str | None, version: str | None, advisory: Advisory
-) -> tuple[Platform | None, Version | None, FixRow | None]:
-    plat = Platform(platform) if platform else infer_platform(version)
-    inferred = infer_platform(version)
-    if plat is not None and inferred is not None and inferred is not plat:
+    platform: PlatformName | None, version: str | None, advisory: Advisory
+) -> tuple[PlatformName | None, Version | None, FixRow | None]:
+    schemes = advisory.version_schemes
+    inferred = infer_platform(version, schemes)
+    plat = str(platform) if platform else inferred
+    if plat is not None and inferred is not None and inferred != plat:
         # an AireOS number on a 9800 (or the reverse) is a data error, not a version
         return plat, None, None
-    parsed = parse_version(version, plat) if plat else None
+    if advisory.platform(plat) is None:
+        # a family the advisory has no data for: its versions mean nothing to the fix table
+        return plat, None, None
+    parsed = parse_version(version, plat, schemes)
     if plat is None or parsed is None:
         return plat, None, None
-    row = next((r for r in advisory.fixed_releases if r.platform is plat and r.train.matches(parsed)), None)
+    row = next((r for r in advisory.fixed_releases if r.platform == plat and r.train.matches(parsed)), None)
     return plat, parsed, row
 
 
@@ -583,7 +671,7 @@ def _train_text(version: Version) -> str:
 
 
 def software_fix(
-    platform: Platform | str | None,
+    platform: PlatformName | None,
     version: str | None,
     apsps: Iterable[str] = (),
     advisory: Advisory | None = None,
@@ -593,9 +681,11 @@ def software_fix(
     apsp_list = [a for a in apsps if a and a.strip()]
     plat, parsed, row = _resolve(platform, version, adv)
     if parsed is None:
-        inferred = infer_platform(version)
-        if plat is not None and inferred is not None and inferred is not plat:
-            why = f"software version {version!r} does not look like a {plat.value} version"
+        inferred = infer_platform(version, adv.version_schemes)
+        if plat is not None and version and adv.platform(plat) is None:
+            why = f"the advisory has no data for platform '{plat}'"
+        elif plat is not None and inferred is not None and inferred != plat:
+            why = f"software version {version!r} does not look like a {plat} version"
         else:
             why = f"software version {version!r} is unknown or unparsable"
         return FixStatus(
@@ -610,7 +700,7 @@ def software_fix(
     if row is None:
         return FixStatus(
             FixState.NOT_FIXED,
-            f"no fixed release is listed for {plat.value} {_train_text(parsed)} in the advisory",
+            f"no fixed release is listed for {plat} {_train_text(parsed)} in the advisory",
             unrecognized_apsps=tuple(apsp_list),
             **base,
         )
@@ -671,7 +761,7 @@ def is_fixed(
     controller_software: str | None,
     apsps: Iterable[str],
     ap_model: str | None,
-    platform: Platform | str | None = None,
+    platform: PlatformName | None = None,
     advisory: Advisory | None = None,
 ) -> bool | None:
     """Is an AP of `ap_model` safe from CSCwd80290 on this controller software?
@@ -702,7 +792,7 @@ class Recommendation:
 
 
 def recommended_release(
-    platform: Platform | str | None,
+    platform: PlatformName | None,
     version: str | None,
     apsps: Iterable[str] = (),
     advisory: Advisory | None = None,

@@ -390,7 +390,7 @@ def _controller_payload(
         "kind": kind.value,
         "controller": verdict.controller,
         "site": verdict.site,
-        "platform": verdict.platform.value,
+        "platform": verdict.platform,
         "host": verdict.host,
         "checked_at": _iso(verdict.taken_at),
         "opened_at": previous.get("opened_at") or _iso(now),

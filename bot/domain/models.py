@@ -11,12 +11,22 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
+
+#: A controller family is its name, the inventory's `platform:` value (`aireos`, `iosxe`, ...).
+#: The set is open: the names are the packages under `bot/controllers/platforms/` (and any a
+#: test registers), checked once, when the inventory loads; the domain never enumerates them.
+PlatformName = str
 
 
-class Platform(StrEnum):
-    AIREOS = "aireos"
-    IOSXE = "iosxe"
+class Platform:
+    """The two shipped platforms' names, as plain strings for tests and examples.
+
+    Not a closed set: nothing checks membership against it, and a third family needs no line here.
+    """
+
+    AIREOS: Final[PlatformName] = "aireos"
+    IOSXE: Final[PlatformName] = "iosxe"
 
 
 class ClockSource(StrEnum):
@@ -146,7 +156,7 @@ class ControllerSnapshot:
     """
 
     name: str
-    platform: Platform
+    platform: PlatformName
     host: str
     taken_at: datetime
     site: str | None = None

@@ -77,7 +77,7 @@ from bot.domain.models import (
     AccessPoint,
     ControllerSnapshot,
     ErrorKind,
-    Platform,
+    PlatformName,
     SnapshotError,
 )
 from bot.domain.versions import parse_version
@@ -241,7 +241,7 @@ class ControllerVerdict:
     """
 
     controller: str
-    platform: Platform
+    platform: PlatformName
     host: str
     taken_at: datetime
     status: VerdictStatus
@@ -405,12 +405,13 @@ def _read_anything(s: ControllerSnapshot) -> bool:
     )
 
 
-def _ntp_config_read(s: ControllerSnapshot) -> bool:
+def _ntp_config_read(s: ControllerSnapshot, advisory: Advisory) -> bool:
     """Whether an empty `ntp_servers` really means "none configured".
 
-    The snapshot has no explicit flag, so infer it: AireOS lists NTP servers
-    in `show time` (so the clock must have been read); IOS-XE reads them
-    from the running config. A failed command naming NTP / `show time`
+    The snapshot has no explicit flag, so infer it: a family whose clock
+    command also lists the NTP servers (the advisory's `ntp_listed_with_clock`:
+    AireOS `show time`) must have read its clock; IOS-XE reads them from the
+    running config. A failed command naming NTP / `show time`
     (other than the optional `show ntp associations`) means unknown.
     """
     if s.ntp_read:
@@ -421,7 +422,8 @@ def _ntp_config_read(s: ControllerSnapshot) -> bool:
             continue
         if "ntp" in command or "show time" in command:
             return False
-    if s.platform is Platform.AIREOS and s.clock is None:
+    facts = advisory.platform(s.platform)
+    if facts is not None and facts.ntp_listed_with_clock and s.clock is None:
         return False
     # a session that broke off may never have run the NTP command
     return not any(e.kind in _CONNECTION_KINDS or e.kind is ErrorKind.DISCONNECTED for e in s.errors)
@@ -447,7 +449,7 @@ def _clock_findings(
     """Findings about the clock and NTP, and the restore_ntp action text if one is needed."""
     findings: list[Finding] = []
     restore: str | None = None
-    ntp_read = _ntp_config_read(s)
+    ntp_read = _ntp_config_read(s, advisory)
     no_ntp = ntp_read and not s.ntp_servers
     in_run = " (expected while a time-back run is in progress; it must be put back)" if timeback_in_progress else ""
     clock_2022 = False
@@ -829,8 +831,10 @@ def _add_actions(
 
     if at_risk_names and rec is not None:
         text = f"plan the software: {rec.text}"
-        if verdict.downloading_aps and s.platform is Platform.AIREOS:
-            text += "; on AireOS set the clock back first: APs in Downloading need the time-back before the upgrade too"
+        facts = adv.platform(s.platform)
+        advice = facts.upgrade_advice_when_downloading if facts is not None else None
+        if verdict.downloading_aps and advice:
+            text += f"; {advice}"
         elif not verdict.downloading_aps and plan is not None:
             text += (
                 "; until then every AP image download (controller upgrade, failover or N+1 move, new or "
@@ -868,12 +872,14 @@ def _add_actions(
         )
 
 
-def _same_software(a: ControllerSnapshot, b: ControllerSnapshot) -> bool | None:
+def _same_software(a: ControllerSnapshot, b: ControllerSnapshot, advisory: Advisory) -> bool | None:
     """Whether two controllers hand out the same AP image; None when either version is unknown."""
-    va, vb = parse_version(a.software_version, a.platform), parse_version(b.software_version, b.platform)
+    schemes = advisory.version_schemes
+    va = parse_version(a.software_version, a.platform, schemes)
+    vb = parse_version(b.software_version, b.platform, schemes)
     if va is None or vb is None:
         return None
-    return a.platform is b.platform and va == vb and sorted(a.apsps) == sorted(b.apsps)
+    return a.platform == b.platform and va == vb and sorted(a.apsps) == sorted(b.apsps)
 
 
 def failover_risks(
@@ -893,7 +899,7 @@ def failover_risks(
     joined = [ap for ap in snapshot.aps if not ap.is_downloading]
     risks: list[FailoverRisk] = []
     for peer in peers:
-        if peer.name == snapshot.name or _same_software(snapshot, peer) is not False:
+        if peer.name == snapshot.name or _same_software(snapshot, peer, adv) is not False:
             continue
         fix = software_fix(peer.platform, peer.software_version, peer.apsps, adv)
         count = 0

@@ -6,16 +6,20 @@ build `17.10.01.0.161496`. The fix table compares them, so they must parse
 to the same thing whatever the spelling, and anything that does not parse
 is `None` (reported as "unknown version"), never a guess.
 
-Pure: stdlib only.
+How each family numbers its releases (which majors, how many parts) is
+Cisco's fact and lives in the advisory data (`platforms:` in
+`data/advisory.yaml`) as `VersionScheme`s: callers that hold an `Advisory`
+pass its schemes; others get the packaged ones.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import total_ordering
 
-from bot.domain.models import Platform
+from bot.domain.models import PlatformName
 
 # A dotted numeric version somewhere in the text, with an optional suffix
 # glued to the last number (`17.3.4a`, `17.07.01prd16`).
@@ -29,9 +33,36 @@ _APSP_NUMBER_RE = re.compile(r"APSP[\s_-]?0*(\d{1,3})(?!\d)", re.IGNORECASE)
 # The release an APSP file was built for: `...wlc.17.03.06.CSCwe10047...`.
 _APSP_RELEASE_RE = re.compile(r"(?<!\d)(1[6-9]\.\d{1,2}\.\d{1,2})(?![\d])")
 
-# How many numeric components are significant per platform. IOS-XE builds
-# append `.0.161496`, which is not part of the release.
-_SIGNIFICANT_PARTS = {Platform.AIREOS: 4, Platform.IOSXE: 3}
+# Significant numeric components when no scheme speaks for a version.
+_DEFAULT_PARTS = 4
+
+
+@dataclass(frozen=True)
+class VersionScheme:
+    """How one controller family numbers its releases (one `platforms:` entry of the advisory data).
+
+    `first_major`..`last_major` (None: no upper bound) tell a family from its version alone;
+    `significant_parts` numbers are the release, any more a build (IOS-XE `.0.161496`).
+    """
+
+    platform: PlatformName
+    first_major: int
+    last_major: int | None
+    significant_parts: int
+
+    def owns(self, major: int) -> bool:
+        return self.first_major <= major and (self.last_major is None or major <= self.last_major)
+
+
+def packaged_schemes() -> tuple[VersionScheme, ...]:
+    """The schemes of the packaged advisory data.
+
+    Imported at call time: the advisory loader imports this module to parse its own
+    versions (with its own file's schemes, never these), so this is not a load-time cycle.
+    """
+    from bot.domain.advisory import load_advisory
+
+    return load_advisory().version_schemes
 
 
 @total_ordering
@@ -86,24 +117,33 @@ class Version:
         return ".".join(str(p) for p in self.parts) + self.suffix
 
 
-def infer_platform(version_text: str | None) -> Platform | None:
-    """AireOS majors are 3..8, IOS-XE (Catalyst 9800) majors are 16 and up."""
-    parsed = parse_version(version_text)
+def infer_platform(version_text: str | None, schemes: Sequence[VersionScheme] | None = None) -> PlatformName | None:
+    """The family whose majors include this version's (AireOS 3..8, IOS-XE 16 and up); None if none."""
+    parsed = parse_version(version_text, schemes=schemes)
     if parsed is None:
         return None
-    major = parsed.parts[0]
-    if 3 <= major <= 8:
-        return Platform.AIREOS
-    if major >= 16:
-        return Platform.IOSXE
-    return None
+    scheme = _scheme(schemes, major=parsed.parts[0])
+    return scheme.platform if scheme else None
 
 
-def parse_version(text: str | None, platform: Platform | str | None = None) -> Version | None:
+def _scheme(
+    schemes: Sequence[VersionScheme] | None, *, platform: str | None = None, major: int = 0
+) -> VersionScheme | None:
+    """The scheme of `platform`, or (no platform) the one owning `major`."""
+    table = packaged_schemes() if schemes is None else schemes
+    if platform is not None:
+        return next((s for s in table if s.platform == platform), None)
+    return next((s for s in table if s.owns(major)), None)
+
+
+def parse_version(
+    text: str | None, platform: PlatformName | None = None, schemes: Sequence[VersionScheme] | None = None
+) -> Version | None:
     """Parse the first dotted version in `text`; `None` if there is none.
 
     Leading zeros are dropped (`17.03.04` == `17.3.4`). With no platform
-    given it is inferred from the major number.
+    given it is inferred from the major number. `schemes` default to the
+    packaged advisory data's.
     """
     if not text:
         return None
@@ -112,12 +152,8 @@ def parse_version(text: str | None, platform: Platform | str | None = None) -> V
         return None
     numbers = tuple(int(p) for p in match.group(1).split("."))
     suffix = match.group(2) or ""
-    plat: Platform | None
-    if platform is None:
-        plat = Platform.AIREOS if 3 <= numbers[0] <= 8 else Platform.IOSXE if numbers[0] >= 16 else None
-    else:
-        plat = Platform(platform)
-    keep = _SIGNIFICANT_PARTS.get(plat, 4) if plat else 4
+    scheme = _scheme(schemes, platform=None if platform is None else str(platform), major=numbers[0])
+    keep = scheme.significant_parts if scheme else _DEFAULT_PARTS
     if len(numbers) > keep:
         # a build number after the significant parts: its suffix is not ours
         numbers = numbers[:keep]

@@ -36,7 +36,7 @@ from bot.datafile import (
     schema_issues,
     to_problems,
 )
-from bot.domain.models import Platform
+from bot.domain.models import PlatformName
 
 # VRF and interface names: letters, digits and the punctuation IOS uses in
 # them (`Mgmt-intf`, `GigabitEthernet0/0/1.100`, `Vlan10`); no spaces, no `|`.
@@ -97,7 +97,7 @@ class Template:
 class ChangeCatalog:
     """One platform's templates and read keys, as loaded from `changes.yaml`."""
 
-    platform: Platform
+    platform: PlatformName
     templates: Mapping[str, Template]
     reads: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -301,7 +301,7 @@ def _describe(issue: Issue) -> str:
     return default_message(issue, default_where(issue))
 
 
-def parse_catalog(platform: Platform, data: Any, origin: str, doc: Document | None = None) -> ChangeCatalog:
+def parse_catalog(platform: PlatformName, data: Any, origin: str, doc: Document | None = None) -> ChangeCatalog:
     """Build a catalog from parsed YAML, refusing unknown kinds or placeholders (`doc` gives lines)."""
     parsed, issues = schema_issues(ChangesFile, data, doc)
     if parsed is None or issues:
@@ -321,15 +321,15 @@ def parse_catalog(platform: Platform, data: Any, origin: str, doc: Document | No
 
 
 @cache
-def change_catalog(platform: Platform | str) -> ChangeCatalog:
+def change_catalog(platform: PlatformName) -> ChangeCatalog:
     """The shipped catalog of `platform` (cached: it is package data)."""
-    plat = Platform(platform)
+    plat = str(platform)
     package = "bot.controllers.platforms"
-    text = resources.files(package).joinpath(plat.value, "changes.yaml").read_text(encoding="utf-8")
-    return parse_catalog_text(plat, text, f"bot/controllers/platforms/{plat.value}/changes.yaml")
+    text = resources.files(package).joinpath(plat, "changes.yaml").read_text(encoding="utf-8")
+    return parse_catalog_text(plat, text, f"bot/controllers/platforms/{plat}/changes.yaml")
 
 
-def parse_catalog_text(platform: Platform, text: str, origin: str) -> ChangeCatalog:
+def parse_catalog_text(platform: PlatformName, text: str, origin: str) -> ChangeCatalog:
     """A catalog from the text of a `changes.yaml`; ChangesDataError names each problem's line."""
     try:
         doc = parse_yaml(text, origin)

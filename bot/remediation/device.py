@@ -22,7 +22,7 @@ from typing import Any
 from bot.controllers.parsers import ParseError
 from bot.controllers.platforms import PollCommand, registry
 from bot.controllers.session import CommandOutput, ControllerSession, SessionError, SessionOptions
-from bot.domain.models import ControllerSnapshot, ErrorKind, Platform
+from bot.domain.models import ControllerSnapshot, ErrorKind
 from bot.inventory import Controller, InventoryError
 from bot.remediation.commands import Command
 
@@ -78,7 +78,7 @@ class DeviceLink:
         self.options = options
         self.on_command = on_command
         self.session_factory = session_factory
-        self.platform = Platform(controller.platform)
+        self.platform = controller.platform
         self.family = registry.get(controller.platform)
         self._session: ControllerSession | None = None
         self.opened = 0

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.controllers.platforms import registry
-from bot.domain.models import ClockReading, ControllerSnapshot, Platform
+from bot.domain.models import ClockReading, ControllerSnapshot, PlatformName
 from bot.domain.utc_offset import infer_offset, to_local
 from bot.remediation.actions import ACTIONS
 from bot.remediation.platform_ops import ops_for
@@ -27,7 +27,7 @@ class DryRun:
     """What a run of `playbook` on one controller would do."""
 
     controller: str
-    platform: Platform
+    platform: PlatformName
     commands: tuple[PlannedCommand, ...]
     current_clock: datetime | None
     current_clock_source: str
@@ -50,7 +50,7 @@ class DryRun:
         return [c.command for c in self.commands if c.changes]
 
 
-def snapshot_offset(clock: ClockReading | None, platform: Platform, now: datetime) -> tuple[timedelta | None, str]:
+def snapshot_offset(clock: ClockReading | None, platform: PlatformName, now: datetime) -> tuple[timedelta | None, str]:
     """The controller's UTC offset as a poll saw it (its platform knows where the zone was printed)."""
     if clock is None:
         return None, "clock not read"

@@ -34,7 +34,6 @@ from typing import Any, Protocol
 
 from bot.controllers.session import ControllerSession, SessionError, SessionOptions
 from bot.domain.advisory import Advisory, load_advisory
-from bot.domain.models import Platform
 from bot.domain.utc_offset import to_local
 from bot.inventory import Controller, Credentials
 from bot.remediation.actions import ACTIONS
@@ -218,7 +217,7 @@ def controller_of(row: q.RunRow) -> Controller:
         name=row.controller,
         host=row.host,
         port=row.port,
-        platform=Platform(row.platform),
+        platform=row.platform,
         credentials=Credentials(creds.get("key", "run"), creds["username_env"], creds["password_env"]),
         site=row.site or "",
     )
@@ -241,7 +240,7 @@ async def create_run(
         request_id=request_id,
         controller=controller.name,
         site=controller.site,
-        platform=Platform(controller.platform).value,
+        platform=controller.platform,
         host=controller.host,
         port=controller.port,
         credentials={

@@ -32,6 +32,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
+from bot.controllers.platforms import registry
 from bot.datafile import (
     CUSTOM,
     DUPLICATE_KEY,
@@ -49,7 +50,7 @@ from bot.datafile import (
     schema_issues,
     to_problems,
 )
-from bot.domain.models import Platform
+from bot.domain.models import PlatformName
 from bot.remediation.actions import ACTIONS
 from bot.remediation.steps import SELF, ArgSpec
 from bot.textfiles import NotUTF8Error, read_utf8
@@ -123,7 +124,7 @@ class StepSpec:
 class Playbook:
     name: str
     description: str
-    platform: Platform
+    platform: PlatformName
     parameters: Mapping[str, ParamSpec]
     steps: tuple[StepSpec, ...]
     source: str = "<playbook>"
@@ -162,7 +163,7 @@ class Playbook:
         """The steps as JSON, stored with a run so recovery never depends on the file changing."""
         return {
             "name": self.name,
-            "platform": self.platform.value,
+            "platform": self.platform,
             "source": self.source,
             "digest": self.digest,
             "parameters": {name: spec.type for name, spec in self.parameters.items()},
@@ -287,8 +288,8 @@ def _param_name(value: str) -> str:
 
 
 def _platform(value: object) -> object:
-    if isinstance(value, str) and value not in {p.value for p in Platform}:
-        raise refuse(f"platform '{value}' is not one of {', '.join(p.value for p in Platform)}")
+    if isinstance(value, str) and value not in registry.names():
+        raise refuse(f"platform '{value}' is not one of {', '.join(registry.names())}")
     return value
 
 
@@ -383,7 +384,7 @@ class PlaybookFile(Strict):
 
     name: Text
     description: Text
-    platform: Annotated[Platform, BeforeValidator(_platform)]
+    platform: Annotated[PlatformName, BeforeValidator(_platform)]
     parameters: dict[Annotated[str, AfterValidator(_param_name)], ParameterEntry] = Field(default_factory=dict)
     steps: Annotated[list[StepEntry], Field(min_length=1)]
 
@@ -689,7 +690,6 @@ def default_playbook_dir() -> Path:
     return package.parent / "playbooks"
 
 
-def playbook_for(platform: Platform | str, directory: Path | None = None) -> Playbook:
+def playbook_for(platform: PlatformName, directory: Path | None = None) -> Playbook:
     """The shipped time-back playbook for a platform (`timeback-<platform>.yaml`)."""
-    plat = Platform(platform)
-    return load_playbook((directory or default_playbook_dir()) / f"timeback-{plat.value}.yaml")
+    return load_playbook((directory or default_playbook_dir()) / f"timeback-{platform}.yaml")

@@ -17,7 +17,7 @@ from typing import Any
 from bot.controllers.platforms import registry
 from bot.controllers.platforms.remediation_ops import PlatformOps, TimeConfig
 from bot.domain.advisory import Advisory
-from bot.domain.models import NtpServer, Platform
+from bot.domain.models import NtpServer, PlatformName
 from bot.inventory import Controller
 from bot.remediation.device import DeviceLink
 from bot.remediation.recorded_config import RecordedConfig
@@ -161,7 +161,7 @@ class StepContext:
 class PlanContext:
     """What a dry-run knows: the current snapshot's NTP servers and clock offset."""
 
-    platform: Platform
+    platform: PlatformName
     ops: PlatformOps
     ntp_servers: tuple[NtpServer, ...]
     utc_offset: timedelta | None

@@ -62,7 +62,7 @@ def _snapshot_row(
         "check_run_id": run_id,
         "controller": s.name,
         "site": s.site,
-        "platform": s.platform.value,
+        "platform": s.platform,
         "host": s.host,
         "taken_at": to_db_time(s.taken_at, "snapshot taken_at"),
         "software_version": s.software_version,

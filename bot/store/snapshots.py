@@ -23,7 +23,6 @@ from bot.domain.models import (
     ClockSource,
     ErrorKind,
     NtpServer,
-    Platform,
     SnapshotError,
 )
 from bot.domain.verdict import VerdictStatus
@@ -97,7 +96,7 @@ def snapshot_record(row: Mapping[str, Any]) -> SnapshotRecord:
         check_run_id=row["check_run_id"],
         controller=row["controller"],
         site=row["site"],
-        platform=Platform(row["platform"]),
+        platform=row["platform"],
         host=row["host"],
         taken_at=from_db_time(row["taken_at"]),
         software_version=row["software_version"],

@@ -20,7 +20,8 @@ from bot.domain.approvals import Voter
 from bot.domain.models import ControllerSnapshot, ErrorKind, SnapshotError
 from bot.domain.verdict import SiteVerdict, evaluate_controller
 from bot.fleet.service import FleetService, SiteReport
-from bot.inventory import Inventory, parse_inventory
+from bot.inventory import Inventory
+from bot.inventory_file import parse_inventory
 from bot.remediation.service import RemediationService, RequestRefused
 
 INVENTORY_YAML = """\

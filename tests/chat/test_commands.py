@@ -11,7 +11,8 @@ from bot.chat.arguments import Invalid
 from bot.chat.commands import parse
 from bot.chat.registry import Parsed
 from bot.chat.text import MAX_COMMAND_CHARS
-from bot.inventory import Inventory, load_inventory
+from bot.inventory import Inventory
+from bot.inventory_file import load_inventory
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -22,7 +22,8 @@ from bot.console import known_hosts_command
 from bot.console.known_hosts_command import add_arguments, run_known_hosts
 from bot.console.status_command import run_status
 from bot.controllers.host_keys import FetchedKey, HostKey
-from bot.inventory import Inventory, parse_inventory
+from bot.inventory import Inventory
+from bot.inventory_file import parse_inventory
 from bot.settings import Settings, load_settings
 from tests.support.simulated_site import SimulatedSite, aireos, iosxe, simulated_site
 

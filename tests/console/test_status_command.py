@@ -19,7 +19,7 @@ def write_inventory(site: SimulatedSite, path: Path) -> Path:
             name: {
                 "channel": s.channel,
                 "controllers": [
-                    {"name": c.name, "host": c.host, "port": c.port, "platform": c.platform.value, "credentials": "sim"}
+                    {"name": c.name, "host": c.host, "port": c.port, "platform": c.platform, "credentials": "sim"}
                     for c in s.controllers
                 ],
             }

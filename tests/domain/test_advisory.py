@@ -181,6 +181,12 @@ def test_parse_advisory_accepts_the_file() -> None:
         (lambda d: d["timeback"].update(default_target="2022-12-05T00:00:00Z"), "not before"),
         (lambda d: d["fixed_releases"][3]["apsp"].update(csc_ids=["APSP7"]), "CSC id"),
         (lambda d: d["no_fix_listed"].pop("iosxe"), "no_fix_listed"),
+        (lambda d: d["no_fix_listed"].update(nokia="x"), "no_fix_listed: platform 'nokia' is not one of aireos, iosxe"),
+        (lambda d: d["fixed_releases"][0].update(platform="nokia"), "platform 'nokia' is not one of aireos, iosxe"),
+        (lambda d: d["platforms"]["aireos"].update(significant_parts=0), "platforms.aireos.significant_parts"),
+        (lambda d: d["platforms"]["iosxe"].pop("majors"), "majors"),
+        (lambda d: d["platforms"]["iosxe"]["majors"].update(first=8), "platforms.iosxe.majors overlap aireos's"),
+        (lambda d: d["platforms"]["aireos"]["majors"].update(last=2), "platforms.aireos.majors: last is before first"),
         (lambda d: d.update(model_key_pattern="^(?P<number>\\d+)"), "named groups"),
     ],
 )
@@ -480,3 +486,23 @@ def test_timeback_always_safe_or_impossible(not_before: datetime) -> None:
     else:
         assert not_before + timedelta(hours=1) > latest
         assert plan.needs_staging_controller
+
+
+def test_the_platforms_section_holds_each_familys_facts() -> None:
+    adv = load_advisory()
+    assert sorted(adv.platforms) == ["aireos", "iosxe"]
+    aireos, iosxe = adv.platforms["aireos"], adv.platforms["iosxe"]
+    assert (aireos.scheme.first_major, aireos.scheme.last_major, aireos.scheme.significant_parts) == (3, 8, 4)
+    assert (iosxe.scheme.first_major, iosxe.scheme.last_major, iosxe.scheme.significant_parts) == (16, None, 3)
+    assert aireos.ntp_listed_with_clock and not iosxe.ntp_listed_with_clock
+    assert aireos.upgrade_advice_when_downloading == (
+        "on AireOS set the clock back first: APs in Downloading need the time-back before the upgrade too"
+    )
+    assert iosxe.upgrade_advice_when_downloading is None
+
+
+def test_a_family_the_advisory_has_no_data_for_is_unknown_never_another_familys() -> None:
+    fix = software_fix("acme", "17.9.4")
+    assert fix.state is FixState.UNKNOWN
+    assert fix.reason == "the advisory has no data for platform 'acme'; cannot tell whether it has the fix"
+    assert recommended_release("acme", "17.9.4").fix_state is FixState.UNKNOWN

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.models import Platform
-from bot.domain.versions import compare_versions, infer_platform, normalise_csc, parse_apsp, parse_version
+from bot.domain.versions import (
+    VersionScheme,
+    compare_versions,
+    infer_platform,
+    normalise_csc,
+    parse_apsp,
+    parse_version,
+)
 
 
 def test_aireos_version_keeps_four_parts() -> None:
@@ -85,7 +92,7 @@ def test_release_and_train() -> None:
     ],
 )
 def test_infer_platform(text: str, platform: Platform | None) -> None:
-    assert infer_platform(text) is platform
+    assert infer_platform(text) == platform
 
 
 def test_apsp_file_name() -> None:
@@ -108,3 +115,13 @@ def test_csc_normalised() -> None:
     assert normalise_csc("CSCWD87305") == "CSCwd87305"
     assert normalise_csc("APSP7") is None
     assert parse_apsp("17.3.6 cscwd83653").csc_ids == ("CSCwd83653",)
+
+
+def test_the_version_schemes_are_data_not_code() -> None:
+    """A family's majors and significant parts come from the schemes given (the advisory's by default)."""
+    acme = VersionScheme("acme", 10, 12, 2)
+    assert infer_platform("11.4.7", [acme]) == "acme"
+    assert infer_platform("11.4.7") is None  # no shipped family numbers its releases 10..12
+    assert parse_version("11.4.7", "acme", [acme]) == parse_version("11.4")
+    assert parse_version("11.4.7", schemes=[acme]) == parse_version("11.4")
+    assert parse_version("17.10.01.0.161496", "iosxe") == parse_version("17.10.1")

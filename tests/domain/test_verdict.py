@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from bot.domain.advisory import load_advisory
 from bot.domain.models import (
     AccessPoint,
     CertificateWindow,
@@ -158,6 +160,20 @@ def test_stuck_likely_affected_and_predownloading() -> None:
     assert {f.ap.name for f in v.stuck_aps} == {"n1", "n2"}
     upgrade = next(a for a in v.actions if a.kind is ActionKind.UPGRADE)
     assert "on AireOS set the clock back first" in upgrade.text
+
+
+def test_the_per_family_upgrade_advice_is_advisory_data() -> None:
+    """The AireOS-only advice is the `platforms:` entry's text, not a test of the platform's name."""
+    adv = load_advisory()
+    plain = dataclasses.replace(adv.platforms["aireos"], upgrade_advice_when_downloading=None)
+    revised = dataclasses.replace(adv, platforms={**adv.platforms, "aireos": plain})
+    stuck = snap(
+        platform=Platform.AIREOS, software_version="8.0.152.0", aps=[ap("n1", "AIR-LAP1142N-E-K9", "Downloading")]
+    )
+    upgrade = next(a for a in evaluate_controller(stuck, advisory=revised).actions if a.kind is ActionKind.UPGRADE)
+    assert "set the clock back first" not in upgrade.text
+    upgrade = next(a for a in evaluate_controller(stuck, advisory=adv).actions if a.kind is ActionKind.UPGRADE)
+    assert upgrade.text.endswith("; " + str(adv.platforms["aireos"].upgrade_advice_when_downloading))
 
 
 def test_not_affected_download_is_not_stuck_but_noted() -> None:

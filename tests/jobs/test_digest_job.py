@@ -13,7 +13,8 @@ import yaml
 from bot.console.notifier import ConsoleNotifier
 from bot.domain.models import AccessPoint, ClockReading, ClockSource, ControllerSnapshot, NtpServer, Platform
 from bot.domain.verdict import evaluate_controller
-from bot.inventory import Inventory, parse_inventory
+from bot.inventory import Inventory
+from bot.inventory_file import parse_inventory
 from bot.jobs.checks import FleetChecker
 from bot.jobs.digest import send_digest
 from bot.settings import load_settings

@@ -21,7 +21,7 @@ from typing import Any
 
 from bot.controllers.session import CommandOutput, ControllerSession, SessionOptions
 from bot.domain.approvals import ApprovalPolicy
-from bot.inventory import parse_inventory
+from bot.inventory_file import parse_inventory
 from bot.remediation.engine import RetryPolicy, RunEvent, RunInfo, StepInfo
 from bot.remediation.service import RemediationConfig, RemediationService
 from bot.store import Store

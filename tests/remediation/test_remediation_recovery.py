@@ -79,7 +79,7 @@ def _inventory_yaml(site: Any) -> str:
                         "name": c.name,
                         "host": c.host,
                         "port": c.port,
-                        "platform": c.platform.value,
+                        "platform": c.platform,
                         "credentials": c.credentials.key,
                     }
                     for c in s.controllers

@@ -21,7 +21,7 @@ from slack_harness import SIGNING_SECRET, make_settings
 
 from bot.chat import dispatch as dispatch_module
 from bot.chat import handlers
-from bot.inventory import parse_inventory
+from bot.inventory_file import parse_inventory
 from bot.slack.app import SlackBot, build_app
 from bot.slack.render import LEVEL_EMOJI, render_messages
 from bot.slack.transport import HttpServerHandle, start_http_server

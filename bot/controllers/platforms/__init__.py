@@ -18,7 +18,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from bot.datafile import DataFileError, Strict, load, parse_yaml, refuse
-from bot.domain.models import Platform
+from bot.domain.models import PlatformName
 from bot.domain.versions import parse_version
 
 _PLACEHOLDER = re.compile(r"{(\w+)}")
@@ -195,7 +195,7 @@ def parse_platform_definition(name: str, text: str, file: str) -> PlatformDefini
 
 
 @cache
-def platform_definition(platform: Platform | str) -> PlatformDefinition:
-    name = Platform(platform).value
+def platform_definition(platform: PlatformName) -> PlatformDefinition:
+    name = str(platform)
     text = resources.files(__package__).joinpath(name, "commands.yaml").read_text(encoding="utf-8")
     return parse_platform_definition(name, text, f"bot/controllers/platforms/{name}/commands.yaml")

@@ -15,7 +15,7 @@ from bot.domain.models import (
     ClockReading,
     ControllerSnapshot,
     NtpServer,
-    Platform,
+    PlatformName,
     SnapshotError,
 )
 from bot.domain.verdict import VerdictStatus
@@ -116,7 +116,7 @@ class SnapshotRecord:
     check_run_id: int
     controller: str
     site: str | None
-    platform: Platform
+    platform: PlatformName
     host: str
     taken_at: datetime
     software_version: str | None

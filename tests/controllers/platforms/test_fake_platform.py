@@ -82,7 +82,7 @@ class _AcmeSession:
 
 
 def _controller() -> Controller:
-    return Controller("acme-1", "127.0.0.1", 22, "acme", Credentials("c", "U", "P"), "lab")  # type: ignore[arg-type]
+    return Controller("acme-1", "127.0.0.1", 22, "acme", Credentials("c", "U", "P"), "lab")
 
 
 def test_a_poll_reads_an_acme_controller(acme: None) -> None:
@@ -96,7 +96,7 @@ def test_a_poll_reads_an_acme_controller(acme: None) -> None:
 def test_a_poll_of_acme_through_its_platform_pieces(acme: None) -> None:
     """What a poll does per command (fleet.py's loop), with only the registry's acme pieces."""
     platform = registry.get("acme")
-    snapshot = ControllerSnapshot("acme-1", "acme", "127.0.0.1", datetime.now(UTC))  # type: ignore[arg-type]
+    snapshot = ControllerSnapshot("acme-1", "acme", "127.0.0.1", datetime.now(UTC))
     driver, context = registry.get("acme").driver(), dict[str, str]()
     for item in platform.definition.poll:
         driver.apply(snapshot, item.key, registry.get("acme").parser(item.key)(ANSWERS[item.command]), context)
@@ -108,15 +108,14 @@ def test_a_poll_of_acme_through_its_platform_pieces(acme: None) -> None:
 
 
 def test_a_dry_run_plans_the_time_back_through_acme(acme: None) -> None:
-    # The shipped playbook's steps, for an acme controller (the loader's platform check is the
-    # inventory's closed list today: see the report).
-    playbook = dataclasses.replace(playbook_for("iosxe"), platform="acme")  # type: ignore[arg-type]
+    # The shipped playbook's steps, for an acme controller (acme ships no playbook file of its own).
+    playbook = dataclasses.replace(playbook_for("iosxe"), platform="acme")
     now = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
-    snapshot = ControllerSnapshot("acme-1", "acme", "127.0.0.1", now)  # type: ignore[arg-type]
+    snapshot = ControllerSnapshot("acme-1", "acme", "127.0.0.1", now)
     snapshot.clock = registry.get("acme").parser("show_clock")(ANSWERS["show clock"])
     snapshot.ntp_servers = [NtpServer("192.0.2.1", 1), NtpServer("192.0.2.2", 2)]
     snapshot.software_version = "17.9.4"
-    assert snapshot_offset(snapshot.clock, "acme", now)[1] == "time zone"  # type: ignore[arg-type]
+    assert snapshot_offset(snapshot.clock, "acme", now)[1] == "time zone"
     target = datetime(2022, 12, 1, 0, 0, tzinfo=UTC)
     params = playbook.resolve_params({"target": target.isoformat()})
     plan = dry_run(playbook, snapshot, params, now)
