@@ -13,18 +13,20 @@ from pathlib import Path
 
 import pytest
 
-from bot.controllers.platforms import PlatformDataError, parse_platform_definition, platform_definition
+from bot.controllers.platforms import PlatformDataError, parse_platform_definition, platform_definition, registry
 from bot.datafile import DataFileError, Strict, load, parse_yaml
 from bot.domain.advisory import AdvisoryDataError, load_advisory
 from bot.domain.models import Platform
 from bot.inventory import InventoryError
 from bot.inventory_file import load_inventory, parse_inventory
-from bot.remediation.commands import ChangesDataError, change_catalog, parse_catalog_text
+from bot.remediation.commands import ChangesDataError, parse_catalog_text
+from bot.remediation.platform_ops import catalog_for
 from bot.remediation.playbook_loader import PlaybookError, load_playbook, parse_playbook
 from bot.simulator.scenario import Scenario, builtin_defaults
 from bot.syslog.signatures import SignatureError, default_signatures, load_signatures
 
 ROOT = Path(__file__).resolve().parents[1]
+PLATFORMS = (Platform.AIREOS, Platform.IOSXE)
 ADVISORY = ROOT / "bot" / "domain" / "data" / "advisory.yaml"
 
 
@@ -327,8 +329,11 @@ SHIPPED: list[tuple[str, Callable[[], object]]] = [
     ("bot/simulator/defaults.yaml", builtin_defaults),
     ("bot/simulator/scenarios/demo.yaml", Scenario.demo),
     *[(f"playbooks/{p.name}", lambda p=p: load_playbook(p)) for p in sorted((ROOT / "playbooks").glob("*.yaml"))],
-    *[(f"platforms/{p}/commands.yaml", lambda p=p: platform_definition(p)) for p in (Platform.AIREOS, Platform.IOSXE)],
-    *[(f"platforms/{p}/changes.yaml", lambda p=p: change_catalog(p)) for p in (Platform.AIREOS, Platform.IOSXE)],
+    *[(f"platforms/{p}/commands.yaml", lambda p=p: platform_definition(p)) for p in PLATFORMS],
+    *[
+        (f"platforms/{p}/changes.yaml", lambda p=p: catalog_for(registry.get(p)))
+        for p in (Platform.AIREOS, Platform.IOSXE)
+    ],
 ]
 
 

@@ -16,8 +16,6 @@ import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
-from importlib import resources
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, model_validator
@@ -318,15 +316,6 @@ def parse_catalog(platform: PlatformName, data: Any, origin: str, doc: Document 
         for name, entry in parsed.changes.items()
     }
     return ChangeCatalog(platform=platform, templates=templates, reads=dict(parsed.reads))
-
-
-@cache
-def change_catalog(platform: PlatformName) -> ChangeCatalog:
-    """The shipped catalog of `platform` (cached: it is package data)."""
-    plat = str(platform)
-    package = "bot.controllers.platforms"
-    text = resources.files(package).joinpath(plat, "changes.yaml").read_text(encoding="utf-8")
-    return parse_catalog_text(plat, text, f"bot/controllers/platforms/{plat}/changes.yaml")
 
 
 def parse_catalog_text(platform: PlatformName, text: str, origin: str) -> ChangeCatalog:

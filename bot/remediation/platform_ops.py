@@ -11,20 +11,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import cache
 
-import yaml
-
 from bot.controllers.platforms import registry
 from bot.controllers.platforms.base import Platform
 from bot.controllers.platforms.remediation_ops import PlatformOps
 from bot.domain.models import NtpServer
-from bot.remediation.commands import ChangeCatalog, parse_catalog
+from bot.remediation.commands import ChangeCatalog, parse_catalog_text
 
 
 @cache
 def catalog_for(platform: Platform) -> ChangeCatalog:
     """The change catalog of `platform`, from its package's `changes.yaml` (cached: it is package data)."""
     text = platform.data_file("changes.yaml").read_text(encoding="utf-8")
-    return parse_catalog(platform.name, yaml.safe_load(text), f"{platform.name}/changes.yaml")  # type: ignore[arg-type]
+    return parse_catalog_text(platform.name, text, f"{platform.package.replace('.', '/')}/changes.yaml")
 
 
 def ops_for(platform: str) -> PlatformOps:

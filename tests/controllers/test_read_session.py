@@ -50,10 +50,15 @@ async def test_every_poll_command_reads_as_the_scrapli_session_reads_it(tmp_path
             want = [(await scrapli_session.send(c)) for c in commands]
         async with session_to(ReadSession, site, "wlc-1") as lean:
             got = [(await lean.send(c)) for c in commands]
+        # The simulated APs move on with time (a download cycles): on a loaded machine a state
+        # may change between the two reads, so the lean read must equal scrapli's read of the
+        # same moment: the one before it or the one after it.
+        async with session_to(ControllerSession, site, "wlc-1") as scrapli_session:
+            again = [(await scrapli_session.send(c)) for c in commands]
     assert len(commands) >= 5
-    for command, before, after in zip(commands, want, got, strict=True):
+    for command, before, after, later in zip(commands, want, got, again, strict=True):
         assert after.failed == before.failed, command
-        assert _shape(after.text) == _shape(before.text), command
+        assert _shape(after.text) in (_shape(before.text), _shape(later.text)), command
         assert after.text and command not in after.text.splitlines()[0]  # the echo is not output
 
 

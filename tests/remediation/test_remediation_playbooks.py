@@ -13,10 +13,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.controllers.platforms import registry
 from bot.domain.models import ClockReading, ClockSource, ControllerSnapshot, NtpServer, Platform
 from bot.remediation.actions import ACTIONS
-from bot.remediation.commands import CommandValueError, change_catalog, ios_ntp_server_line
+from bot.remediation.commands import CommandValueError, ios_ntp_server_line
 from bot.remediation.dryrun import dry_run, snapshot_offset
+from bot.remediation.platform_ops import catalog_for
 from bot.remediation.playbook_loader import (
     ParameterError,
     PlaybookError,
@@ -244,7 +246,7 @@ def test_parameters_are_validated_before_anything_runs() -> None:
 
 
 def test_change_templates_validate_every_value() -> None:
-    aireos = change_catalog("aireos")
+    aireos = catalog_for(registry.get("aireos"))
     assert aireos.render("ntp_server", index=1, address="192.0.2.1").text == "config time ntp server 1 192.0.2.1"
     for bad in (
         {"index": 4, "address": "192.0.2.1"},
@@ -256,7 +258,7 @@ def test_change_templates_validate_every_value() -> None:
             aireos.render("ntp_server", **bad)
     with pytest.raises(CommandValueError):
         aireos.render("clock_set", date="12/02/22", time="00:00:00")  # dates only as datetimes, formatted by code
-    ios = change_catalog("iosxe")
+    ios = catalog_for(registry.get("iosxe"))
     assert (
         ios.render("ntp_server_delete_vrf", vrf="Mgmt-intf", address="2001:db8::1").text
         == "no ntp server vrf Mgmt-intf 2001:db8::1"
@@ -371,7 +373,7 @@ def test_redaction_keeps_what_is_not_secret() -> None:
 @given(text=st.text(max_size=60))
 def test_property_no_value_smuggles_cli_into_a_template(text: str) -> None:
     """Whatever text reaches a template, either it is refused or the command is one line of the template's shape."""
-    catalog = change_catalog("iosxe")
+    catalog = catalog_for(registry.get("iosxe"))
     for name, values in (
         ("ntp_server_delete", {"address": text}),
         ("ntp_server_delete_vrf", {"vrf": text, "address": "192.0.2.1"}),
