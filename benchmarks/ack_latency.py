@@ -121,7 +121,7 @@ class SilentControllers:
 
 def real_dispatcher(ports: list[int], settings: Any) -> Any:
     from bot.chat.dispatch import build_dispatcher
-    from bot.inventory import parse_inventory
+    from bot.inventory_file import parse_inventory
 
     controllers = "\n".join(
         f"      - {{name: wlc-a{i}, host: 127.0.0.1, port: {p}, platform: aireos, credentials: lab}}"

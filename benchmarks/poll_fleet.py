@@ -191,7 +191,7 @@ async def _poll_workers(targets: list[dict[str, Any]], concurrency: int) -> dict
 
 
 def _inventory(targets: list[dict[str, Any]]) -> tuple[Any, dict[str, str]]:
-    from bot.inventory import parse_inventory
+    from bot.inventory_file import parse_inventory
 
     document = {
         "sites": {
