@@ -144,9 +144,14 @@ def _first_key_wins(self: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = 
     """A mapping as the safe loader builds it, except that a key written twice keeps its first value.
 
     The second one is reported ("defined twice") and the lines are those of the
-    first, so the checks that follow must see the value on that line.
+    first, so the checks that follow must see the value on that line. A key
+    that is a list or mapping is left out (the index reports it) rather than
+    failing the whole file as "found unhashable key".
     """
     own = list(node.value) if isinstance(node, yaml.MappingNode) else []
+    if any(not isinstance(k, yaml.ScalarNode) for k, _ in own):  # reported as "keys must be plain names"
+        own = [(k, v) for k, v in own if isinstance(k, yaml.ScalarNode)]
+        node = yaml.MappingNode(node.tag, own, node.start_mark, node.end_mark, node.flow_style)
     mapping: dict[Any, Any] = yaml.SafeLoader.construct_mapping(self, node, deep=deep)
     written = collections.Counter(
         (k.tag, k.value) for k, _ in own if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge"

@@ -424,9 +424,15 @@ class StepEntry(Strict):
     @field_validator("undo", mode="before")
     @classmethod
     def _undo_shape(cls, value: object) -> object:
-        """`undo: restore_clock` is short for `undo: {action: restore_clock}`."""
-        if value is None or isinstance(value, list):
-            raise refuse("must be an action name, or a mapping with `action` and `args`")
+        """`undo: restore_clock` is short for `undo: {action: restore_clock}`.
+
+        Nothing reads "undo must be a single value" and a list "undo must be a
+        mapping", as they always have.
+        """
+        if value is None:
+            raise PydanticCustomError("string_type", "no value")
+        if isinstance(value, list):
+            raise PydanticCustomError("dict_type", "a list")
         return value if isinstance(value, dict) else {"action": _text_of(value)}
 
 
@@ -436,7 +442,7 @@ class PlaybookFile(Strict):
     name: Text
     description: Text
     platform: Annotated[Platform, BeforeValidator(_platform)]
-    parameters: dict[Annotated[str, AfterValidator(_param_name)], ParameterEntry] = Field(default_factory=dict)
+    parameters: dict[Annotated[Text, AfterValidator(_param_name)], ParameterEntry] = Field(default_factory=dict)
     steps: Annotated[list[StepEntry], Field(min_length=1)]
 
 
@@ -567,7 +573,7 @@ def _usable(model: type[Strict], value: object, fatal: set[Loc]) -> Any:
         return None
     kept = copy.deepcopy(value)
     for issue in issues:
-        if not issue.loc or issue.kind == "missing" or any(issue.loc[: len(f)] == f for f in fatal):
+        if not issue.loc or issue.kind == "missing" or issue.loc in fatal:
             return None
         *parents, last = issue.loc
         owner = kept
@@ -685,7 +691,8 @@ def _args(
     entries = dict(given or {})
 
     def add(at: Loc, message: str, *, key: bool = False) -> None:
-        line = doc.line(at, key=key) if given is not None else doc.line(loc[:-1] if loc[-1] == "args" else loc)
+        # without a mapping to point into: the `args:` written (not a mapping), else the step or undo
+        line = doc.line(at, key=key) if given is not None else doc.line(loc)
         problems.append(Problem(doc.file, line, message))
 
     for name in entries:
@@ -705,7 +712,7 @@ def _args(
             continue
         raw = entries[name]
         at = (*loc, name)
-        if raw is None or isinstance(raw, dict | list):
+        if isinstance(raw, dict | list):  # nothing (`target:`) is a literal that fails its type, as before
             add(at, f"{where}: argument '{name}' must be a single value or $parameter")
             continue
         if isinstance(raw, str) and raw.startswith("$"):
