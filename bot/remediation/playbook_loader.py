@@ -383,14 +383,12 @@ INVERTED_RANGE = "min is greater than max"
 
 def _inverted(low: object, high: object) -> bool:
     """Both bounds are numbers and the minimum is above the maximum."""
-
-    def number(v: object) -> bool:
-        return isinstance(v, int | float) and not isinstance(v, bool)
-
-    return number(low) and number(high) and low > high  # type: ignore[operator]
+    if isinstance(low, bool) or isinstance(high, bool):
+        return False
+    return isinstance(low, int | float) and isinstance(high, int | float) and low > high
 
 
-def _range_issue(doc: Document, name: object, raw: object, issues: list[Issue]) -> Issue | None:
+def _range_issue(doc: Document, name: str, raw: object, issues: list[Issue]) -> Issue | None:
     """`min is greater than max` for an entry whose other fields failed too.
 
     The model's own range check runs only once every field is valid; the operator
@@ -403,7 +401,7 @@ def _range_issue(doc: Document, name: object, raw: object, issues: list[Issue]) 
         return None
     if not _inverted(raw.get("min"), raw.get("max")):
         return None
-    loc: Loc = ("parameters", name)  # type: ignore[assignment]
+    loc: Loc = ("parameters", name)
     return Issue(loc, CUSTOM, INVERTED_RANGE, doc.entry_line(loc))
 
 
@@ -576,11 +574,12 @@ def _usable(model: type[Strict], value: object, fatal: set[Loc]) -> Any:
         if not issue.loc or issue.kind == "missing" or issue.loc in fatal:
             return None
         *parents, last = issue.loc
-        owner = kept
+        owner: Any = kept
         for part in parents:
-            owner = owner[part]
-        if isinstance(owner, dict | list) and (last in owner if isinstance(owner, dict) else True):
-            del owner[last]
+            owner = owner.get(part) if isinstance(owner, dict) else None
+        if not isinstance(owner, dict):
+            return None  # inside a list or a value the model reshaped: not worth guessing
+        owner.pop(last, None)
     entry, issues = schema_issues(model, kept)
     return None if issues else entry
 
