@@ -17,6 +17,7 @@ with each caller, through `bot.textfiles` where the operator wrote the file.
 
 from __future__ import annotations
 
+import collections
 import functools
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -139,10 +140,36 @@ def _text_scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str | None:
     return str(node.value)
 
 
+def _first_key_wins(self: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    """A mapping as the safe loader builds it, except that a key written twice keeps its first value.
+
+    The second one is reported ("defined twice") and the lines are those of the
+    first, so the checks that follow must see the value on that line. A key
+    that is a list or mapping is left out (the index reports it) rather than
+    failing the whole file as "found unhashable key".
+    """
+    own = list(node.value) if isinstance(node, yaml.MappingNode) else []
+    if any(not isinstance(k, yaml.ScalarNode) for k, _ in own):  # reported as "keys must be plain names"
+        own = [(k, v) for k, v in own if isinstance(k, yaml.ScalarNode)]
+        node = yaml.MappingNode(node.tag, own, node.start_mark, node.end_mark, node.flow_style)
+    mapping: dict[Any, Any] = yaml.SafeLoader.construct_mapping(self, node, deep=deep)
+    written = collections.Counter(
+        (k.tag, k.value) for k, _ in own if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge"
+    )
+    twice = {key for key, count in written.items() if count > 1}
+    if not twice:
+        return mapping
+    for key_node, value_node in reversed(own):
+        if isinstance(key_node, yaml.ScalarNode) and (key_node.tag, key_node.value) in twice:
+            mapping[self.construct_object(key_node, deep=deep)] = self.construct_object(value_node, deep=deep)
+    return mapping
+
+
 def _loaders(base: type[yaml.SafeLoader]) -> dict[str, type[yaml.SafeLoader]]:
     """The safe loader `base` as is ("yaml"), with every scalar kept as its text ("text", as the
     inventory has always read them), and with dates and times kept as written ("no_dates", so a
-    schema can refuse one without a zone)."""
+    schema can refuse one without a zone). In each, a key written twice keeps its first value."""
+    base = type(base.__name__, (base,), {"construct_mapping": _first_key_wins})
     text_loader: type[yaml.SafeLoader] = type("TextLoader", (base,), {})
     for tag in ("bool", "int", "float", "timestamp", "str", "null"):
         text_loader.add_constructor(f"tag:yaml.org,2002:{tag}", _text_scalar)  # type: ignore[arg-type]

@@ -22,6 +22,7 @@ Parameters are validated again, with their overrides, by
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import re
 from collections.abc import Callable, Mapping
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from bot.controllers.platforms import registry
 from bot.datafile import (
@@ -288,8 +290,10 @@ def _param_name(value: str) -> str:
 
 
 def _platform(value: object) -> object:
-    if isinstance(value, str) and value not in registry.names():
-        raise refuse(f"platform '{value}' is not one of {', '.join(registry.names())}")
+    if value is None or isinstance(value, dict | list):
+        return value  # the type error says it: "platform must be a single value"
+    if str(_text_of(value)) not in registry.names():
+        raise refuse(f"platform '{_text_of(value)}' is not one of {', '.join(registry.names())}")
     return value
 
 
@@ -303,6 +307,27 @@ def _text_of(value: object) -> object:
     return ("true" if value else "false") if isinstance(value, bool) else value
 
 
+def _written(kind: str) -> Callable[[object], object]:
+    """A check that an optional key, when written, has a value: `title:` with nothing is a mistake.
+
+    Pydantic lets None through an optional field; the playbook has always refused it
+    where the key is written, worded as any other value of the wrong shape (`kind`).
+    """
+
+    def check(value: object) -> object:
+        if value is None:
+            raise PydanticCustomError(kind, "no value")
+        return value
+
+    return check
+
+
+#: An optional text that, when its key is written, must have a value.
+WrittenText = Annotated[Text | None, BeforeValidator(_written("string_type"))]
+#: An optional mapping that, when its key is written, must be one.
+WrittenMapping = Annotated[dict[str, Any] | None, BeforeValidator(_written("dict_type"))]
+
+
 class ParameterEntry(Strict):
     """One `parameters:` entry. Field order matters: each check sees the fields declared before it."""
 
@@ -310,7 +335,7 @@ class ParameterEntry(Strict):
     min: float | None = None
     max: float | None = None
     choices: Annotated[tuple[str, ...], BeforeValidator(_words)] = ()
-    default_from: Text | None = None
+    default_from: WrittenText = None
     description: Text = ""
     default: Any
 
@@ -351,31 +376,64 @@ class ParameterEntry(Strict):
 
     @model_validator(mode="after")
     def _range(self) -> ParameterEntry:
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise refuse("min is greater than max")
+        if _inverted(self.min, self.max):
+            raise refuse(INVERTED_RANGE)
         return self
+
+
+INVERTED_RANGE = "min is greater than max"
+
+
+def _inverted(low: object, high: object) -> bool:
+    """Both bounds are numbers and the minimum is above the maximum."""
+    if isinstance(low, bool) or isinstance(high, bool):
+        return False
+    return isinstance(low, int | float) and isinstance(high, int | float) and low > high
+
+
+def _range_issue(doc: Document, name: str, raw: object, issues: list[Issue]) -> Issue | None:
+    """`min is greater than max` for an entry whose other fields failed too.
+
+    The model's own range check runs only once every field is valid; the operator
+    should still hear about the bounds when, say, the default is out of them.
+    """
+    if not isinstance(raw, dict) or any(i.kind == CUSTOM and i.message == INVERTED_RANGE for i in issues):
+        return None
+    bad = {i.loc[0] for i in issues if i.loc}
+    if raw.get("type") not in ("integer", "number") or {"type", "min", "max"} & bad:
+        return None
+    if not _inverted(raw.get("min"), raw.get("max")):
+        return None
+    loc: Loc = ("parameters", name)
+    return Issue(loc, CUSTOM, INVERTED_RANGE, doc.entry_line(loc))
 
 
 class UndoEntry(Strict):
     action: Text
-    args: dict[str, Any] | None = None
+    args: WrittenMapping = None
 
 
 class StepEntry(Strict):
     """One step as written; what its action allows is checked against the registry afterwards."""
 
-    id: Text | None = None
+    id: WrittenText = None
     action: Text
-    title: Text | None = None
-    args: dict[str, Any] | None = None
+    title: WrittenText = None
+    args: WrittenMapping = None
     undo: UndoEntry | None = None
 
     @field_validator("undo", mode="before")
     @classmethod
     def _undo_shape(cls, value: object) -> object:
-        """`undo: restore_clock` is short for `undo: {action: restore_clock}`."""
-        if value is None or isinstance(value, list):
-            raise refuse("must be an action name, or a mapping with `action` and `args`")
+        """`undo: restore_clock` is short for `undo: {action: restore_clock}`.
+
+        Nothing reads "undo must be a single value" and a list "undo must be a
+        mapping", as they always have.
+        """
+        if value is None:
+            raise PydanticCustomError("string_type", "no value")
+        if isinstance(value, list):
+            raise PydanticCustomError("dict_type", "a list")
         return value if isinstance(value, dict) else {"action": _text_of(value)}
 
 
@@ -385,7 +443,7 @@ class PlaybookFile(Strict):
     name: Text
     description: Text
     platform: Annotated[PlatformName, BeforeValidator(_platform)]
-    parameters: dict[Annotated[str, AfterValidator(_param_name)], ParameterEntry] = Field(default_factory=dict)
+    parameters: dict[Annotated[Text, AfterValidator(_param_name)], ParameterEntry] = Field(default_factory=dict)
     steps: Annotated[list[StepEntry], Field(min_length=1)]
 
 
@@ -398,13 +456,21 @@ def _where(doc: Document, place: Loc) -> str:
             return f"parameter '{name}' {plain_path(rest)}".strip()
         case ("steps", int()):
             return "step"
-        case ("steps", int(), "undo", *rest):
-            step_id = doc.value_at((*place[:2], "id")) or doc.value_at((*place[:2], "action"))
-            step = f"step '{step_id}'" if isinstance(step_id, str) else "step"
-            return f"{step} undo {plain_path(rest)}".strip()
+        case ("steps", int(), "undo" | "args" as part, *rest):
+            return f"{_step_name(doc, place[:2])} {part} {plain_path(rest)}".strip()
         case ("steps", int(), *rest):
             return f"step {plain_path(rest)}"
     return plain_path(place)
+
+
+def _step_name(doc: Document, loc: Loc) -> str:
+    """`step 'clock'` (its id, else its action, as the step checks name it), or `step` when it has neither."""
+    step_id = doc.value_at((*loc, "id")) or doc.value_at((*loc, "action"))
+    return f"step '{step_id}'" if isinstance(step_id, str) else "step"
+
+
+#: Shape errors: today's messages name the shape wanted, not the one found.
+_SHAPE_KINDS = frozenset({"dict_type", "model_type", "model_attributes_type", "list_type", "tuple_type", "string_type"})
 
 
 def _describe(doc: Document) -> Callable[[Issue], str]:
@@ -416,6 +482,10 @@ def _describe(doc: Document) -> Callable[[Issue], str]:
             return "`steps` must be a non-empty list"
         if loc == ("platform",) and kind == CUSTOM:
             return issue.message
+        if loc == ("platform",) and kind == "enum":
+            if issue.input is None or isinstance(issue.input, dict | list):
+                return "platform must be a single value"
+            return f"platform '{_text_of(issue.input)}' is not one of {', '.join(registry.names())}"
         if len(loc) == 3 and loc[0] == "parameters" and kind == "missing" and loc[2] == "type":
             return f"parameter '{loc[1]}': missing `type` (one of {', '.join(sorted(PARAM_TYPES))})"
         if len(loc) == 3 and loc[0] == "parameters" and kind == "missing" and loc[2] == "default":
@@ -424,7 +494,8 @@ def _describe(doc: Document) -> Callable[[Issue], str]:
         place = loc[:-1] if keyed else loc
         if kind == CUSTOM and place[:1] == ("parameters",):
             place = place[:2]  # the parameter's own messages name the key they are about
-        return default_message(issue, _where(doc, place))
+        message = default_message(issue, _where(doc, place))
+        return message.rsplit(" (not ", 1)[0] if kind in _SHAPE_KINDS else message
 
     return describe
 
@@ -438,17 +509,21 @@ def parse_playbook(text: str, file: str = "<playbook>") -> Playbook:
     if doc.data is None:
         raise PlaybookError([Problem(file, None, "the playbook is empty")])
     parsed, issues = schema_issues(PlaybookFile, doc.data, doc)
-    problems = to_problems(doc.issues + issues, file, _describe(doc))
     raw = doc.data if isinstance(doc.data, dict) else {}
-    parameters = _valid_parameters(doc, raw.get("parameters"))
+    parameters, range_issues = _valid_parameters(doc, raw.get("parameters"))
+    raw_steps = raw.get("steps")
+    items = [_without_idle_undo(item) for item in (raw_steps if isinstance(raw_steps, list) else [])]
+    # The undo of a step that changes nothing is not read: the step is told to remove it.
+    idle = {("steps", i, "undo") for i, (_, idle_undo) in enumerate(items) if idle_undo}
+    issues = [issue for issue in issues if issue.loc[:3] not in idle]
+    problems = to_problems(doc.issues + issues + range_issues, file, _describe(doc))
     steps: list[StepSpec] = []
     seen: dict[str, int] = {}
-    raw_steps = raw.get("steps")
-    for i, item in enumerate(raw_steps if isinstance(raw_steps, list) else []):
-        entry, step_issues = schema_issues(StepEntry, item)
-        if step_issues:
-            continue  # the whole-file check above reported it
-        step = _step(doc, ("steps", i), entry, parameters, problems)
+    for i, (item, idle_undo) in enumerate(items):
+        entry = _usable(StepEntry, item, {("action",), ("id",), ("undo",)})  # the whole-file check reported the rest
+        if entry is None:
+            continue
+        step = _step(doc, ("steps", i), entry, parameters, problems, idle_undo=idle_undo)
         if step is None:
             continue
         if step.id in seen:
@@ -471,14 +546,63 @@ def parse_playbook(text: str, file: str = "<playbook>") -> Playbook:
     )
 
 
-def _valid_parameters(doc: Document, raw: object) -> dict[str, ParamSpec]:
-    """The parameters that are valid on their own (steps may refer to them; the rest are reported)."""
+def _without_idle_undo(item: object) -> tuple[object, bool]:
+    """A raw step without its `undo` when its action changes nothing (and whether it had one).
+
+    Such an undo is wrong whatever it says; the step check says to remove it.
+    """
+    action = item.get("action") if isinstance(item, dict) else None
+    spec = ACTIONS.get(action) if isinstance(action, str) else None
+    if isinstance(item, dict) and "undo" in item and spec is not None and not spec.changes_device:
+        return {k: v for k, v in item.items() if k != "undo"}, True
+    return item, False
+
+
+def _usable(model: type[Strict], value: object, fatal: set[Loc]) -> Any:
+    """`value` validated by `model`, leaving out the parts that fail, unless a `fatal` one does.
+
+    The problems were reported already; this is what the checks that follow
+    (steps against parameters, arguments against their action) still look at,
+    as the loader always has: a bad `min` or `title` is reported and the rest of
+    the entry is checked, so its steps are not told a parameter is unknown.
+    Fatal are a missing key, a rule about the whole entry and the `fatal` keys.
+    """
+    entry, issues = schema_issues(model, value)
+    if not issues:
+        return entry
+    if not isinstance(value, dict):
+        return None
+    kept = copy.deepcopy(value)
+    for issue in issues:
+        if not issue.loc or issue.kind == "missing" or issue.loc in fatal:
+            return None
+        *parents, last = issue.loc
+        owner: Any = kept
+        for part in parents:
+            owner = owner.get(part) if isinstance(owner, dict) else None
+        if not isinstance(owner, dict):
+            return None  # inside a list or a value the model reshaped: not worth guessing
+        owner.pop(last, None)
+    entry, issues = schema_issues(model, kept)
+    return None if issues else entry
+
+
+def _valid_parameters(doc: Document, raw: object) -> tuple[dict[str, ParamSpec], list[Issue]]:
+    """The parameters steps may refer to, and the inverted ranges the whole-file check could not see.
+
+    A parameter is usable when its type and default are (see `_usable`).
+    """
     out: dict[str, ParamSpec] = {}
+    extra: list[Issue] = []
     for name, value in (raw if isinstance(raw, dict) else {}).items():
         if not isinstance(name, str) or not PARAM_NAME.match(name):
             continue
         entry, issues = schema_issues(ParameterEntry, value)
-        if issues:
+        inverted = _range_issue(doc, name, value, issues) if issues else None
+        if inverted is not None:
+            extra.append(inverted)
+        entry = _usable(ParameterEntry, value, {("type",), ("default",)})
+        if entry is None:
             continue
         out[name] = ParamSpec(
             name=name,
@@ -491,11 +615,17 @@ def _valid_parameters(doc: Document, raw: object) -> dict[str, ParamSpec]:
             description=entry.description,
             line=doc.line(("parameters", name), key=True),
         )
-    return out
+    return out, extra
 
 
 def _step(
-    doc: Document, loc: Loc, entry: StepEntry, parameters: Mapping[str, ParamSpec], problems: list[Problem]
+    doc: Document,
+    loc: Loc,
+    entry: StepEntry,
+    parameters: Mapping[str, ParamSpec],
+    problems: list[Problem],
+    *,
+    idle_undo: bool = False,
 ) -> StepSpec | None:
     """The step checked against the action registry: known action, its arguments, its undo."""
 
@@ -534,7 +664,7 @@ def _step(
         if checked is None:
             return None
         undo = UndoSpec(name, checked)
-    elif entry.undo is not None:
+    elif entry.undo is not None or idle_undo:
         add((*loc, "undo"), f"{where} ({entry.action}) changes nothing on the device: remove its `undo`", key=True)
         return None
     if args is None:
@@ -563,7 +693,8 @@ def _args(
     entries = dict(given or {})
 
     def add(at: Loc, message: str, *, key: bool = False) -> None:
-        line = doc.line(at, key=key) if given is not None else doc.line(loc[:-1] if loc[-1] == "args" else loc)
+        # without a mapping to point into: the `args:` written (not a mapping), else the step or undo
+        line = doc.line(at, key=key) if given is not None else doc.line(loc)
         problems.append(Problem(doc.file, line, message))
 
     for name in entries:
@@ -583,7 +714,7 @@ def _args(
             continue
         raw = entries[name]
         at = (*loc, name)
-        if raw is None or isinstance(raw, dict | list):
+        if isinstance(raw, dict | list):  # nothing (`target:`) is a literal that fails its type, as before
             add(at, f"{where}: argument '{name}' must be a single value or $parameter")
             continue
         if isinstance(raw, str) and raw.startswith("$"):
