@@ -15,7 +15,7 @@ import pytest
 
 from bot.controllers.platforms import PlatformDataError, parse_platform_definition, platform_definition, registry
 from bot.datafile import DataFileError, Strict, load, parse_yaml
-from bot.domain.advisory import AdvisoryDataError, load_advisory
+from bot.domain.advisory_file import AdvisoryDataError, load_advisory
 from bot.domain.models import Platform
 from bot.inventory import InventoryError
 from bot.inventory_file import load_inventory, parse_inventory

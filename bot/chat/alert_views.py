@@ -24,7 +24,6 @@ from bot.chat.handlers import (
     timeback_button,
 )
 from bot.chat.reply import Button, Field, Level, Reply, Section, Table
-from bot.domain.advisory import FixState
 from bot.domain.alerts import (
     AlertDecision,
     AlertKind,
@@ -35,6 +34,7 @@ from bot.domain.alerts import (
     ResolveAlert,
     UpdateAlert,
 )
+from bot.domain.software_fix import FixState
 from bot.domain.verdict import VerdictStatus
 
 RESOLVED_ICON = "✅"

@@ -21,8 +21,8 @@ from datetime import datetime
 from bot.chat.alert_views import names_text
 from bot.chat.handlers import STATUS_ICON, STATUS_LEVEL, fmt_time, plural
 from bot.chat.reply import Field, Level, Reply, Section, Table
-from bot.domain.advisory import FixState
 from bot.domain.digest import FleetDigest, FleetTotals, HistoryRow, SiteDigest, UnfixedController
+from bot.domain.software_fix import FixState
 from bot.domain.verdict import VerdictStatus, worst_status
 
 DIGEST_ICON = "📋"

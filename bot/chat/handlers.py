@@ -16,9 +16,10 @@ from bot.chat.failures import failure_words
 from bot.chat.registry import REGISTRY, Registry
 from bot.chat.reply import Button, Field, Level, Reply, Section, Table
 from bot.controllers.platforms import registry
-from bot.domain.advisory import FixState, classify_model
+from bot.domain.ap_models import classify_model
 from bot.domain.digest import HistoryRow
 from bot.domain.models import ClockReading, ControllerSnapshot, NtpServer
+from bot.domain.software_fix import FixState
 from bot.domain.verdict import RISK_CODES, ActionKind, ControllerVerdict, Severity, VerdictStatus, worst_status
 from bot.fleet.service import SiteReport
 from bot.inventory import Inventory

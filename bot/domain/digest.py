@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from bot.domain.advisory import FixState
+from bot.domain.software_fix import FixState
 from bot.domain.verdict import RISK_CODES, Severity, SiteVerdict, VerdictStatus
 
 

@@ -57,21 +57,10 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from bot.domain.advisory import (
-    Advisory,
-    FixState,
-    FixStatus,
-    ModelCategory,
-    ModelClass,
-    Recommendation,
-    TimebackPlan,
-    classify_model,
-    load_advisory,
-    recommended_release,
-    software_fix,
-    timeback_target,
-    to_jsonable,
-)
+from bot.domain.advisory_data import Advisory, ModelCategory
+from bot.domain.advisory_file import load_advisory
+from bot.domain.ap_models import ModelClass, classify_model
+from bot.domain.jsonable import to_jsonable
 from bot.domain.models import (
     CONNECTION_ERROR_KINDS,
     AccessPoint,
@@ -80,6 +69,8 @@ from bot.domain.models import (
     PlatformName,
     SnapshotError,
 )
+from bot.domain.software_fix import FixState, FixStatus, Recommendation, recommended_release, software_fix
+from bot.domain.timeback import TimebackPlan, timeback_target
 from bot.domain.versions import parse_version
 
 

@@ -57,10 +57,12 @@ class VersionScheme:
 def packaged_schemes() -> tuple[VersionScheme, ...]:
     """The schemes of the packaged advisory data.
 
-    Imported at call time: the advisory loader imports this module to parse its own
-    versions (with its own file's schemes, never these), so this is not a load-time cycle.
+    Imported at call time, not at the top: `bot.domain.advisory_file` (and the
+    `advisory_data` it builds) import this module at load time for `Version` and
+    `VersionScheme`, and parse their own versions with the file's own schemes, never these;
+    a top-level import here would be a load-time cycle.
     """
-    from bot.domain.advisory import load_advisory
+    from bot.domain.advisory_file import load_advisory
 
     return load_advisory().version_schemes
 

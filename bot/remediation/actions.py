@@ -24,8 +24,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.domain.advisory import Advisory, TimebackPlan, timeback_target
+from bot.domain.advisory_data import Advisory
 from bot.domain.models import CertificateWindow, NtpServer
+from bot.domain.timeback import TimebackPlan, timeback_target
 from bot.domain.utc_offset import fmt_instant, to_local
 from bot.remediation.clock_actions import RESTORE_CLOCK, SET_CLOCK, VERIFY_CLOCK, VERIFY_CLOCK_CURRENT, WAIT_FOR_APS
 from bot.remediation.ntp_actions import DELETE_NTP_SERVERS, RESTORE_NTP_SERVERS, SAVE_CONFIG

@@ -33,7 +33,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from bot.controllers.session import ControllerSession, SessionError, SessionOptions
-from bot.domain.advisory import Advisory, load_advisory
+from bot.domain.advisory_data import Advisory
+from bot.domain.advisory_file import load_advisory
 from bot.domain.utc_offset import to_local
 from bot.inventory import Controller, Credentials
 from bot.remediation.actions import ACTIONS

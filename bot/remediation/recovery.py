@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.controllers.session import ControllerSession, SessionOptions
-from bot.domain.advisory import Advisory
+from bot.domain.advisory_data import Advisory
 from bot.remediation.actions import ACTIONS
 from bot.remediation.device import SessionFactory
 from bot.remediation.engine import (

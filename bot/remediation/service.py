@@ -32,7 +32,8 @@ from typing import Any, Protocol
 
 from bot.controllers.polling import PollOptions
 from bot.controllers.session import ControllerSession, SessionOptions
-from bot.domain.advisory import Advisory, load_advisory
+from bot.domain.advisory_data import Advisory
+from bot.domain.advisory_file import load_advisory
 from bot.domain.approvals import (
     Approval,
     ApprovalPolicy,

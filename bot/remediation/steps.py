@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.controllers.platforms import registry
 from bot.controllers.platforms.remediation_ops import PlatformOps, TimeConfig
-from bot.domain.advisory import Advisory
+from bot.domain.advisory_data import Advisory
 from bot.domain.models import NtpServer, PlatformName
 from bot.inventory import Controller
 from bot.remediation.device import DeviceLink

@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 
-from bot.domain.advisory import to_jsonable
+from bot.domain.jsonable import to_jsonable
 
 
 def utc_now() -> datetime:

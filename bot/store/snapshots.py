@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from bot.domain.advisory import FixState
 from bot.domain.models import (
     AccessPoint,
     CertificateWindow,
@@ -25,6 +24,7 @@ from bot.domain.models import (
     NtpServer,
     SnapshotError,
 )
+from bot.domain.software_fix import FixState
 from bot.domain.verdict import VerdictStatus
 from bot.store.codec import from_db_time, from_db_time_or_none, from_device_time, loads, to_bool
 from bot.store.records import APRecord, CriticalFinding, SnapshotRecord, StuckAP

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 from bot.chat.digest_views import digest_replies, fmt_change, history_reply
 from bot.chat.reply import Level, Reply
 from bot.console.render import render_text
-from bot.domain.advisory import FixState
 from bot.domain.digest import FleetDigest, HistoryRow, SiteDigest, UnfixedController
+from bot.domain.software_fix import FixState
 from bot.domain.verdict import VerdictStatus
 from bot.slack.render import MAX_BLOCKS, render_messages
 from tests.support.fake_slack import block_kit_problems

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from bot.domain.advisory import FixState
 from bot.domain.digest import FleetDigest, SiteDigest, UnfixedController, fleet_totals, worst_first
 from bot.domain.models import (
     AccessPoint,
@@ -17,6 +16,7 @@ from bot.domain.models import (
     Platform,
     SnapshotError,
 )
+from bot.domain.software_fix import FixState
 from bot.domain.verdict import DownloadWatch, VerdictStatus, evaluate_site
 
 NOW = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)

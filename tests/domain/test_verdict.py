@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.domain.advisory import load_advisory
+from bot.domain.advisory_file import load_advisory
 from bot.domain.models import (
     AccessPoint,
     CertificateWindow,

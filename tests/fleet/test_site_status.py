@@ -7,8 +7,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.domain.advisory import FixState, ModelCategory
+from bot.domain.advisory_data import ModelCategory
 from bot.domain.models import ErrorKind
+from bot.domain.software_fix import FixState
 from bot.domain.verdict import VerdictStatus
 from bot.fleet.service import FleetService
 from tests.support.simulated_site import aireos, iosxe, simulated_site

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlite_utils import Database
 
-from bot.domain.advisory import FixState
 from bot.domain.models import (
     AccessPoint,
     CertificateWindow,
@@ -20,6 +19,7 @@ from bot.domain.models import (
     Platform,
     SnapshotError,
 )
+from bot.domain.software_fix import FixState
 from bot.domain.verdict import VerdictStatus, evaluate_controller
 from bot.store import CheckRun, CheckTrigger, NotFoundError, StateError, StuckAP, ap_state, checks, history, snapshots
 from tests.store.store_factories import AFFECTED, AT_ONCE, NOT_AFFECTED, T0, ap, record, snap, unreachable

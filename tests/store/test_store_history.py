@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 import pytest
 from sqlite_utils import Database
 
-from bot.domain.advisory import FixState
 from bot.domain.models import AccessPoint, ControllerSnapshot, ErrorKind, Platform, SnapshotError
+from bot.domain.software_fix import FixState
 from bot.domain.verdict import VerdictStatus
 from bot.store import CheckTrigger
 from bot.store import history as history_store

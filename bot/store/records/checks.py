@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from bot.domain.advisory import FixState
 from bot.domain.models import (
     AccessPoint,
     CertificateWindow,
@@ -18,6 +17,7 @@ from bot.domain.models import (
     PlatformName,
     SnapshotError,
 )
+from bot.domain.software_fix import FixState
 from bot.domain.verdict import VerdictStatus
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import ClassVar
 
-from bot.domain.advisory import FixState
+from bot.domain.software_fix import FixState
 from bot.domain.verdict import VerdictStatus, worst_status
 from bot.store.records.checks import CheckRunRecord, CriticalFinding, SnapshotRecord
 
