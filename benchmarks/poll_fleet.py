@@ -82,9 +82,9 @@ async def _floor(targets: list[dict[str, Any]], concurrency: int | None, command
 
 def _routine_commands(platform_name: str) -> list[str]:
     """The commands of the bot's routine check on this platform (placeholders left out)."""
-    from bot.controllers.platforms import platform_definition
+    from bot.controllers.platforms import registry
 
-    definition = platform_definition(platform_name)
+    definition = registry.get(platform_name).definition
     commands = [c.command for c in definition.routine_commands() if "{" not in c.command]
     if platform_name == "aireos":
         commands = [c for c in commands if c != "show ap image all"]  # 8.10: `show ap image status`

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.controllers.platforms import PlatformDataError, parse_platform_definition, platform_definition, registry
+from bot.controllers.platforms import PlatformDataError, parse_platform_definition, registry
 from bot.datafile import DataFileError, Strict, load, parse_yaml
 from bot.domain.advisory_file import AdvisoryDataError, load_advisory
 from bot.domain.models import Platform
@@ -329,7 +329,7 @@ SHIPPED: list[tuple[str, Callable[[], object]]] = [
     ("bot/simulator/defaults.yaml", builtin_defaults),
     ("bot/simulator/scenarios/demo.yaml", Scenario.demo),
     *[(f"playbooks/{p.name}", lambda p=p: load_playbook(p)) for p in sorted((ROOT / "playbooks").glob("*.yaml"))],
-    *[(f"platforms/{p}/commands.yaml", lambda p=p: platform_definition(p)) for p in PLATFORMS],
+    *[(f"platforms/{p}/commands.yaml", lambda p=p: registry.get(p).definition) for p in PLATFORMS],
     *[
         (f"platforms/{p}/changes.yaml", lambda p=p: catalog_for(registry.get(p)))
         for p in (Platform.AIREOS, Platform.IOSXE)

@@ -28,7 +28,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 from bot.controllers.polling import PollOptions, poll_fleet
 from bot.controllers.static_facts import StaticFacts, StaticRead
@@ -65,21 +65,49 @@ def _poll_shard(
     return snapshots, learnt
 
 
+@dataclass
+class LoopLimit:
+    """The loop's session limit, as a sharded check shares it with the reads on the loop.
+
+    `semaphore` is what every read on the loop waits on; `size` its permits. A sharded check
+    (its shards read in other processes, which cannot wait on this semaphore) takes each
+    shard's sessions from it before the shard starts and gives them back when that shard
+    ends, so the shards and the loop's reads together stay within `size`. It never takes
+    `headroom`: a person's `/ccert status` or a remediation's fresh read during a long
+    check still gets sessions at once. `taking` lets one holder take its permits at a time
+    (all of them before the next starts), so two holders can never wait on each other.
+    """
+
+    semaphore: asyncio.Semaphore
+    size: int
+    taking: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @classmethod
+    def of(cls, size: int) -> LoopLimit:
+        return cls(asyncio.Semaphore(size), size)
+
+    @property
+    def headroom(self) -> int:
+        """Sessions a sharded check leaves to the loop's own reads (a fifth, at least one)."""
+        return max(1, self.size // 5) if self.size > 1 else 0
+
+
 @asynccontextmanager
-async def _holding(limit: asyncio.Semaphore | None, permits: int) -> AsyncIterator[None]:
-    """Hold `permits` of the loop's session limit for the block (taken one by one, as the
-    reads on the loop finish theirs; all given back however the block ends)."""
+async def _holding(limit: LoopLimit | None, permits: int) -> AsyncIterator[None]:
+    """Hold `permits` of the loop's session limit for the block: taken under `limit.taking`
+    as the loop's reads hand theirs back, all given back however the block ends."""
     taken = 0
     try:
         if limit is not None:
-            for _ in range(permits):
-                await limit.acquire()
-                taken += 1
+            async with limit.taking:
+                for _ in range(min(permits, limit.size - limit.headroom)):
+                    await limit.semaphore.acquire()
+                    taken += 1
         yield
     finally:
         for _ in range(taken):
             assert limit is not None
-            limit.release()
+            limit.semaphore.release()
 
 
 class FleetPoller:
@@ -96,23 +124,22 @@ class FleetPoller:
         options: PollOptions,
         environ: Mapping[str, str] | None = None,
         *,
-        limit: asyncio.Semaphore | None = None,
-        limit_size: int | None = None,
+        limit: LoopLimit | None = None,
     ) -> list[ControllerSnapshot]:
-        """`limit` bounds the reads made on the loop (a shared semaphore of `limit_size`
-        permits, see `poll_fleet`); shards in worker processes share `options.max_concurrency`
-        out between them and, while they read, hold that many of the loop's permits, so a
-        person's `/ccert status` or a remediation read meanwhile waits its turn instead of
-        opening sessions beyond the limit."""
+        """`limit` bounds the reads made on the loop (see `poll_fleet`); shards in worker
+        processes share `options.max_concurrency` out between them, and with a `limit`, at
+        most its size less its headroom, each shard holding its share while it reads (see
+        `LoopLimit`)."""
         fleet = list(controllers)
+        on_loop = None if limit is None else limit.semaphore
         if self.workers <= 1 or len(fleet) < max(self.shard_from, 2):
-            return await poll_fleet(fleet, options, environ, limit=limit)
-        count = min(self.workers, len(fleet))
+            return await poll_fleet(fleet, options, environ, limit=on_loop)
+        total = options.max_concurrency if limit is None else min(options.max_concurrency, limit.size - limit.headroom)
+        count = min(self.workers, len(fleet), max(1, total))
         shards = [fleet[k::count] for k in range(count)]
         facts = options.facts
         # The same sessions in flight as on one loop, shared out; each shard gets an empty memory
         # of static facts (its controllers' reads travel beside it, not the whole fleet's).
-        total = options.max_concurrency if limit_size is None else min(options.max_concurrency, limit_size)
         shard_options = replace(
             options,
             max_concurrency=max(1, total // count),
@@ -121,17 +148,13 @@ class FleetPoller:
         loop = asyncio.get_running_loop()
         pool = self._start(count)
         try:
-            reserved = (
-                0 if limit is None or limit_size is None else min(limit_size, count * shard_options.max_concurrency)
-            )
-            async with _holding(limit, reserved):
-                results = await self._run_shards(loop, pool, shards, shard_options, environ, facts)
+            results = await self._run_shards(loop, pool, shards, shard_options, environ, facts, limit)
         except (BrokenProcessPool, OSError, pickle.PicklingError) as error:
             # A worker died (killed for memory, crashed) or could not be started: the check is
             # still owed. Read the fleet on the loop this time; the next check starts new workers.
             log.error("poll workers failed (%s); this check reads the fleet on the loop", type(error).__name__)
             self.close()
-            return await poll_fleet(fleet, options, environ, limit=limit)
+            return await poll_fleet(fleet, options, environ, limit=on_loop)
         by_name: dict[str, ControllerSnapshot] = {}
         for snapshots, learnt in results:
             by_name.update((s.name, s) for s in snapshots)
@@ -140,27 +163,38 @@ class FleetPoller:
                     facts.remember(name, read)
         return [by_name[c.name] for c in fleet]
 
-    @staticmethod
     async def _run_shards(
+        self,
         loop: asyncio.AbstractEventLoop,
         pool: ProcessPoolExecutor,
         shards: list[list[Controller]],
         shard_options: PollOptions,
         environ: Mapping[str, str] | None,
         facts: StaticFacts | None,
+        limit: LoopLimit | None,
     ) -> list[tuple[list[ControllerSnapshot], dict[str, StaticRead]]]:
-        return await asyncio.gather(
-            *(
-                loop.run_in_executor(
-                    pool,
-                    _poll_shard,
-                    shard,
-                    shard_options,
-                    None if environ is None else dict(environ),
-                    {} if facts is None else {c.name: r for c in shard if (r := facts.recall(c.name)) is not None},
-                )
-                for shard in shards
-            )
+        async def one(shard: list[Controller]) -> tuple[list[ControllerSnapshot], dict[str, StaticRead]]:
+            async with _holding(limit, shard_options.max_concurrency):
+                return await self._read_shard(loop, pool, shard, shard_options, environ, facts)
+
+        return list(await asyncio.gather(*(one(shard) for shard in shards)))
+
+    @staticmethod
+    async def _read_shard(
+        loop: asyncio.AbstractEventLoop,
+        pool: ProcessPoolExecutor,
+        shard: list[Controller],
+        shard_options: PollOptions,
+        environ: Mapping[str, str] | None,
+        facts: StaticFacts | None,
+    ) -> tuple[list[ControllerSnapshot], dict[str, StaticRead]]:
+        return await loop.run_in_executor(
+            pool,
+            _poll_shard,
+            shard,
+            shard_options,
+            None if environ is None else dict(environ),
+            {} if facts is None else {c.name: r for c in shard if (r := facts.recall(c.name)) is not None},
         )
 
     def _start(self, count: int) -> ProcessPoolExecutor:

@@ -14,8 +14,10 @@ once and whether a large check goes to the worker processes.
 
 A check of a large fleet sharded over worker processes (`CCERT_POLL_WORKERS`) shares
 the limit out between its shards (each process has its own loop, so it cannot wait on
-this semaphore) and holds their share of its permits on the loop while they read, so
-the shards and any read on the loop meanwhile stay within the one limit together.
+this semaphore): each shard holds its share of the loop's permits while it reads, and a
+fifth of the limit is always left to the loop's own reads, so the shards and a person's
+read meanwhile stay within the one limit together and the person is not kept waiting
+behind the check (`bot.controllers.workers.LoopLimit`).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from collections.abc import Iterable, Mapping
 
 from bot.controllers.polling import PollOptions, SessionFactory, poll_fleet
 from bot.controllers.read_session import ReadSession
-from bot.controllers.workers import FleetPoller, auto_workers
+from bot.controllers.workers import FleetPoller, LoopLimit, auto_workers
 from bot.domain.models import ControllerSnapshot
 from bot.inventory import Controller
 from bot.settings import Settings
@@ -41,21 +43,19 @@ class FleetReader:
         self.poller = FleetPoller(workers)
         # One semaphore per event loop: an asyncio semaphore belongs to the loop it first waits
         # on, and a reader outlives a loop in tests (and `asyncio.run` per CLI command).
-        self._limits: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._limits: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopLimit] = weakref.WeakKeyDictionary()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FleetReader:
         """`CCERT_MAX_CONCURRENCY` sessions at once; `CCERT_POLL_WORKERS` processes for large checks."""
         return cls(settings.max_concurrency, auto_workers(settings.poll_workers))
 
-    def limit(self) -> asyncio.Semaphore:
-        """The running loop's session limit, shared by every read on it."""
+    def limit(self) -> LoopLimit:
+        """The running loop's session limit, shared by every read on it (its size kept with it)."""
         loop = asyncio.get_running_loop()
         found = self._limits.get(loop)
         if found is None:
-            found = self._limits[loop] = asyncio.Semaphore(self.max_concurrency)
+            found = self._limits[loop] = LoopLimit.of(self.max_concurrency)
         return found
 
     async def read(
@@ -67,16 +67,16 @@ class FleetReader:
         session_factory: SessionFactory = ReadSession,
     ) -> list[ControllerSnapshot]:
         """Read `controllers` on the loop under the limit; snapshots in input order."""
-        return await poll_fleet(controllers, options, environ, session_factory=session_factory, limit=self.limit())
+        return await poll_fleet(
+            controllers, options, environ, session_factory=session_factory, limit=self.limit().semaphore
+        )
 
     async def read_fleet(
         self, controllers: Iterable[Controller], options: PollOptions, environ: Mapping[str, str] | None = None
     ) -> list[ControllerSnapshot]:
         """A whole-fleet check: on the loop under the limit, or sharded over the worker
         processes when the fleet is large enough (see the module docstring)."""
-        return await self.poller.poll(
-            controllers, options, environ, limit=self.limit(), limit_size=self.max_concurrency
-        )
+        return await self.poller.poll(controllers, options, environ, limit=self.limit())
 
     def close(self) -> None:
         """Stop the worker processes (a sharded check in them is abandoned)."""

@@ -21,7 +21,7 @@ import pytest
 from scrapli.driver.core.cisco_iosxe.base_driver import PRIVS as IOSXE_PRIVS
 from scrapli_community.cisco.aireos.cisco_aireos import DEFAULT_PRIVILEGE_LEVELS as AIREOS_PRIVS
 
-from bot.controllers.platforms import platform_definition
+from bot.controllers.platforms import registry
 from bot.controllers.polling import PollOptions, poll_fleet
 from bot.controllers.read_session import ReadSession, _Screen, clean_output
 from bot.controllers.session import ControllerSession, SessionError, SessionOptions
@@ -44,7 +44,7 @@ def _shape(text: str) -> list[str]:
 @pytest.mark.parametrize("factory", [aireos, iosxe], ids=["aireos", "iosxe"])
 async def test_every_poll_command_reads_as_the_scrapli_session_reads_it(tmp_path: Path, factory: Any) -> None:
     async with simulated_site(tmp_path, factory("wlc-1")) as site:
-        definition = platform_definition(site.inventory.controller("wlc-1").platform)  # type: ignore[union-attr]
+        definition = registry.get(site.inventory.controller("wlc-1").platform).definition  # type: ignore[union-attr]
         commands = [item.command for item in definition.poll if "{" not in item.command]
         async with session_to(ControllerSession, site, "wlc-1") as scrapli_session:
             want = [(await scrapli_session.send(c)) for c in commands]
@@ -256,7 +256,7 @@ async def test_a_user_landing_at_privilege_1_is_taken_to_enable_first() -> None:
             name="wlc",
             host="127.0.0.1",
             port=port,
-            platform=platform_definition("iosxe"),
+            platform=registry.get("iosxe").definition,
             username="admin",
             password=PASSWORD,
             options=_options(),
@@ -272,7 +272,7 @@ async def test_an_enable_secret_the_inventory_lacks_fails_the_login_at_once() ->
             name="wlc",
             host="127.0.0.1",
             port=port,
-            platform=platform_definition("iosxe"),
+            platform=registry.get("iosxe").definition,
             username="admin",
             password=PASSWORD,
             options=_options(),
@@ -314,7 +314,7 @@ def _scrapli_prompt(privileges: dict[str, Any]) -> re.Pattern[str]:
 def test_the_platform_prompt_agrees_with_scrapli_s_driver(
     platform: str, privileges: dict[str, Any], prompts: list[str], not_prompts: list[str]
 ) -> None:
-    ours = re.compile(platform_definition(platform).prompt, re.M | re.I)
+    ours = re.compile(registry.get(platform).definition.prompt, re.M | re.I)
     theirs = _scrapli_prompt(privileges)
     for line in prompts:
         assert ours.search(line) and theirs.search(line), line
@@ -334,11 +334,11 @@ def test_escapes_are_dropped_as_scrapli_drops_them() -> None:
 
 
 def test_a_prompt_line_mid_output_takes_only_itself_away() -> None:
-    prompt = re.compile(platform_definition("aireos").prompt.encode(), re.M | re.I)
+    prompt = re.compile(registry.get("aireos").definition.prompt.encode(), re.M | re.I)
     assert clean_output(b"line1\n(Cisco Controller) >\n\nline2", prompt) == "line1\n\n\nline2"
 
 
 def test_clean_output_reads_as_scrapli_leaves_it() -> None:
-    prompt = re.compile(platform_definition("iosxe").prompt.encode(), re.M | re.I)
+    prompt = re.compile(registry.get("iosxe").definition.prompt.encode(), re.M | re.I)
     raw = b"\n\nAP Name   State   \n\x1b[1mAP-1\x1b[0m      Registered\n\nwlc#"
     assert clean_output(raw, prompt) == "AP Name   State\nAP-1      Registered"

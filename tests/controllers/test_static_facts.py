@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
-from bot.controllers.platforms import platform_definition
+from bot.controllers.platforms import registry
 from bot.controllers.polling import PollOptions, poll_fleet
 from bot.controllers.session import ControllerSession
 from bot.controllers.static_facts import Identity, StaticFacts, StaticRead
@@ -87,7 +87,7 @@ async def poll(site: SimulatedSite, facts: StaticFacts, *, routine: bool) -> tup
 
 
 def static_commands(platform: str) -> set[str]:
-    return {item.command.split(" {")[0] for item in platform_definition(platform).poll if item.static}
+    return {item.command.split(" {")[0] for item in registry.get(platform).definition.poll if item.static}
 
 
 def sent_static(commands: list[str], platform: str) -> set[str]:
@@ -159,7 +159,7 @@ def test_the_readme_lists_what_a_routine_check_sends_on_each_platform() -> None:
         if line.startswith("| AireOS |") or line.startswith("| Catalyst 9800 |")
     }
     for platform, label in (("aireos", "AireOS"), ("iosxe", "Catalyst 9800")):
-        definition = platform_definition(platform)
+        definition = registry.get(platform).definition
         every, static = re.split(r"(?<!\\)\|", rows[label])[2:4]  # cells; `\|` is a pipe inside one
         for command in (*definition.session_setup, *(c.command for c in definition.routine_commands())):
             assert f"`{command.replace('|', chr(92) + '|')}`" in every, (platform, command)

@@ -12,7 +12,7 @@ from typing import Any
 from bot.controllers.polling import REFUSED, PollOptions
 from bot.controllers.session_api import SessionOptions
 from bot.controllers.static_facts import StaticFacts
-from bot.controllers.workers import FleetPoller, auto_workers
+from bot.controllers.workers import FleetPoller, LoopLimit, _holding, auto_workers
 from bot.domain.models import ControllerSnapshot
 from bot.fleet.service import poll_options
 from bot.inventory import Controller, Credentials
@@ -99,30 +99,58 @@ async def test_a_dead_worker_costs_one_check_its_speed_not_its_answer(tmp_path: 
 
 
 async def test_shards_hold_their_share_of_the_loop_limit_while_they_read(monkeypatch: Any) -> None:
-    """A sharded check and a read on the loop meanwhile stay within one limit together:
-    while the shards read (in other processes), their sessions' permits are held on the loop,
-    so a loop read waits; all are given back when the shards end, however they end."""
-    limit = asyncio.Semaphore(4)
-    seen: list[tuple[bool, int]] = []
-    waiter: list[asyncio.Task[Any]] = []
+    """A sharded check and the reads on the loop stay within one limit together: each shard
+    (reading in another process) holds its sessions' permits on the loop while it reads and
+    gives them back when it ends; a fifth of the limit is never taken, so a person's read
+    during the check gets a session at once."""
+    limit = LoopLimit.of(10)  # headroom 2: the shards share 8
+    seen: list[tuple[int, int]] = []
+    release = asyncio.Event()
 
-    async def shards(loop: Any, pool: Any, shards: list[Any], options: PollOptions, *rest: Any) -> list[Any]:
-        # A person's read arrives while the shards read: it must wait for the shards.
-        waiter.append(asyncio.create_task(limit.acquire()))
-        await asyncio.sleep(0.05)
-        seen.append((limit.locked() and not waiter[0].done(), options.max_concurrency))
-        return [
-            ([ControllerSnapshot(c.name, c.platform, c.host, datetime.now(UTC)) for c in shard], {}) for shard in shards
-        ]
+    async def read_shard(loop: Any, pool: Any, shard: list[Any], options: PollOptions, *rest: Any) -> Any:
+        seen.append((len(shard), options.max_concurrency))
+        await release.wait()
+        now = datetime.now(UTC)
+        return [ControllerSnapshot(c.name, c.platform, c.host, now) for c in shard], {}
 
     poller = FleetPoller(2, shard_from=0)
     monkeypatch.setattr(poller, "_start", lambda count: None)
-    monkeypatch.setattr(poller, "_run_shards", shards)
-    fleet = [Controller(f"wlc-{i}", "127.0.0.1", 22, "aireos", Credentials("c", "U", "P"), "s") for i in range(2)]
+    monkeypatch.setattr(poller, "_read_shard", read_shard)
+    fleet = [Controller(f"wlc-{i}", "127.0.0.1", 22, "aireos", Credentials("c", "U", "P"), "s") for i in range(4)]
     options = PollOptions(SessionOptions(timeout_seconds=1), max_concurrency=50)
-    snapshots = await poller.poll(fleet, options, {}, limit=limit, limit_size=4)
-    assert [s.name for s in snapshots] == ["wlc-0", "wlc-1"]
-    assert seen == [(True, 2)]  # 4 permits held (2 shards x 2 sessions), the read waited
-    await asyncio.wait_for(waiter[0], 1)  # and got its turn once the shards were done
-    limit.release()
-    assert limit._value == 4  # every permit back
+    check = asyncio.create_task(poller.poll(fleet, options, {}, limit=limit))
+    for _ in range(100):
+        if len(seen) == 2:
+            break
+        await asyncio.sleep(0.01)
+    assert seen == [(2, 4), (2, 4)]  # two shards of 4 sessions: 8 of 10 held
+    # A person's read now: the headroom is free at once, and nothing beyond it.
+    await asyncio.wait_for(limit.semaphore.acquire(), 0.5)
+    await asyncio.wait_for(limit.semaphore.acquire(), 0.5)
+    assert limit.semaphore.locked()
+    limit.semaphore.release()
+    limit.semaphore.release()
+    release.set()
+    snapshots = await asyncio.wait_for(check, 5)
+    assert [s.name for s in snapshots] == ["wlc-0", "wlc-1", "wlc-2", "wlc-3"]
+    assert limit.semaphore._value == 10  # every permit back
+
+
+async def test_two_holders_never_wait_on_each_other() -> None:
+    """Two sharded checks at once on one limit, behind reads that hold part of it: taken one
+    permit at a time, each would hold some and wait for the other's (hold-and-wait); taken
+    one holder at a time (`LoopLimit.taking`), both finish."""
+    limit = LoopLimit.of(5)  # headroom 1: a holder takes at most 4
+
+    async def loop_read() -> None:
+        async with limit.semaphore:
+            await asyncio.sleep(0.02)
+
+    async def hold() -> None:
+        async with _holding(limit, 4):
+            await asyncio.sleep(0.01)
+
+    reads = [asyncio.create_task(loop_read()) for _ in range(4)]
+    await asyncio.sleep(0)  # the reads hold 4 of the 5
+    await asyncio.wait_for(asyncio.gather(hold(), hold(), *reads), 2)
+    assert limit.semaphore._value == 5

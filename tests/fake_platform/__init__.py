@@ -8,12 +8,8 @@ session hooks and ops here, and nothing changed anywhere else.
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import yaml
-
-from bot.controllers.platforms import PlatformDefinition, PollCommand
 from bot.controllers.platforms.base import Driver, Parser, Platform
 from bot.controllers.platforms.remediation_ops import Catalog, PlatformOps
 from bot.controllers.static_facts import Identity
@@ -52,20 +48,6 @@ class Acme(Platform):
     label = "Acme Wireless"
     package = __name__
     parsers: ClassVar[Mapping[str, Parser]] = PARSERS
-
-    @cached_property
-    def definition(self) -> PlatformDefinition:  # type: ignore[override]
-        data = yaml.safe_load(self.data_file("commands.yaml").read_text(encoding="utf-8"))
-        return PlatformDefinition(
-            name=self.name,
-            scrapli_platform=data["scrapli_platform"],
-            failed_when_contains=tuple(data["failed_when_contains"]),
-            session_setup=(),
-            poll=tuple(PollCommand(**item) for item in data["poll"]),
-            changes={},
-            identity=data["identity"],
-            prompt=data["prompt"],
-        )
 
     def driver(self) -> Driver:
         return AcmeDriver()

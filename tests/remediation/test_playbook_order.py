@@ -131,3 +131,14 @@ def test_the_loader_names_no_action() -> None:
     source = inspect.getsource(playbook_loader)
     named = [name for name in ACTIONS if f'"{name}"' in source or f"'{name}'" in source]
     assert named == []
+
+
+def test_every_rule_names_a_real_action_and_one_action_is_the_final_check() -> None:
+    """A misspelt name in an optional rule would switch it off silently; the engine's check
+    after an undo must be exactly one action."""
+    names = set(ACTIONS)
+    for spec in ACTIONS.values():
+        for rule in spec.order:
+            assert {rule.first, rule.then, rule.when} - {SELF, None} <= names, (spec.name, rule)
+    assert [s.name for s in ACTIONS.values() if s.verifies_original] == ["verify_clock_current"]
+    assert [s.name for s in ACTIONS.values() if s.records] == ["capture_time_config"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.controllers.platforms import platform_definition
+from bot.controllers.platforms import registry
 from bot.controllers.session_api import SessionOptions
 from bot.demo import DEMO_PASSWORD_ENV, DEMO_USERNAME_ENV, inventory_for
 from bot.inventory import Inventory
@@ -95,7 +95,7 @@ def session_to(cls: type, site: SimulatedSite, name: str, **overrides: Any) -> A
         name=name,
         host=controller.host,
         port=controller.port,
-        platform=platform_definition(controller.platform),
+        platform=registry.get(controller.platform).definition,
         username=username,
         password=password,
         options=SessionOptions(**options),

@@ -11,14 +11,11 @@ import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from bot.datafile import DataFileError, Strict, load, parse_yaml, refuse
-from bot.domain.models import PlatformName
 from bot.domain.versions import parse_version
 
 _PLACEHOLDER = re.compile(r"{(\w+)}")
@@ -192,10 +189,3 @@ def parse_platform_definition(name: str, text: str, file: str) -> PlatformDefini
         shell_login=data.shell_login,
         session_end=data.session_end,
     )
-
-
-@cache
-def platform_definition(platform: PlatformName) -> PlatformDefinition:
-    name = str(platform)
-    text = resources.files(__package__).joinpath(name, "commands.yaml").read_text(encoding="utf-8")
-    return parse_platform_definition(name, text, f"bot/controllers/platforms/{name}/commands.yaml")

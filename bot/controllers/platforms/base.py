@@ -16,11 +16,12 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
+from functools import cached_property
 from importlib import resources
 from importlib.abc import Traversable
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from bot.controllers.platforms import PlatformDefinition, platform_definition
+from bot.controllers.platforms import PlatformDefinition, parse_platform_definition
 from bot.controllers.platforms.remediation_ops import Catalog, PlatformOps
 from bot.controllers.static_facts import Identity
 from bot.domain.models import ClockReading, ControllerSnapshot
@@ -63,10 +64,12 @@ class Platform:
     #: poll key (commands.yaml `key`) -> parser
     parsers: ClassVar[Mapping[str, Parser]]
 
-    @property
+    @cached_property
     def definition(self) -> PlatformDefinition:
-        """Prompt, login facts and poll commands, as `commands.yaml` gives them."""
-        return platform_definition(self.name)
+        """Prompt, login facts and poll commands, as this package's `commands.yaml` gives them
+        (validated; read once per platform)."""
+        text = self.data_file("commands.yaml").read_text(encoding="utf-8")
+        return parse_platform_definition(self.name, text, f"{self.package.replace('.', '/')}/commands.yaml")
 
     def data_file(self, filename: str) -> Traversable:
         """A data file of this platform's package (`changes.yaml`, a template)."""

@@ -18,6 +18,7 @@ import pytest
 from bot.controllers.platforms import registry
 from bot.controllers.polling import PollOptions, poll_controller
 from bot.controllers.session_api import CommandOutput, SessionOptions
+from bot.domain.advisory_file import load_advisory
 from bot.domain.models import ClockSource, ControllerSnapshot, NtpServer
 from bot.inventory import Controller, Credentials
 from bot.remediation.dryrun import dry_run, snapshot_offset
@@ -129,3 +130,13 @@ def test_a_dry_run_plans_the_time_back_through_acme(acme: None) -> None:
     ]
     assert "show clock" in plan.lines and "show ntp" in plan.lines
     assert plan.current_ntp == ("192.0.2.1", "192.0.2.2")
+
+
+def test_every_shipped_platform_has_its_advisory_facts() -> None:
+    """A platform package without its advisory entries would load and then get only
+    UNKNOWN verdicts: its version numbering and its fixed releases are Cisco's facts, data."""
+    advisory = load_advisory()
+    for name in registry.names():
+        assert advisory.platform(name) is not None, name
+        assert name in advisory.no_fix_listed, name
+        assert any(row.platform == name for row in advisory.fixed_releases), name

@@ -18,7 +18,7 @@ from bot.controllers.parsers.results import (
 )
 from bot.controllers.platforms.aireos.parsers import device_certificate_window
 from bot.controllers.static_facts import Identity
-from bot.domain.models import ClockReading, ControllerSnapshot, Platform
+from bot.domain.models import ClockReading, ControllerSnapshot
 from bot.domain.versions import parse_version
 
 
@@ -43,7 +43,7 @@ class AireosDriver:
             info: AireosSysInfo = parsed
             snapshot.software_raw = info.product_version
             # Only a release the advisory can place; anything else stays raw ("unknown software").
-            known = parse_version(info.product_version, Platform.AIREOS) is not None
+            known = parse_version(info.product_version, "aireos") is not None
             snapshot.software_version = info.product_version if known else None
         elif key == "show_time":
             reading: AireosTime = parsed

@@ -8,14 +8,14 @@ from typing import Any
 
 from bot.controllers.parsers.results import AireosTime
 from bot.controllers.platforms.remediation_ops import Link, OpsBase, Reading, TimeConfig
-from bot.domain.models import NtpServer, Platform
+from bot.domain.models import NtpServer
 from bot.domain.utc_offset import to_utc
 
 
 class AireosOps(OpsBase):
     """AireOS: NTP servers live in numbered slots (1..3) with an optional key binding."""
 
-    platform = Platform.AIREOS
+    platform = "aireos"  # this package's name
 
     def time_config(self, read: Reading, now: datetime, known_offset: timedelta | None) -> TimeConfig:
         reading: AireosTime = read.parsed["show_time"]

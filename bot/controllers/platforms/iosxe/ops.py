@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.controllers.platforms.remediation_ops import Link, OpsBase, Reading, TimeConfig
-from bot.domain.models import ClockReading, NtpServer, Platform
+from bot.domain.models import ClockReading, NtpServer
 from bot.domain.utc_offset import to_utc
 
 # The month names IOS `clock set` takes (the change template's `month_abbrev` kind checks them).
@@ -17,7 +17,7 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 class IosxeOps(OpsBase):
     """Catalyst 9800: NTP servers are running-config lines, restored verbatim in their order."""
 
-    platform = Platform.IOSXE
+    platform = "iosxe"  # this package's name
     ntp_order_matters = True
 
     def time_config(self, read: Reading, now: datetime, known_offset: timedelta | None) -> TimeConfig:
