@@ -13,7 +13,6 @@ from sqlite_utils import Database
 from bot.domain.models import ControllerSnapshot
 from bot.domain.verdict import evaluate_controller
 from bot.store import APRecord, ap_state, checks, days, open_db, pruning, schema_version
-from bot.store.migrations import MIGRATIONS
 from bot.store import rows as rows_store
 from bot.store import snapshots as snapshots_store
 from bot.store.codec import to_db_time
