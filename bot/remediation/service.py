@@ -297,6 +297,7 @@ class RemediationService:
         session_factory: SessionFactory = ControllerSession,
         recorder: RemediationRecorder | None = None,
         reader: FleetReader | None = None,
+        window_clock: Any = None,
     ) -> None:
         self.store = store
         self.inventory = inventory
@@ -305,6 +306,9 @@ class RemediationService:
         self.announcer = announcer
         self.advisory = advisory or load_advisory()
         self.now = now
+        # What the window timer reads to decide that a window has begun (`now` unless a test
+        # moves it on its own: the runs themselves always use `now`, like the controllers do).
+        self.window_clock = window_clock or now
         self.sleep = sleep
         self.session_factory = session_factory
         self.recorder: RemediationRecorder = recorder or _NoRecorder()
@@ -768,7 +772,7 @@ class RemediationService:
         `cancelled` without a single change and its thread says so. A read that fails proves
         nothing: the run starts and its own steps read the controller before they change it.
         """
-        when = now or self.now()
+        when = now or self.window_clock()
         started: list[int] = []
         for request_id in await self.store.read(q.due_scheduled, when):
             row = await self.store.read(q.get_request, request_id)
@@ -859,7 +863,7 @@ class RemediationService:
                 await self.start_due(spawn)
                 earliest = await self.store.read(q.next_scheduled)
                 if earliest is not None:
-                    wait = min(wait, max(0.05, (earliest - self.now()).total_seconds()))
+                    wait = min(wait, max(0.05, (earliest - self.window_clock()).total_seconds()))
             except asyncio.CancelledError:
                 raise
             except Exception:
