@@ -5,7 +5,8 @@ handlers, JSON vs form encoding, Retry-After parsing and base_url joining are
 exactly the things that break in production, and they only run over HTTP.
 
 * `POST|GET /api/<method>` answers like Slack for the methods the bot calls
-  (`chat.postMessage`, `chat.postEphemeral`, `chat.update`, `auth.test`,
+  (`chat.postMessage`, `chat.postEphemeral`, `chat.update` (a message keeps its metadata unless
+  the update replaces it), `auth.test`,
   `conversations.info`, `conversations.history` (with message metadata),
   `usergroups.users.list`, `users.info`, `views.publish`, `apps.connections.open`) and
   checks Block Kit limits the way Slack does (`invalid_blocks`, `msg_too_long`), so a renderer bug fails a test loudly.
@@ -388,6 +389,15 @@ class FakeSlack:
                 return problems[0].split(":")[0]
         return None
 
+    @staticmethod
+    def _metadata(body: dict[str, Any]) -> dict[str, Any] | None:
+        """A message's `metadata` argument (an object, or its JSON as a form field); None without one."""
+        metadata = body.get("metadata")
+        if isinstance(metadata, str):
+            with contextlib.suppress(ValueError):
+                metadata = json.loads(metadata)
+        return metadata if isinstance(metadata, dict) else None
+
     async def _m_chat_postMessage(self, body: dict[str, Any], _: web.Request) -> dict[str, Any]:
         problem = self._message_problem(body)
         if problem:
@@ -403,11 +413,8 @@ class FakeSlack:
         }
         if body.get("thread_ts"):
             message["thread_ts"] = body["thread_ts"]
-        metadata = body.get("metadata")
-        if isinstance(metadata, str):
-            with contextlib.suppress(ValueError):
-                metadata = json.loads(metadata)
-        if isinstance(metadata, dict):
+        metadata = self._metadata(body)
+        if metadata:
             message["metadata"] = metadata
         self.messages[(body["channel"], ts)] = message
         return {"ok": True, "channel": body["channel"], "ts": ts, "message": message}
@@ -428,6 +435,12 @@ class FakeSlack:
         if key not in self.messages:
             return {"ok": False, "error": "message_not_found"}
         self.messages[key].update(text=body.get("text", ""), blocks=body.get("blocks", []))
+        # As Slack: an update with metadata replaces it, an empty object removes it, none keeps it.
+        metadata = self._metadata(body)
+        if metadata:
+            self.messages[key]["metadata"] = metadata
+        elif metadata == {}:
+            self.messages[key].pop("metadata", None)
         return {"ok": True, "channel": key[0], "ts": key[1], "text": body.get("text", "")}
 
     async def _m_conversations_history(self, body: dict[str, Any], _: web.Request) -> dict[str, Any]:
