@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     playbook_poll_seconds: float = Field(default=120, gt=0, le=3600, alias="CCERT_PLAYBOOK_POLL_SECONDS")
     playbook_dir: Path | None = Field(default=None, alias="CCERT_PLAYBOOK_DIR")
 
+    # The console's exports (`/ccert export`, `/ccert audit <id> --export`) are written here
+    # (created when missing); Slack gets them as uploads instead.
+    export_dir: Path = Field(default=Path("."), alias="CCERT_EXPORT_DIR")
+
     # On SIGTERM: how long a check that is posting may take to finish the post it is making
     # (and, after that, a run's chat to catch up); a post cut short is found on restart.
     shutdown_grace_seconds: float = Field(default=20, ge=0, le=600, alias="CCERT_SHUTDOWN_GRACE_SECONDS")
@@ -93,6 +97,11 @@ class Settings(BaseSettings):
         if value in ("", None):
             return None
         return Path(str(value)).expanduser()
+
+    @field_validator("export_dir", mode="before")
+    @classmethod
+    def _export_dir(cls, value: object) -> object:
+        return Path(str(value or ".")).expanduser()
 
     @field_validator("metrics_port", mode="before")
     @classmethod
