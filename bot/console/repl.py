@@ -66,7 +66,9 @@ def save_files(reply: Reply, directory: Path) -> list[str]:
 
 def _write_reply(reply: Reply, out: TextIO, export_dir: Path | None) -> None:
     lines = [render_text(reply)]
-    lines.extend(terminal_safe(line) for line in save_files(reply, export_dir or Path.cwd()))
+    if reply.files:
+        lines.append("")
+        lines.extend(terminal_safe(line) for line in save_files(reply, export_dir or Path.cwd()))
     out.write("\n".join(lines) + "\n")
 
 

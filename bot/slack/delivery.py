@@ -175,7 +175,9 @@ UPLOAD_ERRORS = {
         "I could not attach `{name}`: this Slack app may not upload files (it lacks the `files:write` scope). "
         "A Slack admin adds `files:write` to the app's bot scopes (`ccert-bot manifest` has it) and reinstalls it."
     ),
-    "not_in_channel": "I could not attach `{name}`: I am not in this channel. Invite me (`/invite @ccert-bot`) and ask again.",
+    "not_in_channel": (
+        "I could not attach `{name}`: I am not in this channel. Invite me (`/invite @ccert-bot`) and ask again."
+    ),
     "channel_not_found": (
         "I could not attach `{name}`: I cannot see this channel. Invite me (`/invite @ccert-bot`) and ask again."
     ),
