@@ -153,8 +153,7 @@ async def export(ctx: CommandContext, sites: SiteOrAll, affected: AffectedOnly) 
     """
     reports = await ctx.fleet.read_sites(sites)
     states = await _ap_states(ctx, reports)
-    file = await asyncio.to_thread(exports.write_fleet_csv, reports, states, affected_only=affected)
-    return exports.fleet_export_reply(reports, file, affected_only=affected)
+    return await asyncio.to_thread(exports.fleet_export, reports, states, affected_only=affected)
 
 
 @command(

@@ -88,6 +88,8 @@ AFFECTED_WORDS = {
     ModelCategory.UNKNOWN: "unknown model",
 }
 COMPLETE = "complete"
+#: Past this many controllers the export's message lists only those not read completely.
+MAX_CONTROLLER_ROWS = 20
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -292,6 +294,11 @@ def fleet_export_reply(reports: Sequence[SiteReport], file: ReplyFile, *, affect
             lines.append(f"• {c.controller} ({c.site}): {c.note} — the file has the {c.listed:,} APs it listed")
     if affected_only:
         lines.append("Only AP models CSCwd80290 affects or likely affects (`--affected`).")
+    # A site's controllers are a short table; a fleet's would be pages of "complete": then
+    # only the ones that fell short are listed, and the rest counted.
+    listed = per_controller if len(per_controller) <= MAX_CONTROLLER_ROWS else short
+    if len(listed) < len(per_controller):
+        lines.append(f"{plural(len(per_controller) - len(short), 'other controller')} read completely.")
     rows = tuple(
         (
             c.controller,
@@ -299,7 +306,7 @@ def fleet_export_reply(reports: Sequence[SiteReport], file: ReplyFile, *, affect
             f"{c.rows:,}",
             "" if c.declared is None else f"{c.declared:,}",
         )
-        for c in per_controller
+        for c in listed
     )
     head = "⚠️" if short else "📄"
     gaps = f", {plural(len(short), 'controller')} not read completely" if short else ""
@@ -307,10 +314,27 @@ def fleet_export_reply(reports: Sequence[SiteReport], file: ReplyFile, *, affect
         title=f"{head} {where}: {plural(file.rows, which)} exported to CSV{gaps}",
         text="\n".join(lines),
         level=Level.WARNING if short else Level.INFO,
-        sections=(Section(table=Table(("Controller", "Read", "Rows in file", "APs it counts"), rows)),),
+        sections=(Section(table=Table(("Controller", "Read", "Rows in file", "APs it counts"), rows)),) if rows else (),
         footer=READ_ONLY_FOOTER,
         files=(file,),
     )
+
+
+def fleet_export(
+    reports: Sequence[SiteReport],
+    states: Mapping[str, Mapping[str, APState]],
+    *,
+    affected_only: bool = False,
+    now: datetime | None = None,
+) -> Reply:
+    """`/ccert export`'s answer: the CSV written and the message about it. Blocking (it writes
+    the file and classifies every AP): the command runs it in a worker thread."""
+    file = write_fleet_csv(reports, states, affected_only=affected_only, now=now)
+    try:
+        return fleet_export_reply(reports, file, affected_only=affected_only)
+    except BaseException:
+        file.discard()
+        raise
 
 
 # --------------------------------------------------------------------------- the audit export

@@ -236,3 +236,22 @@ def test_filenames_are_plain() -> None:
     assert exports.safe_filename("ccert-export", "site a/../x", "20261202T153000Z") == (
         "ccert-export-site_a_.._x-20261202T153000Z.csv"
     )
+
+
+def test_a_fleet_message_lists_only_the_controllers_that_fell_short() -> None:
+    snapshots = [snapshot(f"wlc-{i:02d}", synthetic_aps(2)) for i in range(exports.MAX_CONTROLLER_ROWS + 5)]
+    down = snapshot(
+        "wlc-down",
+        [],
+        aps_read=False,
+        declared_ap_count=None,
+        errors=[SnapshotError(ErrorKind.AUTH_FAILED, "login refused")],
+    )
+    reply = exports.fleet_export([report("site-a", *snapshots, down)], {})
+    try:
+        [section] = reply.sections
+        assert section.table is not None and [r[0] for r in section.table.rows] == ["wlc-down"]
+        assert "auth failed" in reply.text and f"{len(snapshots)} other controllers read completely" in reply.text
+        assert reply.files[0].rows == 2 * len(snapshots)
+    finally:
+        reply.discard_files()

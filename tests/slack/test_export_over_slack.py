@@ -184,3 +184,18 @@ async def test_missing_files_write_scope_gets_words_not_a_traceback(
     assert h.slack.uploaded_files() == []
     assert message_with(h, "exported to CSV"), "the message itself was posted"
     assert list(export_temp.iterdir()) == [], "the temporary file is deleted when the upload fails too"
+
+
+async def test_a_controller_that_cannot_be_read_is_named_never_dropped(tmp_path: Path, export_temp: Path) -> None:
+    async with slack_bot(tmp_path, aireos("wlc-1"), iosxe("wlc-2")) as h:
+        h.site.sim.controllers["wlc-2"].faults.refuse_connections = True
+        await h.command("export site-t")
+        upload = await one_upload(h)
+        rows = parse(upload.data or b"")
+        message = json.dumps(message_with(h, "exported to CSV"))
+    served = [r for r in simulated_rows(h) if r[0] == "wlc-1"]
+    assert exported_rows(rows) == served and served
+    assert "wlc-2" in message and "unreachable" in message and "none of its APs are in the file" in message
+    assert "1 controller not read completely" in message
+    assert upload.initial_comment == f"{upload.title} ({len(rows)} rows)"
+    assert list(export_temp.iterdir()) == []
