@@ -19,7 +19,7 @@ a POST of the bytes to the URL it gives, `files.completeUploadExternal`); the
 temporary file is deleted afterwards, whether the upload worked or not. Note that
 slack_sdk's `files_upload_v2` buffers: given a path it reads the whole file into
 memory, on the event loop (`internal_utils._to_v2_file_upload_item`: `readable.read()`), and POSTs
-those bytes, so an upload holds the finished file once (about 2 MB for 10,000
+those bytes, so an upload holds the finished file once (about 1.5 MB for 10,000
 APs), even though the command streamed it to disk row by row. A failed upload
 (`missing_scope` when the app lacks `files:write`, `not_in_channel`) is told to
 the user in words, privately; never a traceback.
