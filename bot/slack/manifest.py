@@ -34,6 +34,7 @@ BOT_SCOPES: tuple[str, ...] = (
     "commands",  # /ccert
     "chat:write",  # post answers, alerts, requests and the digest, with their message metadata
     "chat:write.public",  # post in public channels without being invited
+    "files:write",  # upload exports (/ccert export, /ccert audit <id> --export) with files_upload_v2
     # Find an alert the bot posted but never heard back about (stopped or killed while Slack
     # was answering) by its message metadata, instead of posting it twice.
     "channels:history",
@@ -46,7 +47,7 @@ BOT_SCOPES: tuple[str, ...] = (
 # app_home_opened: the Home tab (`home_tab_enabled`) is published when a person opens it.
 BOT_EVENTS: tuple[str, ...] = ("app_mention", "app_home_opened")
 
-USAGE_HINT = "help | status <site> | aps <site> | remediate <site>"
+USAGE_HINT = "help | status <site> | aps <site> | export <site> | remediate <site>"
 
 
 MODES = ("socket", "http")
