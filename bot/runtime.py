@@ -32,6 +32,9 @@ from bot.jobs.checks import FleetChecker
 from bot.jobs.digest import send_digest
 from bot.jobs.scheduler import build_scheduler
 from bot.observability.observer import Observability
+from bot.remediation.announcer import MessageRef, RequestAnnouncer
+from bot.remediation.engine import RunEvent, RunInfo
+from bot.remediation.models import RequestView
 from bot.remediation.service import RemediationConfig, RemediationService
 from bot.settings import Settings
 from bot.store import Store, ap_state, pruning
@@ -39,6 +42,40 @@ from bot.store import remediation as remediation_queries
 from bot.syslog import SyslogEvent, SyslogListener
 
 log = logging.getLogger(__name__)
+
+ChangeListener = Callable[..., None]
+
+
+class _ObservedAnnouncer:
+    """The announcer, telling change listeners after each request message is posted or
+    refreshed (created, voted, expired, stepped, ended): how `on_change` hears of requests
+    from a `RemediationService` without `add_listener`. Remove once it has one."""
+
+    def __init__(self, inner: RequestAnnouncer, listeners: list[ChangeListener]) -> None:
+        self.inner = inner
+        self.listeners = listeners
+
+    def _tell(self, view: RequestView) -> None:
+        for listener in self.listeners:
+            try:
+                listener(view)
+            except Exception:
+                log.exception("a request change listener failed (ignored)")
+
+    async def post_request(self, channel: str, view: RequestView, now: datetime) -> MessageRef:
+        try:
+            return await self.inner.post_request(channel, view, now)
+        finally:
+            self._tell(view)
+
+    async def update_request(self, message: MessageRef, view: RequestView, now: datetime) -> None:
+        try:
+            await self.inner.update_request(message, view, now)
+        finally:
+            self._tell(view)
+
+    async def post_event(self, message: MessageRef, run: RunInfo, event: RunEvent) -> None:
+        await self.inner.post_event(message, run, event)
 
 
 @dataclass
@@ -77,12 +114,13 @@ class Runtime:
             facts=self.facts,
             reader=self.reader,
         )
+        self._request_listeners: list[ChangeListener] = []
         self.remediation = RemediationService(
             self.store,
             self.inventory,
             RemediationConfig.from_settings(self.settings),
             self.environ,
-            ChatAnnouncer(self.notifier),
+            self._announcer(self.notifier),
             recorder=self.observability.metrics,
             reader=self.reader,
         )
@@ -105,6 +143,23 @@ class Runtime:
             facts=self.facts,
             reader=self.reader,
         )
+
+    def _announcer(self, notifier: Notifier) -> RequestAnnouncer:
+        announcer = ChatAnnouncer(notifier)
+        if callable(getattr(RemediationService, "add_listener", None)):
+            return announcer
+        return _ObservedAnnouncer(announcer, self._request_listeners)
+
+    def on_change(self, listener: ChangeListener) -> None:
+        """Call `listener` after anything the App Home shows changed: a remediation request
+        (created, voted, scheduled, started, stepped, ended) or a recorded check. It is called
+        synchronously from the change, so it must only schedule work (`HomePublisher.changed`)."""
+        self.checker.on_recorded.append(listener)
+        add_listener = getattr(self.remediation, "add_listener", None)
+        if callable(add_listener):
+            add_listener(listener)
+        else:
+            self._request_listeners.append(listener)
 
     def _confirmed(self, controller: str) -> Mapping[str, datetime]:
         """APs whose own log confirmed the certificate failure (empty without the syslog receiver)."""
@@ -209,7 +264,7 @@ class Runtime:
         """Slack's notifier exists only once the app is built around the dispatcher."""
         self.notifier = notifier
         self.checker.notifier = notifier
-        self.remediation.announcer = ChatAnnouncer(notifier)
+        self.remediation.announcer = self._announcer(notifier)
         self.observability.watch_slack_errors(notifier)
 
     async def post_digest(self, channel: str) -> Posted | None:

@@ -98,6 +98,7 @@ async def slack_bot(tmp_path: Path, *entries: dict[str, Any], **settings: Any) -
             runtime = Runtime(site.inventory, site.settings, store, ConsoleNotifier(io.StringIO()), site.environ)
             bot = build_app(site.settings, runtime.dispatcher)
             runtime.use_notifier(SlackNotifier(bot.client))
+            runtime.on_change(bot.home.changed)
             await runtime.start(jobs=False)  # recovery and syslog as in production; tests drive the checks
             server = await start_http_server(bot, host="127.0.0.1", port=0)
             try:
