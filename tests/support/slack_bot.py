@@ -55,6 +55,14 @@ class SlackBotHarness:
         request = slack_signing.block_actions(SIGNING_SECRET, action_id, value, **options)
         return await self.send(request)
 
+    async def open_home(self, user: str) -> tuple[int, Any, float]:
+        """`user` opens the app's Home tab (signed `app_home_opened`)."""
+        return await self.send(slack_signing.app_home_opened(SIGNING_SECRET, user))
+
+    async def click_in_home(self, action_id: str, value: str, user: str) -> tuple[int, Any, float]:
+        """`user` clicks a button of their Home tab (no channel, message or response_url)."""
+        return await self.send(slack_signing.view_block_actions(SIGNING_SECRET, action_id, value, user_id=user))
+
     def request_message(self) -> tuple[int, str] | None:
         """The first remediation request the bot posted: its id and the ts of the message that
         carries the Approve/Reject buttons (None before there is one)."""
