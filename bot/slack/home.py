@@ -143,6 +143,7 @@ class HomePublisher:
             caller = await build_caller(self.groups, user_id, None, None)
             result = await self.dispatcher.dispatch(HOME_COMMAND, caller)
             reply = self._with_notice(user_id, result.ack)
+            self._prune_sent()
             self._sent.append(self.clock())
             await self.client.views_publish(user_id=user_id, view=home_view(reply))
         except asyncio.CancelledError:
@@ -243,12 +244,17 @@ class HomePublisher:
                 finally:
                     self._in_flight.discard(user)
 
+    def _prune_sent(self) -> None:
+        """Forget publishes older than a minute (so the deque holds at most a minute's worth)."""
+        now = self.clock()
+        while self._sent and now - self._sent[0] >= 60.0:
+            self._sent.popleft()
+
     async def _take_turn(self) -> None:
         """Wait until a publish fits in the per-minute budget (opens count against it too)."""
         while True:
+            self._prune_sent()
             now = self.clock()
-            while self._sent and now - self._sent[0] >= 60.0:
-                self._sent.popleft()
             if len(self._sent) < self.per_minute:
                 return
             # At most a second at a time: the budget is measured with `clock`, which may be a test's.

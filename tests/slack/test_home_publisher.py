@@ -154,3 +154,25 @@ async def test_a_notice_goes_on_top_of_that_users_home() -> None:
     assert "home of U1" in str(blocks[0]) and "state 0" in str(blocks[1]) and blocks[2]["type"] == "divider"
     assert "Your last click" in str(blocks[3]) and "Your approval is counted" in str(blocks[3]), "first section"
     await home.aclose()
+
+
+async def test_a_click_in_a_view_without_a_publisher_is_logged_not_crashed(caplog: pytest.LogCaptureFixture) -> None:
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from bot.slack.delivery import Messenger
+    from bot.slack.listeners import ListenerRuntime
+    from bot.slack.listeners.actions import destination_for, handle_action
+    from tests.support.slack_signing import view_block_actions_payload
+
+    class Voting(StubDispatcher):
+        async def handle_action(self, action_id: str, value: str, caller: Caller) -> CommandResult:
+            return CommandResult(Reply(title=f"Your approval of #{value} is counted.", ephemeral=True))
+
+    body = view_block_actions_payload("remediation_approve", "3", user_id="U0ALICE")
+    dest = destination_for(body)
+    assert dest.user_id == "U0ALICE" and dest.channel_id is None and dest.response_url is None
+    rt = ListenerRuntime(messenger=Messenger(AsyncWebClient(token="xoxb-unused", base_url="http://127.0.0.1:9/")))
+    with caplog.at_level(logging.INFO):
+        await handle_action(body, body["actions"][0], Voting(), rt)  # type: ignore[arg-type]
+    assert "clicked in a view by U0ALICE: no channel to answer in (Your approval of #3 is counted.)" in caplog.text
+    assert "posting the reply" not in caplog.text

@@ -75,6 +75,7 @@ async def handle_action(
     action_id = str(action.get("action_id", ""))
     what = f"button {action_id[:40]}"
     dest = destination_for(body)
+    in_view = is_view_click(body, dest)
     user_id, channel_id, user_name = action_identity(body)
     try:
         caller = await build_caller(rt.groups, user_id, channel_id, user_name)
@@ -82,9 +83,12 @@ async def handle_action(
     except Exception:
         reference = error_reference()
         log.exception("%s failed (reference %s)", what, reference)
+        if in_view:
+            await answer_in_home(CommandResult(friendly_error(reference)), dest.user_id, rt, what=what)
+            return
         await rt.post_safely(friendly_error(reference), dest, what=what)
         return
-    if is_view_click(body, dest):
+    if in_view:
         await answer_in_home(result, dest.user_id, rt, what=what)
         return
     posted = await rt.post_safely(result.ack, dest, what=what)
