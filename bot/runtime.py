@@ -32,9 +32,6 @@ from bot.jobs.checks import FleetChecker
 from bot.jobs.digest import send_digest
 from bot.jobs.scheduler import build_scheduler
 from bot.observability.observer import Observability
-from bot.remediation.announcer import MessageRef, RequestAnnouncer
-from bot.remediation.engine import RunEvent, RunInfo
-from bot.remediation.models import RequestView
 from bot.remediation.service import RemediationConfig, RemediationService
 from bot.settings import Settings
 from bot.store import Store, ap_state, pruning
@@ -44,38 +41,6 @@ from bot.syslog import SyslogEvent, SyslogListener
 log = logging.getLogger(__name__)
 
 ChangeListener = Callable[..., None]
-
-
-class _ObservedAnnouncer:
-    """The announcer, telling change listeners after each request message is posted or
-    refreshed (created, voted, expired, stepped, ended): how `on_change` hears of requests
-    from a `RemediationService` without `add_listener`. Remove once it has one."""
-
-    def __init__(self, inner: RequestAnnouncer, listeners: list[ChangeListener]) -> None:
-        self.inner = inner
-        self.listeners = listeners
-
-    def _tell(self, view: RequestView) -> None:
-        for listener in self.listeners:
-            try:
-                listener(view)
-            except Exception:
-                log.exception("a request change listener failed (ignored)")
-
-    async def post_request(self, channel: str, view: RequestView, now: datetime) -> MessageRef:
-        try:
-            return await self.inner.post_request(channel, view, now)
-        finally:
-            self._tell(view)
-
-    async def update_request(self, message: MessageRef, view: RequestView, now: datetime) -> None:
-        try:
-            await self.inner.update_request(message, view, now)
-        finally:
-            self._tell(view)
-
-    async def post_event(self, message: MessageRef, run: RunInfo, event: RunEvent) -> None:
-        await self.inner.post_event(message, run, event)
 
 
 @dataclass
@@ -114,13 +79,13 @@ class Runtime:
             facts=self.facts,
             reader=self.reader,
         )
-        self._request_listeners: list[ChangeListener] = []
+        config = RemediationConfig.from_settings(self.settings)
         self.remediation = RemediationService(
             self.store,
             self.inventory,
-            RemediationConfig.from_settings(self.settings),
+            config,
             self.environ,
-            self._announcer(self.notifier),
+            ChatAnnouncer(self.notifier, windows=config.windows),
             recorder=self.observability.metrics,
             reader=self.reader,
         )
@@ -144,22 +109,12 @@ class Runtime:
             reader=self.reader,
         )
 
-    def _announcer(self, notifier: Notifier) -> RequestAnnouncer:
-        announcer = ChatAnnouncer(notifier)
-        if callable(getattr(RemediationService, "add_listener", None)):
-            return announcer
-        return _ObservedAnnouncer(announcer, self._request_listeners)
-
     def on_change(self, listener: ChangeListener) -> None:
         """Call `listener` after anything the App Home shows changed: a remediation request
         (created, voted, scheduled, started, stepped, ended) or a recorded check. It is called
         synchronously from the change, so it must only schedule work (`HomePublisher.changed`)."""
         self.checker.on_recorded.append(listener)
-        add_listener = getattr(self.remediation, "add_listener", None)
-        if callable(add_listener):
-            add_listener(listener)
-        else:
-            self._request_listeners.append(listener)
+        self.remediation.add_listener(listener)
 
     def _confirmed(self, controller: str) -> Mapping[str, datetime]:
         """APs whose own log confirmed the certificate failure (empty without the syslog receiver)."""
@@ -185,6 +140,10 @@ class Runtime:
         # Recovery may resume an AP wait for up to an hour: it runs in the background, and new
         # runs wait for it (it also fails requests left approved without a run).
         self.spawn(self._recover(), "remediation-recovery")
+        # Scheduled runs (change windows) are in the store: the timer re-arms them after recovery.
+        self._window_timer = asyncio.get_running_loop().create_task(
+            self._run_window_timer(), name="remediation-window-timer"
+        )
         if self.settings.syslog_listen:
             self.syslog = SyslogListener(self.settings.syslog_listen, on_not_yet_valid=self._not_yet_valid)
             await self.syslog.start()
@@ -200,6 +159,10 @@ class Runtime:
                 log.warning("recovered an interrupted remediation run: %s", result)
         finally:
             self._recovered.set()
+
+    async def _run_window_timer(self) -> None:
+        await self._recovered.wait()
+        await self.remediation.run_window_timer(self.spawn_run)
 
     def spawn_run(self, coro: Coroutine[Any, Any, object], name: str) -> asyncio.Task[object]:
         """Start an approved run once start-up recovery is over."""
@@ -226,6 +189,10 @@ class Runtime:
                 if late:
                     log.warning("%d job(s) still running after %gs: cancelling them", len(late), grace)
         self.stop_jobs()
+        timer = getattr(self, "_window_timer", None)
+        if timer is not None:
+            timer.cancel()
+            await asyncio.gather(timer, return_exceptions=True)
         self.reader.close()
         if self._tasks:
             # A run in progress keeps going until it reaches a safe point; recovery handles the rest.
@@ -264,7 +231,7 @@ class Runtime:
         """Slack's notifier exists only once the app is built around the dispatcher."""
         self.notifier = notifier
         self.checker.notifier = notifier
-        self.remediation.announcer = self._announcer(notifier)
+        self.remediation.announcer = ChatAnnouncer(notifier, windows=self.remediation.config.windows)
         self.observability.watch_slack_errors(notifier)
 
     async def post_digest(self, channel: str) -> Posted | None:

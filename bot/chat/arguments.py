@@ -82,7 +82,8 @@ class Resolved:
 
 class Positional:
     """A word in a fixed place. `sole_word`: the command's only word, options included
-    (`approve --x` asks which request, it is not an unknown option)."""
+    (`approve --x` asks which request, it is not an unknown option), unless the command
+    declares options of its own (`schedule 12 --at 22:00`)."""
 
     required = True
     sole_word = False
@@ -305,7 +306,7 @@ class Signature:
         first = self.positionals[0][1] if self.positionals else None
         if not args and first is not None and first.required:
             return Invalid(first.missing(usage))
-        if first is not None and first.sole_word:
+        if first is not None and first.sole_word and not self.named:
             if len(args) != 1:
                 return Invalid(first.missing(usage))
             return self._positional_values(args, inventory, usage)

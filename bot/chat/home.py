@@ -17,7 +17,7 @@ from datetime import UTC, datetime, tzinfo
 from bot.chat.home_views import HomeData, SiteGlance, waiting_for
 from bot.chat.home_views import home_reply as render_home
 from bot.chat.reply import Caller, Reply
-from bot.domain.approvals import Voter, is_approver
+from bot.domain.approvals import RequestStatus, Voter, is_approver
 from bot.domain.verdict import VerdictStatus, worst_status
 from bot.inventory import Inventory
 from bot.remediation.models import RequestView
@@ -33,8 +33,8 @@ PENDING_LIMIT = 50
 IN_PROGRESS_LIMIT = 20
 SCHEDULED_LIMIT = 20
 MINE_LIMIT = 5
-IN_PROGRESS = ("approved", "running", "needs_attention")
-SCHEDULED = ("scheduled",)  # `RequestStatus.SCHEDULED`, once approvals know it
+IN_PROGRESS = tuple(s.value for s in (RequestStatus.APPROVED, RequestStatus.RUNNING, RequestStatus.NEEDS_ATTENTION))
+SCHEDULED = (RequestStatus.SCHEDULED.value,)
 
 
 def site_glances(inventory: Inventory, snapshots: Sequence[SnapshotRecord]) -> list[SiteGlance]:
@@ -70,7 +70,7 @@ async def _views(service: RemediationService, ids: Sequence[int]) -> list[Reques
     for request_id in ids:
         try:
             views.append(await service.request_view(request_id))
-        except (NotFoundError, ValueError) as error:  # gone, or a status this code does not know yet
+        except (NotFoundError, ValueError) as error:  # gone meanwhile, or a status this code does not know
             log.warning("home: request #%s left out (%s)", request_id, type(error).__name__)
     return views
 
@@ -103,7 +103,7 @@ async def gather_home(
     scheduled = await _views(
         remediation, await store.read(requests_store.request_ids, SCHEDULED, limit=SCHEDULED_LIMIT)
     )
-    scheduled.sort(key=lambda v: getattr(v, "scheduled_for", None) or v.created_at)
+    scheduled.sort(key=lambda v: v.scheduled_for or v.created_at)  # the next window first
     mine = await _views(
         remediation, await store.read(requests_store.request_ids, None, requester=caller.user_id, limit=MINE_LIMIT)
     )

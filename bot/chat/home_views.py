@@ -41,7 +41,6 @@ TITLE = "ccert-bot — CSCwd80290 at a glance"
 NO_CHECK = "no check yet"
 # Where "no check yet" ranks among the verdicts' severities: below error, above at-risk.
 _NO_CHECK_SEVERITY = 1.5
-SCHEDULED = "scheduled"  # `RequestStatus.SCHEDULED` once approvals know it
 
 
 @dataclass(frozen=True)
@@ -245,19 +244,12 @@ def fleet_section(sites: Sequence[SiteGlance], now: datetime, zone: tzinfo) -> t
 # --------------------------------------------------------------------------- requests
 
 
-def _status_value(view: RequestView) -> str:
-    return str(getattr(view.status, "value", view.status))
-
-
 def _status_words(view: RequestView) -> str:
-    known = STATUS_TITLE.get(view.status) if isinstance(view.status, RequestStatus) else None
-    if known is not None and _status_value(view) != SCHEDULED:
-        icon, label, _ = known
-        return f"{icon} {label}"
-    value = _status_value(view)
-    return {SCHEDULED: "🗓️ scheduled", "cancelled": "✖️ cancelled — nothing was changed"}.get(
-        value, value.replace("_", " ")
-    )
+    known = STATUS_TITLE.get(view.status)
+    if known is None:  # a status newer than this table
+        return str(view.status).replace("_", " ")
+    icon, label, _ = known
+    return f"{icon} {label}"
 
 
 def _what(view: RequestView) -> str:
@@ -330,7 +322,7 @@ def request_sections(data: HomeData) -> tuple[Section, ...]:
     )
 
     def scheduled(v: RequestView) -> str:
-        start = getattr(v, "scheduled_for", None)
+        start = v.scheduled_for
         when = f"window starts {local_time(start, zone)} ({until_text(start, now)})" if start else "window not set"
         return f"🗓️ {_what(v)}: {when}"
 

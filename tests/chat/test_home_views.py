@@ -227,9 +227,9 @@ def test_waiting_requests_carry_the_thread_buttons() -> None:
 
 
 def test_in_progress_scheduled_and_mine() -> None:
-    scheduled = dataclasses.replace(request(9, status=RequestStatus.APPROVED))
-    object.__setattr__(scheduled, "status", "scheduled")  # what RequestStatus.SCHEDULED will be
-    object.__setattr__(scheduled, "scheduled_for", datetime(2026, 12, 3, 1, 0, tzinfo=UTC))
+    scheduled = dataclasses.replace(
+        request(9, status=RequestStatus.SCHEDULED), scheduled_for=datetime(2026, 12, 3, 1, 0, tzinfo=UTC)
+    )
     data = HomeData(
         "U0CARLA",
         NOW,
@@ -241,7 +241,7 @@ def test_in_progress_scheduled_and_mine() -> None:
     )
     text = render_text(home_reply(data))
     assert "🛑 NEEDS ATTENTION: #8 hq" in text
-    assert "window starts 2026-12-03 02:00 Europe/Paris (in 10 h)" in text
+    assert "Scheduled (1)" in text and "window starts 2026-12-03 02:00 Europe/Paris (in 10 h)" in text
     assert "#6 hq (wlc-1), for 1 AP in Downloading: ✅ done · asked 10 min ago" in text
     assert "You are not an approver" in text
 
