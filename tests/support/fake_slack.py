@@ -117,6 +117,9 @@ def block_kit_problems(body: dict[str, Any], *, max_blocks: int = 50, char_budge
             if len(ids) != len(set(ids)):
                 problems.append(f"invalid_blocks: {where} repeats an action_id")
             for e in elements:
+                if e.get("type") == "static_select":
+                    problems += _select_problems(e, where)
+                    continue
                 label = (e.get("text") or {}).get("text", "")
                 if not label or len(label) > 75:
                     problems.append(f"invalid_blocks: {where} button text length {len(label)}")
@@ -130,6 +133,23 @@ def block_kit_problems(body: dict[str, Any], *, max_blocks: int = 50, char_budge
             problems.append(f"invalid_blocks: {where} unexpected block type")
     if char_budget is not None and total > char_budget:
         problems.append(f"msg_blocks_too_long: {total} characters")
+    return problems
+
+
+def _select_problems(element: dict[str, Any], where: str) -> list[str]:
+    """A static select as Slack checks it: a placeholder, 1-100 options, text ≤ 75, value ≤ 150."""
+    problems: list[str] = []
+    placeholder = (element.get("placeholder") or {}).get("text", "")
+    if not placeholder or len(placeholder) > 150:
+        problems.append(f"invalid_blocks: {where} select placeholder length {len(placeholder)}")
+    options = element.get("options") or []
+    if not 1 <= len(options) <= 100:
+        problems.append(f"invalid_blocks: {where} select has {len(options)} options")
+    for option in options:
+        text = (option.get("text") or {}).get("text", "")
+        value = str(option.get("value", ""))
+        if not text or len(text) > 75 or not value or len(value) > 150:
+            problems.append(f"invalid_blocks: {where} select option {text[:20]!r} out of limits")
     return problems
 
 
