@@ -202,7 +202,8 @@ def _fleet_text(sites: Sequence[SiteGlance], now: datetime, zone: tzinfo) -> str
     if not checked:
         return (
             f"{plural(len(sites), 'site')}: {by_verdict}.\n"
-            "No controller has been checked yet: the first scheduled check has not finished."
+            "No controller has been checked yet: the scheduled checks fill this in "
+            "(`/ccert status <site>` reads a site now)."
         )
     stuck = sum(s.stuck_aps for s in checked)
     downloading = sum(s.downloading_not_stuck for s in checked)
