@@ -47,6 +47,8 @@ FORGET_AFTER_SECONDS = 3600.0
 DEBOUNCE_SECONDS = 2.0
 PUBLISHES_PER_MINUTE = 50
 NOTICE_SECONDS = 300.0
+# Opens published at once, at the same time; past this, the worker publishes them (rate-limited).
+MAX_OPEN_PUBLISHES = 50
 
 
 def _error_code(error: BaseException) -> str:
@@ -59,6 +61,10 @@ def _error_code(error: BaseException) -> str:
 
 
 class HomePublisher:
+    """Publishes the Home tab (see the module docstring): `opened`, `changed`, `notice`; `aclose`
+    at shutdown. Slack says when a home is opened, never when it is closed, so a viewer is
+    whoever opened it within `forget_after` seconds."""
+
     def __init__(
         self,
         client: AsyncWebClient,
@@ -198,7 +204,8 @@ class HomePublisher:
     def _publish_now(self, user_id: str) -> None:
         """An open or a notice: publish at once in a task of its own (not rate-limited: a person
         is looking); if that user's publish is already under way, one more follows it."""
-        if user_id in self._in_flight:
+        if user_id in self._in_flight or len(self._tasks) >= MAX_OPEN_PUBLISHES:
+            # Under way already, or an open storm: the worker publishes it (rate-limited), once.
             self._due[user_id] = None
             self._ensure_worker()
             return

@@ -176,3 +176,26 @@ async def test_a_click_in_a_view_without_a_publisher_is_logged_not_crashed(caplo
         await handle_action(body, body["actions"][0], Voting(), rt)  # type: ignore[arg-type]
     assert "clicked in a view by U0ALICE: no channel to answer in (Your approval of #3 is counted.)" in caplog.text
     assert "posting the reply" not in caplog.text
+
+
+async def test_an_open_storm_is_bounded_and_every_viewer_still_gets_a_home() -> None:
+    from bot.slack.home import MAX_OPEN_PUBLISHES
+
+    gate = asyncio.Event()
+
+    class Slow(StubClient):
+        async def views_publish(self, *, user_id: str, view: dict[str, Any]) -> dict[str, Any]:
+            await gate.wait()
+            return await super().views_publish(user_id=user_id, view=view)
+
+    client, dispatcher = Slow(), StubDispatcher()
+    home = publisher(client, dispatcher, debounce=0.05, per_minute=1000)
+    users = [f"U{n:03d}" for n in range(MAX_OPEN_PUBLISHES + 10)]
+    for user in users:
+        home.opened(user)
+    await asyncio.sleep(0.1)
+    assert len(home._tasks) == MAX_OPEN_PUBLISHES, "no more publishes at once than the bound"
+    gate.set()
+    assert await home.wait_idle(5)
+    assert sorted({u for u, _ in client.published}) == users
+    await home.aclose()
