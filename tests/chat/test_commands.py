@@ -74,7 +74,11 @@ def test_wrong_shapes_are_invalid(text: str, inventory: Inventory) -> None:
 def test_remediation_commands_take_only_checked_values(inventory: Inventory) -> None:
     assert parse("approve 12", inventory) == Parsed("approve", {"request_id": 12})
     assert parse("reject #7", inventory) == Parsed("reject", {"request_id": 7})
-    assert parse("audit 3", inventory) == Parsed("audit", {"request_id": 3})
+    assert parse("audit 3", inventory) == Parsed("audit", {"request_id": 3, "export": False})
+    assert parse("audit #3 --export", inventory) == Parsed("audit", {"request_id": 3, "export": True})
+    assert parse("export all --affected", inventory) == Parsed(
+        "export", {"sites": tuple(inventory.sites), "affected": True}
+    )
     assert parse("remediate site-a wlc-a2 --dry-run", inventory) == Parsed(
         "remediate", {"site": "site-a", "controller": "wlc-a2", "dry_run": True, "at": None}
     )
@@ -94,6 +98,12 @@ def test_remediation_commands_take_only_checked_values(inventory: Inventory) -> 
         "approve x",
         "approve 1 2",
         "audit 1;reload",
+        "audit --export",
+        "audit 1 2 --export",
+        "audit 1 --force",
+        "export",
+        "export site-a --force",
+        "export site-zz --affected",
         "remediate all",
         "remediate site-a wlc-zz",
         "remediate site-a --force",
