@@ -167,6 +167,7 @@ async def _run_bot(settings: Settings, inventory: Inventory, host: str, environ:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         runtime.use_notifier(SlackNotifier(slack.client))
+        runtime.on_change(slack.home.changed)  # the App Home follows requests and checks
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):

@@ -40,6 +40,8 @@ from bot.syslog import SyslogEvent, SyslogListener
 
 log = logging.getLogger(__name__)
 
+ChangeListener = Callable[..., None]
+
 
 @dataclass
 class Runtime:
@@ -106,6 +108,13 @@ class Runtime:
             facts=self.facts,
             reader=self.reader,
         )
+
+    def on_change(self, listener: ChangeListener) -> None:
+        """Call `listener` after anything the App Home shows changed: a remediation request
+        (created, voted, scheduled, started, stepped, ended) or a recorded check. It is called
+        synchronously from the change, so it must only schedule work (`HomePublisher.changed`)."""
+        self.checker.on_recorded.append(listener)
+        self.remediation.add_listener(listener)
 
     def _confirmed(self, controller: str) -> Mapping[str, datetime]:
         """APs whose own log confirmed the certificate failure (empty without the syslog receiver)."""

@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
-from bot.chat import exports, handlers, remediation_views
+from bot.chat import exports, handlers, home, remediation_views
 from bot.chat.arguments import ControllerOfSite, Flag, Invalid, Option, RequestId, Site, SiteOrAll
 from bot.chat.context import CommandContext
 from bot.chat.digest_views import history_reply
@@ -224,6 +224,20 @@ async def digest(ctx: CommandContext) -> Reply:
     assert ctx.post_digest is not None and ctx.channel is not None
     await ctx.post_digest(ctx.channel)
     return Reply(title="Digest posted.", ephemeral=True)
+
+
+@command("home", requires=("store",), unavailable="The home (it needs the bot's database)")
+async def home_(ctx: CommandContext) -> Reply:
+    """the fleet at a glance and what waits for you (the Home tab)
+
+    what the bot's **Home** tab in Slack shows: sites by verdict, worst first, with stuck and downloading counts
+    and the age of the last check; the requests waiting for your approval; runs in progress and scheduled; your
+    own recent requests
+
+    Read from the store only (the last checks), never from the controllers, so it answers at once.
+    """
+    assert ctx.store is not None
+    return await home.home_reply(ctx.store, ctx.inventory, ctx.remediation, ctx.caller, zone=ctx.fleet.settings.zone)
 
 
 def _remediate_ack(cmd: Command, ctx: CommandContext, args: Mapping[str, Any]) -> Reply:

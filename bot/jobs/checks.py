@@ -176,6 +176,9 @@ class FleetChecker:
         self.stopping = False
         # True while `deliver_pending` runs: what a stopping bot waits for (bounded), and only that.
         self.delivering = False
+        # Told the run id once a check is recorded (the App Home republishes); called
+        # synchronously, so each must only schedule work; a failing one is logged, never raised.
+        self.on_recorded: list[Callable[[int], None]] = []
 
     def channel_for(self, site: str | None) -> str | None:
         configured = self.inventory.sites.get(site or "")
@@ -207,6 +210,7 @@ class FleetChecker:
             snapshots,
             verdicts,
         )
+        self._tell_recorded(run_id)
         outcome = CheckOutcome(run_id, len(controllers), sum(1 for s in snapshots if s.reachable), duration, overran)
         outcome.statuses = dict(Counter(v.status.value for v in verdicts))
         outcome.aps_downloading = sum(len(v.downloading_aps) for v in verdicts)
@@ -218,6 +222,13 @@ class FleetChecker:
         outcome.delivered, outcome.delivery_failures = delivered, failed
         self.recorder.check_finished(outcome)
         return outcome
+
+    def _tell_recorded(self, run_id: int) -> None:
+        for listener in self.on_recorded:
+            try:
+                listener(run_id)
+            except Exception:
+                log.exception("a listener of recorded checks failed (ignored)")
 
     async def _watch(self, controller: str) -> DownloadWatch:
         """What earlier checks know of this controller's downloads, so the verdict calls an AP

@@ -35,6 +35,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.chat.dispatch import Dispatcher
 from bot.settings import Settings
 from bot.slack.delivery import BackgroundTasks, Messenger
+from bot.slack.home import HomePublisher
 from bot.slack.identity import UserGroupDirectory, group_ids_in
 from bot.slack.listeners import ListenerRuntime, register_all
 
@@ -137,6 +138,8 @@ class SlackBot:
 
     `app` is the slack-bolt AsyncApp; `client` posts with the bot token;
     `runtime` owns the background tasks (follow-ups), which `aclose` cancels.
+    `home` publishes the App Home tab; its `changed` is what the bot calls when what the
+    home shows changed (`Runtime.on_change(slack.home.changed)`).
     `signing_secret` is what the HTTP front door verifies requests with before
     Bolt parses them (None in Socket Mode without one: nothing is signed there).
     """
@@ -151,6 +154,11 @@ class SlackBot:
     @property
     def tasks(self) -> BackgroundTasks:
         return self.runtime.tasks
+
+    @property
+    def home(self) -> HomePublisher:
+        assert self.runtime.home is not None
+        return self.runtime.home
 
     async def warm_up(self) -> None:
         """Learn the bot's identity before traffic arrives (non-fatal when Slack is slow)."""
@@ -219,6 +227,7 @@ def build_app(
     )
     if ack_budget is not None:
         runtime.ack_budget = ack_budget
+    runtime.home = HomePublisher(client, dispatcher, runtime.groups)
     register_all(app, dispatcher, runtime)
     return SlackBot(
         app=app,

@@ -6,6 +6,9 @@ single block is over a limit, so everything here is clamped or split *before*
 it leaves the process: a 6,000-AP table becomes several messages rather than
 one refused post.
 
+`render_view(reply)` returns the blocks of a view (the App Home): the same blocks as a
+message, up to a view's 100, cut with a note rather than refused.
+
 `render_messages(reply)` returns a list of `{"text": fallback, "blocks": [...]}`
 dicts. The first carries the summary (header, text, fields, buttons, footer);
 the rest hold whatever did not fit (big AP tables, overflow) and are meant to be
@@ -29,6 +32,8 @@ from bot.chat.text import printable
 
 # Slack limits (https://docs.slack.dev/reference/block-kit/blocks).
 MAX_BLOCKS = 50
+# A view (the Home tab, a modal) holds up to 100 blocks, where a message holds 50.
+MAX_VIEW_BLOCKS = 100
 MAX_SECTION_TEXT = 3000
 MAX_FIELDS = 10
 MAX_FIELD_TEXT = 2000
@@ -533,6 +538,33 @@ def render_messages(reply: Reply) -> list[SlackMessage]:
         text = fallback_text(reply, part=index, parts=parts)
         messages.append({"text": text, "blocks": [p.block for p in chunk]})
     return [_visible(message) for message in messages]
+
+
+def render_view(reply: Reply, *, max_blocks: int = MAX_VIEW_BLOCKS) -> list[Block]:
+    """A Reply as the blocks of a view (`views.publish` of the Home tab, a modal).
+
+    The same blocks a message gets (header, text, fields, tables inline, buttons, footer),
+    each within Slack's per-block limits; a view has no thread to continue in, so what does
+    not fit in `max_blocks` is cut, the footer kept, and a note says so. Buttons keep their
+    action ids and values exactly, so a click in a view is the same click as in a thread.
+    """
+    dropped = dropped_buttons([*reply.buttons, *(b for s in reply.sections for b in s.buttons)])
+    if dropped:
+        log.warning("left out %d button(s) Slack would refuse in a view", len(dropped))
+    pieces = _summary_pieces(reply, tables_inline=True, deferred=[])
+    blocks = [p.block for p in pieces]
+    if len(blocks) > max_blocks:
+        footer = [context_block(reply.footer)] if reply.footer else []
+        room = max_blocks - len(footer) - 1
+        cut = len(blocks) - len(footer) - room
+        note = context_block(f"… {cut} more block{'s' if cut != 1 else ''} did not fit in this view.")
+        blocks = [*blocks[:room], note, *footer]
+    return [_visible(block) for block in blocks]
+
+
+def home_view(reply: Reply) -> dict[str, Any]:
+    """The Home tab's view for `views.publish`."""
+    return {"type": "home", "blocks": render_view(reply)}
 
 
 def render_text_message(text: str, level: Level = Level.INFO) -> SlackMessage:

@@ -9,7 +9,9 @@ exactly the things that break in production, and they only run over HTTP.
   the update replaces it), `auth.test`,
   `conversations.info`, `conversations.history` (with message metadata),
   `usergroups.users.list`, `users.info`, `views.publish`, `apps.connections.open`) and
-  checks Block Kit limits the way Slack does (`invalid_blocks`, `msg_too_long`), so a renderer bug fails a test loudly.
+  checks Block Kit limits the way Slack does (`invalid_blocks`, `msg_too_long`; a published
+  view over 100 blocks or a block limit: `invalid_arguments`), so a renderer bug fails a test
+  loudly. The last Home tab view published for each user is in `views[user_id]`.
 * File uploads as `files_upload_v2` makes them: `files.getUploadURLExternal` answers an
   `upload_url` on this server (`POST /upload/<file id>`, which records the bytes), then
   `files.completeUploadExternal` shares the uploaded files in `channel_id` (and `thread_ts`)
@@ -86,8 +88,9 @@ class _Failure:
     remaining: int = 1
 
 
-def block_kit_problems(body: dict[str, Any]) -> list[str]:
-    """What Slack would reject in a message body (the limits render.py promises to keep)."""
+def block_kit_problems(body: dict[str, Any], *, max_blocks: int = 50, char_budget: int | None = 13_000) -> list[str]:
+    """What Slack would reject in a message body (the limits render.py promises to keep);
+    a view's blocks with `max_blocks=100, char_budget=None` (see `view_problems`)."""
     problems: list[str] = []
     text = body.get("text")
     if isinstance(text, str) and len(text) > 40_000:
@@ -95,8 +98,8 @@ def block_kit_problems(body: dict[str, Any]) -> list[str]:
     blocks = body.get("blocks")
     if blocks is None:
         return problems
-    if not isinstance(blocks, list) or len(blocks) > 50:
-        return [*problems, "invalid_blocks: more than 50 blocks"]
+    if not isinstance(blocks, list) or len(blocks) > max_blocks:
+        return [*problems, f"invalid_blocks: more than {max_blocks} blocks"]
     total = 0
     for i, block in enumerate(blocks):
         kind = block.get("type")
@@ -151,7 +154,7 @@ def block_kit_problems(body: dict[str, Any]) -> list[str]:
             pass
         else:
             problems.append(f"invalid_blocks: {where} unexpected block type")
-    if total > 13_000:
+    if char_budget is not None and total > char_budget:
         problems.append(f"msg_blocks_too_long: {total} characters")
     return problems
 
@@ -171,6 +174,18 @@ def _select_problems(element: dict[str, Any], where: str) -> list[str]:
         if not text or len(text) > 75 or not value or len(value) > 150:
             problems.append(f"invalid_blocks: {where} select option {text[:20]!r} out of limits")
     return problems
+
+
+def view_problems(view: Any) -> list[str]:
+    """What Slack would reject in a `views.publish` view: not a home view, more than 100
+    blocks, or a block over its limits (Slack answers `invalid_arguments` for each)."""
+    if not isinstance(view, dict):
+        return ["view is not a JSON object"]
+    problems = [] if view.get("type") == "home" else [f"view type {view.get('type')!r} is not 'home'"]
+    blocks = view.get("blocks")
+    if not isinstance(blocks, list) or not blocks:
+        return [*problems, "a view needs blocks"]
+    return problems + block_kit_problems({"blocks": blocks}, max_blocks=100, char_budget=None)
 
 
 class FakeSlack:
@@ -197,6 +212,7 @@ class FakeSlack:
         self.channels: dict[str, dict[str, Any]] = {}
         self.unknown_channels: set[str] = set()
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
+        self.views: dict[str, dict[str, Any]] = {}  # user → the Home tab view last published for them
         self.uploads: dict[str, UploadedFile] = {}  # by file id, in the order they were asked for
         # Seconds before the answer to a method ("*": every method). The call takes effect at once
         # (a message is in the channel) and only the answer is late, as when Slack is slow.
@@ -628,7 +644,20 @@ class FakeSlack:
         return {"ok": True, "user": {"id": user, **info}}
 
     async def _m_views_publish(self, body: dict[str, Any], _: web.Request) -> dict[str, Any]:
-        return {"ok": True, "view": {"id": "V" + uuid.uuid4().hex[:8].upper(), **(body.get("view") or {})}}
+        """Publish a Home tab view: refused like Slack (`invalid_arguments`) when over a limit,
+        else kept in `views[user_id]` (the newest wins, as in Slack)."""
+        user = str(body.get("user_id") or "")
+        if not user:
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": ["user_id"]}}
+        view = body.get("view")
+        if self.validate_blocks:
+            problems = view_problems(view)
+            if problems:
+                return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": problems}}
+        assert isinstance(view, dict)
+        published = {"id": "V" + uuid.uuid4().hex[:8].upper(), **view}
+        self.views[user] = published
+        return {"ok": True, "view": published}
 
     async def _m_apps_connections_open(self, _: dict[str, Any], __: web.Request) -> dict[str, Any]:
         return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}

@@ -55,6 +55,14 @@ class SlackBotHarness:
         request = slack_signing.block_actions(SIGNING_SECRET, action_id, value, **options)
         return await self.send(request)
 
+    async def open_home(self, user: str) -> tuple[int, Any, float]:
+        """`user` opens the app's Home tab (signed `app_home_opened`)."""
+        return await self.send(slack_signing.app_home_opened(SIGNING_SECRET, user))
+
+    async def click_in_home(self, action_id: str, value: str, user: str) -> tuple[int, Any, float]:
+        """`user` clicks a button of their Home tab (no channel, message or response_url)."""
+        return await self.send(slack_signing.view_block_actions(SIGNING_SECRET, action_id, value, user_id=user))
+
     def request_message(self) -> tuple[int, str] | None:
         """The first remediation request the bot posted: its id and the ts of the message that
         carries the Approve/Reject buttons (None before there is one)."""
@@ -98,6 +106,7 @@ async def slack_bot(tmp_path: Path, *entries: dict[str, Any], **settings: Any) -
             runtime = Runtime(site.inventory, site.settings, store, ConsoleNotifier(io.StringIO()), site.environ)
             bot = build_app(site.settings, runtime.dispatcher)
             runtime.use_notifier(SlackNotifier(bot.client))
+            runtime.on_change(bot.home.changed)
             await runtime.start(jobs=False)  # recovery and syslog as in production; tests drive the checks
             server = await start_http_server(bot, host="127.0.0.1", port=0)
             try:

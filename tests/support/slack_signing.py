@@ -183,6 +183,45 @@ def block_actions(
     return sign(secret, body, timestamp=timestamp)
 
 
+def view_block_actions_payload(
+    action_id: str,
+    value: str,
+    *,
+    user_id: str = "U0USER",
+    user_name: str = "alice",
+    team_id: str = "T0FAKE",
+    view_id: str = "V0HOME",
+) -> dict[str, Any]:
+    """The JSON of a click on a view (the App Home): Slack sends no channel, no message
+    and no response_url, only the view it came from."""
+    payload = block_actions_payload(action_id, value, user_id=user_id, user_name=user_name, team_id=team_id)
+    for key in ("channel", "message", "response_url"):
+        payload.pop(key, None)
+    payload["container"] = {"type": "view", "view_id": view_id}
+    payload["view"] = {"id": view_id, "type": "home", "team_id": team_id, "blocks": []}
+    return payload
+
+
+def view_block_actions(
+    secret: str, action_id: str, value: str, *, timestamp: int | None = None, **kwargs: Any
+) -> SignedRequest:
+    """A signed click on a view's button (the App Home)."""
+    body = urlencode({"payload": json.dumps(view_block_actions_payload(action_id, value, **kwargs))}).encode()
+    return sign(secret, body, timestamp=timestamp)
+
+
+def app_home_opened(secret: str, user_id: str, *, tab: str = "home", timestamp: int | None = None) -> SignedRequest:
+    """The `app_home_opened` event Slack sends when `user_id` opens the app's Home tab."""
+    event = {
+        "type": "app_home_opened",
+        "user": user_id,
+        "channel": "D0" + user_id[-8:],
+        "tab": tab,
+        "event_ts": unique_action_ts(),
+    }
+    return event_callback(secret, event, timestamp=timestamp)
+
+
 def event_callback(
     secret: str, event: dict[str, Any], *, team_id: str = "T0FAKE", timestamp: int | None = None
 ) -> SignedRequest:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from slack_bolt.async_app import AsyncApp
 
@@ -27,6 +28,9 @@ from bot.slack.delivery import (
 )
 from bot.slack.identity import UserGroupDirectory
 
+if TYPE_CHECKING:
+    from bot.slack.home import HomePublisher
+
 log = logging.getLogger(__name__)
 
 # Slack drops a slash command after 3 s. Identity lookup + dispatch get this much of
@@ -36,12 +40,14 @@ ACK_BUDGET_SECONDS = 2.0
 
 @dataclass
 class ListenerRuntime:
-    """What listeners share: one messenger, one task registry, one group cache."""
+    """What listeners share: one messenger, one task registry, one group cache, and the
+    Home tab's publisher (None: the Home tab shows a fixed pointer to `/ccert help`)."""
 
     messenger: Messenger
     tasks: BackgroundTasks = field(default_factory=BackgroundTasks)
     groups: UserGroupDirectory = field(default_factory=lambda: UserGroupDirectory(None, ()))
     ack_budget: float = ACK_BUDGET_SECONDS
+    home: HomePublisher | None = None
 
     @classmethod
     def for_app(cls, app: AsyncApp) -> ListenerRuntime:
@@ -96,6 +102,8 @@ class ListenerRuntime:
             return None
 
     async def aclose(self, grace: float = 0.0) -> None:
+        if self.home is not None:
+            await self.home.aclose()
         await self.tasks.aclose(grace)
         await self.groups.aclose()
 

@@ -1,8 +1,10 @@
-"""Events: an @-mention gets a pointer to `/ccert help`; the Home tab gets the same.
+"""Events: an @-mention gets a pointer to `/ccert help`; opening the Home tab publishes the home.
 
-The bot is driven by its slash command, so these exist to help people who try
-talking to it instead. They answer from a fixed text and call no dispatcher:
-the authoritative help is `/ccert help`, which goes through the dispatcher.
+The bot is driven by its slash command, so a mention gets a fixed pointer to
+`/ccert help` and calls no dispatcher. `app_home_opened` hands the viewer to the
+`HomePublisher` (`bot.slack.home`), which publishes their home (`/ccert home`'s
+answer, fresh from the store) and keeps it up to date while they look; a bot built
+without one publishes the fixed `home_view()` pointer instead.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.chat.dispatch import Dispatcher
 from bot.slack.delivery import Destination
+from bot.slack.home import event_user
 from bot.slack.listeners import ListenerRuntime
 from bot.slack.manifest import COMMAND
 
@@ -69,9 +72,13 @@ def register(app: AsyncApp, dispatcher: Dispatcher, runtime: ListenerRuntime | N
 
     @app.event("app_home_opened")
     async def on_home(event: dict[str, Any]) -> None:
-        if event.get("tab") != "home" or not event.get("user"):
+        user = event_user(event)
+        if user is None:
             return
-        rt.tasks.spawn(_publish_home(rt, str(event["user"])), name="home")
+        if rt.home is not None:
+            rt.home.opened(user)  # publishes in a task of its own
+            return
+        rt.tasks.spawn(_publish_home(rt, user), name="home")
 
 
 async def _post_pointer(rt: ListenerRuntime, dest: Destination, user_id: str | None) -> None:

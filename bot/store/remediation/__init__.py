@@ -3,7 +3,8 @@
 Synchronous functions taking the `Database` first, run through `Store.read(fn, ...)` /
 `Store.write(fn, ...)` (serialised writes, one `BEGIN IMMEDIATE` transaction each), in
 modules by what they hold: `requests` (requests and votes), `runs` (runs and steps),
-`recorded` (the configuration a run recorded), `audit`, and `records` (what they return).
+`recorded` (the configuration a run recorded), `audit`, `listing` (which requests are in
+which states, for the App Home), and `records` (what they return).
 The schema (migration 4) enforces the rules that must hold even if this code had a bug:
 one active request and one active run per controller, an approval counted once per person,
 an append-only audit, a recorded configuration that cannot be altered and is kept until
@@ -16,6 +17,7 @@ names each function once, from the module that holds it.
 
 from bot.store.records import NotFoundError, StateError
 from bot.store.remediation.audit import append_audit, audit_for_request, audit_for_run
+from bot.store.remediation.listing import request_ids
 from bot.store.remediation.recorded import get_recorded, mark_recorded_verified, save_recorded
 from bot.store.remediation.records import (
     ACTIVE_RUN,
@@ -85,6 +87,7 @@ __all__ = [
     "next_scheduled",
     "open_work_by_site",
     "record_vote",
+    "request_ids",
     "requests_in",
     "runs_for_request",
     "save_recorded",
