@@ -85,7 +85,9 @@ def main() -> None:
     parser.add_argument("--aps", default="1000,10000,50000")
     args = parser.parse_args()
     measure(fleet(500), True)  # warm caches (advisory, csv module)
-    print(f"{'APs':>7} {'streamed s':>10} {'peak MiB':>9} {'buffered s':>10} {'peak MiB':>9} {'CSV MiB':>8} {'peak ratio':>10}")
+    print(
+        f"{'APs':>7} {'streamed s':>10} {'peak MiB':>9} {'buffered s':>10} {'peak MiB':>9} {'CSV MiB':>8} {'peak ratio':>10}"
+    )
     for total in (int(a) for a in args.aps.split(",")):
         reports = fleet(total)
         s_time, s_peak, size = measure(reports, True)
