@@ -85,17 +85,16 @@ def main() -> None:
     parser.add_argument("--aps", default="1000,10000,50000")
     args = parser.parse_args()
     measure(fleet(500), True)  # warm caches (advisory, csv module)
-    print(
-        f"{'APs':>7} {'streamed s':>10} {'peak MiB':>9} {'buffered s':>10} {'peak MiB':>9} {'CSV MiB':>8} {'peak ratio':>10}"
-    )
+    columns = ("APs", "streamed s", "peak MiB", "buffered s", "peak MiB", "CSV MiB", "peak ratio")
+    print(" ".join(f"{c:>10}" for c in columns))
     for total in (int(a) for a in args.aps.split(",")):
         reports = fleet(total)
         s_time, s_peak, size = measure(reports, True)
         b_time, b_peak, _ = measure(reports, False)
         mib = 1024 * 1024
         print(
-            f"{total:>7,} {s_time:>10.2f} {s_peak / mib:>9.2f} {b_time:>10.2f} {b_peak / mib:>9.2f} "
-            f"{size / mib:>8.2f} {s_peak / b_peak:>9.2f}×"
+            f"{total:>10,} {s_time:>10.2f} {s_peak / mib:>10.2f} {b_time:>10.2f} {b_peak / mib:>10.2f} "
+            f"{size / mib:>10.2f} {s_peak / b_peak:>9.2f}×"
         )
 
 
