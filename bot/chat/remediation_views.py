@@ -205,8 +205,10 @@ def request_reply(view: RequestView, now: datetime | None = None) -> Reply:
     buttons: tuple[Button, ...] = ()
     if view.status is RequestStatus.PENDING:
         buttons = (
-            Button("Approve", APPROVE_ACTION, str(view.id), f"/ccert approve {view.id}", style="primary"),
-            Button("Reject", REJECT_ACTION, str(view.id), f"/ccert reject {view.id}", style="danger"),
+            Button(
+                "Approve", APPROVE_ACTION, str(view.id), f'/ccert approve {view.id} [--comment "..."]', style="primary"
+            ),
+            Button("Reject", REJECT_ACTION, str(view.id), f'/ccert reject {view.id} --reason "..."', style="danger"),
         )
     footer = {
         RequestStatus.PENDING: "Two people other than the requester must approve. Any approver can reject.",

@@ -88,8 +88,8 @@ class RecordingRemediation:
         self.calls.append(("create_request", site, controller, requester))
         raise RequestRefused("recorded by the test stand-in")
 
-    async def vote(self, request_id: int, voter: Voter, approve: bool) -> Any:
-        self.calls.append(("vote", request_id, voter.user_id, approve))
+    async def vote(self, request_id: int, voter: Voter, approve: bool, *, comment: str | None = None) -> Any:
+        self.calls.append(("vote", request_id, voter.user_id, approve, comment))
         raise RequestRefused("recorded by the test stand-in")
 
     async def audit(self, request_id: int) -> list[Any]:
