@@ -157,6 +157,17 @@ def test_an_approval_takes_an_optional_comment(inventory: Inventory) -> None:
     )
 
 
+def test_an_apostrophe_in_a_reason_says_how_to_quote_it(inventory: Inventory) -> None:
+    refused = parse("reject 12 --reason don't, the site is closed", inventory)
+    assert isinstance(refused, Invalid) and "quote is not closed" in refused.message
+    assert refused.suggestion == 'Text with an apostrophe goes in double quotes, e.g. `--reason "don\'t …"`.'
+    assert parse('reject 12 --reason "don\'t, the site is closed"', inventory) == Parsed(
+        "reject", {"request_id": 12, "reason": "don't, the site is closed"}
+    )
+    other = parse("status 'site-a", inventory)
+    assert isinstance(other, Invalid) and other.show_help and other.suggestion is None
+
+
 def test_a_reason_or_comment_is_bounded(inventory: Inventory) -> None:
     at_limit = "r" * 500
     assert parse(f"reject 12 --reason {at_limit}", inventory) == Parsed(

@@ -5,8 +5,10 @@ Slack's limits (checked with slack_sdk's own view models)."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +29,7 @@ from tests.remediation.remediation_helpers import FAST_PARAMS, FAST_RETRY, event
 from tests.support import slack_signing
 from tests.support.fake_slack import view_problems
 from tests.support.simulated_site import aireos
-from tests.support.slack_bot import CHANNEL, SlackBotHarness, slack_bot
+from tests.support.slack_bot import CHANNEL, TOKEN, SlackBotHarness, slack_bot
 
 REQUESTER, ALICE, BOB = "U0CARLA", "U0ALICE", "U0BOB"
 APPROVE, REJECT = "remediation_approve", "remediation_reject"
@@ -43,6 +45,15 @@ async def _request(h: SlackBotHarness) -> tuple[int, str]:
     found = h.request_message()
     assert found is not None
     return found
+
+
+async def _quiet(h: SlackBotHarness, for_seconds: float = 0.3) -> int:
+    """Wait until the bot has made no Web API call for `for_seconds`; the number of calls so far."""
+    while True:
+        seen = len(h.slack.calls)
+        await asyncio.sleep(for_seconds)
+        if len(h.slack.calls) == seen:
+            return seen
 
 
 async def _status(h: SlackBotHarness, request_id: int) -> RequestStatus:
@@ -61,11 +72,17 @@ def _everything_about(h: SlackBotHarness, ts: str) -> tuple[str, str]:
 async def test_reject_opens_a_form_that_requires_a_reason(tmp_path: Path) -> None:
     async with slack_bot(tmp_path, aireos("wlc-1"), approvers=f"{ALICE},{BOB}", access=f"remediate={REQUESTER}") as h:
         request_id, ts = await _request(h)
+        before = await _quiet(h)
         trigger = slack_signing.unique_trigger_id()
-        status, _, elapsed = await h.click(REJECT, str(request_id), BOB, message_ts=ts, trigger_id=trigger)
+        title = f"⏳ Time-back request #{request_id} — site-t (wlc-1) — waiting for approval"
+        status, _, elapsed = await h.click(
+            REJECT, str(request_id), BOB, message_ts=ts, trigger_id=trigger, message_text=title
+        )
         assert status == 200 and elapsed < 3
         form = await h.opened_form(trigger)
+        assert h.slack.calls[before].method == "views.open", "the form opens before anything else is done"
         assert form["callback_id"] == "ccert_reject" and f"#{request_id}" in json.dumps(form["blocks"])
+        assert "site-t (wlc-1)" in json.dumps(form["blocks"]), "the form shows what is being rejected"
         assert json.loads(form["private_metadata"]) == {"r": request_id, "c": CHANNEL, "t": ts}
         assert h.slack.calls_to("views.open")[-1].response["ok"], "the fake accepted the view as Slack would"
 
@@ -123,15 +140,20 @@ async def test_approve_with_a_comment_counts_and_without_one_too(tmp_path: Path)
     assert "checked with the site team" in message, "the request message shows the comment"
 
 
-async def test_an_expired_trigger_tells_the_voter_what_to_type(tmp_path: Path) -> None:
+async def test_an_expired_trigger_tells_the_voter_what_to_type(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     async with slack_bot(tmp_path, aireos("wlc-1"), approvers=f"{ALICE},{BOB}", access=f"remediate={REQUESTER}") as h:
         request_id, ts = await _request(h)
         h.slack.fail_next("views.open", error="expired_trigger_id")
-        status, _, elapsed = await h.click(REJECT, str(request_id), BOB, message_ts=ts)
-        assert status == 200 and elapsed < 3
-        await eventually(lambda: bool(_ephemerals_to(h, BOB)), timeout=10)
+        with caplog.at_level(logging.WARNING, logger="bot.slack.listeners.modals"):
+            status, _, elapsed = await h.click(REJECT, str(request_id), BOB, message_ts=ts)
+            assert status == 200 and elapsed < 3
+            await eventually(lambda: bool(_ephemerals_to(h, BOB)), timeout=10)
         note = _ephemerals_to(h, BOB)[-1]
         assert f"/ccert reject {request_id} --reason" in note
+        logged = [r.getMessage() for r in caplog.records if r.name == "bot.slack.listeners.modals"]
+        assert len(logged) == 1 and "expired_trigger_id" in logged[0] and TOKEN not in logged[0], logged
 
         h.slack.fail_next("views.open", status=500, retry_after=None)  # any other failure too
         await h.click(APPROVE, str(request_id), ALICE, message_ts=ts)
