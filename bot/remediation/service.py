@@ -509,7 +509,9 @@ class RemediationService:
         except AnnounceError as exc:
             log.warning("could not post run event for request #%s: %s", request_id, exc.reason)
 
-    async def vote(self, request_id: int, voter: Voter, approve: bool, *, now: datetime | None = None) -> VoteResult:
+    async def vote(
+        self, request_id: int, voter: Voter, approve: bool, *, comment: str | None = None, now: datetime | None = None
+    ) -> VoteResult:  # TEMP-LOCAL
         """Apply one Approve/Reject click; every click is stored and audited, refused ones with their reason."""
         kind = VoteKind.APPROVE if approve else VoteKind.REJECT
         for _ in range(3):  # a concurrent click changed the request: decide again on the new state

@@ -9,20 +9,32 @@ import asyncio
 import dataclasses
 import json
 import logging
+import re
+import shlex
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.views import View
 
+from bot.chat.arguments import MAX_TEXT_CHARS
+from bot.chat.commands import parse
+from bot.chat.registry import Parsed
 from bot.domain.approvals import RequestStatus
+from bot.inventory_file import load_inventory
 from bot.slack.modals import (
     MAX_PRIVATE_METADATA_CHARS,
     MAX_TITLE_CHARS,
+    TEXT_ACTION,
     TEXT_BLOCK,
     Origin,
     VoteKind,
+    submitted_text,
+    text_problem,
+    vote_command,
     vote_modal,
 )
 from tests.remediation.remediation_helpers import FAST_PARAMS, FAST_RETRY, eventually
@@ -32,6 +44,7 @@ from tests.support.simulated_site import aireos
 from tests.support.slack_bot import CHANNEL, TOKEN, SlackBotHarness, slack_bot
 
 REQUESTER, ALICE, BOB = "U0CARLA", "U0ALICE", "U0BOB"
+INVENTORY = load_inventory(Path(__file__).resolve().parents[2] / "inventory.example.yaml")
 APPROVE, REJECT = "remediation_approve", "remediation_reject"
 
 
@@ -223,3 +236,21 @@ def test_the_fake_refuses_a_view_slack_would() -> None:
     assert view_problems({**good, "blocks": []})
     with pytest.raises(SlackObjectFormationError):  # slack_sdk agrees
         View(**{**good, "title": {"type": "plain_text", "text": "x" * 25}}).validate_json()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(list(VoteKind)), st.text(max_size=520))
+@example(VoteKind.REJECT, "it's --comment x; reload' \"\n--reason")
+@example(VoteKind.APPROVE, "--comment=\"a\" 'b'")
+def test_a_submitted_form_is_the_typed_command_it_stands_for(kind: VoteKind, typed: str) -> None:
+    """Whatever is typed in the form, the dispatched command parses back to exactly that text
+    (quoted, it is one word: it cannot add an option or another request)."""
+    view = {"state": {"values": slack_signing.form_values(TEXT_BLOCK, TEXT_ACTION, typed)}}
+    text = submitted_text(view)
+    if text_problem(kind, text) is not None:
+        assert (kind is VoteKind.REJECT and not re.search(r"\w", text)) or len(text) > MAX_TEXT_CHARS
+        return
+    command = " ".join(shlex.quote(w) for w in vote_command(kind, 12, text))
+    parsed = parse(command, INVENTORY)
+    key = "reason" if kind is VoteKind.REJECT else "comment"
+    assert parsed == Parsed(kind.value, {"request_id": 12, key: text or None}), command

@@ -37,6 +37,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.chat.arguments import REQUEST_ID
 from bot.chat.dispatch import Dispatcher
+from bot.chat.remediation_views import APPROVE_ACTION, REJECT_ACTION
 from bot.chat.reply import Level, Reply
 from bot.chat.text import printable
 from bot.slack.delivery import Destination, error_reference, friendly_error, reporting_failure
@@ -61,8 +62,8 @@ log = logging.getLogger(__name__)
 
 # A trigger is good for 3 s from the click; the ack and the network take some of it.
 VIEWS_OPEN_TIMEOUT_SECONDS = 2.5
-VOTE_ACTIONS = re.compile(r"^(?:remediation_approve|remediation_reject)$")
-VOTE_CALLBACKS = re.compile(r"^ccert_(?:approve|reject)$")
+VOTE_ACTIONS = re.compile("^(?:" + "|".join(re.escape(a) for a in (APPROVE_ACTION, REJECT_ACTION)) + ")$")
+VOTE_CALLBACKS = re.compile("^(?:" + "|".join(re.escape(c) for c in CALLBACK_IDS) + ")$")
 
 
 def register(app: AsyncApp, dispatcher: Dispatcher, runtime: ListenerRuntime | None = None) -> None:
