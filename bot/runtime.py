@@ -77,12 +77,13 @@ class Runtime:
             facts=self.facts,
             reader=self.reader,
         )
+        config = RemediationConfig.from_settings(self.settings)
         self.remediation = RemediationService(
             self.store,
             self.inventory,
-            RemediationConfig.from_settings(self.settings),
+            config,
             self.environ,
-            ChatAnnouncer(self.notifier),
+            ChatAnnouncer(self.notifier, windows=config.windows),
             recorder=self.observability.metrics,
             reader=self.reader,
         )
@@ -130,6 +131,10 @@ class Runtime:
         # Recovery may resume an AP wait for up to an hour: it runs in the background, and new
         # runs wait for it (it also fails requests left approved without a run).
         self.spawn(self._recover(), "remediation-recovery")
+        # Scheduled runs (change windows) are in the store: the timer re-arms them after recovery.
+        self._window_timer = asyncio.get_running_loop().create_task(
+            self._run_window_timer(), name="remediation-window-timer"
+        )
         if self.settings.syslog_listen:
             self.syslog = SyslogListener(self.settings.syslog_listen, on_not_yet_valid=self._not_yet_valid)
             await self.syslog.start()
@@ -145,6 +150,10 @@ class Runtime:
                 log.warning("recovered an interrupted remediation run: %s", result)
         finally:
             self._recovered.set()
+
+    async def _run_window_timer(self) -> None:
+        await self._recovered.wait()
+        await self.remediation.run_window_timer(self.spawn_run)
 
     def spawn_run(self, coro: Coroutine[Any, Any, object], name: str) -> asyncio.Task[object]:
         """Start an approved run once start-up recovery is over."""
@@ -171,6 +180,10 @@ class Runtime:
                 if late:
                     log.warning("%d job(s) still running after %gs: cancelling them", len(late), grace)
         self.stop_jobs()
+        timer = getattr(self, "_window_timer", None)
+        if timer is not None:
+            timer.cancel()
+            await asyncio.gather(timer, return_exceptions=True)
         self.reader.close()
         if self._tasks:
             # A run in progress keeps going until it reaches a safe point; recovery handles the rest.
@@ -209,7 +222,7 @@ class Runtime:
         """Slack's notifier exists only once the app is built around the dispatcher."""
         self.notifier = notifier
         self.checker.notifier = notifier
-        self.remediation.announcer = ChatAnnouncer(notifier)
+        self.remediation.announcer = ChatAnnouncer(notifier, windows=self.remediation.config.windows)
         self.observability.watch_slack_errors(notifier)
 
     async def post_digest(self, channel: str) -> Posted | None:

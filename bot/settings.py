@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.domain.change_windows import parse_windows
 from bot.syslog.listen_spec import parse_listen_spec
 
 
@@ -72,6 +73,8 @@ class Settings(BaseSettings):
     playbook_wait_minutes: float = Field(default=60, gt=0, le=24 * 60, alias="CCERT_PLAYBOOK_WAIT_MINUTES")
     playbook_poll_seconds: float = Field(default=120, gt=0, le=3600, alias="CCERT_PLAYBOOK_POLL_SECONDS")
     playbook_dir: Path | None = Field(default=None, alias="CCERT_PLAYBOOK_DIR")
+    # When a time-back may start, in CCERT_TIMEZONE, e.g. "Sat 22:00-Sun 04:00" (any time when empty)
+    change_windows: str = Field(default="", alias="CCERT_CHANGE_WINDOWS")
 
     # On SIGTERM: how long a check that is posting may take to finish the post it is making
     # (and, after that, a run's chat to catch up); a post cut short is found on restart.
@@ -105,6 +108,12 @@ class Settings(BaseSettings):
     @classmethod
     def _listen_spec(cls, value: str) -> str:
         parse_listen_spec(value)  # raises ValueError with the fix in words
+        return value
+
+    @field_validator("change_windows")
+    @classmethod
+    def _windows(cls, value: str) -> str:
+        parse_windows(value)  # raises ChangeWindowError (a ValueError) with the expected shape
         return value
 
     @field_validator("digest_time")

@@ -89,7 +89,8 @@ class Resolved:
 class Positional:
     """A word in a fixed place. `sole_word`: the command's only positional word, options
     included when the command has none (`audit --x` asks which request, it is not an
-    unknown option); with options, any count but one asks for it too."""
+    unknown option); with options of its own (`schedule 12 --at 22:00`, `reject 12 --reason
+    …`), any count but one asks for it too."""
 
     required = True
     sole_word = False

@@ -23,10 +23,11 @@ from bot.chat.arguments import ControllerOfSite, Flag, Invalid, Option, RequestI
 from bot.chat.context import CommandContext
 from bot.chat.digest_views import history_reply
 from bot.chat.registry import REGISTRY, Access, AckFactory, Command, Parsed, command
-from bot.chat.remediation_views import APPROVE_ACTION, REJECT_ACTION
+from bot.chat.remediation_views import APPROVE_ACTION, CANCEL_ACTION, REJECT_ACTION, WINDOW_ACTION, local_time
 from bot.chat.reply import CommandResult, Reply
 from bot.domain.approvals import Voter
 from bot.domain.digest import HistoryRow
+from bot.domain.schedule_time import FORMS, ScheduleTimeError, parse_at
 from bot.inventory import Inventory
 from bot.remediation.service import RequestRefused
 from bot.store import SiteCheck, SiteDay
@@ -50,6 +51,11 @@ REASON_REQUIRED = (
 )
 RejectReason = Annotated[str, Text("--reason", what="reason", required=REASON_REQUIRED)]
 ApproveComment = Annotated[str | None, Text("--comment", what="comment")]
+AT_TEXT = re.compile(r"^[A-Za-z0-9 :T-]{1,25}$")
+At = Annotated[
+    str | None,
+    Option("--at", example="'Sat 22:00'", what=f"a time (--at takes {FORMS})", pattern=AT_TEXT),
+]
 
 
 def parse(text: str, inventory: Inventory) -> Parsed | Invalid:
@@ -199,6 +205,8 @@ def _remediate_ack(cmd: Command, ctx: CommandContext, args: Mapping[str, Any]) -
     site, controller = args["site"], args["controller"]
     target = controller or f"{site} ({len(ctx.inventory.sites[site].controllers)} controllers)"
     verb = "dry run for" if args["dry_run"] else "preparing a time-back request for"
+    if args.get("at") and not args["dry_run"]:
+        verb = f"preparing a time-back request (window {args['at']}) for"
     return Reply(title=f"{verb} {target}: reading the controllers…", ephemeral=True)
 
 
@@ -218,23 +226,31 @@ def _remediate_ack(cmd: Command, ctx: CommandContext, args: Mapping[str, Any]) -
         "timeback_dry_run": lambda value: [*_site_and_controller(value), "--dry-run"],
     },
 )
-async def remediate(ctx: CommandContext, site: Site, controller: ControllerOfSite, dry_run: DryRun) -> Reply:
-    """request the time-back playbook (needs two approvals); --dry-run only shows the commands
+async def remediate(ctx: CommandContext, site: Site, controller: ControllerOfSite, dry_run: DryRun, at: At) -> Reply:
+    """request the time-back playbook (needs two approvals); --at runs it in a change window; --dry-run only shows
 
-    request the time-back playbook (the **Request time-back** button does the same); `--dry-run` (the **Dry
-    run** button) only shows every command. Closed by default: only who `CCERT_ACCESS` names for `remediate`,
-    or, when it does not name `remediate`, the approvers (`CCERT_APPROVERS`); the dry run follows the same
-    rule, since it reads the production controllers
+    request the time-back playbook (the **Request time-back** button does the same); `--at <time>` (`22:00`,
+    `'Sat 22:00'`, `'2026-12-05 22:00'`, in `CCERT_TIMEZONE`) starts the approved run at that window instead
+    of at once; `--dry-run` (the **Dry run** button) only shows every command. Closed by default: only who
+    `CCERT_ACCESS` names for `remediate`, or, when it does not name `remediate`, the approvers
+    (`CCERT_APPROVERS`); the dry run follows the same rule, since it reads the production controllers
 
     A change targets one site (never `all`), optionally one of its controllers. A request reads
-    the controllers first, so the approvers see today's clock and NTP.
+    the controllers first, so the approvers see today's clock and NTP. `CCERT_CHANGE_WINDOWS`
+    refuses a start outside its windows, naming the next allowed one.
     """
     service = ctx.remediation
     assert service is not None
     try:
         if dry_run:
             return remediation_views.dry_run_reply(await service.preview(site, controller))
-        view = await service.create_request(site, controller, ctx.caller.user_id, ctx.caller.channel_id)
+        when = None
+        if at is not None:
+            try:
+                when = parse_at(at, service.now(), service.config.zone)
+            except ScheduleTimeError as bad:
+                return remediation_views.refused_reply(str(bad))
+        view = await service.create_request(site, controller, ctx.caller.user_id, ctx.caller.channel_id, at=when)
     except RequestRefused as refused:
         return remediation_views.refused_reply(refused.reason)
     return remediation_views.created_reply(view)
@@ -301,6 +317,63 @@ async def reject(ctx: CommandContext, request_id: RequestId, reason: RejectReaso
     `reject <id>` and so gets the refusal that says how to give the reason.
     """
     return await _vote(ctx, request_id, approve=False, comment=reason)
+
+
+@command(
+    "cancel",
+    requires=("remediation",),
+    unavailable="Remediation (it needs the bot's database)",
+    buttons={CANCEL_ACTION: lambda value: [value]},
+)
+async def cancel(ctx: CommandContext, request_id: RequestId) -> Reply:
+    """end a request before its run starts (the Cancel button)
+
+    end a pending or scheduled request before its run starts (the **Cancel** button): its requester or an
+    approver; a run that has started is never stopped half-way
+    """
+    assert ctx.remediation is not None
+    try:
+        result = await ctx.remediation.cancel(request_id, Voter(ctx.caller.user_id, ctx.caller.groups))
+    except RequestRefused as refused:
+        return remediation_views.refused_reply(refused.reason)
+    return remediation_views.vote_reply(result.accepted, result.reason)
+
+
+def _window_words(value: str) -> list[str]:
+    """The window picker's value `12 2026-12-05T22:00` as `schedule` words."""
+    request_id, _, when = value.partition(" ")
+    return [request_id, "--at", when]
+
+
+@command(
+    "schedule",
+    usage_args="<request-id> --at 'Sat 22:00'",
+    requires=("remediation",),
+    unavailable="Remediation (it needs the bot's database)",
+    buttons={WINDOW_ACTION: _window_words},
+)
+async def schedule(ctx: CommandContext, request_id: RequestId, at: At) -> Reply:
+    """set the change window of a request nobody approved yet (the window picker)
+
+    set or move the change window of a pending request nobody has approved yet (the request's window picker);
+    the approved run then starts at that time (`CCERT_TIMEZONE`)
+    """
+    service = ctx.remediation
+    assert service is not None
+    if at is None:
+        return remediation_views.refused_reply(f"When? e.g. `/ccert schedule {request_id} --at 'Sat 22:00'` ({FORMS}).")
+    try:
+        when = parse_at(at, service.now(), service.config.zone)
+        result = await service.schedule(request_id, Voter(ctx.caller.user_id, ctx.caller.groups), when)
+    except ScheduleTimeError as bad:
+        return remediation_views.refused_reply(str(bad))
+    except RequestRefused as refused:
+        return remediation_views.refused_reply(refused.reason)
+    if result.accepted:
+        return remediation_views.vote_reply(
+            True, f"Request #{request_id} starts at {local_time(when, service.config.zone)} once approved."
+        )
+    return remediation_views.vote_reply(False, result.reason)
 
 
 def _audit_ack(cmd: Command, ctx: CommandContext, args: Mapping[str, Any]) -> Reply:

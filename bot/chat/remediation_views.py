@@ -12,17 +12,22 @@ approvals remain, and, later, how the run went.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.chat.handlers import fmt_time, platform_label, plural
-from bot.chat.reply import Button, Field, Level, Reply, Section, Table
+from bot.chat.reply import Button, Choice, Field, Level, Reply, Section, Table
 from bot.domain.approvals import RequestStatus
+from bot.domain.change_windows import ChangeWindows, resolve_local
 from bot.remediation.engine import RunEvent, RunInfo
 from bot.remediation.models import PreviewView, RequestView, RunView, TargetView
 from bot.store.remediation import AuditEntry
 
 APPROVE_ACTION = "remediation_approve"
 REJECT_ACTION = "remediation_reject"
+CANCEL_ACTION = "remediation_cancel"
+WINDOW_ACTION = "remediation_window"
+WINDOW_CHOICES = 6
 MAX_COMMANDS_SHOWN = 60
 MAX_AUDIT_ROWS = 400
 # One command's output per code block: Slack section text stops at 3,000 characters.
@@ -32,6 +37,8 @@ MAX_OUTPUT_CHARS = 2_400
 STATUS_TITLE = {
     RequestStatus.PENDING: ("⏳", "waiting for approval", Level.WARNING),
     RequestStatus.APPROVED: ("▶️", "approved — starting", Level.INFO),
+    RequestStatus.SCHEDULED: ("🗓️", "approved — scheduled for its window", Level.INFO),
+    RequestStatus.CANCELLED: ("⏹️", "cancelled — nothing was changed", Level.INFO),
     RequestStatus.REJECTED: ("🚫", "rejected — nothing was changed", Level.INFO),
     RequestStatus.EXPIRED: ("⌛", "expired — nothing was changed", Level.INFO),
     RequestStatus.RUNNING: ("🔧", "running", Level.WARNING),
@@ -139,7 +146,10 @@ def _commands_section(target: TargetView) -> Section:
 
 
 def _approvals_text(view: RequestView) -> str:
-    who = ", ".join(f"<@{a.user_id}> ({a.at.astimezone(UTC):%H:%M} UTC)" for a in view.approvals)
+    who = ", ".join(
+        f"<@{a.user_id}> ({a.at.astimezone(UTC):%H:%M} UTC)" + (f": “{a.comment}”" if a.comment else "")
+        for a in view.approvals
+    )
     if view.status is RequestStatus.PENDING:
         base = f"Approved by {who}. " if who else "No approval yet. "
         return base + f"{plural(view.remaining, 'more approval')} needed (requester excluded)."
@@ -166,8 +176,79 @@ def _run_section(run: RunView) -> Section:
     )
 
 
-def request_reply(view: RequestView, now: datetime | None = None) -> Reply:
-    """The request message, in whatever state the request is (posted once, updated after each change)."""
+def local_time(value: datetime, zone: ZoneInfo | None) -> str:
+    """`Sat 2026-12-05 22:00 CET (21:00 UTC)`: the bot's zone first (what windows are agreed in)."""
+    utc = value.astimezone(UTC)
+    if zone is None or zone.key == "UTC":
+        return f"{utc:%a %Y-%m-%d %H:%M} UTC"
+    return f"{value.astimezone(zone):%a %Y-%m-%d %H:%M %Z} ({utc:%H:%M} UTC)"
+
+
+def window_choices(now: datetime, windows: ChangeWindows, count: int = WINDOW_CHOICES) -> tuple[datetime, ...]:
+    """Start times a request's window picker offers: the next allowed window starts when
+    CCERT_CHANGE_WINDOWS is set, else the next two whole hours and the next nights at 22:00."""
+    if windows.restricted:
+        return tuple(windows.starts_after(now, count))
+    zone = windows.zone
+    local = now.astimezone(zone).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+    found = [resolve_local(local + timedelta(hours=h), zone) for h in (1, 2)]
+    night = local.replace(hour=22)
+    while len(found) < count:
+        candidate = resolve_local(night, zone)
+        if candidate > found[-1]:
+            found.append(candidate)
+        night += timedelta(days=1)
+    return tuple(sorted(found)[:count])
+
+
+def _window_section(view: RequestView, now: datetime, zone: ZoneInfo | None) -> Section | None:
+    if view.scheduled_for is None:
+        return None
+    when = local_time(view.scheduled_for, zone)
+    if view.status is RequestStatus.PENDING:
+        text = (
+            f"The run starts at {when} once approved. Approval may come any time before; the request does not "
+            "expire while it waits for its window."
+        )
+    elif view.status is RequestStatus.SCHEDULED:
+        left = view.scheduled_for - now
+        hours, minutes = divmod(max(0, int(left.total_seconds() // 60)), 60)
+        text = (
+            f"Approved. The run starts at {when} (in {hours} h {minutes:02d} min). The controllers are read again "
+            "first: if no AP is Downloading any more, nothing is changed. "
+            f"`/ccert cancel {view.id}` ends it before then."
+        )
+    else:
+        text = f"Change window: {when}."
+    return Section(title="Window", text=text)
+
+
+def _window_button(view: RequestView, now: datetime, windows: ChangeWindows) -> Button | None:
+    """The window picker: only while nobody has approved (an approval is for the window it saw)."""
+    if view.status is not RequestStatus.PENDING or view.approvals:
+        return None
+    choices = tuple(
+        Choice(local_time(t, windows.zone), f"{view.id} {t.astimezone(windows.zone):%Y-%m-%dT%H:%M}")
+        for t in window_choices(now, windows)
+    )
+    label = "Move the window" if view.scheduled_for else "Run in a change window"
+    return Button(label, WINDOW_ACTION, str(view.id), f"/ccert schedule {view.id} --at '<time>'", choices=choices)
+
+
+def request_reply(
+    view: RequestView,
+    now: datetime | None = None,
+    *,
+    windows: ChangeWindows | None = None,
+) -> Reply:
+    """The request message, in whatever state the request is (posted once, updated after each change).
+
+    `windows` (CCERT_CHANGE_WINDOWS in CCERT_TIMEZONE) is what the window picker offers and the
+    zone times are shown in.
+    """
+    now = now or datetime.now(UTC)
+    windows = windows or ChangeWindows()
+    zone = windows.zone
     icon, label, level = STATUS_TITLE[view.status]
     controllers = ", ".join(view.controllers)
     title = f"{icon} Time-back request #{view.id} — {view.site} ({controllers}) — {label}"
@@ -178,8 +259,11 @@ def request_reply(view: RequestView, now: datetime | None = None) -> Reply:
         "be affected until the clock is current again."
     )
     sections: list[Section] = [Section(title="Approvals", text=_approvals_text(view))]
+    window = _window_section(view, now, zone)
+    if window is not None:
+        sections.append(window)
     if view.status is RequestStatus.PENDING:
-        left = view.expires_at - (now or datetime.now(UTC))
+        left = view.expires_at - now
         minutes = max(0, int(left.total_seconds() // 60))
         sections[0] = Section(
             title="Approvals",
@@ -194,28 +278,37 @@ def request_reply(view: RequestView, now: datetime | None = None) -> Reply:
             )
         )
     elif view.status is RequestStatus.REJECTED:
-        sections.append(Section(text=f"Rejected by <@{view.rejected_by}>. Nothing was changed."))
+        why = f" Reason: “{view.rejection_reason}”." if view.rejection_reason else ""
+        sections.append(Section(text=f"Rejected by <@{view.rejected_by}>.{why} Nothing was changed."))
+    elif view.status is RequestStatus.CANCELLED:
+        by = f"Cancelled by <@{view.cancelled_by}> before it started." if view.cancelled_by else (view.note or "")
+        sections.append(Section(text=f"{by.rstrip('.')}. Nothing was changed."))
     for target in view.targets:
         sections.append(_target_section(target))
     for run in view.runs:
         sections.append(_run_section(run))
-    if view.status in {RequestStatus.PENDING, RequestStatus.APPROVED} or not view.runs:
+    if view.status in {RequestStatus.PENDING, RequestStatus.APPROVED, RequestStatus.SCHEDULED} or not view.runs:
         for target in view.targets:
             sections.append(_commands_section(target))
-    buttons: tuple[Button, ...] = ()
+    buttons: list[Button] = []
     if view.status is RequestStatus.PENDING:
-        buttons = (
+        buttons += [
             Button(
                 "Approve", APPROVE_ACTION, str(view.id), f'/ccert approve {view.id} [--comment "..."]', style="primary"
             ),
             Button("Reject", REJECT_ACTION, str(view.id), f'/ccert reject {view.id} --reason "..."', style="danger"),
-        )
+        ]
+    if view.status is RequestStatus.SCHEDULED or (view.status is RequestStatus.PENDING and view.scheduled_for):
+        buttons.append(Button("Cancel", CANCEL_ACTION, str(view.id), f"/ccert cancel {view.id}"))
+    picker = _window_button(view, now, windows)
+    if picker is not None:
+        buttons.append(picker)
     footer = {
         RequestStatus.PENDING: "Two people other than the requester must approve. Any approver can reject.",
         RequestStatus.NEEDS_ATTENTION: "A controller may be left with NTP deleted or its clock set back: follow the "
         "run's 'Restore by hand' commands now.",
     }.get(view.status)
-    return Reply(title=title, text=text, level=level, sections=tuple(sections), buttons=buttons, footer=footer)
+    return Reply(title=title, text=text, level=level, sections=tuple(sections), buttons=tuple(buttons), footer=footer)
 
 
 def created_reply(view: RequestView) -> Reply:
@@ -226,7 +319,12 @@ def created_reply(view: RequestView) -> Reply:
     return Reply(
         title=f"Time-back request #{view.id} is posted: it needs {plural(view.required_approvals, 'approval')} from "
         "people other than you.",
-        text=f"It expires at {fmt_time(view.expires_at)} if nobody approves it. Nothing changes before that.",
+        text=(
+            f"Once approved it starts at {local_time(view.scheduled_for, None)}, its window; it expires at "
+            f"{fmt_time(view.expires_at)} if nobody approves it. Nothing changes before that."
+            if view.scheduled_for
+            else f"It expires at {fmt_time(view.expires_at)} if nobody approves it. Nothing changes before that."
+        ),
         level=Level.OK,
         ephemeral=True,
     )
@@ -260,6 +358,13 @@ def progress_reply(view: RequestView) -> Reply:
 def vote_reply(accepted: bool, reason: str) -> Reply:
     """What the clicker alone sees after Approve/Reject (refusals always say why)."""
     return Reply(title=reason, level=Level.OK if accepted else Level.WARNING, ephemeral=True)
+
+
+def note_reply(text: str, level: str = "info") -> Reply:
+    """A line about a request in its thread: a vote with its reason or comment, a cancel, the window."""
+    return Reply(
+        title=text, level={"ok": Level.OK, "warning": Level.WARNING, "danger": Level.DANGER}.get(level, Level.INFO)
+    )
 
 
 def refused_reply(reason: str) -> Reply:

@@ -20,14 +20,27 @@ class Level(StrEnum):
 
 
 @dataclass(frozen=True)
+class Choice:
+    """One entry of a menu button: what it says and the value the click carries."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
 class Button:
-    """A button. `console_command` is what a console user types instead of clicking."""
+    """A button. `console_command` is what a console user types instead of clicking.
+
+    With `choices` it is a menu (Slack: a static select, `label` its placeholder): the click
+    carries the chosen entry's value, and `value` is unused.
+    """
 
     label: str
     action_id: str
     value: str
     console_command: str
     style: str | None = None  # "primary" | "danger" | None
+    choices: tuple[Choice, ...] = ()
 
 
 @dataclass(frozen=True)

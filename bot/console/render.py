@@ -37,7 +37,12 @@ def _cell(text: str) -> str:
 
 
 def _buttons(buttons: tuple[Button, ...], indent: str) -> list[str]:
-    return [f"{indent}[{b.label}]  type: {b.console_command}" for b in buttons]
+    lines: list[str] = []
+    for b in buttons:
+        lines.append(f"{indent}[{b.label}]  type: {b.console_command}")
+        if b.choices:
+            lines.append(f"{indent}  e.g. " + " | ".join(c.label for c in b.choices[:6]))
+    return lines
 
 
 def _section(section: Section) -> list[str]:

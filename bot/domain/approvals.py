@@ -21,6 +21,8 @@ from enum import StrEnum
 class RequestStatus(StrEnum):
     PENDING = "pending"  # waiting for approvals
     APPROVED = "approved"  # enough approvals; the run may start
+    SCHEDULED = "scheduled"  # enough approvals; the run starts at its change window (`scheduled_for`)
+    CANCELLED = "cancelled"  # ended before its run started (`/ccert cancel`, or nothing left to fix)
     REJECTED = "rejected"
     EXPIRED = "expired"
     RUNNING = "running"
@@ -31,11 +33,28 @@ class RequestStatus(StrEnum):
 
 #: A controller with a request in one of these states cannot get another one.
 ACTIVE_STATUSES = frozenset(
-    {RequestStatus.PENDING, RequestStatus.APPROVED, RequestStatus.RUNNING, RequestStatus.NEEDS_ATTENTION}
+    {
+        RequestStatus.PENDING,
+        RequestStatus.APPROVED,
+        RequestStatus.SCHEDULED,
+        RequestStatus.RUNNING,
+        RequestStatus.NEEDS_ATTENTION,
+    }
 )
 FINAL_STATUSES = frozenset(
-    {RequestStatus.REJECTED, RequestStatus.EXPIRED, RequestStatus.SUCCEEDED, RequestStatus.FAILED}
+    {
+        RequestStatus.REJECTED,
+        RequestStatus.EXPIRED,
+        RequestStatus.CANCELLED,
+        RequestStatus.SUCCEEDED,
+        RequestStatus.FAILED,
+    }
 )
+#: A request in one of these states has not started: `/ccert cancel` may end it.
+CANCELLABLE_STATUSES = frozenset({RequestStatus.PENDING, RequestStatus.SCHEDULED})
+
+#: The longest reason or comment kept with a vote (a modal's input is capped at the same length).
+MAX_COMMENT_CHARS = 500
 
 
 class VoteKind(StrEnum):
@@ -100,6 +119,8 @@ class RequestState:
     approvals: tuple[Approval, ...] = ()
     rejected_by: str | None = None
     decided_at: datetime | None = None
+    # The change window's start: an approval before it schedules the run instead of starting it.
+    scheduled_for: datetime | None = None
 
     @property
     def approvers(self) -> tuple[str, ...]:
@@ -114,7 +135,9 @@ class VoteDecision:
     `reason` says why (shown to the clicker only). `new_state` is what to
     store (it may differ even for a refused click: a click on an expired
     request marks it expired). `approved_now` is True exactly once per
-    request: on the vote that completed the approvals (start the run then).
+    request: on the vote that completed the approvals (start the run then);
+    a request with a change window still ahead is `scheduled_now` instead
+    (its run starts at `scheduled_for`, nothing starts now).
     """
 
     accepted: bool
@@ -123,6 +146,7 @@ class VoteDecision:
     approvals_remaining: int
     approved_now: bool = False
     ended_now: bool = False
+    scheduled_now: bool = False
 
 
 def new_request(request_id: int, requester: str, now: datetime, policy: ApprovalPolicy) -> RequestState:
@@ -165,6 +189,11 @@ def _ended_reason(state: RequestState) -> str:
         return "This request expired before it was approved; nothing will run. Start a new request."
     if state.status is RequestStatus.APPROVED:
         return "This request is already approved; the run is starting."
+    if state.status is RequestStatus.SCHEDULED:
+        when = f" for {state.scheduled_for:%Y-%m-%d %H:%M} UTC" if state.scheduled_for else ""
+        return f"This request is already approved and scheduled{when}; `/ccert cancel {state.id}` ends it."
+    if state.status is RequestStatus.CANCELLED:
+        return "This request was cancelled before it started; nothing will run. Start a new request if needed."
     if state.status is RequestStatus.RUNNING:
         return "This request is already running."
     return f"This request is {state.status.value.replace('_', ' ')}; votes are closed."
@@ -176,13 +205,15 @@ def decide_vote(
     vote: VoteKind | str,
     now: datetime,
     policy: ApprovalPolicy,
+    comment: str | None = None,
 ) -> VoteDecision:
     """Apply one Approve/Reject click to a request. Pure: returns the new state.
 
     Order of the checks matters for the reasons people see: a closed request
     says it is closed (whoever clicks), then non-approvers are told they are
-    not approvers, then the requester is told they cannot approve their own
-    request, then a repeat click is told it counts once.
+    not approvers, then a Reject without a reason is refused (a rejection
+    someone must act on says why), then the requester is told they cannot
+    approve their own request, then a repeat click is told it counts once.
     """
     _aware(now)
     kind = VoteKind(vote)
@@ -199,6 +230,11 @@ def decide_vote(
 
     requester = voter.user_id == state.requester
     if kind is VoteKind.REJECT and (requester or is_approver(voter, policy)):
+        if not (comment or "").strip():
+            return refuse(
+                f'A rejection needs a reason: type `/ccert reject {state.id} --reason "..."` '
+                "(or use the Reject button's form). Nothing was changed."
+            )
         rejected = replace(state, status=RequestStatus.REJECTED, rejected_by=voter.user_id, decided_at=now)
         why = "You withdrew your request." if requester else "You rejected the request; nothing will run."
         return VoteDecision(True, why, rejected, remaining(rejected, policy), ended_now=True)
@@ -214,11 +250,49 @@ def decide_vote(
 
     approvals = (*state.approvals, Approval(voter.user_id, now))
     if len(approvals) >= policy.required_approvals:
+        if state.scheduled_for is not None and now < state.scheduled_for:
+            scheduled = replace(state, approvals=approvals, status=RequestStatus.SCHEDULED, decided_at=now)
+            return VoteDecision(
+                True,
+                f"Approved: the run is scheduled for its window ({state.scheduled_for:%Y-%m-%d %H:%M} UTC).",
+                scheduled,
+                0,
+                scheduled_now=True,
+            )
         approved = replace(state, approvals=approvals, status=RequestStatus.APPROVED, decided_at=now)
         return VoteDecision(True, "Approved: the run is starting.", approved, 0, approved_now=True)
     updated = replace(state, approvals=approvals)
     still = remaining(updated, policy)
     return VoteDecision(True, f"Your approval is counted. Still needed: {still}.", updated, still)
+
+
+@dataclass(frozen=True)
+class CancelDecision:
+    """The outcome of `/ccert cancel` (or the Cancel button): `accepted`, else `reason` says why not."""
+
+    accepted: bool
+    reason: str
+    new_state: RequestState
+
+
+def decide_cancel(state: RequestState, voter: Voter, now: datetime, policy: ApprovalPolicy) -> CancelDecision:
+    """End a request that has not started: its requester or any approver may, while it is pending or
+    scheduled. A running request is never cancelled (its run owns the controller until it has put
+    everything back), and an ended one is left as it ended."""
+    _aware(now)
+    if state.status not in CANCELLABLE_STATUSES:
+        if state.status in {RequestStatus.RUNNING, RequestStatus.APPROVED, RequestStatus.NEEDS_ATTENTION}:
+            return CancelDecision(
+                False,
+                f"Request #{state.id} has started ({state.status.value.replace('_', ' ')}): a run is never "
+                "stopped half-way; it finishes or undoes its own changes.",
+                state,
+            )
+        return CancelDecision(False, _ended_reason(state), state)
+    if voter.user_id != state.requester and not is_approver(voter, policy):
+        return CancelDecision(False, "Only the requester or an approver (CCERT_APPROVERS) can cancel a request.", state)
+    cancelled = replace(state, status=RequestStatus.CANCELLED, decided_at=now)
+    return CancelDecision(True, f"Request #{state.id} is cancelled; nothing will run.", cancelled)
 
 
 @dataclass(frozen=True)

@@ -46,3 +46,8 @@ class RequestAnnouncer(Protocol):
     async def post_event(self, message: MessageRef, run: RunInfo, event: RunEvent) -> None:
         """Post a notable run event in the request message's thread; raise AnnounceError on failure."""
         ...
+
+    async def post_note(self, message: MessageRef, text: str, level: str) -> None:
+        """Post a line about the request itself (a vote's reason or comment, a cancel, the window)
+        in its thread; `level` is info, ok, warning or danger; raise AnnounceError on failure."""
+        ...

@@ -40,6 +40,7 @@ MAX_PENDING = 200
 
 Refresher = Callable[[int], Awaitable[None]]
 EventPoster = Callable[[int, RunInfo, RunEvent], Awaitable[None]]
+NotePoster = Callable[[int, str, str], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,15 @@ class _Event:
     event: RunEvent
 
 
-_Item = _Refresh | _Event
+@dataclass(frozen=True)
+class _Note:
+    """A line for the thread that is not a run's (a vote's reason, a cancel, a window)."""
+
+    text: str
+    level: str = "info"
+
+
+_Item = _Refresh | _Event | _Note
 _REFRESH = _Refresh()
 
 
@@ -76,9 +85,17 @@ class RequestChat:
     (the store keeps the truth; the next refresh of the message shows it).
     """
 
-    def __init__(self, refresh: Refresher, post_event: EventPoster, *, max_pending: int = MAX_PENDING) -> None:
+    def __init__(
+        self,
+        refresh: Refresher,
+        post_event: EventPoster,
+        *,
+        post_note: NotePoster | None = None,
+        max_pending: int = MAX_PENDING,
+    ) -> None:
         self._refresh = refresh
         self._post_event = post_event
+        self._post_note = post_note
         self._max_pending = max_pending
         self._lanes: dict[int, _Lane] = {}
         self._closed = False
@@ -101,6 +118,14 @@ class RequestChat:
                 break
             lane.items.remove(oldest)
             lane.dropped += 1
+        self._kick(request_id, lane)
+
+    def note(self, request_id: int, text: str, level: str = "info") -> None:
+        """A line for the request's thread (a vote's reason, a cancel), after everything queued before it."""
+        if self._post_note is None:
+            return
+        lane = self._lane(request_id)
+        lane.items.append(_Note(text, level))
         self._kick(request_id, lane)
 
     def pending(self, request_id: int) -> int:
@@ -180,6 +205,9 @@ class RequestChat:
         try:
             if isinstance(item, _Event):
                 await self._post_event(request_id, item.run, item.event)
+            elif isinstance(item, _Note):
+                if self._post_note is not None:
+                    await self._post_note(request_id, item.text, item.level)
             else:
                 await self._refresh(request_id)
         except asyncio.CancelledError:

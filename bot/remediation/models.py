@@ -128,6 +128,7 @@ class RunView:
 class ApprovalView:
     user_id: str
     at: datetime
+    comment: str | None = None  # the approver's optional words, shown with the approval
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,10 @@ class RequestView:
     message_ts: str | None = None
     note: str | None = None
     runs: tuple[RunView, ...] = ()
+    # The change window's start (UTC) when the run waits for one; None: it starts once approved.
+    scheduled_for: datetime | None = None
+    cancelled_by: str | None = None
+    rejection_reason: str | None = None
 
     @property
     def remaining(self) -> int:

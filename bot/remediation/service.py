@@ -23,26 +23,32 @@ in its thread); without one, the caller renders the returned views
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from bot.controllers.polling import PollOptions
 from bot.controllers.session import ControllerSession, SessionOptions
 from bot.domain.advisory_data import Advisory
 from bot.domain.advisory_file import load_advisory
 from bot.domain.approvals import (
+    MAX_COMMENT_CHARS,
     Approval,
     ApprovalPolicy,
     RequestState,
     RequestStatus,
     VoteKind,
     Voter,
+    decide_cancel,
     decide_vote,
+    is_approver,
 )
+from bot.domain.change_windows import ChangeWindows, parse_windows
 from bot.domain.models import ControllerSnapshot, ErrorKind
 from bot.fleet.reader import FleetReader
 from bot.inventory import Controller, Inventory
@@ -125,6 +131,15 @@ class RemediationConfig:
     playbook_dir: Path | None = None
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     param_overrides: Mapping[str, Any] = field(default_factory=dict)
+    # CCERT_CHANGE_WINDOWS in CCERT_TIMEZONE (empty: a run may start any time).
+    windows: ChangeWindows = field(default_factory=ChangeWindows)
+    # How often the window timer looks at the store at most (it also wakes when a request is
+    # scheduled or cancelled, and at the earliest window start it knows).
+    schedule_check_seconds: float = 30.0
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self.windows.zone
 
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> RemediationConfig:
@@ -145,6 +160,9 @@ class RemediationConfig:
             "wait_seconds": float(getattr(settings, "playbook_wait_minutes", 60)) * 60,
             "poll_seconds": float(getattr(settings, "playbook_poll_seconds", 120)),
             "playbook_dir": getattr(settings, "playbook_dir", None),
+            "windows": parse_windows(
+                getattr(settings, "change_windows", "") or "", ZoneInfo(getattr(settings, "timezone", "UTC") or "UTC")
+            ),
         }
         values.update(overrides)
         return cls(**values)
@@ -175,7 +193,19 @@ def _state(row: q.RequestRow) -> RequestState:
         approvals=tuple(Approval(v.user_id, v.at) for v in row.approvals),
         rejected_by=row.rejected_by,
         decided_at=row.decided_at,
+        scheduled_for=row.scheduled_for,
     )
+
+
+def clean_comment(text: str | None) -> str | None:
+    """A voter's words as kept: one line per line, no control characters, at most
+    MAX_COMMENT_CHARS (they go to Slack, the audit and the request message, never to a device)."""
+    if text is None:
+        return None
+    kept = "".join(c if c == "\n" or (c.isprintable() and c not in "\u2028\u2029") else " " for c in text)
+    lines = [" ".join(line.split()) for line in kept.split("\n")]
+    cleaned = "\n".join(line for line in lines if line).strip()
+    return cleaned[:MAX_COMMENT_CHARS] or None
 
 
 def _run_view(run: q.RunRow) -> RunView:
@@ -184,6 +214,28 @@ def _run_view(run: q.RunRow) -> RunView:
         for s in run.steps
     )
     return RunView(run.id, run.controller, run.status, steps, run.outcome, run.warnings)
+
+
+def _vote_note(user_id: str, kind: VoteKind, comment: str | None, view: RequestView) -> str:
+    """The thread's line for a counted vote: who, what, their words, and what happens next."""
+    words = f": “{comment}”" if comment else ""
+    if kind is VoteKind.REJECT:
+        who = "withdrew the request" if user_id == view.requester else "rejected the request"
+        return f"🚫 <@{user_id}> {who}{words}. Nothing will run."
+    if view.status is RequestStatus.SCHEDULED and view.scheduled_for is not None:
+        then = f"approved{words}. The run is scheduled for {view.scheduled_for:%Y-%m-%d %H:%M} UTC."
+    elif view.status is RequestStatus.APPROVED:
+        then = f"approved{words}. The run is starting."
+    else:
+        then = f"approved{words}. Still needed: {view.remaining}."
+    return f"✅ <@{user_id}> {then}"
+
+
+def _vote_level(kind: VoteKind) -> str:
+    return "warning" if kind is VoteKind.REJECT else "ok"
+
+
+Spawn = Callable[[Any, str], object]
 
 
 class _FanOut:
@@ -245,6 +297,7 @@ class RemediationService:
         session_factory: SessionFactory = ControllerSession,
         recorder: RemediationRecorder | None = None,
         reader: FleetReader | None = None,
+        window_clock: Any = None,
     ) -> None:
         self.store = store
         self.inventory = inventory
@@ -253,6 +306,9 @@ class RemediationService:
         self.announcer = announcer
         self.advisory = advisory or load_advisory()
         self.now = now
+        # What the window timer reads to decide that a window has begun (`now` unless a test
+        # moves it on its own: the runs themselves always use `now`, like the controllers do).
+        self.window_clock = window_clock or now
         self.sleep = sleep
         self.session_factory = session_factory
         self.recorder: RemediationRecorder = recorder or _NoRecorder()
@@ -260,7 +316,17 @@ class RemediationService:
         # built alone gets its own, with the default limit.
         self.reader = reader if reader is not None else FleetReader()
         # The request messages and threads, told from their own tasks (never from a step or a vote).
-        self.chat = RequestChat(self._send_refresh, self._send_event)
+        self.chat = RequestChat(self._send_refresh, self._send_event, post_note=self._send_note)
+        # Told (synchronously; each only schedules its own work) whenever a request changes: the
+        # Home tab republishes from here.
+        self._listeners: list[Callable[[RequestView], None]] = []
+        # Woken when a request is scheduled or cancelled, so the window timer re-reads the store.
+        self._schedule_changed = asyncio.Event()
+
+    def add_listener(self, callback: Callable[[RequestView], None]) -> None:
+        """Call `callback(view)` after every change of a request (created, vote, window, run, end).
+        It runs inline and must not block or raise; a failing one is logged and skipped."""
+        self._listeners.append(callback)
 
     # --- helpers ---------------------------------------------------------------------------------
 
@@ -355,8 +421,10 @@ class RemediationService:
         *,
         params: Mapping[str, Any] | None = None,
         now: datetime | None = None,
+        at: datetime | None = None,
     ) -> RequestView:
-        """Read the controller(s) fresh, build the dry-run and open a pending request.
+        """Read the controller(s) fresh, build the dry-run and open a pending request; with `at`
+        (a change window's start) an approval schedules the run for then instead of starting it.
 
         Raises RequestRefused (with the reason to show) for an unknown site or
         controller, no approvers configured, a controller that already has an
@@ -364,7 +432,7 @@ class RemediationService:
         parameters, or a time-back that is impossible (staging controller advice).
         """
         try:
-            view = await self._create_request(site, controller, requester, channel, params=params, now=now)
+            view = await self._create_request(site, controller, requester, channel, params=params, now=now, at=at)
         except RequestRefused:
             self.recorder.remediation_request("refused")
             raise
@@ -380,11 +448,13 @@ class RemediationService:
         *,
         params: Mapping[str, Any] | None,
         now: datetime | None,
+        at: datetime | None,
     ) -> RequestView:
         now = now or self.now()
         controllers = self._controllers(site, controller)
         if not self.config.policy.approvers:
             raise RequestRefused("no approvers are configured (CCERT_APPROVERS): nobody could approve the request")
+        self._check_window(at or now, scheduled=at is not None)
         active = await self.store.read(q.active_controllers)
         busy = [
             f"{c.name} already has request #{active[c.name][0]} ({active[c.name][1].replace('_', ' ')})"
@@ -402,8 +472,10 @@ class RemediationService:
                 site=site,
                 requester=requester,
                 created_at=now,
-                expires_at=now + policy.ttl,
+                # Approval may come any time before the window: the request never expires while it waits.
+                expires_at=max(now + policy.ttl, at) if at is not None else now + policy.ttl,
                 required_approvals=policy.required_approvals,
+                scheduled_for=at,
                 channel=channel,
                 view={"targets": [t.to_dict() for t in targets]},
                 targets=[
@@ -421,7 +493,23 @@ class RemediationService:
                 view = await self.request_view(request_id)
             except AnnounceError as exc:
                 log.warning("could not post request #%s: %s", request_id, exc.reason)
+        self._changed(view)
+        if at is not None:
+            self._schedule_changed.set()
         return view
+
+    def _check_window(self, when: datetime, *, scheduled: bool) -> None:
+        """Refuse a start outside CCERT_CHANGE_WINDOWS, naming the next allowed start."""
+        windows = self.config.windows
+        if windows.allows(when):
+            return
+        start = windows.next_start(when)
+        hint = f"; ask for it with `--at '{start:%a %H:%M}'`" if not scheduled else ""
+        moment = f"{when.astimezone(windows.zone):%a %Y-%m-%d %H:%M}" if scheduled else "now"
+        raise RequestRefused(
+            f"{moment} is outside the change windows ({windows.describe()}): the next allowed start is "
+            f"{start:%a %Y-%m-%d %H:%M %Z}{hint}"
+        )
 
     def _controllers(self, site: str, controller: str | None) -> list[Controller]:
         found = self.inventory.site(site)
@@ -476,7 +564,7 @@ class RemediationService:
             created_at=row.created_at,
             expires_at=row.expires_at,
             required_approvals=row.required_approvals,
-            approvals=tuple(ApprovalView(v.user_id, v.at) for v in row.approvals),
+            approvals=tuple(ApprovalView(v.user_id, v.at, v.comment) for v in row.approvals),
             targets=tuple(TargetView.from_dict(t) for t in row.view.get("targets", [])),
             rejected_by=row.rejected_by,
             decided_at=row.decided_at,
@@ -484,12 +572,40 @@ class RemediationService:
             message_ts=row.message_ts,
             note=row.note,
             runs=tuple(_run_view(r) for r in runs),
+            scheduled_for=row.scheduled_for,
+            cancelled_by=row.cancelled_by,
+            rejection_reason=next(
+                (v.comment for v in reversed(row.votes) if v.vote == "reject" and v.counted and v.comment), None
+            ),
         )
 
     async def _update_message(self, view: RequestView) -> None:
-        """Queue a refresh of the request message (it is re-read from the store when sent)."""
+        """Queue a refresh of the request message (it is re-read from the store when sent), and
+        tell the listeners the request changed."""
         if self.announcer is not None and view.channel and view.message_ts:
             self.chat.refresh(view.id)
+        self._changed(view)
+
+    def _note(self, view: RequestView, text: str, level: str = "info") -> None:
+        """Queue a line for the request's thread (never waits on the chat)."""
+        if self.announcer is not None and view.channel and view.message_ts:
+            self.chat.note(view.id, text, level)
+
+    def _changed(self, view: RequestView) -> None:
+        for callback in list(self._listeners):
+            try:
+                callback(view)
+            except Exception:  # a broken listener must not undo a vote or a run
+                log.exception("request listener %r failed (ignored)", callback)
+
+    async def _send_note(self, request_id: int, text: str, level: str) -> None:
+        view = await self.request_view(request_id)
+        if self.announcer is None or not view.channel or not view.message_ts:
+            return
+        try:
+            await self.announcer.post_note(MessageRef(view.channel, view.message_ts), text, level)
+        except AnnounceError as exc:
+            log.warning("could not post a note for request #%s: %s", request_id, exc.reason)
 
     async def _send_refresh(self, request_id: int) -> None:
         view = await self.request_view(request_id)
@@ -510,17 +626,28 @@ class RemediationService:
             log.warning("could not post run event for request #%s: %s", request_id, exc.reason)
 
     async def vote(
-        self, request_id: int, voter: Voter, approve: bool, *, comment: str | None = None, now: datetime | None = None
-    ) -> VoteResult:  # TEMP-LOCAL
-        """Apply one Approve/Reject click; every click is stored and audited, refused ones with their reason."""
+        self,
+        request_id: int,
+        voter: Voter,
+        approve: bool,
+        *,
+        comment: str | None = None,
+        now: datetime | None = None,
+    ) -> VoteResult:
+        """Apply one Approve/Reject click; every click is stored and audited, refused ones with their reason.
+
+        `comment` is the voter's own words: required for a Reject (its reason), optional for an
+        Approve. A counted one goes to the audit, the request message and its thread.
+        """
         kind = VoteKind.APPROVE if approve else VoteKind.REJECT
+        comment = clean_comment(comment)
         for _ in range(3):  # a concurrent click changed the request: decide again on the new state
             when = now or self.now()
             try:
                 row = await self.store.read(q.get_request, request_id)
             except NotFoundError:
                 raise RequestRefused(f"there is no request #{request_id}") from None
-            decision = decide_vote(_state(row), voter, kind, when, self.config.policy)
+            decision = decide_vote(_state(row), voter, kind, when, self.config.policy, comment)
             new = decision.new_state
             try:
                 await self.store.write(
@@ -535,14 +662,19 @@ class RemediationService:
                     new_status=new.status.value,
                     rejected_by=new.rejected_by,
                     decided_at=new.decided_at,
+                    comment=comment,
                 )
             except StateError:
                 continue
-            if decision.approved_now or decision.ended_now:
-                self.recorder.remediation_request(new.status.value)  # approved, rejected or expired
+            if decision.approved_now or decision.ended_now or decision.scheduled_now:
+                self.recorder.remediation_request(new.status.value)  # approved, scheduled, rejected or expired
             view = await self.request_view(request_id)
+            if decision.accepted:
+                self._note(view, _vote_note(voter.user_id, kind, comment, view), _vote_level(kind))
             if decision.accepted or decision.ended_now:
                 await self._update_message(view)
+            if decision.scheduled_now:
+                self._schedule_changed.set()
             return VoteResult(
                 decision.accepted, decision.reason, view, decision.approved_now, decision.approvals_remaining
             )
@@ -558,16 +690,205 @@ class RemediationService:
             await self._update_message(view)
         return views
 
+    async def cancel(self, request_id: int, voter: Voter, *, now: datetime | None = None) -> VoteResult:
+        """`/ccert cancel <id>` or the Cancel button: end a pending or scheduled request before its
+        run starts (requester or an approver). A started run is never cancelled."""
+        for _ in range(3):
+            when = now or self.now()
+            try:
+                row = await self.store.read(q.get_request, request_id)
+            except NotFoundError:
+                raise RequestRefused(f"there is no request #{request_id}") from None
+            decision = decide_cancel(_state(row), voter, when, self.config.policy)
+            if not decision.accepted:
+                return VoteResult(False, decision.reason, await self.request_view(request_id))
+            try:
+                await self.store.write(
+                    q.cancel_request,
+                    request_id,
+                    user_id=voter.user_id,
+                    at=when,
+                    expected_status=row.status,
+                    note=f"cancelled by <@{voter.user_id}> before it started; nothing was changed",
+                )
+            except StateError:
+                continue
+            self.recorder.remediation_request(RequestStatus.CANCELLED.value)
+            view = await self.request_view(request_id)
+            self._note(view, f"⏹️ <@{voter.user_id}> cancelled the request. Nothing will run.", "info")
+            await self._update_message(view)
+            self._schedule_changed.set()
+            return VoteResult(True, decision.reason, view)
+        raise RequestRefused("the request changed while your cancel was handled; please try again")
+
+    async def schedule(self, request_id: int, voter: Voter, at: datetime, *, now: datetime | None = None) -> VoteResult:
+        """Set or move the change window of a pending request nobody has approved yet (an approval
+        is given for the window it saw). The requester or an approver may; CCERT_CHANGE_WINDOWS holds."""
+        when = now or self.now()
+        try:
+            row = await self.store.read(q.get_request, request_id)
+        except NotFoundError:
+            raise RequestRefused(f"there is no request #{request_id}") from None
+        state = _state(row)
+        if voter.user_id != row.requester and not is_approver(voter, self.config.policy):
+            return VoteResult(
+                False, "Only the requester or an approver can choose the window.", await self.request_view(request_id)
+            )
+        if state.status is not RequestStatus.PENDING or row.approvals:
+            return VoteResult(
+                False,
+                f"Request #{request_id} already has an approval or is no longer pending: an approval is for the "
+                "window it saw. Cancel it and request again for another window.",
+                await self.request_view(request_id),
+            )
+        self._check_window(at, scheduled=True)
+        try:
+            await self.store.write(
+                q.set_schedule,
+                request_id,
+                scheduled_for=at,
+                expires_at=max(row.expires_at, at),
+                user_id=voter.user_id,
+                at=when,
+            )
+        except StateError as exc:
+            return VoteResult(False, f"{exc}.", await self.request_view(request_id))
+        view = await self.request_view(request_id)
+        local = at.astimezone(self.config.zone)
+        self._note(
+            view, f"🗓️ <@{voter.user_id}> set the window: the run starts at {local:%a %Y-%m-%d %H:%M %Z} once approved."
+        )
+        await self._update_message(view)
+        return VoteResult(
+            True, f"Request #{request_id} will start at {local:%a %Y-%m-%d %H:%M %Z} once approved.", view
+        )
+
+    async def start_due(self, spawn: Spawn | None = None, now: datetime | None = None) -> list[int]:
+        """Start every scheduled run whose window has begun (the window timer calls this).
+
+        Each controller is read again first: the request was approved on how the controller
+        looked hours ago. A controller whose APs are all past `Downloading` now (a complete,
+        successful read) is left alone; when that is every controller, the request ends
+        `cancelled` without a single change and its thread says so. A read that fails proves
+        nothing: the run starts and its own steps read the controller before they change it.
+        """
+        when = now or self.window_clock()
+        started: list[int] = []
+        for request_id in await self.store.read(q.due_scheduled, when):
+            row = await self.store.read(q.get_request, request_id)
+            recovered = await self._recovered(row)
+            names = {t.controller for t in row.targets}
+            if names and recovered >= names:
+                note = (
+                    f"at the window start no AP was Downloading any more on {', '.join(sorted(names))}: the run did "
+                    "not start and nothing was changed"
+                )
+                try:
+                    await self.store.write(
+                        q.cancel_request,
+                        request_id,
+                        user_id=None,
+                        at=self.now(),
+                        expected_status="scheduled",
+                        note=note,
+                    )
+                except StateError:
+                    continue
+                self.recorder.remediation_request(RequestStatus.CANCELLED.value)
+                view = await self.request_view(request_id)
+                self._note(view, f"✅ {note[0].upper()}{note[1:]}.", "ok")
+                await self._update_message(view)
+                continue
+            try:
+                await self.store.write(
+                    q.transition_request, request_id, "scheduled", "approved", self.now(), "its change window started"
+                )
+            except StateError:
+                continue  # cancelled meanwhile
+            started.append(request_id)
+            view = await self.request_view(request_id)
+            if recovered:
+                self._note(
+                    view,
+                    f"The window started. {', '.join(sorted(recovered))} has no AP Downloading any more and is left "
+                    "alone; the run starts on the others.",
+                )
+            else:
+                self._note(view, "▶️ The window started: the run is starting.")
+            coroutine = self._start_scheduled(request_id, frozenset(recovered))
+            if spawn is not None:
+                spawn(coroutine, f"remediation-run-{request_id}")
+            else:
+                asyncio.get_running_loop().create_task(coroutine, name=f"remediation-run-{request_id}")
+        return started
+
+    async def _start_scheduled(self, request_id: int, skip: frozenset[str]) -> None:
+        try:
+            await self.start_run(request_id, skip=skip)
+        except RequestRefused as refused:
+            log.warning("scheduled request #%s did not start: %s", request_id, refused.reason)
+            self._note(await self.request_view(request_id), f"⚠️ The run did not start: {refused.reason}.", "warning")
+
+    async def _recovered(self, row: q.RequestRow) -> set[str]:
+        """Controllers of `row` read completely just now with no AP Downloading."""
+        controllers = [c for c in (self.inventory.controller(t.controller) for t in row.targets) if c is not None]
+        if not controllers:
+            return set()
+        snapshots = await self._read(controllers)
+        return {
+            c.name
+            for c, snap in zip(controllers, snapshots, strict=True)
+            if snap.aps_read
+            and not snap.errors
+            and not snap.incomplete_reasons
+            and not any(ap.is_downloading for ap in snap.aps)
+        }
+
+    def wake_window_timer(self) -> None:
+        """Make the window timer look at the store now (a test that moved its clock; a new window)."""
+        self._schedule_changed.set()
+
+    async def run_window_timer(self, spawn: Spawn | None = None) -> None:
+        """Start scheduled runs at their windows until cancelled (one task, from the runtime).
+
+        It sleeps until the earliest window it knows or `schedule_check_seconds`, whichever is
+        first, and wakes early when a request is scheduled or cancelled. Everything it needs is
+        in the store, so a restart re-arms every scheduled run (and one whose window began while
+        the bot was down starts at once, if the change windows still allow it).
+        """
+        while True:
+            self._schedule_changed.clear()
+            wait = self.config.schedule_check_seconds
+            try:
+                await self.start_due(spawn)
+                earliest = await self.store.read(q.next_scheduled)
+                if earliest is not None:
+                    wait = min(wait, max(0.05, (earliest - self.window_clock()).total_seconds()))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("the change-window timer failed; trying again in %.0f s", wait)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._schedule_changed.wait(), timeout=wait)
+
     # --- runs ------------------------------------------------------------------------------------
 
-    async def start_run(self, request_id: int, listener: ProgressListener | None = None) -> list[RunOutcome]:
+    async def start_run(
+        self,
+        request_id: int,
+        listener: ProgressListener | None = None,
+        *,
+        skip: frozenset[str] = frozenset(),
+    ) -> list[RunOutcome]:
         """Run an approved request on each of its controllers (concurrently); returns when all finished.
 
         The request moves approved → running atomically, so a second start is
         refused. If the request can no longer run as approved (a controller
         left the inventory, the playbook file changed since the approvers saw
-        its dry-run), it is marked failed, freeing the controllers, and
-        RequestRefused says why: nothing was sent.
+        its dry-run, the start falls outside CCERT_CHANGE_WINDOWS), it is
+        marked failed, freeing the controllers, and RequestRefused says why:
+        nothing was sent. `skip` names controllers a scheduled run found
+        recovered at its window: they are left alone.
         """
         row = await self.store.read(q.get_request, request_id)
         if row.status != RequestStatus.APPROVED.value:
@@ -575,7 +896,16 @@ class RemediationService:
         targets = [TargetView.from_dict(t) for t in row.view.get("targets", [])]
         prepared: list[tuple[Controller, Playbook, dict[str, Any]]] = []
         problems: list[str] = []
+        windows = self.config.windows
+        if not windows.allows(self.now()):
+            problems.append(
+                f"the run would start outside the change windows ({windows.describe()}); the next allowed start "
+                f"is {windows.next_start(self.now()):%a %Y-%m-%d %H:%M %Z}: request it again with --at"
+            )
+            targets = []
         for target in targets:
+            if target.controller in skip:
+                continue
             controller = self.inventory.controller(target.controller)
             if controller is None:
                 problems.append(f"{target.controller} is no longer in the inventory")

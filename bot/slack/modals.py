@@ -171,7 +171,7 @@ def vote_modal(kind: VoteKind, origin: Origin, summary: str | None = None) -> di
         "callback_id": kind.callback_id,
         "title": _plain("Reject time-back" if reject else "Approve time-back", MAX_TITLE_CHARS),
         "submit": _plain("Reject" if reject else "Approve", MAX_TITLE_CHARS),
-        "close": _plain("Cancel", MAX_TITLE_CHARS),
+        "close": _plain("Close", MAX_TITLE_CHARS),
         "private_metadata": metadata,
         "notify_on_close": False,
         "blocks": [

@@ -35,6 +35,9 @@ MAX_FIELD_TEXT = 2000
 MAX_HEADER_TEXT = 150
 MAX_BUTTON_TEXT = 75
 MAX_BUTTON_VALUE = 2000
+MAX_SELECT_OPTIONS = 100  # options in one static select
+MAX_OPTION_TEXT = 75  # an option's text, and a placeholder's
+MAX_OPTION_VALUE = 150  # an option's value
 MAX_ACTION_ID = 255
 MAX_ACTIONS_ELEMENTS = 25
 MAX_CONTEXT_ELEMENTS = 10
@@ -243,6 +246,8 @@ def button_element(button: Button) -> dict[str, Any] | None:
     a truncated action value would silently mean something else)."""
     if len(button.value) > MAX_BUTTON_VALUE or not button.action_id or len(button.action_id) > MAX_ACTION_ID:
         return None
+    if button.choices:
+        return _select_element(button)
     element: dict[str, Any] = {
         "type": "button",
         "text": {
@@ -256,6 +261,24 @@ def button_element(button: Button) -> dict[str, Any] | None:
     if button.style in BUTTON_STYLES:
         element["style"] = button.style
     return element
+
+
+def _select_element(button: Button) -> dict[str, Any] | None:
+    """A menu button as a static select: at most 100 options, each value intact (or the menu is
+    left out, like a button whose value would be cut), labels shortened to Slack's 75."""
+    options = [
+        {"text": {"type": "plain_text", "text": truncate(c.label, MAX_OPTION_TEXT), "emoji": True}, "value": c.value}
+        for c in button.choices[:MAX_SELECT_OPTIONS]
+        if c.value and len(c.value) <= MAX_OPTION_VALUE
+    ]
+    if not options:
+        return None
+    return {
+        "type": "static_select",
+        "action_id": button.action_id,
+        "placeholder": {"type": "plain_text", "text": truncate(button.label, MAX_OPTION_TEXT), "emoji": True},
+        "options": options,
+    }
 
 
 def actions_blocks(buttons: Iterable[Button]) -> list[Block]:

@@ -141,9 +141,25 @@ def schema_version(db: Database) -> int:
 
 
 def migrate(db: Database, migrations: Sequence[Migration] = MIGRATIONS) -> list[int]:
-    """Apply the missing migrations in order; returns the versions applied now."""
+    """Apply the missing migrations in order; returns the versions applied now.
+
+    Foreign keys are off while migrations run (SQLite cannot switch them inside a
+    transaction, and a table rebuilt the documented way, as migration 8 does, must be
+    dropped and renamed while children still point at it); before the commit every
+    reference is checked (`PRAGMA foreign_key_check`), so a migration that broke one
+    is rolled back whole, and foreign keys are on again afterwards in every case.
+    """
     _check_sequence(migrations)
     applied_now: list[int] = []
+    db.execute("PRAGMA foreign_keys=OFF")
+    try:
+        _migrate(db, migrations, applied_now)
+    finally:
+        db.execute("PRAGMA foreign_keys=ON")
+    return applied_now
+
+
+def _migrate(db: Database, migrations: Sequence[Migration], applied_now: list[int]) -> None:
     with write_tx(db):
         db.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -165,4 +181,6 @@ def migrate(db: Database, migrations: Sequence[Migration] = MIGRATIONS) -> list[
                 [migration.version, migration.name, to_db_time(utc_now())],
             )
             applied_now.append(migration.version)
-    return applied_now
+        broken = db.execute("PRAGMA foreign_key_check").fetchall() if applied_now else []
+        if broken:
+            raise SchemaError(f"a migration left {len(broken)} broken references (first: {broken[0]}); nothing changed")

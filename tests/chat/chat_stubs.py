@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from bot.chat.access import AccessPolicy
 from bot.chat.dispatch import BotDispatcher
@@ -84,12 +86,27 @@ class RecordingRemediation:
         self.calls.append(("preview", site, controller))
         raise RequestRefused("recorded by the test stand-in")
 
-    async def create_request(self, site: str, controller: str | None, requester: str, channel: str | None) -> Any:
-        self.calls.append(("create_request", site, controller, requester))
+    config: Any = field(default_factory=lambda: SimpleNamespace(zone=ZoneInfo("UTC")))
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    async def create_request(
+        self, site: str, controller: str | None, requester: str, channel: str | None, *, at: datetime | None = None
+    ) -> Any:
+        self.calls.append(("create_request", site, controller, requester) + ((at,) if at is not None else ()))
         raise RequestRefused("recorded by the test stand-in")
 
     async def vote(self, request_id: int, voter: Voter, approve: bool, *, comment: str | None = None) -> Any:
         self.calls.append(("vote", request_id, voter.user_id, approve, comment))
+        raise RequestRefused("recorded by the test stand-in")
+
+    async def cancel(self, request_id: int, voter: Voter) -> Any:
+        self.calls.append(("cancel", request_id, voter.user_id))
+        raise RequestRefused("recorded by the test stand-in")
+
+    async def schedule(self, request_id: int, voter: Voter, at: datetime) -> Any:
+        self.calls.append(("schedule", request_id, voter.user_id, at))
         raise RequestRefused("recorded by the test stand-in")
 
     async def audit(self, request_id: int) -> list[Any]:

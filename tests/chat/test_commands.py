@@ -83,9 +83,19 @@ def test_remediation_commands_take_only_checked_values(inventory: Inventory) -> 
     )
     assert parse("audit 3", inventory) == Parsed("audit", {"request_id": 3})
     assert parse("remediate site-a wlc-a2 --dry-run", inventory) == Parsed(
-        "remediate", {"site": "site-a", "controller": "wlc-a2", "dry_run": True}
+        "remediate", {"site": "site-a", "controller": "wlc-a2", "dry_run": True, "at": None}
     )
+    assert parse("remediate site-a --at 'Sat 22:00'", inventory) == Parsed(
+        "remediate", {"site": "site-a", "controller": None, "dry_run": False, "at": "Sat 22:00"}
+    )
+    assert parse("cancel #4", inventory) == Parsed("cancel", {"request_id": 4})
+    assert parse("schedule 4 --at 22:00", inventory) == Parsed("schedule", {"request_id": 4, "at": "22:00"})
     for bad in (
+        "remediate site-a --at 'Sat 22:00; reload'",
+        "remediate site-a --at",
+        "schedule 4 --at $(reboot)",
+        "cancel",
+        "cancel all",
         "approve",
         "approve 0",
         "approve x",

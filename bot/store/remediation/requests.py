@@ -60,8 +60,10 @@ def insert_request(
     channel: str | None,
     view: Mapping[str, Any],
     targets: Sequence[Mapping[str, Any]],
+    scheduled_for: datetime | None = None,
 ) -> int:
-    """Create a pending request for `targets` ({controller, platform, playbook, params}).
+    """Create a pending request for `targets` ({controller, platform, playbook, params}),
+    to start at `scheduled_for` (a change window) or, when None, as soon as it is approved.
 
     Raises ControllerBusyError (nothing written) when a controller already
     has an active request or run; the partial unique index makes this hold
@@ -73,7 +75,7 @@ def insert_request(
             raise busy
         cursor = db.execute(
             "INSERT INTO remediation_requests (site, requester, status, required_approvals, created_at, expires_at, "
-            "channel, view_json) VALUES (?, ?, 'pending', ?, ?, ?, ?, ?)",
+            "channel, view_json, scheduled_for) VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?)",
             [
                 site,
                 requester,
@@ -82,6 +84,7 @@ def insert_request(
                 to_db_time(expires_at),
                 channel,
                 dumps(dict(view)),
+                to_db_time(scheduled_for) if scheduled_for else None,
             ],
         )
         request_id = int(cursor.lastrowid or 0)
@@ -102,7 +105,11 @@ def insert_request(
             f"request #{request_id} for {site} ({names}) by <@{requester}>",
             request_id=request_id,
             actor=requester,
-            data={"targets": [dict(t) for t in targets], "expires_at": to_db_time(expires_at)},
+            data={
+                "targets": [dict(t) for t in targets],
+                "expires_at": to_db_time(expires_at),
+                **({"scheduled_for": to_db_time(scheduled_for)} if scheduled_for else {}),
+            },
         )
     return request_id
 
@@ -111,7 +118,8 @@ def get_request(db: Database, request_id: int) -> RequestRow:
     with read_tx(db):
         row = db.execute(
             "SELECT id, site, requester, status, required_approvals, created_at, expires_at, decided_at, finished_at, "
-            "rejected_by, channel, message_ts, view_json, note FROM remediation_requests WHERE id = ?",
+            "rejected_by, channel, message_ts, view_json, note, scheduled_for, cancelled_by "
+            "FROM remediation_requests WHERE id = ?",
             [request_id],
         ).fetchone()
         if row is None:
@@ -125,9 +133,10 @@ def get_request(db: Database, request_id: int) -> RequestRow:
             ).fetchall()
         )
         votes = tuple(
-            VoteRow(u, v, from_db_time(at), bool(counted), reason)
-            for u, v, at, counted, reason in db.execute(
-                "SELECT user_id, vote, at, counted, reason FROM remediation_votes WHERE request_id = ? ORDER BY id",
+            VoteRow(u, v, from_db_time(at), bool(counted), reason, comment)
+            for u, v, at, counted, reason, comment in db.execute(
+                "SELECT user_id, vote, at, counted, reason, comment FROM remediation_votes WHERE request_id = ? "
+                "ORDER BY id",
                 [request_id],
             ).fetchall()
         )
@@ -146,6 +155,8 @@ def get_request(db: Database, request_id: int) -> RequestRow:
         ts,
         view,
         note,
+        scheduled_for,
+        cancelled_by,
     ) = row
     return RequestRow(
         id=id_,
@@ -164,6 +175,8 @@ def get_request(db: Database, request_id: int) -> RequestRow:
         note=note,
         targets=targets,
         votes=votes,
+        scheduled_for=from_db_time_or_none(scheduled_for),
+        cancelled_by=cancelled_by,
     )
 
 
@@ -200,8 +213,10 @@ def record_vote(
     new_status: str,
     rejected_by: str | None = None,
     decided_at: datetime | None = None,
+    comment: str | None = None,
 ) -> None:
-    """Store one click and the request's new status, atomically, with its audit entry.
+    """Store one click and the request's new status, atomically, with its audit entry;
+    `comment` is the voter's own words (a rejection's reason, an approval's comment).
 
     `expected_status` guards against two clicks decided on the same old state
     (raises StateError; the caller re-reads and decides again).
@@ -214,9 +229,9 @@ def record_vote(
             raise StateError(f"request #{request_id} changed meanwhile ({row[0]})")
         try:
             db.execute(
-                "INSERT INTO remediation_votes (request_id, user_id, vote, at, counted, reason) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [request_id, user_id, vote, to_db_time(at), int(counted), reason],
+                "INSERT INTO remediation_votes (request_id, user_id, vote, at, counted, reason, comment) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [request_id, user_id, vote, to_db_time(at), int(counted), reason, comment],
             )
         except sqlite3.IntegrityError:
             raise StateError(f"<@{user_id}> already approved request #{request_id}") from None
@@ -228,14 +243,15 @@ def record_vote(
             )
             _set_status(db, request_id, new_status, at, None)
         verdict = "counted" if counted else "refused"
+        said = f" — “{comment}”" if comment else ""
         write_audit(
             db,
             at,
             "vote",
-            f"{vote} by <@{user_id}>: {verdict} ({reason})",
+            f"{vote} by <@{user_id}>: {verdict} ({reason}){said}",
             request_id=request_id,
             actor=user_id,
-            data={"vote": vote, "counted": counted, "status": new_status},
+            data={"vote": vote, "counted": counted, "status": new_status, **({"comment": comment} if comment else {})},
         )
         if new_status != row[0]:
             write_audit(
@@ -301,8 +317,82 @@ def open_work_by_site(db: Database) -> dict[str, tuple[int, int]]:
     """site -> (requests waiting for approval or to start, runs in progress or needing attention), for the digest."""
     rows = db.execute(
         "SELECT site, "
-        "SUM(CASE WHEN status IN ('pending', 'approved') THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN status IN ('pending', 'approved', 'scheduled') THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN status IN ('running', 'needs_attention') THEN 1 ELSE 0 END) "
         "FROM remediation_requests GROUP BY site"
     ).fetchall()
     return {site: (int(requests or 0), int(runs or 0)) for site, requests, runs in rows}
+
+
+def cancel_request(
+    db: Database, request_id: int, *, user_id: str | None, at: datetime, expected_status: str, note: str
+) -> None:
+    """End a request that has not started (`expected_status` pending or scheduled), freeing its
+    controllers; `user_id` None when the bot ended it (its APs recovered before the window).
+    StateError when it changed meanwhile (a vote or the window's start came first)."""
+    with write_tx(db):
+        row = db.execute("SELECT status FROM remediation_requests WHERE id = ?", [request_id]).fetchone()
+        if row is None:
+            raise NotFoundError(f"no remediation request #{request_id}")
+        if row[0] != expected_status:
+            raise StateError(f"request #{request_id} is {row[0]}, not {expected_status}")
+        db.execute(
+            "UPDATE remediation_requests SET cancelled_by = ?, decided_at = COALESCE(decided_at, ?) WHERE id = ?",
+            [user_id, to_db_time(at), request_id],
+        )
+        _set_status(db, request_id, "cancelled", at, note)
+        write_audit(db, at, "cancelled", note, request_id=request_id, actor=user_id)
+
+
+def set_schedule(
+    db: Database,
+    request_id: int,
+    *,
+    scheduled_for: datetime,
+    expires_at: datetime,
+    user_id: str,
+    at: datetime,
+) -> None:
+    """Move a pending request's window before anyone approved it (an approval is for one window:
+    StateError once a vote is counted, or when the request is no longer pending)."""
+    with write_tx(db):
+        row = db.execute("SELECT status FROM remediation_requests WHERE id = ?", [request_id]).fetchone()
+        if row is None:
+            raise NotFoundError(f"no remediation request #{request_id}")
+        if row[0] != "pending":
+            raise StateError(f"request #{request_id} is {row[0]}: its window can no longer change")
+        counted = db.execute(
+            "SELECT COUNT(*) FROM remediation_votes WHERE request_id = ? AND vote = 'approve' AND counted = 1",
+            [request_id],
+        ).fetchone()[0]
+        if counted:
+            raise StateError(f"request #{request_id} already has an approval: an approval is for the window it saw")
+        db.execute(
+            "UPDATE remediation_requests SET scheduled_for = ?, expires_at = ? WHERE id = ?",
+            [to_db_time(scheduled_for), to_db_time(expires_at), request_id],
+        )
+        write_audit(
+            db,
+            at,
+            "scheduled",
+            f"request #{request_id} scheduled for {to_db_time(scheduled_for)} by <@{user_id}>",
+            request_id=request_id,
+            actor=user_id,
+            data={"scheduled_for": to_db_time(scheduled_for), "expires_at": to_db_time(expires_at)},
+        )
+
+
+def due_scheduled(db: Database, now: datetime) -> list[int]:
+    """Scheduled requests whose window has started, oldest window first."""
+    rows = db.execute(
+        "SELECT id FROM remediation_requests WHERE status = 'scheduled' AND scheduled_for <= ? "
+        "ORDER BY scheduled_for, id",
+        [to_db_time(now)],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def next_scheduled(db: Database) -> datetime | None:
+    """The earliest window start among scheduled requests (None when none waits)."""
+    row = db.execute("SELECT MIN(scheduled_for) FROM remediation_requests WHERE status = 'scheduled'").fetchone()
+    return from_db_time_or_none(row[0]) if row else None
