@@ -299,7 +299,7 @@ async def run_console_bot(
         runtime = Runtime(inventory, settings, store, ConsoleNotifier(out), environ, background_runs=False)
         await runtime.start(jobs=stdin.isatty())
         try:
-            return await run_console(runtime.dispatcher, stdin, out, user=user)
+            return await run_console(runtime.dispatcher, stdin, out, user=user, export_dir=settings.export_dir)
         finally:
             await runtime.stop()
     finally:

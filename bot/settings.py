@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     # When a time-back may start, in CCERT_TIMEZONE, e.g. "Sat 22:00-Sun 04:00" (any time when empty)
     change_windows: str = Field(default="", alias="CCERT_CHANGE_WINDOWS")
 
+    # The console's exports (`/ccert export`, `/ccert audit <id> --export`) are written here
+    # (created when missing); Slack gets them as uploads instead.
+    export_dir: Path = Field(default=Path("."), alias="CCERT_EXPORT_DIR")
+
     # On SIGTERM: how long a check that is posting may take to finish the post it is making
     # (and, after that, a run's chat to catch up); a post cut short is found on restart.
     shutdown_grace_seconds: float = Field(default=20, ge=0, le=600, alias="CCERT_SHUTDOWN_GRACE_SECONDS")
@@ -96,6 +100,11 @@ class Settings(BaseSettings):
         if value in ("", None):
             return None
         return Path(str(value)).expanduser()
+
+    @field_validator("export_dir", mode="before")
+    @classmethod
+    def _export_dir(cls, value: object) -> object:
+        return Path(str(value or ".")).expanduser()
 
     @field_validator("metrics_port", mode="before")
     @classmethod

@@ -87,10 +87,10 @@ class Resolved:
 
 
 class Positional:
-    """A word in a fixed place. `sole_word`: the command's only positional word, options
-    included when the command has none (`audit --x` asks which request, it is not an
-    unknown option); with options of its own (`schedule 12 --at 22:00`, `reject 12 --reason
-    …`), any count but one asks for it too."""
+    """A word in a fixed place. `sole_word`: the command's only word, options included
+    (`approve --x` asks which request, it is not an unknown option); a command that
+    declares options of its own (`audit 12 --export`, `reject 12 --reason …`) takes those
+    beside it, and any other word or option still asks which one."""
 
     required = True
     sole_word = False
@@ -389,9 +389,10 @@ class Signature:
         first = self.positionals[0][1] if self.positionals else None
         if not args and first is not None and first.required:
             return Invalid(first.missing(usage))
-        if first is not None and first.sole_word and not self.named:
+        sole = first is not None and first.sole_word
+        if sole and not self.named:
             if len(args) != 1:
-                return Invalid(first.missing(usage))
+                return Invalid(first.missing(usage))  # type: ignore[union-attr]
             return self._positional_values(args, inventory, usage)
         values: dict[str, object] = {name: kind.default for name, kind in self.named}
         positional: list[str] = []
@@ -404,14 +405,14 @@ class Signature:
                 if isinstance(value, Invalid):
                     return value
                 values[option[0]] = value
-            elif word.startswith("--"):
+            elif word.startswith("--") and not sole:
                 return Invalid(f"Unknown option {quote(word)}. Usage: `{usage}`")
             else:
                 positional.append(word)
             at += 1
+        if sole and len(positional) != 1:
+            return Invalid(first.missing(usage))  # type: ignore[union-attr]
         needed = sum(p.required for _, p in self.positionals)
-        if first is not None and first.sole_word and len(positional) != 1:
-            return Invalid(first.missing(usage))
         if not needed <= len(positional) <= len(self.positionals):
             return Invalid(f"Usage: `{usage}`")
         resolved = self._positional_values(positional, inventory, usage)

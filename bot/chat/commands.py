@@ -14,23 +14,25 @@ prints the README's command table.
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
-from bot.chat import handlers, remediation_views
+from bot.chat import exports, handlers, remediation_views
 from bot.chat.arguments import ControllerOfSite, Flag, Invalid, Option, RequestId, Site, SiteOrAll, Text
 from bot.chat.context import CommandContext
 from bot.chat.digest_views import history_reply
 from bot.chat.registry import REGISTRY, Access, AckFactory, Command, Parsed, command
 from bot.chat.remediation_views import APPROVE_ACTION, CANCEL_ACTION, REJECT_ACTION, WINDOW_ACTION, local_time
-from bot.chat.reply import CommandResult, Reply
+from bot.chat.reply import CommandResult, Level, Reply
 from bot.domain.approvals import Voter
 from bot.domain.digest import HistoryRow
 from bot.domain.schedule_time import FORMS, ScheduleTimeError, parse_at
+from bot.fleet.service import SiteReport
 from bot.inventory import Inventory
 from bot.remediation.service import RequestRefused
-from bot.store import SiteCheck, SiteDay
+from bot.store import APState, SiteCheck, SiteDay, ap_state
 from bot.store import history as history_store
 
 __all__ = ["COMMANDS", "REGISTRY", "parse", "readme_table"]
@@ -56,6 +58,8 @@ At = Annotated[
     str | None,
     Option("--at", example="'Sat 22:00'", what=f"a time (--at takes {FORMS})", pattern=AT_TEXT),
 ]
+AffectedOnly = Annotated[bool, Flag("--affected")]
+Export = Annotated[bool, Flag("--export")]
 
 
 def parse(text: str, inventory: Inventory) -> Parsed | Invalid:
@@ -135,6 +139,34 @@ async def advise(ctx: CommandContext, sites: SiteOrAll) -> Reply:
     fixed release per controller, and whether a time-back is safe (controller certificate start)
     """
     return handlers.advise_reply(await ctx.fleet.read_sites(sites))
+
+
+async def _ap_states(ctx: CommandContext, reports: Sequence[SiteReport]) -> dict[str, dict[str, APState]]:
+    """The store's `ap_state` of every controller read, by AP name (nothing without a database)."""
+    if ctx.store is None:
+        return {}
+    out: dict[str, dict[str, APState]] = {}
+    for report in reports:
+        for s in report.snapshots:
+            out[s.name] = {row.ap_name: row for row in await ctx.store.read(ap_state.ap_states, s.name)}
+    return out
+
+
+@command("export", slow=reading("exporting the APs of"), usage_args="<site>|all [--affected]")
+async def export(ctx: CommandContext, sites: SiteOrAll, affected: AffectedOnly) -> Reply:
+    """every AP as a CSV file (for change tickets and RMA planning); --affected only affected models
+
+    every AP as a CSV file, read now: site, controller, AP, model, affected?, state and since when, image,
+    controller software, fixed release; `--affected` keeps the models CSCwd80290 affects. A controller not
+    read (completely) is named in the message
+
+    Read fresh like `aps` (under the shared session limit); `state_since` comes from the scheduled
+    checks' memory (`ap_state`). The CSV is streamed to a temporary file in a worker thread, so a
+    10,000-AP fleet is never one string; the front door delivers and deletes it.
+    """
+    reports = await ctx.fleet.read_sites(sites)
+    states = await _ap_states(ctx, reports)
+    return await asyncio.to_thread(exports.fleet_export, reports, states, affected_only=affected)
 
 
 @command(
@@ -386,10 +418,24 @@ def _audit_ack(cmd: Command, ctx: CommandContext, args: Mapping[str, Any]) -> Re
     requires=("remediation",),
     unavailable="The audit trail (it needs the bot's database)",
 )
-async def audit(ctx: CommandContext, request_id: RequestId) -> Reply:
-    """everything a remediation request did, in order
+async def audit(ctx: CommandContext, request_id: RequestId, export: Export) -> Reply:
+    """everything a remediation request did, in order; --export as a CSV file
 
-    everything a request did: votes, every command sent with its output (secrets redacted), steps, undo, end
+    everything a request did: votes, every command sent with its output (secrets redacted), steps, undo, end;
+    `--export` posts it as a CSV file
+
+    Without `--export` the answer is private (ephemeral); the CSV is shared in the channel, since
+    Slack has no private file in a channel.
     """
     assert ctx.remediation is not None
-    return remediation_views.audit_reply(request_id, await ctx.remediation.audit(request_id))
+    entries = await ctx.remediation.audit(request_id)
+    if not export:
+        return remediation_views.audit_reply(request_id, entries)
+    if not entries:
+        return Reply(
+            title=f"Request #{request_id} has no audit entries: nothing to export.",
+            level=Level.WARNING,
+            ephemeral=True,
+        )
+    file = await asyncio.to_thread(exports.write_audit_csv, request_id, entries)
+    return exports.audit_export_reply(request_id, file)

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
 
 from bot.chat.reply import Reply
 
@@ -29,18 +29,32 @@ class Posted:
     ts: str
 
 
+# What Slack takes as a metadata payload value (nested objects aside): ids go as strings,
+# counts as numbers.
+PayloadValue: TypeAlias = str | int | bool
+
+
 @dataclass(frozen=True)
 class MessageMetadata:
     """Machine-readable facts a message carries (Slack's message metadata): other apps and
     workflows can react to them, and the bot finds its own messages again by `key`.
 
-    `event_type` names the kind (`ccert_alert`, `ccert_alert_note`); `key` is the outbox's
-    client-side key, unique per message; `payload` adds ids (controller, alert) as strings.
+    `event_type` names the kind (`ccert_alert`, `ccert_alert_note`, `ccert_request`,
+    `ccert_request_event`, `ccert_digest`; the README's "Message metadata" lists each payload);
+    `key` tells the bot's message from any other (`outbox_key` in the payload): the outbox's
+    client-side key for an alert or note, `request-<id>` for a request message, `digest-<day>`
+    for the digest. `payload` adds ids (controller, alert, request) as strings, counts as numbers.
+
+    `once`: the post is looked for (`Notifier.find`) before it is tried again, so the client must
+    never resend it after a dropped connection (the outbox's alerts and notes). Messages nobody
+    looks for (requests, their run events, the digest) keep the client's resend: a twin is
+    better than none.
     """
 
     event_type: str
     key: str
-    payload: Mapping[str, str] = field(default_factory=dict)
+    payload: Mapping[str, PayloadValue] = field(default_factory=dict)
+    once: bool = True
 
     def to_slack(self) -> dict[str, Any]:
         return {"event_type": self.event_type, "event_payload": {**self.payload, "outbox_key": self.key}}
@@ -70,8 +84,9 @@ class Notifier(Protocol):
         `metadata` goes on the first message, so `find` can tell it from any other."""
         ...
 
-    async def update(self, posted: Posted, reply: Reply) -> None:
-        """Replace a message in place; raise NotifyError on failure."""
+    async def update(self, posted: Posted, reply: Reply, *, metadata: MessageMetadata | None = None) -> None:
+        """Replace a message in place; raise NotifyError on failure. `metadata` replaces the
+        message's metadata (refreshed facts, same key); without it the message keeps its own."""
         ...
 
     async def find(

@@ -3,6 +3,12 @@
 Handlers return these; `bot/slack/render.py` turns them into Block Kit and
 `bot/console/render.py` into text, so Slack and the console twin cannot
 drift apart: they share everything but the last step.
+
+A Reply may carry files (`ReplyFile`: an export's CSV, already written to a
+temporary file). The front door delivers them and then deletes the temporary
+file, whatever happened: Slack uploads each into the thread of the reply's
+message (`bot.slack.delivery.Messenger`), the console moves it to
+`CCERT_EXPORT_DIR` and prints its path (`bot.console.repl`).
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 
 
 class Level(StrEnum):
@@ -73,7 +80,26 @@ class Section:
 
 
 @dataclass(frozen=True)
+class ReplyFile:
+    """A file a reply attaches: `path` is a temporary file the command wrote (and owns no more:
+    the front door that delivers it deletes it); `filename` the name people see, `title` its
+    caption, `rows` how many data rows it holds (the header not counted)."""
+
+    filename: str
+    title: str
+    path: Path
+    rows: int
+
+    def discard(self) -> None:
+        """Delete the temporary file (nothing when it is gone already: delivered or discarded)."""
+        self.path.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
 class Reply:
+    """What a command answers. `files` are shared where the reply is posted, so a reply
+    with files is never ephemeral: Slack has no private file in a channel."""
+
     title: str
     text: str = ""
     level: Level = Level.INFO
@@ -81,6 +107,16 @@ class Reply:
     buttons: tuple[Button, ...] = ()
     footer: str | None = None
     ephemeral: bool = False
+    files: tuple[ReplyFile, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.files and self.ephemeral:
+            raise ValueError("a Reply with files is posted in the channel: it cannot be ephemeral")
+
+    def discard_files(self) -> None:
+        """Delete every temporary file the reply carries (after delivery, or when it fails)."""
+        for f in self.files:
+            f.discard()
 
 
 @dataclass(frozen=True)

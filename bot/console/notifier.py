@@ -33,7 +33,8 @@ class ConsoleNotifier:
         self.out.flush()
         return Posted(channel, ts)
 
-    async def update(self, posted: Posted, reply: Reply) -> None:
+    async def update(self, posted: Posted, reply: Reply, *, metadata: MessageMetadata | None = None) -> None:
+        """A terminal has no message metadata: `metadata` is ignored, as it is by `post`."""
         self.out.write(f"\n[{posted.channel} #{posted.ts} updated]\n{render_text(reply)}\n")
         self.out.flush()
 

@@ -383,7 +383,9 @@ class FleetChecker:
         """
         if event.kind is EventKind.UPDATE_MESSAGE:
             alert = await self.store.read(alerts.get_alert, event.alert_id)
-            await self.notifier.update(alert_message, self._alert_view(alert))
+            # The same key, so the message stays findable; without one Slack keeps what it has.
+            metadata = alert_metadata(alert, alert.send_key) if alert.send_key else None
+            await self.notifier.update(alert_message, self._alert_view(alert), metadata=metadata)
             return None
         if event.maybe_posted:
             assert event.send_key is not None and event.sending_since is not None

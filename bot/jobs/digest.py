@@ -3,6 +3,10 @@
 Built from the store only (the last check of every controller, the open
 alerts), so it costs no SSH session and reads the same on a 500-controller
 fleet. Recorded per day, so a restart at 08:01 does not post it twice.
+
+The summary message carries Slack message metadata (`ccert_digest`, `digest_metadata`):
+the day and the fleet numbers the summary itself states, so other apps and workflows
+can react to it, and the bot can find it again by its key (`digest-<day>`).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.chat.digest_views import digest_replies
-from bot.chat.notifier import Notifier, Posted
+from bot.chat.notifier import MessageMetadata, Notifier, PayloadValue, Posted
 from bot.domain.alerts import AlertKind
 from bot.domain.digest import FleetDigest, SiteDigest, UnfixedController
 from bot.inventory import Inventory
@@ -22,6 +26,24 @@ from bot.store import remediation as remediation_queries
 from bot.store.records import SiteSummary
 
 log = logging.getLogger(__name__)
+
+DIGEST_EVENT_TYPE = "ccert_digest"
+
+
+def digest_metadata(digest: FleetDigest) -> MessageMetadata:
+    """Only numbers the summary shows: sites, controllers (and how many unreachable), stuck APs
+    and the sites needing attention (0 when all clear or the fleet is empty). Nobody looks for
+    the digest before posting it again, so the client may resend it (`once=False`)."""
+    totals = digest.totals
+    payload: dict[str, PayloadValue] = {
+        "date": digest.day.isoformat(),
+        "sites": totals.sites,
+        "controllers": totals.controllers,
+        "controllers_unreachable": totals.controllers_unreachable,
+        "stuck_aps": totals.stuck_aps,
+        "sites_needing_attention": len(digest.needing_attention),
+    }
+    return MessageMetadata(DIGEST_EVENT_TYPE, f"digest-{digest.day.isoformat()}", payload, once=False)
 
 
 def _site_digest(
@@ -96,7 +118,7 @@ async def send_digest(
         log.info("digest for %s already sent", digest.day)
         return None
     replies = digest_replies(digest)
-    first = await notifier.post(channel, replies[0])
+    first = await notifier.post(channel, replies[0], metadata=digest_metadata(digest))
     for reply in replies[1:]:
         await notifier.post(channel, reply, thread_ts=first.ts)
     if not await store.read(digests.digest_sent, digest.day):

@@ -47,7 +47,7 @@ class RequestAnnouncer(Protocol):
         """Post a notable run event in the request message's thread; raise AnnounceError on failure."""
         ...
 
-    async def post_note(self, message: MessageRef, text: str, level: str) -> None:
+    async def post_note(self, message: MessageRef, request_id: int, text: str, level: str) -> None:
         """Post a line about the request itself (a vote's reason or comment, a cancel, the window)
         in its thread; `level` is info, ok, warning or danger; raise AnnounceError on failure."""
         ...

@@ -603,7 +603,7 @@ class RemediationService:
         if self.announcer is None or not view.channel or not view.message_ts:
             return
         try:
-            await self.announcer.post_note(MessageRef(view.channel, view.message_ts), text, level)
+            await self.announcer.post_note(MessageRef(view.channel, view.message_ts), request_id, text, level)
         except AnnounceError as exc:
             log.warning("could not post a note for request #%s: %s", request_id, exc.reason)
 

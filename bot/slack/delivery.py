@@ -12,6 +12,17 @@ when the Reply is private, `chat.update` to replace a "working on it" message.
 When the bot cannot post in a channel (a DM, a private channel it was not
 invited to) it falls back to the command's `response_url`, which Slack allows
 whatever the membership.
+
+A Reply's files (`ReplyFile`, an export's CSV) are uploaded after its message,
+into that message's thread, with `files_upload_v2` (`files.getUploadURLExternal`,
+a POST of the bytes to the URL it gives, `files.completeUploadExternal`); the
+temporary file is deleted afterwards, whether the upload worked or not. Note that
+slack_sdk's `files_upload_v2` buffers: given a path it reads the whole file into
+memory, on the event loop (`internal_utils._to_v2_file_upload_item`: `readable.read()`), and POSTs
+those bytes, so an upload holds the finished file once (about 1.5 MB for 10,000
+APs), even though the command streamed it to disk row by row. A failed upload
+(`missing_scope` when the app lacks `files:write`, `not_in_channel`) is told to
+the user in words, privately; never a traceback.
 """
 
 from __future__ import annotations
@@ -30,7 +41,7 @@ from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.chat.reply import Level, Reply
+from bot.chat.reply import Level, Reply, ReplyFile
 from bot.slack.render import SlackMessage, is_empty, render_messages, render_text_message
 
 log = logging.getLogger(__name__)
@@ -158,6 +169,31 @@ def error_reference() -> str:
     return secrets.token_hex(4)
 
 
+#: What a failed upload is told, by Slack's error code (`{name}` is the file's name).
+UPLOAD_ERRORS = {
+    "missing_scope": (
+        "I could not attach `{name}`: this Slack app may not upload files (it lacks the `files:write` scope). "
+        "A Slack admin adds `files:write` to the app's bot scopes (`ccert-bot manifest` has it) and reinstalls it."
+    ),
+    "not_in_channel": (
+        "I could not attach `{name}`: I am not in this channel. Invite me (`/invite @ccert-bot`) and ask again."
+    ),
+    "channel_not_found": (
+        "I could not attach `{name}`: I cannot see this channel. Invite me (`/invite @ccert-bot`) and ask again."
+    ),
+    "not_allowed_token_type": "I could not attach `{name}`: the bot token may not upload files (it must be `xoxb-`).",
+}
+
+
+def upload_failed_note(name: str, code: str | None, reference: str) -> str:
+    """The words for a file that could not be uploaded: the fix when Slack's code names one."""
+    known = UPLOAD_ERRORS.get(code or "")
+    if known is not None:
+        return known.format(name=name)
+    said = f" (Slack said `{code}`)" if code else ""
+    return f"I could not attach `{name}`{said}. The details are in the bot's log (reference `{reference}`)."
+
+
 def friendly_error(reference: str) -> Reply:
     return Reply(
         title="Something went wrong",
@@ -183,14 +219,55 @@ class Messenger:
 
     async def post(self, reply: Reply, dest: Destination) -> Posted | None:
         """Post a Reply: ephemerally when it says so, else in the channel with split
-        messages threaded under the first. Returns the channel message, if any."""
-        if is_empty(reply):
-            return None
-        messages = render_messages(reply)
-        if reply.ephemeral:
-            await self.post_ephemeral(messages, dest)
-            return None
-        return await self.post_in_channel(messages, dest)
+        messages threaded under the first, then its files in that thread. Returns the
+        channel message, if any. The reply's temporary files are deleted, whatever happens."""
+        try:
+            if is_empty(reply):
+                return None
+            messages = render_messages(reply)
+            if reply.ephemeral:
+                await self.post_ephemeral(messages, dest)
+                return None
+            posted = await self.post_in_channel(messages, dest)
+            await self.upload_files(reply.files, dest, posted)
+            return posted
+        finally:
+            reply.discard_files()
+
+    async def upload_files(self, files: Sequence[ReplyFile], dest: Destination, posted: Posted | None) -> None:
+        """Upload each file into the thread of `posted` (the reply's message), or of the
+        destination's thread when there is no message; a failure is told to the user."""
+        for file in files:
+            channel = posted.channel_id if posted is not None else dest.channel_id
+            thread = posted.thread_root if posted is not None else dest.thread_ts
+            if channel is None:  # no channel at all (a response_url only): nowhere to share a file
+                await self._tell_upload_failed(file, dest, "channel_not_found")
+                continue
+            try:
+                with reporting_failure(self.api_errors, "files.upload"):
+                    await self.client.files_upload_v2(
+                        channel=channel,
+                        thread_ts=thread,
+                        file=str(file.path),
+                        filename=file.filename,
+                        title=file.title,
+                        initial_comment=f"{file.title} ({file.rows:,} rows)",
+                    )
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                code = _error_code(error) if isinstance(error, SlackApiError) else None
+                await self._tell_upload_failed(file, dest, code, error)
+
+    async def _tell_upload_failed(
+        self, file: ReplyFile, dest: Destination, code: str | None, error: BaseException | None = None
+    ) -> None:
+        reference = error_reference()
+        log.error("uploading %s failed: %s (reference %s)", file.filename, code or type(error).__name__, reference)
+        try:
+            await self.post_note(upload_failed_note(file.filename, code, reference), dest, level=Level.WARNING)
+        except Exception as second:  # Slack is down altogether: the log has it
+            log.error("could not tell the user either: %s", type(second).__name__)
 
     async def post_in_channel(self, messages: Sequence[SlackMessage], dest: Destination) -> Posted | None:
         first, *rest = messages
@@ -242,16 +319,20 @@ class Messenger:
     async def update(self, posted: Posted, reply: Reply, dest: Destination) -> Posted | None:
         """Replace a message we posted with `reply` (rest of a split goes to its thread).
         An ephemeral Reply cannot replace a channel message, so it is posted privately."""
-        if is_empty(reply):
+        try:
+            if is_empty(reply):
+                return posted
+            if reply.ephemeral:
+                await self.post_ephemeral(render_messages(reply), dest)
+                return posted
+            first, *rest = render_messages(reply)
+            with reporting_failure(self.api_errors, "chat.update"):
+                await self.client.chat_update(channel=posted.channel_id, ts=posted.ts, **first)
+            await self.post_thread(posted, rest)
+            await self.upload_files(reply.files, dest, posted)
             return posted
-        if reply.ephemeral:
-            await self.post_ephemeral(render_messages(reply), dest)
-            return posted
-        first, *rest = render_messages(reply)
-        with reporting_failure(self.api_errors, "chat.update"):
-            await self.client.chat_update(channel=posted.channel_id, ts=posted.ts, **first)
-        await self.post_thread(posted, rest)
-        return posted
+        finally:
+            reply.discard_files()
 
     async def post_note(
         self, text: str, dest: Destination, *, level: Level = Level.INFO, ephemeral: bool = True

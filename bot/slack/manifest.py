@@ -24,22 +24,30 @@ COMMAND = "/ccert"
 EVENTS_PATH = "/slack/events"
 PLACEHOLDER_HOST = "YOUR-HOST"
 
+# Every scope with why the bot needs it (the README's "Going to production" lists them too, and
+# a test keeps the two in step). Not scopes: the Home tab (`views.publish`) and modals
+# (`views.open`; their `view_submission` arrives on the interactivity URL) need none, nor does
+# message metadata (posted with `chat:write`; another app reads it with its own
+# `metadata.message:read`).
 BOT_SCOPES: tuple[str, ...] = (
     "app_mentions:read",  # app_mention events → help pointer
     "commands",  # /ccert
-    "chat:write",  # post answers and follow-ups
+    "chat:write",  # post answers, alerts, requests and the digest, with their message metadata
     "chat:write.public",  # post in public channels without being invited
+    "files:write",  # upload exports (/ccert export, /ccert audit <id> --export) with files_upload_v2
     # Find an alert the bot posted but never heard back about (stopped or killed while Slack
     # was answering) by its message metadata, instead of posting it twice.
     "channels:history",
-    "groups:history",
+    "groups:history",  # the same in private channels
+    "files:write",  # CSV exports, uploaded into the channel (files_upload_v2)
     "usergroups:read",  # resolve user groups named in access rules
     "users:read",  # user names for the audit trail
 )
 
+# app_home_opened: the Home tab (`home_tab_enabled`) is published when a person opens it.
 BOT_EVENTS: tuple[str, ...] = ("app_mention", "app_home_opened")
 
-USAGE_HINT = "help | status <site> | aps <site> | remediate <site>"
+USAGE_HINT = "help | status <site> | aps <site> | export <site> | remediate <site>"
 
 
 MODES = ("socket", "http")

@@ -59,7 +59,7 @@ class SlackNotifier:
     ) -> Posted:
         messages = render_messages(reply)
         tagged: dict[str, Any] = {"metadata": metadata.to_slack()} if metadata is not None else {}
-        client = self._once if metadata is not None else self.client
+        client = self._once if metadata is not None and metadata.once else self.client
         try:
             with reporting_failure(self.api_errors, "chat.postMessage"):
                 first = await client.chat_postMessage(
@@ -83,12 +83,18 @@ class SlackNotifier:
             raise failure from None
         return posted
 
-    async def update(self, posted: Posted, reply: Reply) -> None:
+    async def update(self, posted: Posted, reply: Reply, *, metadata: MessageMetadata | None = None) -> None:
+        """`chat.update`; Slack keeps a message's metadata when the update carries none."""
         messages = render_messages(reply)
+        tagged: dict[str, Any] = {"metadata": metadata.to_slack()} if metadata is not None else {}
         try:
             with reporting_failure(self.api_errors, "chat.update"):
                 await self.client.chat_update(
-                    channel=posted.channel, ts=posted.ts, text=messages[0]["text"], blocks=messages[0]["blocks"]
+                    channel=posted.channel,
+                    ts=posted.ts,
+                    text=messages[0]["text"],
+                    blocks=messages[0]["blocks"],
+                    **tagged,
                 )
         except API_FAILURES as error:
             failure = _reason(error)

@@ -545,4 +545,4 @@ def render_text_message(text: str, level: Level = Level.INFO) -> SlackMessage:
 def is_empty(reply: Reply) -> bool:
     """A Reply with nothing to show: listeners post nothing for it (e.g. a button
     whose handler only wants to answer later, in its follow-up)."""
-    return not (reply.title or reply.text or reply.sections or reply.buttons or reply.footer)
+    return not (reply.title or reply.text or reply.sections or reply.buttons or reply.footer or reply.files)

@@ -81,7 +81,11 @@ def test_remediation_commands_take_only_checked_values(inventory: Inventory) -> 
     assert parse("reject #7 --reason 'wrong site'", inventory) == Parsed(
         "reject", {"request_id": 7, "reason": "wrong site"}
     )
-    assert parse("audit 3", inventory) == Parsed("audit", {"request_id": 3})
+    assert parse("audit 3", inventory) == Parsed("audit", {"request_id": 3, "export": False})
+    assert parse("audit #3 --export", inventory) == Parsed("audit", {"request_id": 3, "export": True})
+    assert parse("export all --affected", inventory) == Parsed(
+        "export", {"sites": tuple(inventory.sites), "affected": True}
+    )
     assert parse("remediate site-a wlc-a2 --dry-run", inventory) == Parsed(
         "remediate", {"site": "site-a", "controller": "wlc-a2", "dry_run": True, "at": None}
     )
@@ -106,6 +110,12 @@ def test_remediation_commands_take_only_checked_values(inventory: Inventory) -> 
         "reject --reason 'wrong site'",
         "reject 7 8 --reason 'wrong site'",
         "audit 1;reload",
+        "audit --export",
+        "audit 1 2 --export",
+        "audit 1 --force",
+        "export",
+        "export site-a --force",
+        "export site-zz --affected",
         "remediate all",
         "remediate site-a wlc-zz",
         "remediate site-a --force",
@@ -162,9 +172,8 @@ def test_an_approval_takes_an_optional_comment(inventory: Inventory) -> None:
         "approve", {"request_id": 12, "comment": "ok by me"}
     )
     assert parse('approve 12 --comment ""', inventory) == Parsed("approve", {"request_id": 12, "comment": None})
-    assert parse("approve 12 --commentary x", inventory) == Invalid(
-        'Unknown option `--commentary`. Usage: `/ccert approve <request-id> [--comment "<comment>"]`'
-    )
+    commentary = parse("approve 12 --commentary x", inventory)  # not --comment: a word that is no request id
+    assert isinstance(commentary, Invalid) and commentary.message.startswith("Which request?")
 
 
 def test_an_apostrophe_in_a_reason_says_how_to_quote_it(inventory: Inventory) -> None:

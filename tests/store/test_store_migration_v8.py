@@ -53,7 +53,8 @@ def test_a_version_7_file_keeps_its_requests_and_gains_windows(tmp_path: Path) -
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1, "foreign keys are on again after migrating"
     with pytest.raises(sqlite3.IntegrityError):
         db.execute(
-            "INSERT INTO remediation_votes (request_id, user_id, vote, at, counted) VALUES (999, 'UB', 'approve', ?, 0)",
+            "INSERT INTO remediation_votes (request_id, user_id, vote, at, counted) "
+            "VALUES (999, 'UB', 'approve', ?, 0)",
             [T0.isoformat()],
         )
     window = T0 + timedelta(hours=6)

@@ -5,7 +5,8 @@ handlers, JSON vs form encoding, Retry-After parsing and base_url joining are
 exactly the things that break in production, and they only run over HTTP.
 
 * `POST|GET /api/<method>` answers like Slack for the methods the bot calls
-  (`chat.postMessage`, `chat.postEphemeral`, `chat.update`, `auth.test`,
+  (`chat.postMessage`, `chat.postEphemeral`, `chat.update` (a message keeps its metadata unless
+  the update replaces it), `auth.test`,
   `conversations.info`, `conversations.history` (with message metadata),
   `usergroups.users.list`, `users.info`, `views.publish`, `views.open`, `views.update`,
   `apps.connections.open`) and checks Block Kit limits the way Slack does (`invalid_blocks`,
@@ -13,6 +14,12 @@ exactly the things that break in production, and they only run over HTTP.
   `exchanged_trigger_id`), so a renderer bug fails a test loudly. Opened views are kept in
   `views` by id; `views.open`'s `fail_next(..., error="expired_trigger_id")` is how a click
   answered too late looks.
+* File uploads as `files_upload_v2` makes them: `files.getUploadURLExternal` answers an
+  `upload_url` on this server (`POST /upload/<file id>`, which records the bytes), then
+  `files.completeUploadExternal` shares the uploaded files in `channel_id` (and `thread_ts`)
+  with `initial_comment`. `uploaded_files()` lists them, `uploaded_bytes(filename)` gives
+  one file's content; `fail_next("files.completeUploadExternal", error="missing_scope")`
+  refuses one as Slack does without `files:write`.
 * `POST /response/<key>` is a response_url: point slash-command payloads at
   `fake.response_url(...)` and `respond()` lands here, recorded as method
   "response_url".
@@ -57,6 +64,22 @@ class Call:
     @property
     def blocks(self) -> list[dict[str, Any]]:
         return list(self.body.get("blocks") or [])
+
+
+@dataclass
+class UploadedFile:
+    """One file uploaded through the fake: what `files.getUploadURLExternal` was told, the bytes
+    POSTed to its upload URL, and (once completed) where `files.completeUploadExternal` shared it."""
+
+    file_id: str
+    filename: str
+    length: int
+    data: bytes | None = None
+    completed: bool = False
+    title: str | None = None
+    channel: str | None = None
+    thread_ts: str | None = None
+    initial_comment: str | None = None
 
 
 @dataclass
@@ -137,21 +160,20 @@ def block_kit_problems(body: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _select_problems(select: dict[str, Any], where: str) -> list[str]:
-    """A static_select in an actions block: 1 to 100 options, Slack's text and value limits."""
+def _select_problems(element: dict[str, Any], where: str) -> list[str]:
+    """A static select as Slack checks it: a placeholder, 1-100 options, text ≤ 75, value ≤ 150."""
     problems: list[str] = []
-    placeholder = (select.get("placeholder") or {}).get("text", "")
-    if len(placeholder) > 150:
+    placeholder = (element.get("placeholder") or {}).get("text", "")
+    if not placeholder or len(placeholder) > 150:
         problems.append(f"invalid_blocks: {where} select placeholder length {len(placeholder)}")
-    options = select.get("options") or []
+    options = element.get("options") or []
     if not 1 <= len(options) <= 100:
         problems.append(f"invalid_blocks: {where} select has {len(options)} options")
     for option in options:
         text = (option.get("text") or {}).get("text", "")
-        if not text or len(text) > 75:
-            problems.append(f"invalid_blocks: {where} option text length {len(text)}")
-        if not option.get("value") or len(str(option.get("value"))) > 150:
-            problems.append(f"invalid_blocks: {where} option value length {len(str(option.get('value', '')))}")
+        value = str(option.get("value", ""))
+        if not text or len(text) > 75 or not value or len(value) > 150:
+            problems.append(f"invalid_blocks: {where} select option {text[:20]!r} out of limits")
     return problems
 
 
@@ -233,6 +255,7 @@ class FakeSlack:
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
         self.views: dict[str, dict[str, Any]] = {}  # opened modals by view id (as last updated)
         self._used_triggers: set[str] = set()
+        self.uploads: dict[str, UploadedFile] = {}  # by file id, in the order they were asked for
         # Seconds before the answer to a method ("*": every method). The call takes effect at once
         # (a message is in the channel) and only the answer is late, as when Slack is slow.
         self.delays: dict[str, float] = {}
@@ -254,6 +277,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{key}", self._response_url)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
         # A hung call must not hold the fake's shutdown for aiohttp's default 60 s.
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=0.5)
@@ -325,6 +349,18 @@ class FakeSlack:
 
     # ------------------------------------------------------------------ inspection
 
+    def uploaded_files(self) -> list[UploadedFile]:
+        """Files uploaded and shared (`files.completeUploadExternal` done), oldest first."""
+        return [f for f in self.uploads.values() if f.completed]
+
+    def uploaded_bytes(self, filename: str) -> bytes:
+        """The content of the shared file named `filename` (the last one, if several)."""
+        found = [f for f in self.uploaded_files() if f.filename == filename]
+        if not found or found[-1].data is None:
+            names = [f.filename for f in self.uploaded_files()]
+            raise AssertionError(f"no shared upload named {filename!r}; shared: {names}")
+        return found[-1].data
+
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
@@ -363,7 +399,7 @@ class FakeSlack:
             else:
                 form = await request.post()
                 body.update({k: v for k, v in form.items() if isinstance(v, str)})
-        for key in ("blocks", "attachments", "view", "users"):
+        for key in ("blocks", "attachments", "view", "users", "files"):
             value = body.get(key)
             if isinstance(value, str) and value[:1] in "[{":
                 with contextlib.suppress(ValueError):
@@ -447,6 +483,15 @@ class FakeSlack:
                 return problems[0].split(":")[0]
         return None
 
+    @staticmethod
+    def _metadata(body: dict[str, Any]) -> dict[str, Any] | None:
+        """A message's `metadata` argument (an object, or its JSON as a form field); None without one."""
+        metadata = body.get("metadata")
+        if isinstance(metadata, str):
+            with contextlib.suppress(ValueError):
+                metadata = json.loads(metadata)
+        return metadata if isinstance(metadata, dict) else None
+
     async def _m_chat_postMessage(self, body: dict[str, Any], _: web.Request) -> dict[str, Any]:
         problem = self._message_problem(body)
         if problem:
@@ -462,11 +507,8 @@ class FakeSlack:
         }
         if body.get("thread_ts"):
             message["thread_ts"] = body["thread_ts"]
-        metadata = body.get("metadata")
-        if isinstance(metadata, str):
-            with contextlib.suppress(ValueError):
-                metadata = json.loads(metadata)
-        if isinstance(metadata, dict):
+        metadata = self._metadata(body)
+        if metadata:
             message["metadata"] = metadata
         self.messages[(body["channel"], ts)] = message
         return {"ok": True, "channel": body["channel"], "ts": ts, "message": message}
@@ -487,6 +529,12 @@ class FakeSlack:
         if key not in self.messages:
             return {"ok": False, "error": "message_not_found"}
         self.messages[key].update(text=body.get("text", ""), blocks=body.get("blocks", []))
+        # As Slack: an update with metadata replaces it, an empty object removes it, none keeps it.
+        metadata = self._metadata(body)
+        if metadata:
+            self.messages[key]["metadata"] = metadata
+        elif metadata == {}:
+            self.messages[key].pop("metadata", None)
         return {"ok": True, "channel": key[0], "ts": key[1], "text": body.get("text", "")}
 
     async def _m_conversations_history(self, body: dict[str, Any], _: web.Request) -> dict[str, Any]:
@@ -530,6 +578,76 @@ class FakeSlack:
         if more:
             answer["response_metadata"] = {"next_cursor": str(start + limit)}
         return answer
+
+    async def _m_files_getUploadURLExternal(self, body: dict[str, Any], _: web.Request) -> dict[str, Any]:
+        filename = str(body.get("filename") or "")
+        try:
+            length = int(body.get("length") or 0)
+        except ValueError:
+            length = 0
+        if not filename:
+            return {"ok": False, "error": "invalid_arguments"}
+        if length <= 0:
+            return {"ok": False, "error": "invalid_length"}
+        file_id = "F" + uuid.uuid4().hex[:10].upper()
+        self.uploads[file_id] = UploadedFile(file_id, filename, length)
+        return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload URL: the file's bytes as the request body (Slack answers `OK - <length>`)."""
+        file_id = request.match_info["file_id"]
+        data = await request.read()
+        headers, _ = self._headers(request)
+        await self._record(
+            Call(
+                method="file_upload",
+                body={"file_id": file_id, "length": len(data)},
+                headers=headers,
+                at=time.monotonic(),
+            )
+        )
+        upload = self.uploads.get(file_id)
+        if upload is None:
+            return web.Response(status=404, text="unknown upload")
+        if len(data) != upload.length:
+            return web.Response(status=400, text=f"length {len(data)} != {upload.length}")
+        upload.data = data
+        return web.Response(text=f"OK - {len(data)}")
+
+    async def _m_files_completeUploadExternal(self, body: dict[str, Any], _: web.Request) -> dict[str, Any]:
+        files = body.get("files")
+        if not isinstance(files, list) or not files:
+            return {"ok": False, "error": "invalid_arguments"}
+        channel = body.get("channel_id") or None
+        if channel is not None and channel in self.unknown_channels:
+            return {"ok": False, "error": "channel_not_found"}
+        found = []
+        for item in files:
+            upload = self.uploads.get(str(item.get("id"))) if isinstance(item, dict) else None
+            if upload is None or upload.data is None:
+                return {"ok": False, "error": "file_not_found"}
+            found.append((upload, item.get("title")))
+        thread = body.get("thread_ts") or None
+        shared = []
+        for upload, title in found:
+            upload.completed = True
+            upload.title = str(title) if title else upload.filename
+            upload.channel, upload.thread_ts = channel, thread
+            upload.initial_comment = body.get("initial_comment") or None
+            shared.append({"id": upload.file_id, "name": upload.filename, "title": upload.title, "size": upload.length})
+        if channel is not None:
+            ts = self._next_ts()
+            message: dict[str, Any] = {
+                "type": "message",
+                "text": body.get("initial_comment") or "",
+                "files": shared,
+                "ts": ts,
+                "user": self.bot_user_id,
+            }
+            if thread:
+                message["thread_ts"] = thread
+            self.messages[(channel, ts)] = message
+        return {"ok": True, "files": shared}
 
     async def _m_auth_test(self, _: dict[str, Any], __: web.Request) -> dict[str, Any]:
         return {

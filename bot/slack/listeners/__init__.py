@@ -72,14 +72,17 @@ class ListenerRuntime:
         self, reply: Reply, dest: Destination, *, what: str, replace: Posted | None = None
     ) -> Posted | None:
         """Post (or update) and never raise: a Slack outage must not crash the loop;
-        the failure is logged and, if Slack still answers, the user is told."""
+        the failure is logged and, if Slack still answers, the user is told. The reply's
+        temporary files are gone afterwards, posted or not."""
         try:
             if replace is not None:
                 return await self.messenger.update(replace, reply, dest)
             return await self.messenger.post(reply, dest)
         except asyncio.CancelledError:
+            reply.discard_files()
             raise
         except Exception as error:
+            reply.discard_files()
             reference = error_reference()
             log.error(
                 "posting the reply to %s failed: %s (reference %s)",
