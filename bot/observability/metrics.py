@@ -35,7 +35,7 @@ CHECK_DURATION_BUCKETS = (0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800)
 
 # Label values shown at 0 from the start, so dashboards and `rate()` see the series before
 # the first event (other values still appear when they happen).
-REQUEST_OUTCOMES = ("created", "refused", "approved", "rejected", "expired")
+REQUEST_OUTCOMES = ("created", "refused", "approved", "scheduled", "rejected", "expired", "cancelled")
 RUN_OUTCOMES = ("succeeded", "failed", "needs_attention", "refused")
 SLACK_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral")
 SYSLOG_RESULTS = ("matched", "ignored", "dropped")

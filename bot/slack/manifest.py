@@ -39,7 +39,6 @@ BOT_SCOPES: tuple[str, ...] = (
     # was answering) by its message metadata, instead of posting it twice.
     "channels:history",
     "groups:history",  # the same in private channels
-    "files:write",  # CSV exports, uploaded into the channel (files_upload_v2)
     "usergroups:read",  # resolve user groups named in access rules
     "users:read",  # user names for the audit trail
 )

@@ -74,7 +74,12 @@ def _escaped(text: str) -> str:
 
 
 def _thread(h: SlackBotHarness, ts: str) -> list[str]:
-    return [str(c.body.get("text", "")) for c in h.slack.calls_to("chat.postMessage") if c.body.get("thread_ts") == ts]
+    """The run's events in the request's thread (its metadata says so; vote notes are not events)."""
+    return [
+        str(c.body.get("text", ""))
+        for c in h.slack.calls_to("chat.postMessage")
+        if c.body.get("thread_ts") == ts and (c.body.get("metadata") or {}).get("event_type") == "ccert_request_event"
+    ]
 
 
 async def test_a_slow_or_hung_slack_does_not_stretch_the_time_back_window(tmp_path: Path) -> None:
