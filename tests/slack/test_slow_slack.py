@@ -106,12 +106,8 @@ async def test_a_slow_or_hung_slack_does_not_stretch_the_time_back_window(tmp_pa
             assert await h.runtime.remediation.chat.idle(timeout=120)
             events = [e.text for e in await h.runtime.remediation.audit(request_id) if e.kind.startswith("event_")]
             thread = _thread(h, ts)
-            # The two counted approvals come first (the service notes each vote in the thread).
-            votes = [t for t in thread if any(f"<@{user}> approved" in t for user in (ALICE, BOB))]
-            assert len(votes) == 2 and thread[:2] == votes, (mode, thread)
-            run_thread = thread[2:]
-            assert len(run_thread) == len(events) > 0, mode
-            assert all(_escaped(text[:40]) in posted for text, posted in zip(events, run_thread, strict=True)), mode
+            assert len(thread) == len(events) > 0, mode
+            assert all(_escaped(text[:40]) in posted for text, posted in zip(events, thread, strict=True)), mode
             final = _last_update(h, ts)
             assert final.split(" ", 1)[0] == healthy_final.split(" ", 1)[0] == ":white_check_mark:"
             view = await h.runtime.remediation.request_view(request_id)
