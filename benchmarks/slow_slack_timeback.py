@@ -49,7 +49,7 @@ async def one_run(folder: Path, delay: float) -> dict[str, float]:
             h.slack.delays["*"] = delay
         started = time.monotonic()
         for user in (ALICE, BOB):
-            await h.click("remediation_approve", str(request_id), user, message_ts=ts)
+            await h.vote("remediation_approve", request_id, user, ts)  # click, then submit the form
 
         async def finished() -> bool:
             return (await h.runtime.remediation.request_view(request_id)).status in DONE

@@ -7,7 +7,9 @@ into an `Invalid` with today's words for the user. Each type checks against
 the inventory or a fixed rule, so a handler never sees unchecked text: a site
 is an inventory site name, a controller one of that site's controllers, a
 request id a positive number, an option value one of fixed choices or a match
-of its pattern.
+of its pattern. The one kind of free text is a `Text` option (a reject's reason,
+an approval's comment): bounded in length, its whitespace collapsed to single
+spaces, never a control character, and never part of a command sent anywhere.
 
 The words themselves come from `bot.chat.text.split_words` (linear time) with
 invisible characters removed, so `site-a` pasted with a zero-width space still
@@ -55,13 +57,17 @@ def quote(text: str, limit: int = 40) -> str:
     return f"`{cleaned}`" if cleaned else "that"
 
 
+_QUOTED_SPACE = re.compile(r"[\t\r\n]")
+
+
 def words(text: str) -> list[str]:
     """The words of `text`, invisible characters removed; a word that was nothing but
     invisible characters is dropped (an empty quoted word `''` stays). Raises ValueError
-    for an unclosed quote."""
+    for an unclosed quote. Whitespace inside a quoted word stays whitespace (a space)."""
     out = []
     for raw in split_words(text.strip()):
-        word = printable(raw)
+        # A tab or line break inside a quoted word (a multi-line reason) is a space, not nothing.
+        word = printable(_QUOTED_SPACE.sub(" ", raw))
         if word or not raw:
             out.append(word)
     return out
@@ -83,8 +89,8 @@ class Resolved:
 class Positional:
     """A word in a fixed place. `sole_word`: the command's only word, options included
     (`approve --x` asks which request, it is not an unknown option); a command that
-    declares options of its own (`audit 12 --export`) takes those beside it, and any
-    other word or option still asks which one."""
+    declares options of its own (`audit 12 --export`, `reject 12 --reason …`) takes those
+    beside it, and any other word or option still asks which one."""
 
     required = True
     sole_word = False
@@ -194,6 +200,11 @@ class Named:
         """(the value, or an Invalid; the index of the last word used)."""
         raise NotImplementedError
 
+    def refusal(self, value: object, values: Mapping[str, object]) -> Invalid | None:
+        """Checked once every argument is read: why `value` (None when not given) will not do,
+        with the other `values` at hand for the words; None when it will."""
+        return None
+
 
 @dataclass(frozen=True)
 class Option(Named):
@@ -231,6 +242,77 @@ class Option(Named):
         if not allowed:
             return Invalid(f"{quote(value)} is not {self.what}."), at
         return value, at
+
+
+#: The longest reason or comment a vote may carry (the Slack form's own limit, too).
+MAX_TEXT_CHARS = 500
+_SAYS_SOMETHING = re.compile(r"\w")
+
+
+def clean_text(value: str) -> str:
+    """Free text as the bot keeps it: invisible characters removed, every run of
+    whitespace (newlines included) one space, no leading or trailing space."""
+    return " ".join(printable(value.replace("\n", " ").replace("\t", " ")).split())
+
+
+def says_something(value: str) -> bool:
+    """True when `value` has a letter or digit: `...` or `-` is no reason."""
+    return bool(_SAYS_SOMETHING.search(value))
+
+
+@dataclass(frozen=True)
+class Text(Named):
+    """`--reason "wrong controller"`: free text (a vote's reason or comment), at most `max_chars`.
+
+    The value is the word after the flag (quote it) and every word after that up to the
+    next `--option`, so `--reason the window is tonight` needs no quotes when it comes last;
+    `--reason=...` works too. Its whitespace is collapsed (`clean_text`). Optional text that
+    is empty is no text (None). `required` is the refusal when it is missing, empty or says
+    nothing (`...`), formatted with the other arguments' values (`{request_id}`), so it can
+    say exactly what to type.
+    """
+
+    flag: str = ""
+    what: str = "text"
+    required: str | None = None
+    max_chars: int = MAX_TEXT_CHARS
+
+    @property
+    def placeholder(self) -> str:
+        shown = f'{self.flag} "<{self.what}>"'
+        return shown if self.required else f"[{shown}]"
+
+    def matches(self, word: str) -> bool:
+        return word == self.flag or word.startswith(self.flag + "=")
+
+    def take(self, args: Sequence[str], at: int) -> tuple[object, int]:
+        word = args[at]
+        if "=" in word:
+            parts = [word.split("=", 1)[1]]
+        elif at + 1 < len(args):
+            at += 1
+            parts = [args[at]]
+        else:
+            parts = []
+        while at + 1 < len(args) and not args[at + 1].startswith("--"):
+            at += 1
+            parts.append(args[at])
+        value = clean_text(" ".join(parts))
+        if len(value) > self.max_chars:
+            return (
+                Invalid(
+                    f"The {self.what} is {len(value):,} characters long: at most {self.max_chars:,}, please shorten it."
+                ),
+                at,
+            )
+        if not value and self.required is None:
+            return None, at
+        return value, at
+
+    def refusal(self, value: object, values: Mapping[str, object]) -> Invalid | None:
+        if self.required is None or (isinstance(value, str) and says_something(value)):
+            return None
+        return Invalid(self.required.format(**values))
 
 
 @dataclass(frozen=True)
@@ -336,7 +418,12 @@ class Signature:
         resolved = self._positional_values(positional, inventory, usage)
         if isinstance(resolved, Invalid):
             return resolved
-        return {**resolved, **values}
+        everything = {**resolved, **values}
+        for name, kind in self.named:
+            refused = kind.refusal(everything[name], everything)
+            if refused is not None:
+                return refused
+        return everything
 
     def _positional_values(self, args: Sequence[str], inventory: Inventory, usage: str) -> dict[str, object] | Invalid:
         where = Resolved(inventory, usage)

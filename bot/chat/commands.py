@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 from bot.chat import exports, handlers, home, remediation_views
-from bot.chat.arguments import ControllerOfSite, Flag, Invalid, Option, RequestId, Site, SiteOrAll
+from bot.chat.arguments import ControllerOfSite, Flag, Invalid, Option, RequestId, Site, SiteOrAll, Text
 from bot.chat.context import CommandContext
 from bot.chat.digest_views import history_reply
 from bot.chat.registry import REGISTRY, Access, AckFactory, Command, Parsed, command
@@ -46,6 +46,13 @@ ApState = Annotated[
     Option("--state", example="Downloading", what="an AP state (e.g. Downloading, Registered)", pattern=AP_STATE),
 ]
 DryRun = Annotated[bool, Flag("--dry-run")]
+#: The words of the refusal of a reject without a reason: exactly what to type instead.
+REASON_REQUIRED = (
+    "A reject needs a reason: it goes to the request's thread, the request message and the audit, "
+    'so the requester knows why. Type `/ccert reject {request_id} --reason "why you reject it"`.'
+)
+RejectReason = Annotated[str, Text("--reason", what="reason", required=REASON_REQUIRED)]
+ApproveComment = Annotated[str | None, Text("--comment", what="comment")]
 AT_TEXT = re.compile(r"^[A-Za-z0-9 :T-]{1,25}$")
 At = Annotated[
     str | None,
@@ -295,12 +302,18 @@ async def remediate(ctx: CommandContext, site: Site, controller: ControllerOfSit
     return remediation_views.created_reply(view)
 
 
-async def _vote(ctx: CommandContext, request_id: int, approve: bool) -> CommandResult:
-    """The vote is counted at once; the approval that completes a request starts its run."""
+async def _vote(ctx: CommandContext, request_id: int, approve: bool, comment: str | None) -> CommandResult:
+    """The vote is counted at once; the approval that completes a request starts its run.
+
+    `comment` is a reject's reason (required, the parser saw to that) or an approval's
+    optional comment; the service keeps it with the vote, in the audit, on the request
+    message and in its thread.
+    """
     service = ctx.remediation
     assert service is not None
+    voter = Voter(ctx.caller.user_id, ctx.caller.groups)
     try:
-        result = await service.vote(request_id, Voter(ctx.caller.user_id, ctx.caller.groups), approve)
+        result = await service.vote(request_id, voter, approve, comment=comment)
     except RequestRefused as refused:
         return CommandResult(remediation_views.refused_reply(refused.reason))
     if result.approved_now:
@@ -321,14 +334,17 @@ async def _vote(ctx: CommandContext, request_id: int, approve: bool) -> CommandR
     unavailable="Remediation (it needs the bot's database)",
     buttons={APPROVE_ACTION: lambda value: [value]},
 )
-async def approve(ctx: CommandContext, request_id: RequestId) -> CommandResult:
-    """approve a remediation request (the Approve button)
+async def approve(ctx: CommandContext, request_id: RequestId, comment: ApproveComment) -> CommandResult:
+    """approve a remediation request, optionally with a comment (the Approve button)
 
-    vote for a request (the **Approve** button)
+    vote for a request, optionally with a comment (the **Approve** button asks for it in a form); the comment
+    goes to the request's thread, its message and the audit
 
     Open to everyone here: the remediation service checks a vote against `CCERT_APPROVERS`.
+    In Slack the button opens a form (`bot.slack.modals`) whose submission is dispatched as
+    this command, so a click and a typed vote pass the same checks.
     """
-    return await _vote(ctx, request_id, approve=True)
+    return await _vote(ctx, request_id, approve=True, comment=comment)
 
 
 @command(
@@ -337,12 +353,16 @@ async def approve(ctx: CommandContext, request_id: RequestId) -> CommandResult:
     unavailable="Remediation (it needs the bot's database)",
     buttons={REJECT_ACTION: lambda value: [value]},
 )
-async def reject(ctx: CommandContext, request_id: RequestId) -> CommandResult:
-    """reject a remediation request (the Reject button)
+async def reject(ctx: CommandContext, request_id: RequestId, reason: RejectReason) -> CommandResult:
+    """reject a remediation request, saying why (the Reject button)
 
-    vote against a request (the **Reject** button)
+    vote against a request, with its reason (required: the **Reject** button asks for it in a form); the
+    reason goes to the request's thread, its message and the audit
+
+    A click of the button without the form (the console types its `console_command`) is
+    `reject <id>` and so gets the refusal that says how to give the reason.
     """
-    return await _vote(ctx, request_id, approve=False)
+    return await _vote(ctx, request_id, approve=False, comment=reason)
 
 
 @command(

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from bot.chat.arguments import Invalid, Signature, did_you_mean, quote, words
+from bot.chat.arguments import Invalid, Signature, Text, did_you_mean, quote, words
 from bot.chat.context import CommandContext
 from bot.chat.reply import CommandResult, Reply
 from bot.chat.text import MAX_COMMAND_CHARS
@@ -205,7 +205,7 @@ class Registry(Mapping[str, Command]):
         try:
             tokens = words(text)
         except ValueError:
-            return Invalid("I couldn't read that: a quote is not closed.", show_help=True)
+            return self._unclosed_quote(text)
         if tokens and tokens[0].lower() == "/ccert":
             tokens = tokens[1:]
         if not tokens:
@@ -223,6 +223,19 @@ class Registry(Mapping[str, Command]):
         if isinstance(args, Invalid):
             return args
         return Parsed(name, args)
+
+    def _unclosed_quote(self, text: str) -> Invalid:
+        """An apostrophe in a reason is the usual unclosed quote: say how to write one."""
+        first = text.split(None, 2)
+        name = (first[1] if len(first) > 1 and first[0].lower() == "/ccert" else first[0] if first else "").lower()
+        spec = self._commands.get(name)
+        texts = [k for _, k in spec.signature.named if isinstance(k, Text)] if spec else []
+        if texts:
+            return Invalid(
+                "I couldn't read that: a quote is not closed.",
+                f'Text with an apostrophe goes in double quotes, e.g. `{texts[0].flag} "don\'t …"`.',
+            )
+        return Invalid("I couldn't read that: a quote is not closed.", show_help=True)
 
     def help_lines(self) -> list[str]:
         return [f"`{c.usage}` — {c.help}" for c in self.values()]

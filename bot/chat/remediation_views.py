@@ -293,8 +293,10 @@ def request_reply(
     buttons: list[Button] = []
     if view.status is RequestStatus.PENDING:
         buttons += [
-            Button("Approve", APPROVE_ACTION, str(view.id), f"/ccert approve {view.id}", style="primary"),
-            Button("Reject", REJECT_ACTION, str(view.id), f"/ccert reject {view.id}", style="danger"),
+            Button(
+                "Approve", APPROVE_ACTION, str(view.id), f'/ccert approve {view.id} [--comment "..."]', style="primary"
+            ),
+            Button("Reject", REJECT_ACTION, str(view.id), f'/ccert reject {view.id} --reason "..."', style="danger"),
         ]
     if view.status is RequestStatus.SCHEDULED or (view.status is RequestStatus.PENDING and view.scheduled_for):
         buttons.append(Button("Cancel", CANCEL_ACTION, str(view.id), f"/ccert cancel {view.id}"))

@@ -98,7 +98,7 @@ class RecordingRemediation:
         raise RequestRefused("recorded by the test stand-in")
 
     async def vote(self, request_id: int, voter: Voter, approve: bool, *, comment: str | None = None) -> Any:
-        self.calls.append(("vote", request_id, voter.user_id, approve))
+        self.calls.append(("vote", request_id, voter.user_id, approve, comment))
         raise RequestRefused("recorded by the test stand-in")
 
     async def cancel(self, request_id: int, voter: Voter) -> Any:

@@ -92,6 +92,9 @@ def plausible_text(draw: st.DrawFn) -> str:
         words += draw(st.lists(st.just("--dry-run"), max_size=1))
     elif name in {"approve", "reject", "audit"}:
         words.append(draw(st.sampled_from(["1", "#12", "0", "x"])))
+        if name in {"approve", "reject"} and draw(st.booleans()):  # a reason or comment, free text
+            flag = "--reason" if name == "reject" else "--comment"
+            words += [flag, draw(st.sampled_from(["'wrong site'", '"not now; config time ntp delete 1"', "ok", "..."]))]
     if draw(st.booleans()):
         words.insert(0, "/ccert")
     if draw(st.booleans()):
@@ -227,3 +230,4 @@ def test_random_button_clicks_through_the_dispatcher(action: str, value: str, ca
     for call in h.remediation.calls:
         if call[0] == "vote":
             assert str(call[1]) == shown.lstrip("#")
+            assert call[3] is True, "a Reject button without its form is no vote: it needs a reason"

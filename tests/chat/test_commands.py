@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -10,9 +11,13 @@ import pytest
 from bot.chat.arguments import Invalid
 from bot.chat.commands import parse
 from bot.chat.registry import Parsed
+from bot.chat.remediation_views import request_reply
 from bot.chat.text import MAX_COMMAND_CHARS
+from bot.console.render import render_text
+from bot.domain.approvals import RequestStatus
 from bot.inventory import Inventory
 from bot.inventory_file import load_inventory
+from bot.remediation.models import RequestView
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -72,8 +77,10 @@ def test_wrong_shapes_are_invalid(text: str, inventory: Inventory) -> None:
 
 
 def test_remediation_commands_take_only_checked_values(inventory: Inventory) -> None:
-    assert parse("approve 12", inventory) == Parsed("approve", {"request_id": 12})
-    assert parse("reject #7", inventory) == Parsed("reject", {"request_id": 7})
+    assert parse("approve 12", inventory) == Parsed("approve", {"request_id": 12, "comment": None})
+    assert parse("reject #7 --reason 'wrong site'", inventory) == Parsed(
+        "reject", {"request_id": 7, "reason": "wrong site"}
+    )
     assert parse("audit 3", inventory) == Parsed("audit", {"request_id": 3, "export": False})
     assert parse("audit #3 --export", inventory) == Parsed("audit", {"request_id": 3, "export": True})
     assert parse("export all --affected", inventory) == Parsed(
@@ -97,6 +104,11 @@ def test_remediation_commands_take_only_checked_values(inventory: Inventory) -> 
         "approve 0",
         "approve x",
         "approve 1 2",
+        "approve 12 --x",
+        "approve --comment fine",
+        "reject 7",
+        "reject --reason 'wrong site'",
+        "reject 7 8 --reason 'wrong site'",
         "audit 1;reload",
         "audit --export",
         "audit 1 2 --export",
@@ -109,6 +121,100 @@ def test_remediation_commands_take_only_checked_values(inventory: Inventory) -> 
         "remediate site-a --force",
     ):
         assert isinstance(parse(bad, inventory), Invalid), bad
+
+
+# ------------------------------------------------------------------ a vote's reason and comment
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ('reject 12 --reason "wrong controller"', "wrong controller"),
+        ("reject 12 --reason 'wait for the window' ", "wait for the window"),
+        ('reject 12 --reason="not today"', "not today"),
+        ("reject 12 --reason not during business hours", "not during business hours"),  # the rest of the line
+        ('reject --reason "two words" 12', None),  # ...so the id must come first when it is unquoted
+        ('reject 12 --reason "line one\n  line two\tend"', "line one line two end"),
+        ('reject 12 --reason "ESC \x1b[2J BEL\x07 bidi\u202e done"', "ESC [2J BEL bidi done"),
+    ],
+)
+def test_a_reject_takes_its_reason_as_free_text(text: str, said: str | None, inventory: Inventory) -> None:
+    result = parse(text, inventory)
+    if said is None:
+        assert isinstance(result, Invalid) and "Which request?" in result.message
+    else:
+        assert result == Parsed("reject", {"request_id": 12, "reason": said})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "reject 12",
+        "reject #12",
+        "reject 12 --reason",
+        'reject 12 --reason ""',
+        "reject 12 --reason ' '",
+        'reject 12 --reason "..."',
+    ],
+)
+def test_a_reject_without_a_reason_says_exactly_how_to_give_one(text: str, inventory: Inventory) -> None:
+    result = parse(text, inventory)
+    assert isinstance(result, Invalid), text
+    assert "needs a reason" in result.message
+    assert '`/ccert reject 12 --reason "why you reject it"`' in result.message
+
+
+def test_an_approval_takes_an_optional_comment(inventory: Inventory) -> None:
+    assert parse('approve 12 --comment "checked with the site"', inventory) == Parsed(
+        "approve", {"request_id": 12, "comment": "checked with the site"}
+    )
+    assert parse("approve #12 --comment ok by me", inventory) == Parsed(
+        "approve", {"request_id": 12, "comment": "ok by me"}
+    )
+    assert parse('approve 12 --comment ""', inventory) == Parsed("approve", {"request_id": 12, "comment": None})
+    commentary = parse("approve 12 --commentary x", inventory)  # not --comment: a word that is no request id
+    assert isinstance(commentary, Invalid) and commentary.message.startswith("Which request?")
+
+
+def test_an_apostrophe_in_a_reason_says_how_to_quote_it(inventory: Inventory) -> None:
+    refused = parse("reject 12 --reason don't, the site is closed", inventory)
+    assert isinstance(refused, Invalid) and "quote is not closed" in refused.message
+    assert refused.suggestion == 'Text with an apostrophe goes in double quotes, e.g. `--reason "don\'t …"`.'
+    assert parse('reject 12 --reason "don\'t, the site is closed"', inventory) == Parsed(
+        "reject", {"request_id": 12, "reason": "don't, the site is closed"}
+    )
+    other = parse("status 'site-a", inventory)
+    assert isinstance(other, Invalid) and other.show_help and other.suggestion is None
+
+
+def test_a_reason_or_comment_is_bounded(inventory: Inventory) -> None:
+    at_limit = "r" * 500
+    assert parse(f"reject 12 --reason {at_limit}", inventory) == Parsed(
+        "reject", {"request_id": 12, "reason": at_limit}
+    )
+    over = parse(f"reject 12 --reason {at_limit}x", inventory)
+    assert over == Invalid("The reason is 501 characters long: at most 500, please shorten it.")
+    long_comment = parse(f"approve 12 --comment {'c' * 501}", inventory)
+    assert isinstance(long_comment, Invalid) and "comment is 501 characters" in long_comment.message
+
+
+def test_the_console_twin_shows_how_to_give_a_reason() -> None:
+    """The request message's buttons, typed in the console: their console_command says how."""
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    view = RequestView(
+        id=12,
+        site="site-a",
+        requester="U0CARLA",
+        status=RequestStatus.PENDING,
+        created_at=now,
+        expires_at=now + timedelta(hours=1),
+        required_approvals=2,
+        approvals=(),
+        targets=(),
+    )
+    shown = render_text(request_reply(view, now))
+    assert '[Reject]  type: /ccert reject 12 --reason "..."' in shown
+    assert '[Approve]  type: /ccert approve 12 [--comment "..."]' in shown
 
 
 # ------------------------------------------------------------------ hostile text: controls, length

@@ -34,7 +34,7 @@ from bot.remediation.models import ApprovalView, RequestView, StuckAPView, Targe
 from bot.slack.render import MAX_HEADER_TEXT, MAX_SECTION_TEXT, home_view, render_view
 from bot.store import history, open_db
 from tests.store.store_factories import FIXED_AIREOS, ap, record, snap, unreachable
-from tests.support.fake_slack import view_problems
+from tests.support.fake_slack import home_view_problems
 
 NOW = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
 ZONE = ZoneInfo("Europe/Paris")
@@ -308,7 +308,7 @@ def test_a_500_controller_fleet_stays_within_a_home_views_limits(tmp_path: Path)
         for text in [block.get("text") or {}, *(block.get("fields") or []), *(block.get("elements") or [])]:
             if isinstance(text, dict) and isinstance(text.get("text"), str):
                 assert len(text["text"]) <= MAX_SECTION_TEXT
-    assert view_problems(view) == []
+    assert home_view_problems(view) == []
     shown = json.dumps(blocks)
     assert f"and {250 - MAX_SITES_SHOWN} more sites (see `/ccert status all`)" in shown
     assert shown.count('"remediation_approve"') == 10, "ten requests to vote on, the rest counted"

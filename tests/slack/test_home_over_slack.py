@@ -54,7 +54,7 @@ async def test_opening_the_home_publishes_the_fleet_for_that_user(tmp_path: Path
         shown = _text(view)
         assert "site-t" in shown and "downloading" in shown and "just now" in shown
         assert "You are not an approver" in shown, "the home is the viewer's own"
-        assert h.slack.views[MALLORY]["blocks"] == view["blocks"]
+        assert h.slack.home_views[MALLORY]["blocks"] == view["blocks"]
         assert all(c.response.get("ok") for c in h.slack.calls_to("views.publish")), "Slack took every view"
 
 
@@ -133,4 +133,4 @@ async def test_the_fake_refuses_a_view_over_slacks_limits_as_slack_does() -> Non
                 assert error.response["error"] == "invalid_arguments"
             else:
                 raise AssertionError("an over-limit view was accepted")
-    assert list(slack.views) == ["U1"] and len(slack.views["U1"]["blocks"]) == 100
+    assert list(slack.home_views) == ["U1"] and len(slack.home_views["U1"]["blocks"]) == 100

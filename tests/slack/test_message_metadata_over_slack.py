@@ -67,9 +67,10 @@ async def test_the_request_message_carries_its_ids_and_status_and_updates_refres
         ]
         assert _in_history(h, ts)["metadata"] == expected
 
-        # An approver rejects: the update says so in the metadata too, under the same key.
-        status, _, _ = await h.click("remediation_reject", str(request_id), BOB, message_ts=ts)
-        assert status == 200
+        # An approver rejects (the button's form, with the reason): the update says so in the
+        # metadata too, under the same key.
+        status, answer, _ = await h.vote("remediation_reject", request_id, BOB, ts, "wrong controller")
+        assert status == 200 and not answer
 
         def rejected() -> bool:
             return any(

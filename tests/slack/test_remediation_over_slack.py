@@ -32,10 +32,11 @@ def _ephemerals_to(h: SlackBotHarness, user: str) -> list[str]:
     return [json.dumps(c.body) for c in h.slack.calls_to("chat.postEphemeral") if c.body.get("user") == user]
 
 
-async def _click(h: SlackBotHarness, action: str, request_id: int, user: str, ts: str) -> str:
+async def _vote(h: SlackBotHarness, action: str, request_id: int, user: str, ts: str, text: str | None = None) -> str:
+    """Click Approve/Reject, submit the form it opens with `text`; the answer the voter sees."""
     before = len(_ephemerals_to(h, user))
-    status, _, elapsed = await h.click(action, str(request_id), user, message_ts=ts)
-    assert status == 200 and elapsed < 3
+    status, answer, elapsed = await h.vote(action, request_id, user, ts, text)
+    assert status == 200 and elapsed < 3 and not answer, answer  # the form closed
     await eventually(lambda: len(_ephemerals_to(h, user)) > before, timeout=10)
     return _ephemerals_to(h, user)[-1]
 
@@ -64,15 +65,15 @@ async def test_stuck_site_to_verified_fix_through_slack(tmp_path: Path) -> None:
         assert "config time ntp delete 1" in message and "config time manual 12/02/22 00:00:00" in message
         assert "CAP3702I.4CD4" in message
 
-        own = await _click(h, "remediation_approve", request_id, REQUESTER, ts)
+        own = await _vote(h, "remediation_approve", request_id, REQUESTER, ts)
         assert "your own request" in own
-        stranger = await _click(h, "remediation_approve", request_id, MALLORY, ts)
+        stranger = await _vote(h, "remediation_approve", request_id, MALLORY, ts, "looks right to me")
         assert "approver" in stranger.lower()
-        first = await _click(h, "remediation_approve", request_id, ALICE, ts)
+        first = await _vote(h, "remediation_approve", request_id, ALICE, ts, "checked the APs")
         assert "counted" in first and "Still needed: 1" in first
-        again = await _click(h, "remediation_approve", request_id, ALICE, ts)
+        again = await _vote(h, "remediation_approve", request_id, ALICE, ts)
         assert "counts once" in again
-        await _click(h, "remediation_approve", request_id, BOB, ts)
+        await _vote(h, "remediation_approve", request_id, BOB, ts)
 
         async def finished() -> bool:
             view = await h.runtime.remediation.request_view(request_id)
@@ -131,9 +132,9 @@ async def test_refusals_over_slack(tmp_path: Path) -> None:
             timeout=15,
         )
 
-        rejected = await _click(h, "remediation_reject", request_id, BOB, ts)
+        rejected = await _vote(h, "remediation_reject", request_id, BOB, ts, "another request is due")
         assert "reject" in rejected.lower()
-        late = await _click(h, "remediation_approve", request_id, ALICE, ts)
+        late = await _vote(h, "remediation_approve", request_id, ALICE, ts)
         assert "rejected" in late.lower()
 
         await h.command("remediate site-t wlc-1", user=REQUESTER)
@@ -141,7 +142,7 @@ async def test_refusals_over_slack(tmp_path: Path) -> None:
         second_id = max(int(v) for v in _button_values(h))
         with time_machine.travel(datetime.now(UTC) + timedelta(minutes=2), tick=True):
             await h.runtime.expire_requests()
-            expired = await _click(h, "remediation_approve", second_id, ALICE, ts)
+            expired = await _vote(h, "remediation_approve", second_id, ALICE, ts)
         assert "expired" in expired.lower()
         view = await h.runtime.remediation.request_view(second_id)
         assert view.status is RequestStatus.EXPIRED

@@ -42,8 +42,8 @@ async def _time_back(h: SlackBotHarness, *, slack: str = "healthy") -> tuple[int
         h.slack.delays["*"] = SLOW_SECONDS
     elif slack == "hung":
         h.slack.hang()
-    for user in (ALICE, BOB):
-        status, _, elapsed = await h.click("remediation_approve", str(request_id), user, message_ts=ts)
+    for user in (ALICE, BOB):  # click Approve, submit the form it opened (the view is sent even to a hung Slack)
+        status, _, elapsed = await h.vote("remediation_approve", request_id, user, ts)
         assert status == 200 and elapsed < 3  # acks never wait on the Web API
 
     async def finished() -> bool:

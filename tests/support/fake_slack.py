@@ -8,10 +8,13 @@ exactly the things that break in production, and they only run over HTTP.
   (`chat.postMessage`, `chat.postEphemeral`, `chat.update` (a message keeps its metadata unless
   the update replaces it), `auth.test`,
   `conversations.info`, `conversations.history` (with message metadata),
-  `usergroups.users.list`, `users.info`, `views.publish`, `apps.connections.open`) and
-  checks Block Kit limits the way Slack does (`invalid_blocks`, `msg_too_long`; a published
-  view over 100 blocks or a block limit: `invalid_arguments`), so a renderer bug fails a test
-  loudly. The last Home tab view published for each user is in `views[user_id]`.
+  `usergroups.users.list`, `users.info`, `views.publish`, `views.open`, `views.update`,
+  `apps.connections.open`) and checks Block Kit limits the way Slack does (`invalid_blocks`,
+  `msg_too_long`; a published Home view over 100 blocks or a block limit, and a modal's limits:
+  `invalid_arguments`; a trigger_id used twice is `exchanged_trigger_id`), so a renderer bug
+  fails a test loudly. The last Home tab view published for each user is in
+  `home_views[user_id]`; opened modals are in `views` by id; `views.open`'s
+  `fail_next(..., error="expired_trigger_id")` is how a click answered too late looks.
 * File uploads as `files_upload_v2` makes them: `files.getUploadURLExternal` answers an
   `upload_url` on this server (`POST /upload/<file id>`, which records the bytes), then
   `files.completeUploadExternal` shares the uploaded files in `channel_id` (and `thread_ts`)
@@ -90,7 +93,7 @@ class _Failure:
 
 def block_kit_problems(body: dict[str, Any], *, max_blocks: int = 50, char_budget: int | None = 13_000) -> list[str]:
     """What Slack would reject in a message body (the limits render.py promises to keep);
-    a view's blocks with `max_blocks=100, char_budget=None` (see `view_problems`)."""
+    a view's blocks with `max_blocks=100, char_budget=None` (see `home_view_problems`)."""
     problems: list[str] = []
     text = body.get("text")
     if isinstance(text, str) and len(text) > 40_000:
@@ -176,7 +179,7 @@ def _select_problems(element: dict[str, Any], where: str) -> list[str]:
     return problems
 
 
-def view_problems(view: Any) -> list[str]:
+def home_view_problems(view: Any) -> list[str]:
     """What Slack would reject in a `views.publish` view: not a home view, more than 100
     blocks, or a block over its limits (Slack answers `invalid_arguments` for each)."""
     if not isinstance(view, dict):
@@ -186,6 +189,58 @@ def view_problems(view: Any) -> list[str]:
     if not isinstance(blocks, list) or not blocks:
         return [*problems, "a view needs blocks"]
     return problems + block_kit_problems({"blocks": blocks}, max_blocks=100, char_budget=None)
+
+
+MODAL_TEXT_LIMITS = {"title": 24, "submit": 24, "close": 24}
+
+
+def view_problems(view: Any) -> list[str]:
+    """What Slack would refuse in a modal given to `views.open` / `views.update` (all
+    `invalid_arguments` there), per https://api.slack.com/reference/surfaces/views."""
+    if not isinstance(view, dict):
+        return ["invalid_arguments: view is not an object"]
+    problems: list[str] = []
+    if view.get("type") != "modal":
+        problems.append(f"invalid_arguments: view type {view.get('type')!r}")
+    for key, limit in MODAL_TEXT_LIMITS.items():
+        text = view.get(key)
+        if text is None and key != "title":
+            continue
+        if not isinstance(text, dict) or text.get("type") != "plain_text":
+            problems.append(f"invalid_arguments: {key} must be plain_text")
+        elif not 1 <= len(text.get("text", "")) <= limit:
+            problems.append(f"invalid_arguments: {key} text length {len(text.get('text', ''))} (max {limit})")
+    if len(str(view.get("private_metadata", ""))) > 3000:
+        problems.append("invalid_arguments: private_metadata longer than 3000")
+    if len(str(view.get("callback_id", ""))) > 255:
+        problems.append("invalid_arguments: callback_id longer than 255")
+    blocks = view.get("blocks")
+    if not isinstance(blocks, list) or not 1 <= len(blocks) <= 100:
+        return [*problems, "invalid_arguments: a modal has 1 to 100 blocks"]
+    inputs = [b for b in blocks if isinstance(b, dict) and b.get("type") == "input"]
+    if inputs and "submit" not in view:
+        problems.append("invalid_arguments: a modal with inputs needs a submit label")
+    for i, block in enumerate(blocks):
+        if block.get("type") != "input":
+            problems += [
+                p.replace("invalid_blocks", "invalid_arguments") for p in block_kit_problems({"blocks": [block]})
+            ]
+            continue
+        label = (block.get("label") or {}).get("text", "")
+        if not 1 <= len(label) <= 2000:
+            problems.append(f"invalid_arguments: block {i} input label length {len(label)}")
+        if len((block.get("hint") or {}).get("text", "")) > 2000:
+            problems.append(f"invalid_arguments: block {i} input hint too long")
+        element = block.get("element") or {}
+        if element.get("type") != "plain_text_input":
+            problems.append(f"invalid_arguments: block {i} unexpected input element {element.get('type')!r}")
+            continue
+        low, high = element.get("min_length", 0), element.get("max_length", 3000)
+        if not (0 <= low <= 3000 and 1 <= high <= 3000 and low <= high):
+            problems.append(f"invalid_arguments: block {i} input lengths {low}..{high}")
+        if len((element.get("placeholder") or {}).get("text", "")) > 150:
+            problems.append(f"invalid_arguments: block {i} placeholder longer than 150")
+    return problems
 
 
 class FakeSlack:
@@ -212,7 +267,9 @@ class FakeSlack:
         self.channels: dict[str, dict[str, Any]] = {}
         self.unknown_channels: set[str] = set()
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
-        self.views: dict[str, dict[str, Any]] = {}  # user → the Home tab view last published for them
+        self.home_views: dict[str, dict[str, Any]] = {}  # user → the Home tab view last published for them
+        self.views: dict[str, dict[str, Any]] = {}  # opened modals by view id (as last updated)
+        self._used_triggers: set[str] = set()
         self.uploads: dict[str, UploadedFile] = {}  # by file id, in the order they were asked for
         # Seconds before the answer to a method ("*": every method). The call takes effect at once
         # (a message is in the channel) and only the answer is late, as when Slack is slow.
@@ -645,19 +702,55 @@ class FakeSlack:
 
     async def _m_views_publish(self, body: dict[str, Any], _: web.Request) -> dict[str, Any]:
         """Publish a Home tab view: refused like Slack (`invalid_arguments`) when over a limit,
-        else kept in `views[user_id]` (the newest wins, as in Slack)."""
+        else kept in `home_views[user_id]` (the newest wins, as in Slack)."""
         user = str(body.get("user_id") or "")
         if not user:
             return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": ["user_id"]}}
         view = body.get("view")
         if self.validate_blocks:
-            problems = view_problems(view)
+            problems = home_view_problems(view)
             if problems:
                 return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": problems}}
         assert isinstance(view, dict)
         published = {"id": "V" + uuid.uuid4().hex[:8].upper(), **view}
-        self.views[user] = published
+        self.home_views[user] = published
         return {"ok": True, "view": published}
+
+    async def _m_views_open(self, body: dict[str, Any], _: web.Request) -> dict[str, Any]:
+        """Open a modal: the trigger_id is good once, the view must keep Slack's limits."""
+        trigger = body.get("trigger_id")
+        if not isinstance(trigger, str) or not trigger:
+            return {"ok": False, "error": "invalid_trigger_id"}
+        if trigger in self._used_triggers:
+            return {"ok": False, "error": "exchanged_trigger_id"}
+        view = body.get("view")
+        problems = view_problems(view)
+        if problems:
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": problems}}
+        self._used_triggers.add(trigger)
+        assert isinstance(view, dict)
+        view_id = "V" + uuid.uuid4().hex[:10].upper()
+        opened = {
+            "id": view_id,
+            "team_id": self.team_id,
+            "hash": uuid.uuid4().hex[:16],
+            **view,
+            "state": {"values": {}},
+        }
+        self.views[view_id] = opened
+        return {"ok": True, "view": opened}
+
+    async def _m_views_update(self, body: dict[str, Any], _: web.Request) -> dict[str, Any]:
+        view_id = str(body.get("view_id") or "")
+        if view_id not in self.views:
+            return {"ok": False, "error": "not_found"}
+        view = body.get("view")
+        problems = view_problems(view)
+        if problems:
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": problems}}
+        assert isinstance(view, dict)
+        self.views[view_id] = {**self.views[view_id], **view, "hash": uuid.uuid4().hex[:16]}
+        return {"ok": True, "view": self.views[view_id]}
 
     async def _m_apps_connections_open(self, _: dict[str, Any], __: web.Request) -> dict[str, Any]:
         return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}

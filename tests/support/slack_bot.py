@@ -47,12 +47,20 @@ class SlackBotHarness:
         return await self.send(request)
 
     async def click(
-        self, action_id: str, value: str, user: str, message_ts: str | None = None, channel: str = CHANNEL
+        self,
+        action_id: str,
+        value: str,
+        user: str,
+        message_ts: str | None = None,
+        channel: str = CHANNEL,
+        **payload: Any,
     ) -> tuple[int, Any, float]:
+        """A signed button click; `payload` goes to `slack_signing.block_actions_payload`
+        (`trigger_id=`, `message_text=`, `thread_ts=`, `home=True`)."""
         options: dict[str, Any] = {"user_id": user, "channel_id": channel, "response_url": self.slack.response_url()}
         if message_ts is not None:
             options["message_ts"] = message_ts
-        request = slack_signing.block_actions(SIGNING_SECRET, action_id, value, **options)
+        request = slack_signing.block_actions(SIGNING_SECRET, action_id, value, **{**options, **payload})
         return await self.send(request)
 
     async def open_home(self, user: str) -> tuple[int, Any, float]:
@@ -62,6 +70,47 @@ class SlackBotHarness:
     async def click_in_home(self, action_id: str, value: str, user: str) -> tuple[int, Any, float]:
         """`user` clicks a button of their Home tab (no channel, message or response_url)."""
         return await self.send(slack_signing.view_block_actions(SIGNING_SECRET, action_id, value, user_id=user))
+
+    async def opened_form(self, trigger_id: str, timeout: float = 5.0) -> dict[str, Any]:
+        """The view the bot gave `views.open` for the click with `trigger_id` (recorded even
+        when the fake answered it with an error, or has not answered yet)."""
+
+        def found() -> dict[str, Any] | None:
+            for call in self.slack.calls_to("views.open"):
+                if call.body.get("trigger_id") == trigger_id:
+                    view = call.body.get("view")
+                    return {**view, **(call.response.get("view") or {})} if isinstance(view, dict) else None
+            return None
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while (view := found()) is None:
+            if loop.time() > deadline:
+                raise AssertionError(
+                    f"no views.open for trigger {trigger_id}; calls: {[c.method for c in self.slack.calls]}"
+                )
+            await asyncio.sleep(0.02)
+        return view
+
+    async def submit(self, view: dict[str, Any], text: str | None, user: str) -> tuple[int, Any, float]:
+        """Submit a vote form (`bot.slack.modals`) with `text` typed in its one field."""
+        from bot.slack.modals import TEXT_ACTION, TEXT_BLOCK
+
+        values = slack_signing.form_values(TEXT_BLOCK, TEXT_ACTION, text)
+        request = slack_signing.view_submission(SIGNING_SECRET, view, values, user_id=user, user_name=user.lower())
+        return await self.send(request)
+
+    async def vote(
+        self, action_id: str, request_id: int, user: str, message_ts: str, text: str | None = None
+    ) -> tuple[int, Any, float]:
+        """Click Approve/Reject on the request message, then submit the form it opened with
+        `text` (the reason or comment): what a voter does in Slack. Returns the submission's answer."""
+        trigger = slack_signing.unique_trigger_id()
+        status, _, elapsed = await self.click(
+            action_id, str(request_id), user, message_ts=message_ts, trigger_id=trigger
+        )
+        assert status == 200 and elapsed < 3, (status, elapsed)
+        return await self.submit(await self.opened_form(trigger), text, user)
 
     def request_message(self) -> tuple[int, str] | None:
         """The first remediation request the bot posted: its id and the ts of the message that

@@ -138,8 +138,15 @@ def block_actions_payload(
     thread_ts: str | None = None,
     ephemeral: bool = False,
     response_url: str = "https://hooks.slack.invalid/actions/T0FAKE/1/abc",
+    trigger_id: str | None = None,
+    message_text: str = "…",
+    home: bool = False,
 ) -> dict[str, Any]:
-    """The JSON of a button click (what arrives in the `payload=` form field)."""
+    """The JSON of a button click (what arrives in the `payload=` form field); a fresh
+    `trigger_id` unless given. `home`: a click on the App Home tab, whose payload has a
+    `view` container and neither channel, message nor response_url."""
+    if home:
+        return _home_click(action_id, value, user_id, user_name, team_id, trigger_id)
     container: dict[str, Any] = {"type": "message", "channel_id": channel_id, "is_ephemeral": ephemeral}
     payload: dict[str, Any] = {
         "type": "block_actions",
@@ -147,7 +154,7 @@ def block_actions_payload(
         "api_app_id": "AFAKE",
         "token": "deprecated-verification-token",
         "container": container,
-        "trigger_id": unique_trigger_id(),
+        "trigger_id": trigger_id if trigger_id is not None else unique_trigger_id(),
         "team": {"id": team_id, "domain": "fake"},
         "enterprise": None,
         "is_enterprise_install": False,
@@ -167,11 +174,94 @@ def block_actions_payload(
     if message_ts is not None:
         container["message_ts"] = message_ts
         if not ephemeral:
-            message: dict[str, Any] = {"type": "message", "ts": message_ts, "text": "…", "user": "UBOT"}
+            message: dict[str, Any] = {"type": "message", "ts": message_ts, "text": message_text, "user": "UBOT"}
             if thread_ts:
                 message["thread_ts"] = thread_ts
             payload["message"] = message
     return payload
+
+
+def _user(user_id: str, user_name: str, team_id: str) -> dict[str, Any]:
+    return {"id": user_id, "username": user_name, "name": user_name, "team_id": team_id}
+
+
+def _button(action_id: str, value: str, block_id: str = "b1") -> dict[str, Any]:
+    return {
+        "action_id": action_id,
+        "block_id": block_id,
+        "text": {"type": "plain_text", "text": action_id, "emoji": True},
+        "value": value,
+        "type": "button",
+        "action_ts": unique_action_ts(),
+    }
+
+
+def _home_click(
+    action_id: str, value: str, user_id: str, user_name: str, team_id: str, trigger_id: str | None
+) -> dict[str, Any]:
+    view_id = f"VHOME{next(_serial):06d}"
+    return {
+        "type": "block_actions",
+        "user": _user(user_id, user_name, team_id),
+        "api_app_id": "AFAKE",
+        "token": "deprecated-verification-token",
+        "container": {"type": "view", "view_id": view_id},
+        "trigger_id": trigger_id if trigger_id is not None else unique_trigger_id(),
+        "team": {"id": team_id, "domain": "fake"},
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "view": {"id": view_id, "type": "home", "blocks": [], "private_metadata": "", "callback_id": ""},
+        "actions": [_button(action_id, value)],
+    }
+
+
+def form_values(block_id: str, action_id: str, text: str | None) -> dict[str, Any]:
+    """`view.state.values` of a form with one plain_text_input (None: left empty, as Slack sends it)."""
+    return {block_id: {action_id: {"type": "plain_text_input", "value": text}}}
+
+
+def view_submission_payload(
+    view: dict[str, Any],
+    values: dict[str, Any],
+    *,
+    user_id: str = "U0USER",
+    user_name: str = "alice",
+    team_id: str = "T0FAKE",
+) -> dict[str, Any]:
+    """The JSON of a modal's submission: `view` as it was opened (the fake's `views.open`
+    answer, or the request's `view`), with what the user typed in `state.values`."""
+    opened = {
+        "id": view.get("id") or f"V{next(_serial):010d}",
+        "team_id": team_id,
+        "app_id": "AFAKE",
+        "bot_id": "BBOT",
+        "hash": view.get("hash") or hashlib.sha256(str(next(_serial)).encode()).hexdigest()[:16],
+        "root_view_id": view.get("id"),
+        "previous_view_id": None,
+        **{k: v for k, v in view.items() if k not in {"state", "id", "hash"}},
+        "state": {"values": values},
+    }
+    return {
+        "type": "view_submission",
+        "team": {"id": team_id, "domain": "fake"},
+        "user": _user(user_id, user_name, team_id),
+        "api_app_id": "AFAKE",
+        "token": "deprecated-verification-token",
+        "trigger_id": unique_trigger_id(),
+        "view": opened,
+        "response_urls": [],
+        "is_enterprise_install": False,
+        "enterprise": None,
+    }
+
+
+def view_submission(
+    secret: str, view: dict[str, Any], values: dict[str, Any], *, timestamp: int | None = None, **kwargs: Any
+) -> SignedRequest:
+    """A signed modal submission (form field `payload=<json>`, like a click)."""
+    payload = view_submission_payload(view, values, **kwargs)
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    return sign(secret, body, timestamp=timestamp)
 
 
 def block_actions(

@@ -2,9 +2,11 @@
 
 Every listener follows the same shape: answer Slack at once, hand the text or
 action to the `Dispatcher`, render what comes back, and leave slow work to a
-background task. The plumbing they share (the messenger, the task registry,
-the user-group cache, the follow-up runner) lives in `ListenerRuntime`, so a
-listener module stays a page of translation.
+background task. (Approve and Reject open a form first, `modals`: a trigger_id
+opens a view only for 3 s, so `views.open` comes right after the ack.) The
+plumbing they share (the messenger, the task registry, the user-group cache,
+the follow-up runner) lives in `ListenerRuntime`, so a listener module stays a
+page of translation.
 """
 
 from __future__ import annotations
@@ -130,8 +132,9 @@ def verb_of(text: str) -> str:
 
 def register_all(app: AsyncApp, dispatcher: Dispatcher, runtime: ListenerRuntime) -> None:
     """Register every listener on `app`."""
-    from bot.slack.listeners import actions, commands, events
+    from bot.slack.listeners import actions, commands, events, modals
 
     commands.register(app, dispatcher, runtime)
+    modals.register(app, dispatcher, runtime)  # before actions: Approve/Reject open a form
     actions.register(app, dispatcher, runtime)
     events.register(app, dispatcher, runtime)
