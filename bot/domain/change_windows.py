@@ -127,6 +127,8 @@ def parse_windows(text: str | None, zone: ZoneInfo | None = None) -> ChangeWindo
             end = _minute(end_day, end_hour, end_minute, part)
         else:
             end = (start // (24 * 60)) * 24 * 60 + _clock(bare_hour, bare_minute, part)
+            if end <= start:  # `Sat 22:00-02:00` ends on the next day, not six days later
+                end += 24 * 60
         length = (end - start) % MINUTES_PER_WEEK
         if length == 0:
             raise ChangeWindowError(f"'{part.strip()}' starts and ends at the same time")
@@ -161,9 +163,19 @@ def _next_occurrence(local: datetime, minute_of_week: int, zone: ZoneInfo) -> da
 
 def resolve_local(naive: datetime, zone: ZoneInfo) -> datetime:
     """A wall-clock time in `zone` as an aware datetime; a time skipped by DST moves to the first
-    instant after the gap, a repeated one is its first occurrence (fold=0)."""
+    instant after the gap (02:30 on a spring-forward night is 03:00), a repeated one is its first
+    occurrence (fold=0)."""
     aware = naive.replace(tzinfo=zone, fold=0)
-    round_trip = aware.astimezone(UTC).astimezone(zone)
-    if round_trip.replace(tzinfo=None) != naive:  # inside a spring-forward gap
-        return round_trip
-    return aware
+    if _exists(aware, naive, zone):
+        return aware
+    probe = naive.replace(second=0, microsecond=0)
+    for _ in range(24 * 60):  # bounded: no zone skips more than a day
+        probe += timedelta(minutes=1)
+        candidate = probe.replace(tzinfo=zone, fold=0)
+        if _exists(candidate, probe, zone):
+            return candidate
+    return aware.astimezone(UTC).astimezone(zone)  # pragma: no cover - no such zone
+
+
+def _exists(aware: datetime, naive: datetime, zone: ZoneInfo) -> bool:
+    return aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == naive

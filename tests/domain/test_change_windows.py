@@ -39,7 +39,10 @@ def test_several_windows_the_week_end_and_a_bare_end_time() -> None:
         at(2026, 12, 6, 23, 0),
         at(2026, 12, 9, 1, 0),
     ]
-    assert parse_windows("Sat 22:00-02:00", PARIS).allows(at(2026, 12, 6, 1, 0))
+    bare = parse_windows("Sat 22:00-02:00", PARIS)
+    assert bare.allows(at(2026, 12, 6, 1, 0)) and bare.allows(at(2026, 12, 5, 23, 0))
+    assert not bare.allows(at(2026, 12, 6, 2, 0)) and not bare.allows(at(2026, 12, 8, 12, 0)), "four hours, not 148"
+    assert bare.windows[0].length == 4 * 60
     assert parse_windows("", PARIS).allows(at(2026, 12, 2, 12, 0)) and not parse_windows("").restricted
 
 
@@ -97,3 +100,11 @@ def test_at_forms_in_the_bot_zone() -> None:
 def test_bad_at_times_say_what_is_accepted(text: str, why: str) -> None:
     with pytest.raises(ScheduleTimeError, match=why):
         parse_at(text, at(2026, 12, 2, 12, 0), PARIS)
+
+
+def test_a_window_starting_in_a_spring_forward_gap_starts_when_the_clock_resumes() -> None:
+    # 2026-03-29 in Paris: 02:00 → 03:00. A window Sun 02:30-03:15 exists only from 03:00 that night.
+    windows = parse_windows("Sun 02:30-03:15", PARIS)
+    start = windows.next_start(at(2026, 3, 28, 12, 0))
+    assert start == datetime(2026, 3, 29, 1, 0, tzinfo=UTC)  # 03:00 CEST
+    assert windows.allows(start) and windows.starts_after(at(2026, 3, 28, 12, 0), 1) == [start]

@@ -10,6 +10,7 @@ from typing import Any
 from slack_sdk.models.views import View
 
 from tests.remediation.remediation_helpers import eventually
+from tests.support import slack_signing
 from tests.support.simulated_site import aireos
 from tests.support.slack_bot import SlackBotHarness, slack_bot
 
@@ -81,9 +82,13 @@ async def test_a_vote_republishes_the_home_of_whoever_has_it_open(tmp_path: Path
         assert f"#{request_id} site-t (wlc-1)" in _text(_published(h, REQUESTER)[-1])
         seen = {u: len(_published(h, u)) for u in (ALICE, BOB, REQUESTER)}
 
-        # Alice approves from her Home tab: no channel, no message, no response_url in the click.
-        status, _, elapsed = await h.click_in_home("remediation_approve", str(request_id), ALICE)
+        # Alice approves from her Home tab: no channel, no message, no response_url in the click;
+        # the click opens the approval form, as in the thread, and she submits it.
+        trigger = slack_signing.unique_trigger_id()
+        status, _, elapsed = await h.click_in_home("remediation_approve", str(request_id), ALICE, trigger_id=trigger)
         assert status == 200 and elapsed < 3
+        status, _, _ = await h.submit(await h.opened_form(trigger), "fine from home", ALICE)
+        assert status == 200
 
         def bob_sees_the_vote() -> bool:
             views = _published(h, BOB)

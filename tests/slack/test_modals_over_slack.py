@@ -184,7 +184,7 @@ async def test_an_expired_trigger_tells_the_voter_what_to_type(
         await eventually(rejected, timeout=10)
 
 
-async def test_a_click_on_the_home_tab_opens_the_form_and_answers_in_the_dm(tmp_path: Path) -> None:
+async def test_a_click_on_the_home_tab_opens_the_form_and_answers_in_the_home(tmp_path: Path) -> None:
     async with slack_bot(tmp_path, aireos("wlc-1"), approvers=f"{ALICE},{BOB}", access=f"remediate={REQUESTER}") as h:
         request_id, _ = await _request(h)
         trigger = slack_signing.unique_trigger_id()
@@ -198,7 +198,18 @@ async def test_a_click_on_the_home_tab_opens_the_form_and_answers_in_the_dm(tmp_
             return await _status(h, request_id) is RequestStatus.REJECTED
 
         await eventually(rejected, timeout=10)
-        await eventually(lambda: any(c.body.get("channel") == BOB for c in h.slack.calls_to("chat.postMessage")))
+        # The app's Messages tab is off, so no DM: the answer is at the top of Bob's home.
+        await eventually(lambda: "rejected" in json.dumps(h.slack.home_views.get(BOB, {})).lower(), timeout=10)
+        assert not any(c.body.get("channel") == BOB for c in h.slack.calls_to("chat.postMessage"))
+
+        # A Home-tab click whose form cannot open says what to type, in the home too.
+        h.slack.fail_next("views.open", error="expired_trigger_id")
+        status, _, _ = await h.click(APPROVE, str(request_id), ALICE, home=True)
+        assert status == 200
+        await eventually(
+            lambda: f"/ccert approve {request_id}" in json.dumps(h.slack.home_views.get(ALICE, {})), timeout=10
+        )
+        assert not any(c.body.get("channel") == ALICE for c in h.slack.calls_to("chat.postMessage"))
 
 
 async def test_a_form_that_is_not_ours_is_refused_in_the_form(tmp_path: Path) -> None:

@@ -98,14 +98,17 @@ async def test_a_request_for_a_window_is_scheduled_by_its_approvals_and_starts_a
         assert "U0MALLORY" not in _thread(h, ts)
 
         for user in (ALICE, BOB):
-            status, _, _ = await h.command(f"approve {request_id}", user=user)
+            status, _, _ = await h.command(f"approve {request_id} --comment 'CHG0042 window'", user=user)
             assert status == 200
         await eventually(lambda: "scheduled for" in _thread(h, ts), timeout=10)
+        noted = [c for c in h.slack.calls_to("chat.postMessage") if c.body.get("thread_ts") == ts]
+        assert sum("CHG0042 window" in json.dumps(c.body.get("blocks")) for c in noted) == 2, "each comment, once"
         scheduled = await service.request_view(request_id)
         assert scheduled.status is RequestStatus.SCHEDULED and not scheduled.runs
         assert ntp_config(wlc) == before, "nothing is sent before the window"
         await eventually(lambda: "scheduled for its window" in json.dumps(_request_posts(h)[-1].body), timeout=10)
         last = _request_posts(h)[-1].body
+        assert "CHG0042 window" in json.dumps(last), "and in the request message"
         assert {e["action_id"] for e in _elements(last)} == {"remediation_cancel"}, "no picker once approved"
 
         assert scheduled.scheduled_for is not None

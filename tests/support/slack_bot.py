@@ -67,9 +67,14 @@ class SlackBotHarness:
         """`user` opens the app's Home tab (signed `app_home_opened`)."""
         return await self.send(slack_signing.app_home_opened(SIGNING_SECRET, user))
 
-    async def click_in_home(self, action_id: str, value: str, user: str) -> tuple[int, Any, float]:
+    async def click_in_home(
+        self, action_id: str, value: str, user: str, trigger_id: str | None = None
+    ) -> tuple[int, Any, float]:
         """`user` clicks a button of their Home tab (no channel, message or response_url)."""
-        return await self.send(slack_signing.view_block_actions(SIGNING_SECRET, action_id, value, user_id=user))
+        request = slack_signing.view_block_actions(
+            SIGNING_SECRET, action_id, value, user_id=user, trigger_id=trigger_id
+        )
+        return await self.send(request)
 
     async def opened_form(self, trigger_id: str, timeout: float = 5.0) -> dict[str, Any]:
         """The view the bot gave `views.open` for the click with `trigger_id` (recorded even

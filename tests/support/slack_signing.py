@@ -281,10 +281,13 @@ def view_block_actions_payload(
     user_name: str = "alice",
     team_id: str = "T0FAKE",
     view_id: str = "V0HOME",
+    trigger_id: str | None = None,
 ) -> dict[str, Any]:
     """The JSON of a click on a view (the App Home): Slack sends no channel, no message
-    and no response_url, only the view it came from."""
-    payload = block_actions_payload(action_id, value, user_id=user_id, user_name=user_name, team_id=team_id)
+    and no response_url, only the view it came from (and a trigger_id, for a form)."""
+    payload = block_actions_payload(
+        action_id, value, user_id=user_id, user_name=user_name, team_id=team_id, trigger_id=trigger_id
+    )
     for key in ("channel", "message", "response_url"):
         payload.pop(key, None)
     payload["container"] = {"type": "view", "view_id": view_id}

@@ -43,7 +43,7 @@ from bot.chat.text import printable
 from bot.slack.delivery import Destination, error_reference, friendly_error, reporting_failure
 from bot.slack.identity import action_identity, build_caller
 from bot.slack.listeners import ListenerRuntime, _describe
-from bot.slack.listeners.actions import destination_for, handle_action
+from bot.slack.listeners.actions import answer_in_home, destination_for, handle_action
 from bot.slack.modals import (
     CALLBACK_IDS,
     TEXT_BLOCK,
@@ -179,6 +179,12 @@ async def _deliver_private(reply: Reply, dest: Destination, rt: ListenerRuntime,
 
 
 async def _offer_typed_vote(body: dict[str, Any], kind: VoteKind, request_id: int, rt: ListenerRuntime) -> None:
+    dest = destination_for(body)
+    if dest.channel_id is None and dest.response_url is None and rt.home is not None:
+        # A Home-tab click: the answer shows in the home (the app's Messages tab is off, so a
+        # DM would not be seen).
+        rt.home.notice(dest.user_id, typed_vote_reply(kind, request_id))
+        return
     await _deliver_private(
         typed_vote_reply(kind, request_id), _answer_to(destination_for(body)), rt, what=f"the {kind.value} click"
     )
@@ -226,6 +232,10 @@ async def _vote(
         reference = error_reference()
         log.exception("%s failed (reference %s)", what, reference)
         await _deliver_private(friendly_error(reference), dest, rt, what=what)
+        return
+    if origin.channel is None and rt.home is not None:
+        # Voted from the Home tab: answered in the home, which is republished with the vote.
+        await answer_in_home(result, user_id, rt, what=what)
         return
     if dest.channel_id == user_id:
         await _deliver_private(result.ack, dest, rt, what=what)
