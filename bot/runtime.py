@@ -180,6 +180,11 @@ class Runtime:
         check still polling, waiting on a silent controller) is cancelled at once."""
         grace = self.settings.shutdown_grace_seconds
         self.checker.stopping = True
+        # First of all: no scheduled run may start while the bot is going down.
+        timer = getattr(self, "_window_timer", None)
+        if timer is not None:
+            timer.cancel()
+            await asyncio.gather(timer, return_exceptions=True)
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.pause()
             running = {task for task in self._jobs if not task.done()}
@@ -189,10 +194,6 @@ class Runtime:
                 if late:
                     log.warning("%d job(s) still running after %gs: cancelling them", len(late), grace)
         self.stop_jobs()
-        timer = getattr(self, "_window_timer", None)
-        if timer is not None:
-            timer.cancel()
-            await asyncio.gather(timer, return_exceptions=True)
         self.reader.close()
         if self._tasks:
             # A run in progress keeps going until it reaches a safe point; recovery handles the rest.

@@ -265,10 +265,12 @@ def request_reply(
     if view.status is RequestStatus.PENDING:
         left = view.expires_at - now
         minutes = max(0, int(left.total_seconds() // 60))
-        sections[0] = Section(
-            title="Approvals",
-            text=_approvals_text(view) + f" Expires at {fmt_time(view.expires_at)} ({minutes} min left).",
+        until = (
+            f" Approvals are open until {local_time(view.expires_at, zone)}."
+            if view.scheduled_for is not None
+            else f" Expires at {fmt_time(view.expires_at)} ({minutes} min left)."
         )
+        sections[0] = Section(title="Approvals", text=_approvals_text(view) + until)
     elif view.status is RequestStatus.EXPIRED:
         sections.append(
             Section(
@@ -361,9 +363,15 @@ def vote_reply(accepted: bool, reason: str) -> Reply:
 
 
 def note_reply(text: str, level: str = "info") -> Reply:
-    """A line about a request in its thread: a vote with its reason or comment, a cancel, the window."""
+    """A line about a request in its thread: a vote with its reason or comment, a cancel, the window.
+
+    In the text, not the title: a title is a plain-text header (150 characters, no mentions),
+    and a reason is up to 500 characters with the voter's `<@…>` shown as a mention.
+    """
     return Reply(
-        title=text, level={"ok": Level.OK, "warning": Level.WARNING, "danger": Level.DANGER}.get(level, Level.INFO)
+        title="",
+        text=text,
+        level={"ok": Level.OK, "warning": Level.WARNING, "danger": Level.DANGER}.get(level, Level.INFO),
     )
 
 

@@ -203,6 +203,8 @@ def clean_comment(text: str | None) -> str | None:
     if text is None:
         return None
     kept = "".join(c if c == "\n" or (c.isprintable() and c not in "\u2028\u2029") else " " for c in text)
+    # `<@U…>`, `<#C…>`, `<!here>`, `<https://…|label>`: a voter's words never ping, link or disguise.
+    kept = kept.replace("<", "\u2039").replace(">", "\u203a")
     lines = [" ".join(line.split()) for line in kept.split("\n")]
     cleaned = "\n".join(line for line in lines if line).strip()
     return cleaned[:MAX_COMMENT_CHARS] or None
@@ -322,6 +324,7 @@ class RemediationService:
         self._listeners: list[Callable[[RequestView], None]] = []
         # Woken when a request is scheduled or cancelled, so the window timer re-reads the store.
         self._schedule_changed = asyncio.Event()
+        self._runs: set[asyncio.Task[None]] = set()  # scheduled runs started without a spawner
 
     def add_listener(self, callback: Callable[[RequestView], None]) -> None:
         """Call `callback(view)` after every change of a request (created, vote, window, run, end).
@@ -663,6 +666,7 @@ class RemediationService:
                     rejected_by=new.rejected_by,
                     decided_at=new.decided_at,
                     comment=comment,
+                    expected_scheduled_for=row.scheduled_for,
                 )
             except StateError:
                 continue
@@ -747,7 +751,8 @@ class RemediationService:
                 q.set_schedule,
                 request_id,
                 scheduled_for=at,
-                expires_at=max(row.expires_at, at),
+                # From now: a window moved closer does not keep the old window's later deadline.
+                expires_at=max(when + self.config.policy.ttl, at),
                 user_id=voter.user_id,
                 at=when,
             )
@@ -775,52 +780,79 @@ class RemediationService:
         when = now or self.window_clock()
         started: list[int] = []
         for request_id in await self.store.read(q.due_scheduled, when):
-            row = await self.store.read(q.get_request, request_id)
-            recovered = await self._recovered(row)
-            names = {t.controller for t in row.targets}
-            if names and recovered >= names:
-                note = (
-                    f"at the window start no AP was Downloading any more on {', '.join(sorted(names))}: the run did "
-                    "not start and nothing was changed"
-                )
-                try:
-                    await self.store.write(
-                        q.cancel_request,
-                        request_id,
-                        user_id=None,
-                        at=self.now(),
-                        expected_status="scheduled",
-                        note=note,
-                    )
-                except StateError:
-                    continue
-                self.recorder.remediation_request(RequestStatus.CANCELLED.value)
-                view = await self.request_view(request_id)
-                self._note(view, f"✅ {note[0].upper()}{note[1:]}.", "ok")
-                await self._update_message(view)
-                continue
+            try:
+                if await self._start_one_due(request_id, when, spawn):
+                    started.append(request_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # one request that cannot start must not hold up the others
+                log.exception("scheduled request #%s could not be started (it is tried again)", request_id)
+        return started
+
+    async def _start_one_due(self, request_id: int, when: datetime, spawn: Spawn | None) -> bool:
+        row = await self.store.read(q.get_request, request_id)
+        assert row.scheduled_for is not None
+        late = when - row.scheduled_for
+        if late > self.config.policy.ttl:
+            # A window missed by more than the approval TTL (the bot was down over the weekend)
+            # is not run on Monday morning: the approvers agreed to that window, not to any time.
+            note = (
+                f"missed its window ({row.scheduled_for:%Y-%m-%d %H:%M} UTC) by {int(late.total_seconds() // 60)} "
+                "min, more than CCERT_APPROVAL_TTL_MINUTES: the run did not start and nothing was changed; "
+                "request it again for a new window"
+            )
             try:
                 await self.store.write(
-                    q.transition_request, request_id, "scheduled", "approved", self.now(), "its change window started"
+                    q.cancel_request, request_id, user_id=None, at=self.now(), expected_status="scheduled", note=note
                 )
             except StateError:
-                continue  # cancelled meanwhile
-            started.append(request_id)
+                return False
+            self.recorder.remediation_request(RequestStatus.CANCELLED.value)
             view = await self.request_view(request_id)
-            if recovered:
-                self._note(
-                    view,
-                    f"The window started. {', '.join(sorted(recovered))} has no AP Downloading any more and is left "
-                    "alone; the run starts on the others.",
+            self._note(view, f"\u26a0\ufe0f The request {note}.", "warning")
+            await self._update_message(view)
+            return False
+        recovered = await self._recovered(row)
+        names = {t.controller for t in row.targets}
+        if names and recovered >= names:
+            note = (
+                f"at the window start no AP was Downloading any more on {', '.join(sorted(names))}: the run did "
+                "not start and nothing was changed"
+            )
+            try:
+                await self.store.write(
+                    q.cancel_request, request_id, user_id=None, at=self.now(), expected_status="scheduled", note=note
                 )
-            else:
-                self._note(view, "▶️ The window started: the run is starting.")
-            coroutine = self._start_scheduled(request_id, frozenset(recovered))
-            if spawn is not None:
-                spawn(coroutine, f"remediation-run-{request_id}")
-            else:
-                asyncio.get_running_loop().create_task(coroutine, name=f"remediation-run-{request_id}")
-        return started
+            except StateError:
+                return False
+            self.recorder.remediation_request(RequestStatus.CANCELLED.value)
+            view = await self.request_view(request_id)
+            self._note(view, f"\u2705 {note[0].upper()}{note[1:]}.", "ok")
+            await self._update_message(view)
+            return False
+        try:
+            await self.store.write(
+                q.transition_request, request_id, "scheduled", "approved", self.now(), "its change window started"
+            )
+        except StateError:
+            return False  # cancelled meanwhile
+        view = await self.request_view(request_id)
+        if recovered:
+            self._note(
+                view,
+                f"The window started. {', '.join(sorted(recovered))} has no AP Downloading any more and is left "
+                "alone; the run starts on the others.",
+            )
+        else:
+            self._note(view, "\u25b6\ufe0f The window started: the run is starting.")
+        coroutine = self._start_scheduled(request_id, frozenset(recovered))
+        if spawn is not None:
+            spawn(coroutine, f"remediation-run-{request_id}")
+        else:
+            task = asyncio.get_running_loop().create_task(coroutine, name=f"remediation-run-{request_id}")
+            self._runs.add(task)  # a strong reference until it ends
+            task.add_done_callback(self._runs.discard)
+        return True
 
     async def _start_scheduled(self, request_id: int, skip: frozenset[str]) -> None:
         try:
@@ -993,8 +1025,20 @@ class RemediationService:
                 self.recorder.remediation_run(result.outcome.status)
         for request_id in await self.store.read(q.requests_in, ("approved", "running")):
             runs = await self.store.read(q.runs_for_request, request_id)
+            row = await self.store.read(q.get_request, request_id)
             if runs:
                 await settle_request(self.store, request_id, self.now())
+            elif row.status == "approved" and row.scheduled_for is not None:
+                # The window had begun and the bot stopped before the run did: nothing was sent.
+                # It waits for its window again; the timer re-reads the controllers first.
+                await self.store.write(
+                    q.transition_request,
+                    request_id,
+                    "approved",
+                    "scheduled",
+                    self.now(),
+                    "the bot restarted as the window began, before the run started; nothing was changed",
+                )
             else:
                 await self.store.write(
                     q.set_request_status,

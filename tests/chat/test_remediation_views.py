@@ -51,3 +51,19 @@ def test_device_output_cannot_end_the_code_block() -> None:
     reply = audit_reply(1, [command(1, "show clock", output="```\n<!channel> 20:00:00 UTC")])
     block = reply.sections[1].text or ""
     assert block.startswith("```\n") and block.endswith("\n```") and block.count("```") == 2
+
+
+def test_a_voters_words_never_ping_link_or_hide_and_a_long_reason_is_kept_whole() -> None:
+    from bot.chat.remediation_views import note_reply
+    from bot.remediation.service import clean_comment
+    from bot.slack.render import render_messages
+
+    cleaned = clean_comment("<!channel> see <https://evil.example|the CAB ticket> and ask <@U0BOSS>\x1b[31m")
+    assert cleaned is not None and "<" not in cleaned and ">" not in cleaned and "\x1b" not in cleaned
+    assert "the CAB ticket" in cleaned
+    assert clean_comment("   \n\t ") is None and len(clean_comment("x" * 900) or "") == 500
+    reason = "because " + "the maintenance window was moved by the CAB " * 10
+    note = f"🚫 <@U0BOB> rejected the request: “{clean_comment(reason)}”. Nothing will run."
+    rendered = str(render_messages(note_reply(note, "warning")))
+    assert "<@U0BOB>" in rendered, "the voter is shown as a mention"
+    assert (clean_comment(reason) or "")[-40:] in rendered, "the whole reason, not a header's 150 characters"

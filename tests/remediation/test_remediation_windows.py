@@ -194,3 +194,95 @@ async def test_change_windows_refuse_a_start_outside_them_and_name_the_next(tmp_
             await service.vote(view.id, voter(APPROVER_1), approve=True)
             late = await service.schedule(view.id, voter(REQUESTER), saturday)
             assert not late.accepted and "already has an approval" in late.reason
+
+
+async def test_a_window_missed_by_more_than_the_ttl_is_not_run_late(tmp_path: Path) -> None:
+    """The bot was down over the weekend: the Saturday-night run does not start on Monday."""
+    async with simulated_site(tmp_path, aireos("wlc-1")) as site:
+        wlc = site.sim.controllers["wlc-1"]
+        before = ntp_config(wlc)
+        window = (datetime.now(UTC) + timedelta(hours=2)).replace(microsecond=0)
+        async with await Store.open(site.settings.db) as store:
+            clock = Clock()
+            service = _service(store, site, clock)
+            request_id = await _approved(service, window)
+            clock.move_to(window + service.config.policy.ttl + timedelta(minutes=1))
+            runs = _Runs()
+            assert await service.start_due(runs) == [] and runs.tasks == []
+            view = await service.request_view(request_id)
+            assert view.status is RequestStatus.CANCELLED and "missed its window" in (view.note or "")
+        assert ntp_config(wlc) == before
+
+
+async def test_a_restart_as_the_window_begins_waits_for_the_window_again(tmp_path: Path) -> None:
+    """Killed between `scheduled → approved` and the run's start: nothing was sent, so the
+    request is scheduled again (not failed), and the timer starts it."""
+    async with simulated_site(tmp_path, aireos("wlc-1")) as site:
+        window = (datetime.now(UTC) + timedelta(hours=1)).replace(microsecond=0)
+        async with await Store.open(site.settings.db) as store:
+            service = _service(store, site)
+            request_id = await _approved(service, window)
+            await store.write(q.transition_request, request_id, "scheduled", "approved", window, "window started")
+        async with await Store.open(site.settings.db) as store:
+            service = _service(store, site)
+            await service.recover()
+            view = await service.request_view(request_id)
+            assert view.status is RequestStatus.SCHEDULED and not view.runs
+
+
+async def test_one_request_that_cannot_start_does_not_hold_up_the_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with simulated_site(tmp_path, aireos("wlc-1"), aireos("wlc-2")) as site:
+        window = (datetime.now(UTC) + timedelta(hours=1)).replace(microsecond=0)
+        async with await Store.open(site.settings.db) as store:
+            service = _service(store, site)
+            first = await service.create_request("site-t", "wlc-1", REQUESTER, None, at=window)
+            second = await service.create_request("site-t", "wlc-2", REQUESTER, None, at=window)
+            for request in (first, second):
+                await service.vote(request.id, voter(APPROVER_1), approve=True)
+                await service.vote(request.id, voter(APPROVER_2), approve=True)
+            real = service._start_one_due
+
+            async def flaky(request_id: int, when: datetime, spawn: Any) -> bool:
+                if request_id == first.id:
+                    raise OSError("the store hiccupped")
+                return await real(request_id, when, spawn)
+
+            monkeypatch.setattr(service, "_start_one_due", flaky)
+            runs = _Runs()
+            assert await service.start_due(runs, now=window + timedelta(seconds=1)) == [second.id]
+            await asyncio.wait_for(asyncio.gather(*runs.tasks), timeout=60)
+            assert (await service.request_view(first.id)).status is RequestStatus.SCHEDULED, "tried again later"
+
+
+async def test_a_vote_decided_on_an_old_window_is_decided_again(tmp_path: Path) -> None:
+    """An approval is for the window its voter saw: a window moved between the read and the
+    write makes the store refuse the vote, and the service decides it again on the new state."""
+    async with simulated_site(tmp_path, aireos("wlc-1")) as site:
+        window = (datetime.now(UTC) + timedelta(hours=3)).replace(microsecond=0)
+        async with await Store.open(site.settings.db) as store:
+            service = _service(store, site)
+            view = await service.create_request("site-t", "wlc-1", REQUESTER, None, at=window)
+            row = await store.read(q.get_request, view.id)
+            moved = window + timedelta(hours=1)
+            await service.schedule(view.id, voter(REQUESTER), moved)
+            with pytest.raises(q.StateError, match="another window"):
+                await store.write(
+                    q.record_vote,
+                    view.id,
+                    user_id=APPROVER_1,
+                    vote="approve",
+                    at=datetime.now(UTC),
+                    counted=True,
+                    reason="counted",
+                    expected_status=row.status,
+                    new_status="pending",
+                    expected_scheduled_for=row.scheduled_for,
+                )
+            assert not (await service.request_view(view.id)).approvals
+            assert (await service.vote(view.id, voter(APPROVER_1), approve=True)).accepted
+            later = await service.request_view(view.id)
+            assert later.scheduled_for == moved and [a.user_id for a in later.approvals] == [APPROVER_1]
+            # moving the window closer takes its deadline from now, not from the old window
+            assert later.expires_at >= moved

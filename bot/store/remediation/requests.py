@@ -214,19 +214,23 @@ def record_vote(
     rejected_by: str | None = None,
     decided_at: datetime | None = None,
     comment: str | None = None,
+    expected_scheduled_for: datetime | None = None,
 ) -> None:
     """Store one click and the request's new status, atomically, with its audit entry;
     `comment` is the voter's own words (a rejection's reason, an approval's comment).
 
-    `expected_status` guards against two clicks decided on the same old state
-    (raises StateError; the caller re-reads and decides again).
+    `expected_status` and `expected_scheduled_for` guard against a click decided on an old
+    state: another vote, or a window moved meanwhile (an approval is for the window its voter
+    saw). Either raises StateError; the caller re-reads and decides again.
     """
     with write_tx(db):
-        row = db.execute("SELECT status FROM remediation_requests WHERE id = ?", [request_id]).fetchone()
+        row = db.execute("SELECT status, scheduled_for FROM remediation_requests WHERE id = ?", [request_id]).fetchone()
         if row is None:
             raise NotFoundError(f"no remediation request #{request_id}")
         if row[0] != expected_status:
             raise StateError(f"request #{request_id} changed meanwhile ({row[0]})")
+        if row[1] != (to_db_time(expected_scheduled_for) if expected_scheduled_for else None):
+            raise StateError(f"request #{request_id} got another window meanwhile")
         try:
             db.execute(
                 "INSERT INTO remediation_votes (request_id, user_id, vote, at, counted, reason, comment) "
