@@ -141,7 +141,10 @@ async def test_killed_at_every_step_then_recovered(tmp_path: Path) -> None:
         entries.append(make(f"k{i}-{step.replace('_', '-')}", site=f"site-{i}", download_seconds=300))
     report: list[str] = []
     async with simulated_site(tmp_path, *entries) as site, await Store.open(site.settings.db) as store:
-        config = fast_config(site)
+        # The AP wait outlasts all 18 trials even on a loaded machine: a run killed while waiting
+        # must still be inside its approved wait when recovery looks (else it is rightly undone).
+        params = {**FAST_PARAMS, "wait_timeout_seconds": 90}
+        config = fast_config(site, param_overrides=params)
         service = RemediationService(store, site.inventory, config, site.environ)
         before = {e["name"]: ntp_config(site.sim.controllers[e["name"]]) for e in entries}
         inventory_text = _inventory_yaml(site)
@@ -158,7 +161,7 @@ async def test_killed_at_every_step_then_recovered(tmp_path: Path) -> None:
                 "environ": site.environ,
                 "known_hosts": str(site.known_hosts),
                 "approvers": sorted(config.policy.approvers),
-                "params": dict(FAST_PARAMS),
+                "params": params,
                 "request_id": view.id,
                 "freeze": {
                     "step": step,

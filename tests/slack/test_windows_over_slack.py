@@ -156,3 +156,51 @@ async def test_cancel_over_slack_ends_a_waiting_request(tmp_path: Path) -> None:
             timeout=10,
         )
         assert len(await h.runtime.store.read(q.requests_in, ("pending",))) == 0, "a bad time opens no request"
+
+
+async def test_a_scheduled_run_survives_a_restart_of_the_whole_bot(tmp_path: Path) -> None:
+    """Approved over Slack, then the bot (and Slack's fake, and the simulator) restart on the same
+    database: the new bot re-arms the run from the store and starts it at its window."""
+    async with slack_bot(tmp_path, aireos("wlc-1"), approvers=f"{REQUESTER},{ALICE},{BOB}") as h:
+        # the request keeps the playbook values it was approved with: second-scale waits
+        h.runtime.remediation.config = dataclasses.replace(h.runtime.remediation.config, param_overrides=FAST_PARAMS)
+        await h.command("remediate site-t wlc-1 --at 23:59", user=REQUESTER)
+        await eventually(lambda: h.request_message() is not None, timeout=15)
+        request_id, _ = h.request_message() or (0, "")
+        for user in (ALICE, BOB):
+            await h.command(f"approve {request_id}", user=user)
+
+        async def scheduled() -> bool:
+            return (await h.runtime.remediation.request_view(request_id)).status is RequestStatus.SCHEDULED
+
+        await eventually(scheduled, timeout=10)
+    async with slack_bot(tmp_path, aireos("wlc-1"), approvers=f"{REQUESTER},{ALICE},{BOB}") as h:
+        service = h.runtime.remediation
+        service.config = dataclasses.replace(
+            service.config, param_overrides=FAST_PARAMS, retry=FAST_RETRY, schedule_check_seconds=0.05
+        )
+        view = await service.request_view(request_id)
+        assert view.status is RequestStatus.SCHEDULED and view.scheduled_for is not None
+        wlc = h.site.sim.controllers["wlc-1"]
+        before = ntp_config(wlc)
+        clock = Clock()
+        clock.offset = view.scheduled_for - datetime.now(UTC) + timedelta(seconds=1)
+        service.window_clock = clock
+        service.wake_window_timer()
+
+        async def done() -> bool:
+            return (await service.request_view(request_id)).status in {
+                RequestStatus.SUCCEEDED,
+                RequestStatus.FAILED,
+                RequestStatus.NEEDS_ATTENTION,
+                RequestStatus.CANCELLED,
+            }
+
+        await eventually(done, timeout=60, interval=0.2)
+        final = await service.request_view(request_id)
+        assert final.status is RequestStatus.SUCCEEDED, (final.status, final.note)
+        assert device_problems(wlc, before) == []
+        await eventually(
+            lambda: "The window started" in json.dumps([c.body for c in h.slack.calls_to("chat.postMessage")]),
+            timeout=10,
+        )
