@@ -244,7 +244,15 @@ async def home_(ctx: CommandContext) -> Reply:
     Read from the store only (the last checks), never from the controllers, so it answers at once.
     """
     assert ctx.store is not None
-    return await home.home_reply(ctx.store, ctx.inventory, ctx.remediation, ctx.caller, zone=ctx.fleet.settings.zone)
+    # The sites are what `status` shows: a caller `CCERT_ACCESS` keeps from `status` does not see them here either.
+    return await home.home_reply(
+        ctx.store,
+        ctx.inventory,
+        ctx.remediation,
+        ctx.caller,
+        zone=ctx.fleet.settings.zone,
+        fleet=ctx.allows("status"),
+    )
 
 
 def _remediate_ack(cmd: Command, ctx: CommandContext, args: Mapping[str, Any]) -> Reply:

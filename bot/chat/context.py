@@ -23,12 +23,15 @@ if TYPE_CHECKING:  # types only: replies and the registry import this module, an
 
 DigestPoster = Callable[[str], Awaitable[object]]
 Spawner = Callable[[Coroutine[Any, Any, Any], str], object]
+AccessCheck = Callable[[str, Caller], bool]
 
 
 @dataclass(frozen=True)
 class CommandContext:
     """One command's view of the bot. `spawn` None means the console: a playbook run that
-    an approval starts runs in the foreground and its end is the vote's follow-up."""
+    an approval starts runs in the foreground and its end is the vote's follow-up.
+    `access` is the dispatcher's policy (`AccessPolicy.allows`), for a command that shows
+    what another command would (the home shows what `status` does): see `allows`."""
 
     caller: Caller
     inventory: Inventory
@@ -38,6 +41,13 @@ class CommandContext:
     post_digest: DigestPoster | None = None
     remediation: RemediationService | None = None
     spawn: Spawner | None = None
+    access: AccessCheck | None = None
+
+    def allows(self, command: str) -> bool:
+        """May this caller run `command` (`CCERT_ACCESS`, else its registered default)? A
+        context built without the dispatcher's policy allows nothing it is asked about, so a
+        forgotten policy hides data instead of showing it."""
+        return self.access is not None and self.access(command, self.caller)
 
     @property
     def channel(self) -> str | None:

@@ -85,6 +85,7 @@ class BotDispatcher:
             post_digest=self.post_digest,
             remediation=self.remediation,
             spawn=self.spawn,
+            access=self.access.allows,
         )
 
     async def dispatch(self, text: str, caller: Caller) -> CommandResult:

@@ -3,9 +3,11 @@
 `home_reply` is what both the Slack Home tab and `/ccert home` show: it reads the latest
 snapshot of every controller (summary rows only, never AP rows: one indexed probe per
 controller, so a 500-controller fleet costs milliseconds) and a bounded number of
-remediation requests (ids from `bot.store.remediation.request_ids`, each then read as the
-thread shows it, `RemediationService.request_view`), and hands plain data to the pure view
-`bot.chat.home_views`. No controller is read: the home is what the last checks said.
+remediation requests (ids from `bot.store.remediation.request_ids` / `waiting_ids`, in the
+order shown, each then read as the thread shows it, `RemediationService.request_view`, and
+the real totals from `count_requests` / `count_waiting`, so a heading over a capped list
+is still true), and hands plain data to the pure view `bot.chat.home_views`. No
+controller is read: the home is what the last checks said.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from bot.remediation.service import RemediationService
 from bot.store import NotFoundError, SnapshotRecord, Store
 from bot.store import history as history_store
 from bot.store import remediation as requests_store
+from bot.store.remediation.listing import Order
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +78,21 @@ async def _views(service: RemediationService, ids: Sequence[int]) -> list[Reques
     return views
 
 
+async def _listed(
+    store: Store,
+    remediation: RemediationService,
+    statuses: Sequence[str],
+    requester: str | None,
+    *,
+    limit: int,
+    order: Order = "newest",
+) -> tuple[list[RequestView], int]:
+    """The views of the first `limit` ids in `order`, and how many there are in all."""
+    ids = await store.read(requests_store.request_ids, statuses, requester=requester, limit=limit, order=order)
+    total = await store.read(requests_store.count_requests, statuses, requester=requester)
+    return await _views(remediation, ids), total
+
+
 async def gather_home(
     store: Store,
     inventory: Inventory,
@@ -83,27 +101,34 @@ async def gather_home(
     *,
     zone: tzinfo,
     now: datetime | None = None,
+    fleet: bool = True,
 ) -> HomeData:
-    """The home's data for `caller`, fresh from the store."""
+    """The home's data for `caller`, fresh from the store.
+
+    `fleet` False (the caller may not run `/ccert status`): the sites are not read, so the
+    home cannot show what `CCERT_ACCESS` keeps from them. Runs in progress and scheduled
+    are every request's for an approver, only the caller's own for anyone else: who asks
+    what on which controller is the approvers' business.
+    """
     now = now or datetime.now(UTC)
-    sites = site_glances(inventory, await store.read(history_store.latest_snapshots))
+    sites = site_glances(inventory, await store.read(history_store.latest_snapshots)) if fleet else []
     if remediation is None:
-        return HomeData(caller.user_id, now, zone, tuple(sites), requests=False)
+        return HomeData(caller.user_id, now, zone, tuple(sites), requests=False, fleet=fleet)
     voter = Voter(caller.user_id, caller.groups)
     policy = remediation.config.policy
     approver = is_approver(voter, policy)
     waiting: list[RequestView] = []
+    waiting_total = 0
     if approver:
-        pending = await store.read(requests_store.request_ids, ("pending",), limit=PENDING_LIMIT)
-        # Oldest first: the request closest to expiring is the first to decide on.
-        waiting = waiting_for(voter, policy, reversed(await _views(remediation, pending)), now)
-    in_progress = await _views(
-        remediation, await store.read(requests_store.request_ids, IN_PROGRESS, limit=IN_PROGRESS_LIMIT)
+        # The closest to expiring first: the first to decide on, and never the ones the cap drops.
+        pending = await store.read(requests_store.waiting_ids, caller.user_id, now, limit=PENDING_LIMIT)
+        waiting = waiting_for(voter, policy, await _views(remediation, pending), now)
+        waiting_total = await store.read(requests_store.count_waiting, caller.user_id, now)
+    whose = None if approver else caller.user_id
+    in_progress, in_progress_total = await _listed(store, remediation, IN_PROGRESS, whose, limit=IN_PROGRESS_LIMIT)
+    scheduled, scheduled_total = await _listed(
+        store, remediation, SCHEDULED, whose, limit=SCHEDULED_LIMIT, order="window"
     )
-    scheduled = await _views(
-        remediation, await store.read(requests_store.request_ids, SCHEDULED, limit=SCHEDULED_LIMIT)
-    )
-    scheduled.sort(key=lambda v: v.scheduled_for or v.created_at)  # the next window first
     mine = await _views(
         remediation, await store.read(requests_store.request_ids, None, requester=caller.user_id, limit=MINE_LIMIT)
     )
@@ -117,6 +142,11 @@ async def gather_home(
         scheduled=tuple(scheduled),
         mine=tuple(mine),
         approver=approver,
+        fleet=fleet,
+        # A request decided between the count and the read must not make the heading smaller than the list.
+        waiting_total=max(waiting_total, len(waiting)),
+        in_progress_total=max(in_progress_total, len(in_progress)),
+        scheduled_total=max(scheduled_total, len(scheduled)),
     )
 
 
@@ -128,6 +158,8 @@ async def home_reply(
     *,
     zone: tzinfo,
     now: datetime | None = None,
+    fleet: bool = True,
 ) -> Reply:
-    """The home for `caller`: what the Home tab publishes and `/ccert home` answers."""
-    return render_home(await gather_home(store, inventory, remediation, caller, zone=zone, now=now))
+    """The home for `caller`: what the Home tab publishes and `/ccert home` answers (`fleet`:
+    whether the caller may see the sites, see `gather_home`)."""
+    return render_home(await gather_home(store, inventory, remediation, caller, zone=zone, now=now, fleet=fleet))

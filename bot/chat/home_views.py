@@ -15,7 +15,13 @@ What it promises, because people decide from it:
   so a 500-controller fleet stays within a Home tab's 100 blocks;
 * *waiting for you* lists only pending requests the viewer may approve now (an approver,
   not the requester, not yet voted, not past its deadline), with the thread's own
-  Approve/Reject buttons (same action ids and values, so a click is the same vote).
+  Approve/Reject buttons (same action ids and values, so a click is the same vote);
+* a heading or an "… and N more" counts every request there is (`HomeData.*_total`), not
+  the capped list the store read;
+* the fleet is shown only to a viewer allowed `/ccert status` (the home must not show
+  what `CCERT_ACCESS` withholds), and runs in progress and scheduled are every request's
+  only for an approver: anyone else sees their own, and a line saying the rest are the
+  approvers'.
 """
 
 from __future__ import annotations
@@ -75,7 +81,11 @@ class HomeData:
     """Everything the home shows for one viewer at `now` (times shown in `zone`).
 
     `requests` False: the bot runs without remediation, the request sections say so.
-    `waiting` must already be filtered for the viewer (`waiting_for`).
+    `waiting` must already be filtered for the viewer (`waiting_for`). The lists may be
+    capped: `*_total` is how many there are in all (None: the list is all of them), so
+    every heading and "… and N more" counts the real requests, not the capped list.
+    `fleet` False: the viewer may not run `/ccert status`, so the sites are not shown.
+    `approver` False: `in_progress` and `scheduled` hold only the viewer's own requests.
     """
 
     viewer: str
@@ -88,6 +98,14 @@ class HomeData:
     mine: tuple[RequestView, ...] = ()
     requests: bool = True
     approver: bool = False
+    fleet: bool = True
+    waiting_total: int | None = None
+    in_progress_total: int | None = None
+    scheduled_total: int | None = None
+
+
+def _total(views: Sequence[RequestView], total: int | None) -> int:
+    return len(views) if total is None else max(total, len(views))
 
 
 # --------------------------------------------------------------------------- rules
@@ -220,6 +238,11 @@ def _fleet_text(sites: Sequence[SiteGlance], now: datetime, zone: tzinfo) -> str
     return "\n".join(lines)
 
 
+FLEET_NOT_ALLOWED = (
+    "The fleet's verdicts are shown to those allowed `/ccert status` (`CCERT_ACCESS`); an operator can add you there."
+)
+
+
 def fleet_section(sites: Sequence[SiteGlance], now: datetime, zone: tzinfo) -> tuple[Section, ...]:
     """The fleet summary and its worst sites (a table), with how many more there are."""
     ordered = worst_first(sites)
@@ -287,8 +310,19 @@ def _more(count: int, shown: int, what: str) -> list[str]:
     return [f"… and {count - shown} more {what} (`/ccert audit <id>` shows one)."] if count > shown else []
 
 
-def _lines(views: Sequence[RequestView], limit: int, line: Callable[[RequestView], str], what: str) -> str:
-    return "\n".join([*(line(v) for v in views[:limit]), *_more(len(views), limit, what)])
+def _lines(views: Sequence[RequestView], total: int, limit: int, line: Callable[[RequestView], str], what: str) -> str:
+    shown = views[:limit]
+    return "\n".join([*(line(v) for v in shown), *_more(total, len(shown), what)])
+
+
+def _heading(title: str, total: int) -> str:
+    return f"{title} ({total})" if total else title
+
+
+FOR_APPROVERS = (
+    "Other people's requests in progress and scheduled are shown to approvers (`CCERT_APPROVERS`); "
+    "yours are listed here."
+)
 
 
 def request_sections(data: HomeData) -> tuple[Section, ...]:
@@ -297,13 +331,13 @@ def request_sections(data: HomeData) -> tuple[Section, ...]:
         return (Section(title="Requests", text="Remediation is not enabled in this bot (it needs its database)."),)
     now, zone = data.now, data.zone
     sections: list[Section] = []
+    waiting = _total(data.waiting, data.waiting_total)
     if data.waiting:
-        sections.append(Section(title=f"Waiting for you ({len(data.waiting)})"))
-        sections += [_waiting_section(v, now, zone) for v in data.waiting[:MAX_WAITING_SHOWN]]
-        if len(data.waiting) > MAX_WAITING_SHOWN:
-            sections.append(
-                Section(text=f"… and {len(data.waiting) - MAX_WAITING_SHOWN} more: `/ccert approve <id>` votes on one.")
-            )
+        shown = data.waiting[:MAX_WAITING_SHOWN]
+        sections.append(Section(title=f"Waiting for you ({waiting})"))
+        sections += [_waiting_section(v, now, zone) for v in shown]
+        if waiting > len(shown):
+            sections.append(Section(text=f"… and {waiting - len(shown)} more: `/ccert approve <id>` votes on one."))
     else:
         nothing = (
             "Nothing is waiting for your approval."
@@ -315,10 +349,12 @@ def request_sections(data: HomeData) -> tuple[Section, ...]:
     def progress(v: RequestView) -> str:
         return f"{_status_words(v)}: {_what(v)}{_current_step(v)}"
 
+    in_progress = _total(data.in_progress, data.in_progress_total)
     sections.append(
         Section(
-            title=f"In progress ({len(data.in_progress)})" if data.in_progress else "In progress",
-            text=_lines(data.in_progress, MAX_IN_PROGRESS_SHOWN, progress, "runs") or "No run is in progress.",
+            title=_heading("In progress", in_progress),
+            text=_lines(data.in_progress, in_progress, MAX_IN_PROGRESS_SHOWN, progress, "runs")
+            or ("No run is in progress." if data.approver else "None of your requests is in progress."),
         )
     )
 
@@ -327,12 +363,16 @@ def request_sections(data: HomeData) -> tuple[Section, ...]:
         when = f"window starts {local_time(start, zone)} ({until_text(start, now)})" if start else "window not set"
         return f"🗓️ {_what(v)}: {when}"
 
+    scheduled_total = _total(data.scheduled, data.scheduled_total)
     sections.append(
         Section(
-            title=f"Scheduled ({len(data.scheduled)})" if data.scheduled else "Scheduled",
-            text=_lines(data.scheduled, MAX_SCHEDULED_SHOWN, scheduled, "scheduled") or "Nothing is scheduled.",
+            title=_heading("Scheduled", scheduled_total),
+            text=_lines(data.scheduled, scheduled_total, MAX_SCHEDULED_SHOWN, scheduled, "scheduled")
+            or ("Nothing is scheduled." if data.approver else "None of your requests is scheduled."),
         )
     )
+    if not data.approver:
+        sections.append(Section(text=FOR_APPROVERS))
 
     def mine(v: RequestView) -> str:
         return f"{_what(v)}: {_status_words(v)} · asked {age_text(v.created_at, now)}"
@@ -362,11 +402,16 @@ def home_level(sites: Sequence[SiteGlance]) -> Level:
 def home_reply(data: HomeData) -> Reply:
     """The whole home for `data.viewer`."""
     now = data.now.astimezone(UTC)
+    fleet = (
+        fleet_section(data.sites, now, data.zone)
+        if data.fleet
+        else (Section(title="Fleet at a glance", text=FLEET_NOT_ALLOWED),)
+    )
     return Reply(
         title=TITLE,
         text=f"For <@{data.viewer}> · as of {local_time(now, data.zone)}",
-        level=home_level(data.sites) if data.sites else Level.INFO,
-        sections=(*fleet_section(data.sites, now, data.zone), *request_sections(data)),
+        level=home_level(data.sites) if data.fleet and data.sites else Level.INFO,
+        sections=(*fleet, *request_sections(data)),
         footer=(
             "Every number is what the controller said at its last check (the age is shown); "
             "`/ccert status <site>` reads it now. Nothing here changes a controller."

@@ -24,6 +24,7 @@ from bot.chat.home_views import (
     worst_first,
 )
 from bot.chat.remediation_views import APPROVE_ACTION, REJECT_ACTION
+from bot.chat.reply import Caller
 from bot.console.render import render_text
 from bot.domain.approvals import ApprovalPolicy, RequestStatus, Voter
 from bot.domain.models import ErrorKind, Platform, SnapshotError
@@ -325,3 +326,28 @@ def test_render_view_cuts_with_a_note_and_keeps_the_footer() -> None:
     assert len(blocks) == 100
     assert blocks[-1]["elements"][0]["text"] == "the footer"
     assert "did not fit in this view" in blocks[-2]["elements"][0]["text"]
+
+
+def test_headings_count_the_real_totals_of_capped_lists() -> None:
+    running = tuple(request(i, status=RequestStatus.RUNNING) for i in range(1, 4))
+    data = HomeData(
+        "U0ALICE",
+        NOW,
+        ZONE,
+        (),
+        waiting=(request(7),),
+        waiting_total=12,
+        in_progress=running,
+        in_progress_total=25,
+        approver=True,
+    )
+    text = render_text(home_reply(data))
+    assert "Waiting for you (12)" in text and "and 11 more: `/ccert approve <id>`" in text
+    assert "In progress (25)" in text and "and 22 more runs" in text
+
+
+def test_a_context_without_the_dispatchers_policy_allows_nothing() -> None:
+    from bot.chat.context import CommandContext
+
+    ctx = CommandContext(Caller("U0ALICE"), inventory(), None, None)  # type: ignore[arg-type]
+    assert ctx.allows("status") is False

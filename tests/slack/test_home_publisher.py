@@ -179,7 +179,7 @@ async def test_a_click_in_a_view_without_a_publisher_is_logged_not_crashed(caplo
 
 
 async def test_an_open_storm_is_bounded_and_every_viewer_still_gets_a_home() -> None:
-    from bot.slack.home import MAX_OPEN_PUBLISHES
+    from bot.slack.home import OPEN_BURST
 
     gate = asyncio.Event()
 
@@ -190,12 +190,138 @@ async def test_an_open_storm_is_bounded_and_every_viewer_still_gets_a_home() -> 
 
     client, dispatcher = Slow(), StubDispatcher()
     home = publisher(client, dispatcher, debounce=0.05, per_minute=1000)
-    users = [f"U{n:03d}" for n in range(MAX_OPEN_PUBLISHES + 10)]
+    users = [f"U{n:03d}" for n in range(OPEN_BURST + 10)]
     for user in users:
         home.opened(user)
     await asyncio.sleep(0.1)
-    assert len(home._tasks) == MAX_OPEN_PUBLISHES, "no more publishes at once than the bound"
+    assert len(home._tasks) == OPEN_BURST, "no more publishes at once than the bound"
     gate.set()
     assert await home.wait_idle(5)
     assert sorted({u for u, _ in client.published}) == users
+    await home.aclose()
+
+
+@dataclass
+class WatchingClient(StubClient):
+    """Records when (by the publisher's clock) each publish reached Slack, and how many of one
+    user's publishes were under way at once."""
+
+    clock: Clock = field(default_factory=Clock)
+    at: list[tuple[str, float]] = field(default_factory=list)
+    active: dict[str, int] = field(default_factory=dict)
+    most_at_once: int = 0
+
+    async def views_publish(self, *, user_id: str, view: dict[str, Any]) -> dict[str, Any]:
+        self.active[user_id] = self.active.get(user_id, 0) + 1
+        self.most_at_once = max(self.most_at_once, self.active[user_id])
+        try:
+            await asyncio.sleep(0.02)  # a real call takes a while: another publish of theirs could overlap it
+            self.at.append((user_id, self.clock.now))
+            return await super().views_publish(user_id=user_id, view=view)
+        finally:
+            self.active[user_id] -= 1
+
+
+async def test_an_open_storm_keeps_to_the_budget_opens_first() -> None:
+    client, dispatcher = WatchingClient(), StubDispatcher()
+    clock = client.clock
+    home = publisher(client, dispatcher, per_minute=20, open_burst=5, clock=clock)
+    home._viewers["U0EARLIER"] = clock.now  # opened before: due for a republish, after every open
+    home.changed()
+    users = [f"U{n:03d}" for n in range(30)]
+    for user in users:
+        home.opened(user)
+    assert len(home._tasks) == 5, "a small burst at once; the rest wait their turn"
+    await until(lambda: len(client.at) == 20)
+    start = clock.now
+    clock.now += 61  # a minute later the budget has room again
+    await until(lambda: len(client.at) == 31)
+    assert await home.wait_idle(3)
+    times = [t for _, t in client.at]
+    assert times.count(start) == 20 and times.count(start + 61) == 11, "never more than 20 publishes a minute"
+    order = [u for u, _ in client.at]
+    assert sorted(order[:-1]) == users and order[-1] == "U0EARLIER", "every opener gets a home, before republishes"
+    await home.aclose()
+
+
+async def test_one_users_home_is_never_published_twice_at_once_and_the_newest_state_wins() -> None:
+    gate = asyncio.Event()
+    gate.set()
+
+    class Gated(WatchingClient):
+        async def views_publish(self, *, user_id: str, view: dict[str, Any]) -> dict[str, Any]:
+            self.active[user_id] = self.active.get(user_id, 0) + 1  # under way from here
+            self.most_at_once = max(self.most_at_once, self.active[user_id])
+            try:
+                await gate.wait()
+            finally:
+                self.active[user_id] -= 1
+            return await super().views_publish(user_id=user_id, view=view)
+
+    client, dispatcher = Gated(), StubDispatcher()
+    clock = client.clock
+    home = publisher(client, dispatcher, per_minute=2, clock=clock)
+    home.opened("U9")
+    home.opened("U1")
+    await until(lambda: len(client.at) == 2)  # the minute's budget is used
+    dispatcher.state = 1
+    home.changed()  # U1 (the latest opener) and U9 are due: the worker waits for the budget
+    await asyncio.sleep(0.3)  # past the debounce: the worker is waiting its turn
+    gate.clear()  # from here a publish stays under way until the gate opens
+    dispatcher.state = 2
+    clock.now += 61  # the budget has room again, and just then U1 opens the home again
+    home.opened("U1")
+    await until(lambda: len(dispatcher.asked) >= 3)
+    await asyncio.sleep(1.3)  # long enough for any other publish of U1 to start
+    gate.set()
+    assert await home.wait_idle(3)
+    await asyncio.sleep(0.3)  # anything still to come would come now
+    assert client.most_at_once == 1, "never two publishes of one home at once"
+    assert len(client.texts("U1")) == 2, "the open's publish shows the change too: no third one"
+    assert "state 2" in client.texts("U1")[-1], "the newest state is the last view"
+    await home.aclose()
+
+
+async def test_a_change_during_a_users_publish_republishes_after_it() -> None:
+    gate = asyncio.Event()
+
+    class Gated(WatchingClient):
+        async def views_publish(self, *, user_id: str, view: dict[str, Any]) -> dict[str, Any]:
+            await gate.wait()
+            return await super().views_publish(user_id=user_id, view=view)
+
+    client, dispatcher = Gated(), StubDispatcher()
+    home = publisher(client, dispatcher, clock=client.clock)
+    home.opened("U1")  # built with state 0, held at Slack
+    await until(lambda: dispatcher.asked)
+    dispatcher.state = 1
+    home.changed()
+    home.opened("U1")  # and opened again while the first is under way
+    await asyncio.sleep(0.3)
+    assert len(dispatcher.asked) == 1, "no second publish while the first is under way"
+    gate.set()
+    assert await home.wait_idle(3)
+    assert client.most_at_once == 1
+    assert [("state 1" in t) for t in client.texts("U1")] == [False, True], "then once more, with the newest state"
+    await home.aclose()
+
+
+async def test_an_open_queued_during_the_debounce_is_not_kept_waiting_for_it() -> None:
+    client, dispatcher = StubClient(), StubDispatcher()
+    home = publisher(client, dispatcher, debounce=30, open_burst=1)
+    home._viewers["U0EARLIER"] = home.clock()
+    home.changed()  # the worker waits out a long debounce
+    gate = asyncio.Event()
+    slow = client.views_publish
+
+    async def held(*, user_id: str, view: dict[str, Any]) -> dict[str, Any]:
+        await gate.wait()
+        return await slow(user_id=user_id, view=view)
+
+    client.views_publish = held  # type: ignore[method-assign]
+    home.opened("U1")  # the one open at once, held at Slack
+    home.opened("U2")  # past the burst: queued for the worker
+    await asyncio.sleep(0.1)
+    gate.set()
+    await until(lambda: {u for u, _ in client.published} >= {"U1", "U2"}, timeout=5)
     await home.aclose()

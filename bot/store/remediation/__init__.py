@@ -17,7 +17,7 @@ names each function once, from the module that holds it.
 
 from bot.store.records import NotFoundError, StateError
 from bot.store.remediation.audit import append_audit, audit_for_request, audit_for_run
-from bot.store.remediation.listing import request_ids
+from bot.store.remediation.listing import count_requests, count_waiting, request_ids, waiting_ids
 from bot.store.remediation.recorded import get_recorded, mark_recorded_verified, save_recorded
 from bot.store.remediation.records import (
     ACTIVE_RUN,
@@ -76,6 +76,8 @@ __all__ = [
     "audit_for_request",
     "audit_for_run",
     "cancel_request",
+    "count_requests",
+    "count_waiting",
     "create_run",
     "due_scheduled",
     "expire_requests",
@@ -100,4 +102,5 @@ __all__ = [
     "step_started",
     "transition_request",
     "unfinished_runs",
+    "waiting_ids",
 ]
