@@ -15,9 +15,10 @@ prints the README's command table.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
-from collections.abc import Mapping, Sequence
-from typing import Annotated, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Annotated, Any, TypeVar
 
 from bot.chat import exports, handlers, home, remediation_views
 from bot.chat.arguments import ControllerOfSite, Flag, Invalid, Option, RequestId, Site, SiteOrAll, Text
@@ -25,17 +26,24 @@ from bot.chat.context import CommandContext
 from bot.chat.digest_views import history_reply
 from bot.chat.registry import REGISTRY, Access, AckFactory, Command, Parsed, command
 from bot.chat.remediation_views import APPROVE_ACTION, CANCEL_ACTION, REJECT_ACTION, WINDOW_ACTION, local_time
-from bot.chat.reply import CommandResult, Level, Reply
-from bot.domain.approvals import Voter
+from bot.chat.reply import CommandResult, Level, Reply, ReplyFile
+from bot.domain.approvals import Voter, is_approver
 from bot.domain.digest import HistoryRow
 from bot.domain.schedule_time import FORMS, ScheduleTimeError, parse_at
 from bot.fleet.service import SiteReport
 from bot.inventory import Inventory
+from bot.remediation.models import RequestView
 from bot.remediation.service import RequestRefused
 from bot.store import APState, SiteCheck, SiteDay, ap_state
 from bot.store import history as history_store
 
 __all__ = ["COMMANDS", "REGISTRY", "parse", "readme_table"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: How long a cancelled export waits for its writing thread, to delete the file it writes.
+EXPORT_CANCEL_WAIT = 30.0
 
 #: The registered subcommands by name (the registry itself: a read-only view for callers outside bot.chat).
 COMMANDS: Mapping[str, Command] = REGISTRY
@@ -152,6 +160,37 @@ async def _ap_states(ctx: CommandContext, reports: Sequence[SiteReport]) -> dict
     return out
 
 
+async def _write_in_thread(write: Callable[[], T], discard: Callable[[T], None]) -> T:
+    """`write()` in a worker thread; its temporary files are never left behind on a cancel.
+
+    A thread cannot be stopped: when the awaiting task is cancelled (shutdown's
+    `tasks.aclose`, a console Ctrl-C) it still finishes its CSV, and with nobody to take
+    the result nobody would deliver and delete the file. So the thread's future is
+    shielded; on a cancel it is waited for (up to `EXPORT_CANCEL_WAIT` seconds, then its
+    end is left to delete the file whenever it comes) and what it wrote is `discard`ed
+    before the cancel goes on.
+    """
+    future = asyncio.ensure_future(asyncio.to_thread(write))
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        # Registered before `asyncio.wait`'s own callback, so it has run when the wait returns.
+        future.add_done_callback(lambda done: _discard_result(done, discard))
+        await asyncio.wait({future}, timeout=EXPORT_CANCEL_WAIT)
+        raise
+
+
+def _discard_result(future: asyncio.Future[T], discard: Callable[[T], None]) -> None:
+    """Delete what a cancelled export's thread wrote, once it ended (nothing when it failed:
+    `write_csv` deletes its file then)."""
+    if future.cancelled() or future.exception() is not None:
+        return
+    try:
+        discard(future.result())
+    except OSError as error:  # the log has it; the cancel goes on regardless
+        log.warning("could not delete a cancelled export's file: %s", type(error).__name__)
+
+
 @command("export", slow=reading("exporting the APs of"), usage_args="<site>|all [--affected]")
 async def export(ctx: CommandContext, sites: SiteOrAll, affected: AffectedOnly) -> Reply:
     """every AP as a CSV file (for change tickets and RMA planning); --affected only affected models
@@ -162,11 +201,14 @@ async def export(ctx: CommandContext, sites: SiteOrAll, affected: AffectedOnly) 
 
     Read fresh like `aps` (under the shared session limit); `state_since` comes from the scheduled
     checks' memory (`ap_state`). The CSV is streamed to a temporary file in a worker thread, so a
-    10,000-AP fleet is never one string; the front door delivers and deletes it.
+    10,000-AP fleet is never one string; the front door delivers and deletes it (and a cancelled
+    export deletes it itself: `_write_in_thread`).
     """
     reports = await ctx.fleet.read_sites(sites)
     states = await _ap_states(ctx, reports)
-    return await asyncio.to_thread(exports.fleet_export, reports, states, affected_only=affected)
+    return await _write_in_thread(
+        lambda: exports.fleet_export(reports, states, affected_only=affected), Reply.discard_files
+    )
 
 
 @command(
@@ -430,6 +472,30 @@ async def schedule(ctx: CommandContext, request_id: RequestId, at: At) -> Reply:
     return remediation_views.vote_reply(False, result.reason)
 
 
+def _audit_export_refusal(ctx: CommandContext, view: RequestView) -> Reply | None:
+    """Why `audit --export` may not share this request's audit where it was typed; None when it may.
+
+    The CSV holds every command sent and its output (secrets redacted, but hostnames, addresses
+    and configuration all the same), and plain `audit` keeps that private. A file goes to the
+    whole channel it is posted in, so it is posted only where the request, its votes and its
+    run's steps were already posted: the request's own channel, whose people saw all of it.
+    A request posted in no channel (made from the Home tab) may be shared by its requester or
+    an approver, who answer for the change and choose where its record goes. The console writes
+    the file to the operator's disk (`CCERT_EXPORT_DIR`), which no channel sees: always allowed.
+    """
+    assert ctx.remediation is not None
+    if ctx.spawn is None:  # the console (see CommandContext)
+        return None
+    if view.channel and view.message_ts:
+        if ctx.channel == view.channel:
+            return None
+        return exports.audit_export_elsewhere(view.id, view.channel)
+    voter = Voter(ctx.caller.user_id, ctx.caller.groups)
+    if voter.user_id == view.requester or is_approver(voter, ctx.remediation.config.policy):
+        return None
+    return exports.audit_export_not_theirs(view.id)
+
+
 def _audit_ack(cmd: Command, ctx: CommandContext, args: Mapping[str, Any]) -> Reply:
     return Reply(title=f"reading the audit trail of request #{args['request_id']}…", ephemeral=True)
 
@@ -444,10 +510,11 @@ async def audit(ctx: CommandContext, request_id: RequestId, export: Export) -> R
     """everything a remediation request did, in order; --export as a CSV file
 
     everything a request did: votes, every command sent with its output (secrets redacted), steps, undo, end;
-    `--export` posts it as a CSV file
+    `--export` posts it as a CSV file in the request's own channel (typed elsewhere it is refused, saying where)
 
-    Without `--export` the answer is private (ephemeral); the CSV is shared in the channel, since
-    Slack has no private file in a channel.
+    Without `--export` the answer is private (ephemeral). The CSV cannot be: Slack has no private
+    file in a channel, and a DM would be invisible (the app's Messages tab is off), so the file
+    is shared only where the request already is (`_audit_export_refusal`).
     """
     assert ctx.remediation is not None
     entries = await ctx.remediation.audit(request_id)
@@ -459,5 +526,8 @@ async def audit(ctx: CommandContext, request_id: RequestId, export: Export) -> R
             level=Level.WARNING,
             ephemeral=True,
         )
-    file = await asyncio.to_thread(exports.write_audit_csv, request_id, entries)
+    refusal = _audit_export_refusal(ctx, await ctx.remediation.request_view(request_id))
+    if refusal is not None:
+        return refusal
+    file = await _write_in_thread(lambda: exports.write_audit_csv(request_id, entries), ReplyFile.discard)
     return exports.audit_export_reply(request_id, file)

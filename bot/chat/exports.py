@@ -3,7 +3,9 @@
 Chat-agnostic like the other views: a command gets a `Reply` whose `files` hold
 the CSV, already written to a temporary file; the front door delivers it (Slack
 uploads it, the console moves it to `CCERT_EXPORT_DIR`) and deletes the
-temporary file.
+temporary file. A file is seen by the whole channel it is posted in, so the
+audit's (every command and its output) goes only to the request's own channel
+(`bot.chat.commands._audit_export_refusal`; the README's Exports says why).
 
 **Streaming.** A fleet of 10,000 APs is written row by row: `csv.writer` over an
 open file, fed by generators over the snapshots. No list of rows and no CSV
@@ -16,8 +18,9 @@ file does not hold the event loop.
 controller printed) and these files are opened in Excel. `csv_cell` removes
 control and format characters (`bot.chat.text.printable`; the audit's command
 output keeps its newlines) and prefixes a `'` to a cell that starts with `=`,
-`+`, `-`, `@`, a tab or a CR, so no cell is ever taken for a formula (CSV
-injection). The files are UTF-8 with a byte-order mark, which is how Excel
+`+`, `-`, `@`, a tab or a CR, or with one of those signs (or its full-width
+form, `＝＋－＠`) after leading spaces, so no cell is ever taken for a formula
+(CSV injection). The files are UTF-8 with a byte-order mark, which is how Excel
 knows they are UTF-8.
 
 **Truthful.** Every row is what a controller said at `checked_at`. A controller
@@ -92,6 +95,10 @@ COMPLETE = "complete"
 MAX_CONTROLLER_ROWS = 20
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: What starts a formula once leading spaces are stripped: the ASCII signs and their full-width
+#: forms (`＝` U+FF1D, `＋` U+FF0B, `－` U+FF0D, `＠` U+FF20), which spreadsheets in East Asian
+#: locales may take as the ASCII ones.
+_FORMULA_SIGNS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -100,17 +107,25 @@ def csv_cell(value: object, *, keep_newlines: bool = False) -> str:
 
     A cell starting with `=`, `+`, `-`, `@`, a tab or a CR gets a leading `'` (OWASP's
     advice against CSV injection); the tab or CR itself is then removed with the other
-    control characters. `keep_newlines` keeps LF (a command's output); the CSV quoting
-    keeps such a cell one cell.
+    control characters. So does one whose first sign after leading whitespace (spaces,
+    no-break spaces) is one of those or its full-width form (`＝1+1`): some spreadsheets
+    skip the spaces, or read the full-width sign as the ASCII one, and evaluate the rest.
+    `keep_newlines` keeps LF (a command's output); the CSV quoting keeps such a cell one cell.
     """
     if value is None:
         return ""
     text = str(value)
-    risky = text.startswith(_FORMULA_START)
+    risky = text.startswith(_FORMULA_START) or _starts_formula(text)
     text = printable(text.replace("\r\n", "\n"), keep_newlines=keep_newlines)
-    if risky or text.startswith(_FORMULA_START):
+    if risky or text.startswith(_FORMULA_START) or _starts_formula(text):
         text = "'" + text
     return text
+
+
+def _starts_formula(text: str) -> bool:
+    """Whether `text`, leading whitespace (`str.lstrip`: spaces, no-break spaces, tabs…) aside,
+    starts with a formula sign, ASCII or full-width."""
+    return text.lstrip().startswith(_FORMULA_SIGNS)
 
 
 def utc_iso(value: datetime | None) -> str:
@@ -280,6 +295,14 @@ def controller_exports(reports: Sequence[SiteReport], *, affected_only: bool = F
     return out
 
 
+def in_file(c: ControllerExport, which: str) -> str:
+    """What the file holds of a partly read controller, in numbers that are true of the file:
+    `--affected` keeps only some of the APs the controller listed, so both are said then."""
+    if c.rows == c.listed:
+        return f"the file has the {c.listed:,} {'AP' if c.listed == 1 else 'APs'} it listed"
+    return f"the file has {c.rows:,} {which if c.rows == 1 else which + 's'} of the {c.listed:,} it listed"
+
+
 def fleet_export_reply(reports: Sequence[SiteReport], file: ReplyFile, *, affected_only: bool = False) -> Reply:
     """The message the CSV comes with: how many APs, and every controller whose read fell short."""
     where = reports[0].site.name if len(reports) == 1 else f"{len(reports)} sites"
@@ -291,7 +314,7 @@ def fleet_export_reply(reports: Sequence[SiteReport], file: ReplyFile, *, affect
         if c.note.startswith("not read"):
             lines.append(f"• {c.controller} ({c.site}): {c.note} — none of its APs are in the file")
         else:
-            lines.append(f"• {c.controller} ({c.site}): {c.note} — the file has the {c.listed:,} APs it listed")
+            lines.append(f"• {c.controller} ({c.site}): {c.note} — {in_file(c, which)}")
     if affected_only:
         lines.append("Only AP models CSCwd80290 affects or likely affects (`--affected`).")
     # A site's controllers are a short table; a fleet's would be pages of "complete": then
@@ -380,4 +403,32 @@ def audit_export_reply(request_id: int, file: ReplyFile) -> Reply:
         title=f"📄 Audit of time-back request #{request_id}: {count} exported to CSV",
         text="Every vote, step, command sent (secrets redacted) with its output, undo and end, oldest first.",
         files=(file,),
+    )
+
+
+def audit_export_elsewhere(request_id: int, channel: str) -> Reply:
+    """The refusal of `audit --export` typed outside the request's channel: where to type it instead."""
+    return Reply(
+        title=f"I share the audit CSV of request #{request_id} only in <#{channel}>.",
+        text=(
+            "It holds every command sent with its output, and a file goes to everyone in the channel it is "
+            f"posted in, so it goes only where the request, its votes and its run were posted. Type "
+            f"`/ccert audit {request_id} --export` in <#{channel}>; `/ccert audit {request_id}` shows you the "
+            "trail here, privately."
+        ),
+        level=Level.WARNING,
+        ephemeral=True,
+    )
+
+
+def audit_export_not_theirs(request_id: int) -> Reply:
+    """The refusal of `audit --export` of a request posted in no channel, by someone not in charge of it."""
+    return Reply(
+        title=f"Only the requester or an approver may share the audit CSV of request #{request_id}.",
+        text=(
+            "It holds every command sent with its output, and the request was posted in no channel, so sharing "
+            f"it anywhere is their choice. `/ccert audit {request_id}` shows you the trail here, privately."
+        ),
+        level=Level.WARNING,
+        ephemeral=True,
     )

@@ -31,19 +31,37 @@ DIGEST_EVENT_TYPE = "ccert_digest"
 
 
 def digest_metadata(digest: FleetDigest) -> MessageMetadata:
-    """Only numbers the summary shows: sites, controllers (and how many unreachable), stuck APs
-    and the sites needing attention (0 when all clear or the fleet is empty). Nobody looks for
-    the digest before posting it again, so the client may resend it (`once=False`)."""
+    """Only numbers the digest shows: sites, controllers (how many read, how many unreachable),
+    stuck APs, the sites needing attention (0 when all clear or the fleet is empty), and
+    whether the numbers are `complete` (see `digest_complete`), so a workflow that reads
+    `stuck_aps: 0` can tell "none stuck" from "none seen". Nobody looks for the digest before
+    posting it again, so the client may resend it (`once=False`)."""
     totals = digest.totals
     payload: dict[str, PayloadValue] = {
         "date": digest.day.isoformat(),
         "sites": totals.sites,
         "controllers": totals.controllers,
+        "controllers_read": totals.controllers_read,
         "controllers_unreachable": totals.controllers_unreachable,
         "stuck_aps": totals.stuck_aps,
         "sites_needing_attention": len(digest.needing_attention),
+        "complete": digest_complete(digest),
     }
     return MessageMetadata(DIGEST_EVENT_TYPE, f"digest-{digest.day.isoformat()}", payload, once=False)
+
+
+def digest_complete(digest: FleetDigest) -> bool:
+    """Whether the digest's numbers cover the whole fleet, as the digest itself says so: every
+    site's last check read its controllers (none unreachable, none only partly, no AP list
+    incomplete). A site with no check yet, or an empty fleet, is not complete: the numbers
+    then come from nothing, and `stuck_aps: 0` must not read as "none stuck"."""
+    return bool(digest.sites) and all(
+        s.controllers_read
+        and not s.controllers_unreachable
+        and not s.controllers_partial
+        and not s.controllers_incomplete
+        for s in digest.sites
+    )
 
 
 def _site_digest(

@@ -17,10 +17,14 @@ A Reply's files (`ReplyFile`, an export's CSV) are uploaded after its message,
 into that message's thread, with `files_upload_v2` (`files.getUploadURLExternal`,
 a POST of the bytes to the URL it gives, `files.completeUploadExternal`); the
 temporary file is deleted afterwards, whether the upload worked or not. Note that
-slack_sdk's `files_upload_v2` buffers: given a path it reads the whole file into
-memory, on the event loop (`internal_utils._to_v2_file_upload_item`: `readable.read()`), and POSTs
-those bytes, so an upload holds the finished file once (about 1.5 MB for 10,000
-APs), even though the command streamed it to disk row by row. A failed upload
+slack_sdk's `files_upload_v2` buffers: given a path it would read the whole file
+into memory on the event loop (`internal_utils._to_v2_file_upload_item`:
+`readable.read()`), a blocking read that holds every other chat and check for as
+long as the disk takes. So the bytes are read here in a worker thread
+(`asyncio.to_thread`, `read_upload`) and given to it as `file=bytes` (with the
+file's name, since bytes have none). Either way an upload holds the finished file
+once (about 1.5 MB for 10,000 APs), even though the command streamed it to disk
+row by row. A failed upload
 (`missing_scope` when the app lacks `files:write`, `not_in_channel`) is told to
 the user in words, privately; never a traceback.
 """
@@ -203,6 +207,12 @@ def friendly_error(reference: str) -> Reply:
     )
 
 
+def read_upload(file: ReplyFile) -> bytes:
+    """The bytes of a file to upload. Blocking: `Messenger.upload_files` runs it in a worker
+    thread, so a large export is never read on the event loop."""
+    return file.path.read_bytes()
+
+
 class Messenger:
     """Posts rendered Replies with the Web API; retries are the client's retry handlers'."""
 
@@ -244,11 +254,12 @@ class Messenger:
                 await self._tell_upload_failed(file, dest, "channel_not_found")
                 continue
             try:
+                data = await asyncio.to_thread(read_upload, file)
                 with reporting_failure(self.api_errors, "files.upload"):
                     await self.client.files_upload_v2(
                         channel=channel,
                         thread_ts=thread,
-                        file=str(file.path),
+                        file=data,
                         filename=file.filename,
                         title=file.title,
                         initial_comment=f"{file.title} ({file.rows:,} rows)",

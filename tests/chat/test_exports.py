@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import gc
 import tracemalloc
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from bot.chat import exports
+from bot.chat import commands, exports
 from bot.chat.reply import Reply
 from bot.domain.models import AccessPoint, ControllerSnapshot, ErrorKind, SnapshotError
 from bot.domain.verdict import SiteVerdict, evaluate_controller
@@ -255,3 +257,115 @@ def test_a_fleet_message_lists_only_the_controllers_that_fell_short() -> None:
         assert reply.files[0].rows == 2 * len(snapshots)
     finally:
         reply.discard_files()
+
+
+def test_a_formula_behind_spaces_or_in_full_width_signs_is_marked_too() -> None:
+    """Spreadsheets skip leading spaces, and some read `＝` as `=`: those cells are formulas as well."""
+    for start in "=+-@":
+        assert exports.csv_cell(f" {start}1+1") == f"' {start}1+1"
+        assert exports.csv_cell(f"\u00a0{start}1+1") == f"'\u00a0{start}1+1", "a no-break space before it"
+    for full_width in "\uff1d\uff0b\uff0d\uff20":  # ＝ ＋ － ＠
+        assert exports.csv_cell(f"{full_width}1+1") == f"'{full_width}1+1"
+        assert exports.csv_cell(f"  {full_width}1+1") == f"'  {full_width}1+1"
+    assert exports.csv_cell(" AP-1 ") == " AP-1 ", "a space before plain text is left alone"
+    assert exports.csv_cell("AP\uff1d1") == "AP\uff1d1", "a full-width sign inside a name is no formula"
+
+
+def test_affected_counts_the_rows_the_file_has_of_a_partly_read_controller() -> None:
+    """With `--affected` a partly read controller's rows are fewer than the APs it listed: the
+    message says the number in the file, and of how many."""
+    aps = synthetic_aps(10)  # 3702, 1852, 9120, 2702, unknown: 4 of every 10 are affected or likely
+    partly = snapshot(
+        "wlc-a1", aps, declared_ap_count=40, errors=[SnapshotError(ErrorKind.INCOMPLETE, "read 10 of 40 APs")]
+    )
+    reports = [report("site-a", partly)]
+    reply = exports.fleet_export(reports, {}, affected_only=True)
+    try:
+        rows = read_csv(reply.files[0].path)
+        assert len(rows) == reply.files[0].rows < len(aps)
+        assert f"the file has {len(rows)} affected APs of the {len(aps)} it listed" in reply.text
+        assert "the file has the 10 APs it listed" not in reply.text
+    finally:
+        reply.discard_files()
+    everything = exports.fleet_export(reports, {})
+    try:
+        assert "the file has the 10 APs it listed" in everything.text
+    finally:
+        everything.discard_files()
+
+
+async def test_a_cancelled_export_leaves_no_temporary_file(tmp_path: Path) -> None:
+    """Shutdown cancels a running export: the thread writing the CSV cannot be stopped, and
+    its Reply reaches nobody, so the command itself deletes the file before the cancel goes on."""
+    big = [report("site-a", snapshot("wlc-a1", synthetic_aps(15_000)))]
+
+    async def read_sites(sites: list[str]) -> list[SiteReport]:
+        return big
+
+    ctx = SimpleNamespace(fleet=SimpleNamespace(read_sites=read_sites), store=None)
+    task = asyncio.create_task(commands.export(ctx, ["site-a"], False))  # type: ignore[arg-type]
+    for _ in range(1000):  # until the thread has started writing
+        if list(tmp_path.glob("ccert-export-*.csv")):
+            break
+        await asyncio.sleep(0.005)
+    assert list(tmp_path.glob("ccert-export-*.csv")), "the export started writing"
+    assert not task.done(), "cancelled mid-write"
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert list(tmp_path.glob("ccert-export-*.csv")) == []
+
+
+async def test_a_cancelled_audit_export_leaves_no_temporary_file(tmp_path: Path) -> None:
+    entries = [AuditEntry(i, TAKEN, "command", "show time " + "x" * 200, request_id=7) for i in range(40_000)]
+
+    async def audit(request_id: int) -> list[AuditEntry]:
+        return entries
+
+    async def request_view(request_id: int) -> SimpleNamespace:
+        return SimpleNamespace(id=request_id, channel="console", message_ts=None, requester="console")
+
+    # spawn None: the console, where an audit export is always allowed (to the operator's disk).
+    ctx = SimpleNamespace(remediation=SimpleNamespace(audit=audit, request_view=request_view), spawn=None)
+    task = asyncio.create_task(commands.audit(ctx, 7, True))  # type: ignore[arg-type]
+    for _ in range(1000):
+        if list(tmp_path.glob("ccert-audit-*.csv")):
+            break
+        await asyncio.sleep(0.005)
+    assert list(tmp_path.glob("ccert-audit-*.csv")) and not task.done(), "cancelled mid-write"
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert list(tmp_path.glob("ccert-audit-*.csv")) == []
+
+
+def _audit_ctx(user: str, channel: str | None, *, approvers: frozenset[str] = frozenset()) -> SimpleNamespace:
+    """A Slack command's context (`spawn` set) as `_audit_export_refusal` reads it."""
+    policy = SimpleNamespace(approvers=approvers)
+    return SimpleNamespace(
+        caller=SimpleNamespace(user_id=user, groups=()),
+        channel=channel,
+        spawn=lambda coro, name: None,
+        remediation=SimpleNamespace(config=SimpleNamespace(policy=policy)),
+    )
+
+
+def test_an_audit_export_is_shared_only_in_the_request_channel() -> None:
+    """The CSV holds every command and its output; plain `audit` is private, so the file goes
+    only where the request and its run were already posted."""
+    posted = SimpleNamespace(id=12, channel="C0CHANGES", message_ts="1.2", requester="U0CARLA")
+    assert commands._audit_export_refusal(_audit_ctx("U0DAVE", "C0CHANGES"), posted) is None  # type: ignore[arg-type]
+    refused = commands._audit_export_refusal(_audit_ctx("U0ALICE", "C0GENERAL"), posted)  # type: ignore[arg-type]
+    assert refused is not None and refused.ephemeral and not refused.files
+    assert "<#C0CHANGES>" in refused.title and "`/ccert audit 12 --export` in <#C0CHANGES>" in refused.text
+    assert "`/ccert audit 12` shows you the trail here, privately" in refused.text
+
+
+def test_an_audit_export_of_a_request_posted_nowhere_is_for_its_requester_and_approvers() -> None:
+    home_made = SimpleNamespace(id=13, channel=None, message_ts=None, requester="U0CARLA")
+    approvers = frozenset({"U0ALICE"})
+    for user in ("U0CARLA", "U0ALICE"):
+        ctx = _audit_ctx(user, "C0GENERAL", approvers=approvers)
+        assert commands._audit_export_refusal(ctx, home_made) is None  # type: ignore[arg-type]
+    refused = commands._audit_export_refusal(_audit_ctx("U0DAVE", "C0GENERAL", approvers=approvers), home_made)  # type: ignore[arg-type]
+    assert refused is not None and refused.ephemeral and "requester or an approver" in refused.title

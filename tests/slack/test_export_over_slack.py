@@ -9,14 +9,18 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.chat import exports
+from bot.chat.reply import Reply
 from bot.domain.ap_models import classify_model
 from bot.domain.software_fix import recommended_release
+from bot.slack.delivery import Destination, Messenger
 from bot.store import ap_state
 from tests.remediation.remediation_helpers import eventually
 from tests.support.fake_slack import UploadedFile
@@ -149,6 +153,30 @@ async def test_audit_export_uploads_the_request_audit(tmp_path: Path, export_tem
     assert list(export_temp.iterdir()) == []
 
 
+async def test_audit_export_elsewhere_is_refused_and_says_where(tmp_path: Path, export_temp: Path) -> None:
+    """Plain `audit` is private; its CSV goes only to the request's own channel, never to
+    whatever channel `--export` was typed in."""
+    async with slack_bot(tmp_path, aireos("wlc-1"), approvers=f"{ALICE},{BOB}", access=f"remediate={CARLA}") as h:
+        await h.command("remediate site-t wlc-1", user=CARLA)
+        await eventually(lambda: h.request_message() is not None, timeout=15)
+        found = h.request_message()
+        assert found is not None
+        request_id, _ = found
+        await h.command(f"audit {request_id} --export", user=ALICE, channel="C0GENERAL")
+
+        def refusals() -> list[str]:
+            return [
+                json.dumps(c.body)
+                for c in h.slack.calls_to("chat.postEphemeral")
+                if c.body.get("user") == ALICE and "only in" in json.dumps(c.body)
+            ]
+
+        await eventually(lambda: bool(refusals()), timeout=10)
+    assert f"<#{CHANNEL}>" in refusals()[0]
+    assert h.slack.calls_to("files.getUploadURLExternal") == []
+    assert list(export_temp.iterdir()) == []
+
+
 async def test_audit_without_export_stays_private_and_uploads_nothing(tmp_path: Path) -> None:
     async with slack_bot(tmp_path, aireos("wlc-1"), approvers=f"{ALICE},{BOB}", access=f"remediate={CARLA}") as h:
         await h.command("remediate site-t wlc-1", user=CARLA)
@@ -199,3 +227,44 @@ async def test_a_controller_that_cannot_be_read_is_named_never_dropped(tmp_path:
     assert "1 controller not read completely" in message
     assert upload.initial_comment == f"{upload.title} ({len(rows)} rows)"
     assert list(export_temp.iterdir()) == []
+
+
+class RecordingClient:
+    """Just enough of `AsyncWebClient` for `Messenger.post`: what `files_upload_v2` was given."""
+
+    def __init__(self) -> None:
+        self.uploads: list[dict[str, Any]] = []
+
+    async def chat_postMessage(self, **kwargs: Any) -> dict[str, Any]:
+        return {"channel": kwargs["channel"], "ts": "1700000000.000100"}
+
+    async def files_upload_v2(self, **kwargs: Any) -> dict[str, Any]:
+        self.uploads.append(kwargs)
+        return {"ok": True}
+
+
+async def test_the_upload_is_read_in_a_worker_thread_and_sent_as_bytes(
+    export_temp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """slack_sdk given a path reads the file on the event loop; the bot gives it the bytes,
+    read in a worker thread, with the file's name, and still deletes the file afterwards."""
+    readers: list[threading.Thread] = []
+    read_bytes = Path.read_bytes
+
+    def recording_read_bytes(self: Path) -> bytes:
+        readers.append(threading.current_thread())
+        return read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", recording_read_bytes)
+    file = exports.write_audit_csv(7, [])
+    expected = file.path.read_bytes()
+    readers.clear()
+    client = RecordingClient()
+    await Messenger(client).post(  # type: ignore[arg-type]
+        Reply(title="audit", files=(file,)), Destination(user_id=ALICE, channel_id=CHANNEL)
+    )
+    [upload] = client.uploads
+    assert isinstance(upload["file"], bytes) and upload["file"] == expected
+    assert upload["filename"] == file.filename and upload["channel"] == CHANNEL
+    assert readers and all(t is not threading.main_thread() for t in readers), "never read on the event loop"
+    assert list(export_temp.iterdir()) == [], "deleted after the upload"

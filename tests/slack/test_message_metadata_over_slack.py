@@ -156,14 +156,19 @@ async def test_the_digest_and_the_alert_carry_the_numbers_and_ids_they_show(tmp_
     assert payload["stuck_aps"] > 0 and f"Stuck APs: {payload['stuck_aps']}" in shown
     assert f"{payload['sites']} site" in shown and f"{payload['controllers']} controller" in shown
     assert payload["controllers_unreachable"] == 0 and payload["sites_needing_attention"] == 1
+    # How complete the numbers are, as the summary says it: 1 controller, 1 read, none short.
+    assert payload["controllers_read"] == 1 and f"({payload['controllers_read']} read)" in shown
+    assert payload["complete"] is True
     assert "Sites needing attention, worst first (1)" in shown
     assert set(payload) == {
         "date",
         "sites",
         "controllers",
+        "controllers_read",
         "controllers_unreachable",
         "stuck_aps",
         "sites_needing_attention",
+        "complete",
         "outbox_key",
     }
 
