@@ -28,7 +28,8 @@ from zoneinfo import ZoneInfo
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MINUTES_PER_WEEK = 7 * 24 * 60
 
-_DAY_NAMES = {
+#: Day names people type (`Sat`, `saturday`, any case after lower()) → Monday-based index.
+DAY_INDEX = {
     **{d: i for i, d in enumerate(DAYS)},
     **{n: i for i, n in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))},
 }
@@ -137,7 +138,7 @@ def parse_windows(text: str | None, zone: ZoneInfo | None = None) -> ChangeWindo
 
 
 def _minute(day: str, hour: str, minute: str, part: str) -> int:
-    index = _DAY_NAMES.get(day.lower())
+    index = DAY_INDEX.get(day.lower())
     if index is None:
         raise ChangeWindowError(f"'{day}' in '{part.strip()}' is not a day (Mon, Tue, ... Sun)")
     return index * 24 * 60 + _clock(hour, minute, part)

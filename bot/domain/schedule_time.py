@@ -18,7 +18,7 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.domain.change_windows import resolve_local
+from bot.domain.change_windows import DAY_INDEX, resolve_local
 
 MAX_AHEAD = timedelta(days=30)
 FORMS = "HH:MM, 'Sat 22:00' or 'YYYY-MM-DD HH:MM'"
@@ -26,10 +26,6 @@ FORMS = "HH:MM, 'Sat 22:00' or 'YYYY-MM-DD HH:MM'"
 _CLOCK = re.compile(r"^([0-2]?\d):([0-5]\d)$")
 _DAY_CLOCK = re.compile(r"^([A-Za-z]{3,9})\s+([0-2]?\d):([0-5]\d)$")
 _DATE_CLOCK = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ]([0-2]?\d):([0-5]\d)$")
-_DAYS = {
-    **{d: i for i, d in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))},
-    **{n: i for i, n in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))},
-}
 
 
 class ScheduleTimeError(ValueError):
@@ -47,7 +43,7 @@ def parse_at(text: str, now: datetime, zone: ZoneInfo) -> datetime:
             naive += timedelta(days=1)
         return _checked(resolve_local(naive, zone), now, value)
     if match := _DAY_CLOCK.match(value):
-        day = _DAYS.get(match.group(1).lower())
+        day = DAY_INDEX.get(match.group(1).lower())
         if day is None:
             raise ScheduleTimeError(f"'{match.group(1)}' is not a day; --at takes {FORMS}")
         hour, minute = _hour(match.group(2), value), int(match.group(3))

@@ -801,16 +801,7 @@ class RemediationService:
                 "min, more than CCERT_APPROVAL_TTL_MINUTES: the run did not start and nothing was changed; "
                 "request it again for a new window"
             )
-            try:
-                await self.store.write(
-                    q.cancel_request, request_id, user_id=None, at=self.now(), expected_status="scheduled", note=note
-                )
-            except StateError:
-                return False
-            self.recorder.remediation_request(RequestStatus.CANCELLED.value)
-            view = await self.request_view(request_id)
-            self._note(view, f"\u26a0\ufe0f The request {note}.", "warning")
-            await self._update_message(view)
+            await self._end_unstarted(request_id, note, f"\u26a0\ufe0f The request {note}.", "warning")
             return False
         recovered = await self._recovered(row)
         names = {t.controller for t in row.targets}
@@ -819,16 +810,7 @@ class RemediationService:
                 f"at the window start no AP was Downloading any more on {', '.join(sorted(names))}: the run did "
                 "not start and nothing was changed"
             )
-            try:
-                await self.store.write(
-                    q.cancel_request, request_id, user_id=None, at=self.now(), expected_status="scheduled", note=note
-                )
-            except StateError:
-                return False
-            self.recorder.remediation_request(RequestStatus.CANCELLED.value)
-            view = await self.request_view(request_id)
-            self._note(view, f"\u2705 {note[0].upper()}{note[1:]}.", "ok")
-            await self._update_message(view)
+            await self._end_unstarted(request_id, note, f"\u2705 {note[0].upper()}{note[1:]}.", "ok")
             return False
         try:
             await self.store.write(
@@ -853,6 +835,20 @@ class RemediationService:
             self._runs.add(task)  # a strong reference until it ends
             task.add_done_callback(self._runs.discard)
         return True
+
+    async def _end_unstarted(self, request_id: int, note: str, thread_line: str, level: str) -> None:
+        """End a scheduled request the bot will not start (`cancelled`, by nobody): its note in the
+        audit, `thread_line` in its thread. A request cancelled meanwhile is left as it is."""
+        try:
+            await self.store.write(
+                q.cancel_request, request_id, user_id=None, at=self.now(), expected_status="scheduled", note=note
+            )
+        except StateError:
+            return
+        self.recorder.remediation_request(RequestStatus.CANCELLED.value)
+        view = await self.request_view(request_id)
+        self._note(view, thread_line, level)
+        await self._update_message(view)
 
     async def _start_scheduled(self, request_id: int, skip: frozenset[str]) -> None:
         try:

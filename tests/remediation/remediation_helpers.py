@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.controllers.session import SessionOptions
@@ -103,3 +103,17 @@ async def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         await asyncio.sleep(interval)
+
+
+class WindowClock:
+    """The window timer's clock (`RemediationService(window_clock=...)`), moved by a test; the
+    runs and the simulated controllers keep the real one."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def move_to(self, when: datetime) -> None:
+        self.offset = when - datetime.now(UTC)

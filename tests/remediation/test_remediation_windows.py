@@ -25,6 +25,7 @@ from tests.remediation.remediation_helpers import (
     APPROVER_2,
     OUTSIDER,
     REQUESTER,
+    WindowClock,
     device_problems,
     eventually,
     fast_config,
@@ -34,20 +35,7 @@ from tests.remediation.remediation_helpers import (
 from tests.support.simulated_site import SimulatedSite, aireos, simulated_site
 
 
-class Clock:
-    """The window timer's clock, moved by the test (the runs keep the real one, as the simulator does)."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta(0)
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-    def move_to(self, when: datetime) -> None:
-        self.offset = when - datetime.now(UTC)
-
-
-def _service(store: Store, site: SimulatedSite, clock: Clock | None = None, **config: Any) -> RemediationService:
+def _service(store: Store, site: SimulatedSite, clock: WindowClock | None = None, **config: Any) -> RemediationService:
     return RemediationService(
         store,
         site.inventory,
@@ -101,7 +89,7 @@ async def test_a_scheduled_run_starts_at_its_window_and_survives_a_restart(tmp_p
 
         # The bot restarts: a new store handle and service over the same file.
         async with await Store.open(site.settings.db) as store:
-            clock = Clock()
+            clock = WindowClock()
             second = _service(store, site, clock)
             await second.recover()  # must keep a scheduled request (it fails only approved ones left behind)
             assert (await second.request_view(request_id)).status is RequestStatus.SCHEDULED
@@ -129,7 +117,7 @@ async def test_at_the_window_a_recovered_controller_is_left_alone(tmp_path: Path
         before = ntp_config(wlc)
         window = (datetime.now(UTC) + timedelta(hours=2)).replace(microsecond=0)
         async with await Store.open(site.settings.db) as store:
-            clock = Clock()
+            clock = WindowClock()
             service = _service(store, site, clock)
             request_id = await _approved(service, window)
             # Meanwhile someone fixed it by hand: every AP registered.
@@ -203,7 +191,7 @@ async def test_a_window_missed_by_more_than_the_ttl_is_not_run_late(tmp_path: Pa
         before = ntp_config(wlc)
         window = (datetime.now(UTC) + timedelta(hours=2)).replace(microsecond=0)
         async with await Store.open(site.settings.db) as store:
-            clock = Clock()
+            clock = WindowClock()
             service = _service(store, site, clock)
             request_id = await _approved(service, window)
             clock.move_to(window + service.config.policy.ttl + timedelta(minutes=1))
@@ -285,4 +273,9 @@ async def test_a_vote_decided_on_an_old_window_is_decided_again(tmp_path: Path) 
             later = await service.request_view(view.id)
             assert later.scheduled_for == moved and [a.user_id for a in later.approvals] == [APPROVER_1]
             # moving the window closer takes its deadline from now, not from the old window
-            assert later.expires_at >= moved
+            closer = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=30)
+            await service.cancel(view.id, voter(REQUESTER))
+            again = await service.create_request("site-t", "wlc-1", REQUESTER, None, at=window)
+            assert again.expires_at == window
+            moved_closer = await service.schedule(again.id, voter(REQUESTER), closer)
+            assert moved_closer.accepted and moved_closer.view.expires_at < window

@@ -13,22 +13,19 @@ from urllib.parse import urlencode
 
 from bot.domain.approvals import RequestStatus
 from bot.store import remediation as q
-from tests.remediation.remediation_helpers import FAST_PARAMS, FAST_RETRY, device_problems, eventually, ntp_config
+from tests.remediation.remediation_helpers import (
+    FAST_PARAMS,
+    FAST_RETRY,
+    WindowClock,
+    device_problems,
+    eventually,
+    ntp_config,
+)
 from tests.support import slack_signing
 from tests.support.simulated_site import aireos
 from tests.support.slack_bot import SIGNING_SECRET, SlackBotHarness, slack_bot
 
 REQUESTER, ALICE, BOB, MALLORY = "U0CARLA", "U0ALICE", "U0BOB", "U0MALLORY"
-
-
-class Clock:
-    """The window timer's clock, moved by the test (runs and controllers keep the real one)."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta(0)
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
 
 
 def _request_posts(h: SlackBotHarness) -> list[Any]:
@@ -70,7 +67,7 @@ async def test_a_request_for_a_window_is_scheduled_by_its_approvals_and_starts_a
         service.config = dataclasses.replace(
             service.config, param_overrides=FAST_PARAMS, retry=FAST_RETRY, schedule_check_seconds=0.05
         )
-        clock = Clock()
+        clock = WindowClock()
         service.window_clock = clock
         wlc = h.site.sim.controllers["wlc-1"]
         before = ntp_config(wlc)
@@ -112,7 +109,7 @@ async def test_a_request_for_a_window_is_scheduled_by_its_approvals_and_starts_a
         assert {e["action_id"] for e in _elements(last)} == {"remediation_cancel"}, "no picker once approved"
 
         assert scheduled.scheduled_for is not None
-        clock.offset = scheduled.scheduled_for - datetime.now(UTC) + timedelta(seconds=1)
+        clock.move_to(scheduled.scheduled_for + timedelta(seconds=1))
         service.wake_window_timer()
 
         async def finished() -> bool:
@@ -183,8 +180,8 @@ async def test_a_scheduled_run_survives_a_restart_of_the_whole_bot(tmp_path: Pat
         assert view.status is RequestStatus.SCHEDULED and view.scheduled_for is not None
         wlc = h.site.sim.controllers["wlc-1"]
         before = ntp_config(wlc)
-        clock = Clock()
-        clock.offset = view.scheduled_for - datetime.now(UTC) + timedelta(seconds=1)
+        clock = WindowClock()
+        clock.move_to(view.scheduled_for + timedelta(seconds=1))
         service.window_clock = clock
         service.wake_window_timer()
 
