@@ -158,7 +158,7 @@ async def _run_bot(settings: Settings, inventory: Inventory, host: str, environ:
     from bot.slack.transport import serve
     from bot.store import Store
 
-    store = await Store.open(settings.db)
+    store = await Store.open(settings.db, password=settings.db_password_text)
     try:
         runtime = Runtime(inventory, settings, store, ConsoleNotifier(sys.stderr), environ)
         try:

@@ -42,6 +42,7 @@ from bot.inventory import Inventory, InventoryError
 from bot.inventory_file import load_inventory, missing_environment
 from bot.remediation.playbook_loader import PlaybookError, default_playbook_dir, playbook_for
 from bot.settings import Settings
+from bot.store.pg import is_postgres_url
 
 
 class Need(IntEnum):
@@ -149,9 +150,9 @@ def _host_keys(report: Report, settings: Settings) -> None:
 
 
 def _database(report: Report, settings: Settings) -> None:
-    if str(settings.db) == ":memory:":
+    if settings.db == ":memory:" or is_postgres_url(settings.db):
         return
-    folder = settings.db.expanduser().resolve().parent
+    folder = Path(settings.db).expanduser().resolve().parent
     if not folder.is_dir():
         report.problems.append(f"CCERT_DB: the folder {folder} does not exist (create it, or point CCERT_DB elsewhere)")
     elif not os.access(folder, os.W_OK):

@@ -304,7 +304,7 @@ async def run_console_bot(
     """
     stdin = stdin or sys.stdin
     out = out or sys.stdout
-    store = await Store.open(settings.db)
+    store = await Store.open(settings.db, password=settings.db_password_text)
     try:
         runtime = Runtime(inventory, settings, store, ConsoleNotifier(out), environ, background_runs=False)
         await runtime.start(jobs=stdin.isatty())

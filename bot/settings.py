@@ -28,7 +28,10 @@ class Settings(BaseSettings):
 
     # Where things live
     inventory: Path = Field(default=Path("inventory.yaml"), alias="CCERT_INVENTORY")
-    db: Path = Field(default=Path("ccert.db"), alias="CCERT_DB")
+    # A SQLite file (the default), or a PostgreSQL URL (`postgresql://user@host:5432/ccert`) that
+    # two or more instances share; its password goes in CCERT_DB_PASSWORD, not in the URL.
+    db: str = Field(default="ccert.db", alias="CCERT_DB")
+    db_password: SecretStr | None = Field(default=None, alias="CCERT_DB_PASSWORD")
 
     # Controller sessions
     max_concurrency: int = Field(default=50, ge=1, le=2000, alias="CCERT_MAX_CONCURRENCY")
@@ -93,6 +96,11 @@ class Settings(BaseSettings):
     # user-group IDs per command). Commands not named: everyone, except `remediate` (and its
     # --dry-run), which only the approvers (CCERT_APPROVERS) may run unless it is named here.
     access: str = Field(default="", alias="CCERT_ACCESS")
+
+    @property
+    def db_password_text(self) -> str | None:
+        """The PostgreSQL password, for the driver only (never logged or shown)."""
+        return self.db_password.get_secret_value() if self.db_password else None
 
     @field_validator("ssh_known_hosts", mode="before")
     @classmethod

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -23,6 +22,7 @@ from bot.observability.health import HealthFacts, HealthReport, SchedulerState, 
 from bot.observability.heartbeat import LoopHeartbeat
 from bot.observability.metrics import Metrics, SyslogSource
 from bot.store import Store, outbox
+from bot.store.sql import DatabaseError
 
 if TYPE_CHECKING:
     from bot.jobs.checks import CheckOutcome
@@ -137,7 +137,7 @@ class Observability:
             await asyncio.wait_for(self.store.ping(), STORE_PING_TIMEOUT_SECONDS)
         except TimeoutError:
             return f"no answer within {STORE_PING_TIMEOUT_SECONDS:g}s"
-        except sqlite3.Error as error:
+        except DatabaseError as error:
             return f"{type(error).__name__}: {str(error)[:120]}"
         except Exception as error:  # health must answer whatever broke
             return type(error).__name__

@@ -1,9 +1,10 @@
-"""The one store: a SQLite file (`CCERT_DB`) holding checks, snapshots, AP
-state, alerts with their outbox, digests, and one summary per controller per
-day that outlives the retention (`CCERT_RETENTION_DAYS`).
+"""The one store: a SQLite file or a PostgreSQL database (`CCERT_DB`) holding
+checks, snapshots, AP state, alerts with their outbox, digests, remediation
+requests and their audit, and one summary per controller per day that outlives
+the retention (`CCERT_RETENTION_DAYS`).
 
-The bot uses the async `Store` (`await Store.open(path)`); a CLI or a test
-may use `open_db(path)` and the store functions (`bot.store.checks`, `alerts`,
+The bot uses the async `Store` (`await Store.open(target)`); a CLI or a test
+may use `open_db(target)` and the store functions (`bot.store.checks`, `alerts`,
 `outbox`, `history`, ...) directly.
 Schema changes are numbered migrations in `bot.store.migrations`.
 """

@@ -13,12 +13,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlite_utils import Database
-
 from bot.store.codec import dumps, from_db_time, from_db_time_or_none, loads, short_error
 from bot.store.db import write_tx
 from bot.store.records import AlertKind, AlertRecord, AlertStatus, Delivery, NotFoundError, StateError
-from bot.store.rows import find_row, get_row, insert_row, now_text
+from bot.store.rows import find_row, get_row, insert_row, now_text, rows_where
+from bot.store.sql import Db
 
 
 def _alert_record(row: Mapping[str, Any]) -> AlertRecord:
@@ -44,29 +43,30 @@ def _alert_record(row: Mapping[str, Any]) -> AlertRecord:
     )
 
 
-def get_alert(db: Database, alert_id: int) -> AlertRecord:
+def get_alert(db: Db, alert_id: int) -> AlertRecord:
     """One alert by id (`NotFoundError` without it)."""
     return _alert_record(get_row(db, "alerts", alert_id, f"no alert {alert_id}"))
 
 
-def get_open_alert(db: Database, controller: str, kind: AlertKind | str) -> AlertRecord | None:
+def get_open_alert(db: Db, controller: str, kind: AlertKind | str) -> AlertRecord | None:
     """The open alert of `kind` for the controller, if any (the schema allows one at most)."""
     row = find_row(db, "alerts", "controller = ? AND kind = ? AND status = 'open'", [controller, AlertKind(kind).value])
     return None if row is None else _alert_record(row)
 
 
-def open_alerts(db: Database, kind: AlertKind | str | None = None) -> list[AlertRecord]:
+def open_alerts(db: Db, kind: AlertKind | str | None = None) -> list[AlertRecord]:
     """Every open alert (of `kind`), oldest first: what the next check may resolve."""
-    alerts = db.table("alerts")
     if kind is None:
-        rows = alerts.rows_where("status = 'open'", order_by="opened_at, id")
+        rows = rows_where(db, "alerts", "status = 'open'", order_by="opened_at, id")
     else:
-        rows = alerts.rows_where("status = 'open' AND kind = ?", [AlertKind(kind).value], order_by="opened_at, id")
+        rows = rows_where(
+            db, "alerts", "status = 'open' AND kind = ?", [AlertKind(kind).value], order_by="opened_at, id"
+        )
     return [_alert_record(r) for r in rows]
 
 
 def open_alert(
-    db: Database,
+    db: Db,
     kind: AlertKind | str,
     controller: str,
     *,
@@ -103,7 +103,7 @@ def open_alert(
         return get_alert(db, alert_id)
 
 
-def _change_alert(db: Database, alert_id: int, sql_set: str, params: Sequence[Any]) -> AlertRecord:
+def _change_alert(db: Db, alert_id: int, sql_set: str, params: Sequence[Any]) -> AlertRecord:
     with write_tx(db):
         cursor = db.execute(f"UPDATE alerts SET {sql_set} WHERE id = ?", [*params, alert_id])
         if cursor.rowcount == 0:
@@ -112,13 +112,13 @@ def _change_alert(db: Database, alert_id: int, sql_set: str, params: Sequence[An
 
 
 def update_alert_payload(
-    db: Database, alert_id: int, payload: Mapping[str, Any], *, now: datetime | None = None
+    db: Db, alert_id: int, payload: Mapping[str, Any], *, now: datetime | None = None
 ) -> AlertRecord:
     """Replace the alert's current payload (what its message should say now)."""
     return _change_alert(db, alert_id, "payload_json = ?, updated_at = ?", [dumps(dict(payload)), now_text(now)])
 
 
-def mark_delivered(db: Database, alert_id: int, ts: str, channel: str, *, now: datetime | None = None) -> AlertRecord:
+def mark_delivered(db: Db, alert_id: int, ts: str, channel: str, *, now: datetime | None = None) -> AlertRecord:
     """The alert message is in Slack at (`channel`, `ts`)."""
     stamp = now_text(now)
     return _change_alert(
@@ -130,7 +130,7 @@ def mark_delivered(db: Database, alert_id: int, ts: str, channel: str, *, now: d
     )
 
 
-def mark_sending(db: Database, alert_id: int, key: str, *, now: datetime | None = None) -> AlertRecord:
+def mark_sending(db: Db, alert_id: int, key: str, *, now: datetime | None = None) -> AlertRecord:
     """Record, before the post, that the alert message is about to be posted with metadata `key`.
 
     The first attempt's key and time stay (later attempts reuse them), so whatever attempt
@@ -149,7 +149,7 @@ def mark_sending(db: Database, alert_id: int, key: str, *, now: datetime | None 
 _SEND_TABLES = frozenset({"alerts", "alert_events"})
 
 
-def begin_send(db: Database, table: str, row_id: int, key: str, now: datetime | None) -> None:
+def begin_send(db: Db, table: str, row_id: int, key: str, now: datetime | None) -> None:
     """Set the send key and start of the first attempt; later attempts keep both.
 
     Shared by alert messages and their thread notes (`outbox.mark_event_sending`): both are
@@ -164,7 +164,7 @@ def begin_send(db: Database, table: str, row_id: int, key: str, now: datetime | 
 
 
 def mark_delivery_failed(
-    db: Database, alert_id: int, error: BaseException | str, *, now: datetime | None = None
+    db: Db, alert_id: int, error: BaseException | str, *, now: datetime | None = None
 ) -> AlertRecord:
     """Posting failed; it stays in `alerts_pending_delivery` to retry. The error is kept short and redacted."""
     return _change_alert(
@@ -175,14 +175,14 @@ def mark_delivery_failed(
     )
 
 
-def mark_notified(db: Database, alert_id: int, *, now: datetime | None = None) -> AlertRecord:
+def mark_notified(db: Db, alert_id: int, *, now: datetime | None = None) -> AlertRecord:
     """Record that people were told about the alert now (for dedupe windows)."""
     stamp = now_text(now)
     return _change_alert(db, alert_id, "last_notified_at = ?, updated_at = ?", [stamp, stamp])
 
 
 def resolve_alert(
-    db: Database, alert_id: int, *, payload: Mapping[str, Any] | None = None, now: datetime | None = None
+    db: Db, alert_id: int, *, payload: Mapping[str, Any] | None = None, now: datetime | None = None
 ) -> AlertRecord:
     """Close the incident (optionally with a final payload). Raises `StateError` if not open."""
     stamp = now_text(now)
@@ -196,9 +196,7 @@ def resolve_alert(
         return _change_alert(db, alert_id, sets, params)
 
 
-def reopen_alert(
-    db: Database, alert_id: int, *, payload: Mapping[str, Any], now: datetime | None = None
-) -> AlertRecord:
+def reopen_alert(db: Db, alert_id: int, *, payload: Mapping[str, Any], now: datetime | None = None) -> AlertRecord:
     """Reopen a recently resolved incident (a flapping controller): same message, same thread."""
     stamp = now_text(now)
     with write_tx(db):
@@ -209,7 +207,7 @@ def reopen_alert(
         return _change_alert(db, alert_id, sets, [stamp, dumps(dict(payload))])
 
 
-def last_resolved_alert(db: Database, controller: str, kind: AlertKind | str) -> AlertRecord | None:
+def last_resolved_alert(db: Db, controller: str, kind: AlertKind | str) -> AlertRecord | None:
     """The most recently resolved alert of this kind for the controller (flapping dedupe)."""
     row = find_row(
         db,
@@ -221,11 +219,11 @@ def last_resolved_alert(db: Database, controller: str, kind: AlertKind | str) ->
     return None if row is None else _alert_record(row)
 
 
-def alerts_pending_delivery(db: Database) -> list[AlertRecord]:
+def alerts_pending_delivery(db: Db) -> list[AlertRecord]:
     """Alerts whose message never reached Slack (pending or failed), oldest first.
 
     Resolved ones are included (their `status` says so): an incident that
     opened and closed while Slack was unreachable is still reported.
     """
-    rows = db.table("alerts").rows_where("delivery != 'delivered'", order_by="opened_at, id")
+    rows = rows_where(db, "alerts", "delivery != 'delivered'", order_by="opened_at, id")
     return [_alert_record(r) for r in rows]

@@ -18,18 +18,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlite_utils import Database
-
 from bot.domain.models import AccessPoint, ControllerSnapshot
 from bot.store.codec import from_db_time, to_db_time
 from bot.store.records import APState
+from bot.store.sql import Db, execute_many
 
 
 def _state_key(state: str | None) -> str:
     return (state or "").strip().lower()
 
 
-def track_ap_states(db: Database, snapshot: ControllerSnapshot, complete: bool = True) -> dict[str, str]:
+def track_ap_states(db: Db, snapshot: ControllerSnapshot, complete: bool = True) -> dict[str, str]:
     """Update `ap_state` from a snapshot whose AP list was read; returns name -> state_since text.
 
     An incomplete list (`read 37 of 4,135 APs`) updates the APs it shows but forgets none:
@@ -55,20 +54,22 @@ def track_ap_states(db: Database, snapshot: ControllerSnapshot, complete: bool =
         rows.append((snapshot.name, name, state, started, taken))
     # SQL, not `upsert_all`: a large controller lists thousands of APs every check, and this
     # one statement stepped per row is what keeps that write cheap.
-    db.conn.executemany(
+    execute_many(
+        db,
         "INSERT INTO ap_state (controller, ap_name, state, state_since, last_seen) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (controller, ap_name) DO UPDATE SET "
         "state = excluded.state, state_since = excluded.state_since, last_seen = excluded.last_seen",
         rows,
     )
-    db.conn.executemany(
+    execute_many(
+        db,
         "DELETE FROM ap_state WHERE controller = ? AND ap_name = ?",
         [(snapshot.name, name) for name in known.keys() - seen.keys()] if complete else [],
     )
     return since
 
 
-def ap_states(db: Database, controller: str) -> list[APState]:
+def ap_states(db: Db, controller: str) -> list[APState]:
     """The stuck rule's memory for one controller, by AP name."""
     rows = db.execute(
         "SELECT controller, ap_name, state, state_since, last_seen FROM ap_state WHERE controller = ? ORDER BY ap_name",
@@ -77,7 +78,7 @@ def ap_states(db: Database, controller: str) -> list[APState]:
     return [APState(c, n, st, from_db_time(since), from_db_time(seen)) for c, n, st, since, seen in rows]
 
 
-def downloading_since(db: Database, controller: str) -> dict[str, datetime]:
+def downloading_since(db: Db, controller: str) -> dict[str, datetime]:
     """AP name -> when it was first seen Downloading (or Predownloading), continuously."""
     return {
         s.ap_name: s.state_since

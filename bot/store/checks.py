@@ -14,8 +14,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlite_utils import Database
-
 from bot.domain.models import ControllerSnapshot
 from bot.domain.verdict import RISK_CODES, ControllerVerdict, Severity, VerdictStatus
 from bot.store.ap_state import track_ap_states
@@ -23,11 +21,12 @@ from bot.store.codec import dumps, from_db_time, from_db_time_or_none, to_db_tim
 from bot.store.days import fold_into_days
 from bot.store.db import write_tx
 from bot.store.records import CheckRun, CheckRunRecord, CheckTrigger, StateError
-from bot.store.rows import get_row, insert_plain_row, insert_row, now_text
+from bot.store.rows import get_row, insert_plain_row, insert_row, now_text, rows_where, update_row
 from bot.store.snapshots import AP_COLUMNS, AP_FIELDS, ap_values, aps_digest, shared_aps_owner
+from bot.store.sql import Db, execute_many
 
 
-def start_check(db: Database, trigger: CheckTrigger | str, started_at: datetime | None = None) -> int:
+def start_check(db: Db, trigger: CheckTrigger | str, started_at: datetime | None = None) -> int:
     """Register a check as running; returns its id for `record_check` and `mark_check_overran`."""
     with write_tx(db):
         return insert_row(
@@ -35,12 +34,12 @@ def start_check(db: Database, trigger: CheckTrigger | str, started_at: datetime 
         )
 
 
-def mark_check_overran(db: Database, run_id: int, note: str) -> None:
+def mark_check_overran(db: Db, run_id: int, note: str) -> None:
     """Note that a check ran past its interval (the next one was not started beside it)."""
     with write_tx(db):
         row = get_row(db, "check_runs", run_id, f"no check run {run_id}")
         text = note if not row["note"] else f"{row['note']}; {note}"
-        db.table("check_runs").update(run_id, {"overran": 1, "note": text})
+        update_row(db, "check_runs", run_id, {"overran": 1, "note": text})
 
 
 def _aps_read(verdict: ControllerVerdict) -> bool:
@@ -103,7 +102,7 @@ def _snapshot_row(
 
 
 def record_check(
-    db: Database,
+    db: Db,
     run: CheckRun,
     snapshots: Sequence[ControllerSnapshot],
     verdicts: Iterable[ControllerVerdict],
@@ -146,8 +145,11 @@ def record_check(
             if row["finished_at"] is not None:
                 raise StateError(f"check run {run.id} was already recorded")
             notes = [n for n in (row["note"], run.note) if n]
-            db.table("check_runs").update(
-                run.id, {**counts, "overran": bool(row["overran"]) or run.overran, "note": "; ".join(notes) or None}
+            update_row(
+                db,
+                "check_runs",
+                run.id,
+                {**counts, "overran": bool(row["overran"]) or run.overran, "note": "; ".join(notes) or None},
             )
             run_id = run.id
         ap_rows: list[tuple[Any, ...]] = []
@@ -164,8 +166,9 @@ def record_check(
             if aps and row["aps_snapshot_id"] is None:
                 ap_rows.extend((snapshot_id, s.name, *values) for values in aps)
             recorded.append(row)
-        # SQL, not `insert_all`: tens of thousands of plain rows, without sqlite-utils' per-row work.
-        db.conn.executemany(
+        # One statement for tens of thousands of plain rows, without a table API's per-row work.
+        execute_many(
+            db,
             f"INSERT INTO snapshot_aps (snapshot_id, controller, {AP_COLUMNS}) "
             f"VALUES (?, ?, {', '.join('?' * len(AP_FIELDS))})",
             ap_rows,
@@ -190,18 +193,18 @@ def check_run_record(row: Mapping[str, Any]) -> CheckRunRecord:
     )
 
 
-def get_check(db: Database, run_id: int) -> CheckRunRecord:
+def get_check(db: Db, run_id: int) -> CheckRunRecord:
     """One check run by id (`NotFoundError` without it)."""
     return check_run_record(get_row(db, "check_runs", run_id, f"no check run {run_id}"))
 
 
-def recent_checks(db: Database, limit: int = 10) -> list[CheckRunRecord]:
+def recent_checks(db: Db, limit: int = 10) -> list[CheckRunRecord]:
     """The latest check runs, newest first (running ones included)."""
-    rows = db.table("check_runs").rows_where(order_by="started_at DESC, id DESC", limit=int(limit))
+    rows = rows_where(db, "check_runs", order_by="started_at DESC, id DESC", limit=int(limit))
     return [check_run_record(r) for r in rows]
 
 
-def consecutive_unreachable(db: Database, controller: str, limit: int) -> int:
+def consecutive_unreachable(db: Db, controller: str, limit: int) -> int:
     """How many of the controller's latest snapshots (at most `limit`) in a row found it unreachable.
 
     The alert rules open an unreachable alert only after several failed checks in a row, so one

@@ -12,11 +12,11 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlite_utils import Database
-
 from bot.domain.verdict import VerdictStatus
-from bot.store.codec import day_text, dumps, from_db_time, from_db_time_or_none, loads
+from bot.store.codec import day_text, from_db_time, from_db_time_or_none, loads
 from bot.store.records import ControllerDay, SiteDay
+from bot.store.rows import rows_where, upsert_rows
+from bot.store.sql import Db
 
 # How long a daily summary outlives the retention: summaries of days more than this many days
 # before the prune's cutoff are deleted (with the default 30-day retention, 430 days of history).
@@ -107,7 +107,7 @@ def _fold_day(day: Mapping[str, Any] | None, snapshot: Mapping[str, Any]) -> dic
     return folded
 
 
-def fold_into_days(db: Database, snapshots: Sequence[Mapping[str, Any]]) -> None:
+def fold_into_days(db: Db, snapshots: Sequence[Mapping[str, Any]]) -> None:
     """Fold snapshot rows into their controllers' daily summaries (inside the caller's transaction)."""
     keys = sorted({(s["controller"], _utc_day(s["taken_at"])) for s in snapshots})
     by_day: dict[str, list[str]] = defaultdict(list)
@@ -116,15 +116,21 @@ def fold_into_days(db: Database, snapshots: Sequence[Mapping[str, Any]]) -> None
     days: dict[tuple[str, str], dict[str, Any]] = {}
     for day, controllers in by_day.items():
         for row in db.query(
-            "SELECT * FROM controller_days WHERE day = ? AND controller IN (SELECT value FROM json_each(?))",
-            [day, dumps(controllers)],
+            f"SELECT * FROM controller_days WHERE day = ? AND controller IN ({', '.join('?' * len(controllers))})",
+            [day, *controllers],
         ):
             days[(row["controller"], row["day"])] = row
     for s in snapshots:
         key = (s["controller"], _utc_day(s["taken_at"]))
         days[key] = _fold_day(days.get(key), s)
     # One row per controller and day, replaced whole (its primary key is (controller, day)).
-    db.table("controller_days").insert_all(({c: d[c] for c in _DAY_COLUMNS} for d in days.values()), replace=True)
+    upsert_rows(
+        db,
+        "controller_days",
+        _DAY_COLUMNS,
+        ("controller", "day"),
+        ([d[c] for c in _DAY_COLUMNS] for d in days.values()),
+    )
 
 
 def _controller_day(row: Mapping[str, Any]) -> ControllerDay:
@@ -151,15 +157,19 @@ def _controller_day(row: Mapping[str, Any]) -> ControllerDay:
     )
 
 
-def controller_days(db: Database, controller: str, since: date | None = None) -> list[ControllerDay]:
+def controller_days(db: Db, controller: str, since: date | None = None) -> list[ControllerDay]:
     """The daily summaries of one controller, oldest first (from `since`, a UTC day, if given)."""
-    rows = db.table("controller_days").rows_where(
-        "controller = ? AND day >= ?", [controller, day_text(since) if since is not None else ""], order_by="day"
+    rows = rows_where(
+        db,
+        "controller_days",
+        "controller = ? AND day >= ?",
+        [controller, day_text(since) if since is not None else ""],
+        order_by="day",
     )
     return [_controller_day(r) for r in rows]
 
 
-def site_days(db: Database, site: str, limit: int = 10, *, pruned_only: bool = False) -> list[SiteDay]:
+def site_days(db: Db, site: str, limit: int = 10, *, pruned_only: bool = False) -> list[SiteDay]:
     """The last `limit` days of `site` from the daily summaries, newest first.
 
     `pruned_only`: only days some of whose checks were pruned (what history needs them for).

@@ -11,12 +11,11 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from sqlite_utils import Database
-
 from bot.store.codec import day_text, dumps, from_db_time, loads
 from bot.store.db import write_tx
 from bot.store.records import DigestRecord, StateError
-from bot.store.rows import find_row, insert_row, now_text
+from bot.store.rows import find_row, get_row, insert_row, now_text
+from bot.store.sql import Db
 
 
 def _digest_record(row: Mapping[str, Any]) -> DigestRecord:
@@ -30,19 +29,19 @@ def _digest_record(row: Mapping[str, Any]) -> DigestRecord:
     )
 
 
-def get_digest(db: Database, day: date | str) -> DigestRecord | None:
+def get_digest(db: Db, day: date | str) -> DigestRecord | None:
     """The digest recorded for `day`, if one was sent."""
     row = find_row(db, "digests", "day = ?", [day_text(day)])
     return None if row is None else _digest_record(row)
 
 
-def digest_sent(db: Database, day: date | str) -> bool:
+def digest_sent(db: Db, day: date | str) -> bool:
     """Whether the digest for `day` (a date in the configured timezone) went out."""
     return get_digest(db, day) is not None
 
 
 def record_digest(
-    db: Database,
+    db: Db,
     day: date | str,
     *,
     channel: str,
@@ -65,10 +64,10 @@ def record_digest(
                 "summary_json": dumps(dict(summary)),
             },
         )
-        return _digest_record(db.table("digests").get(digest_id))
+        return _digest_record(get_row(db, "digests", digest_id, f"no digest {digest_id}"))
 
 
-def stuck_by_site(db: Database, day: date) -> dict[str, int]:
+def stuck_by_site(db: Db, day: date) -> dict[str, int]:
     """The stuck AP count per site that the digest of `day` reported (empty without one).
 
     The next day's digest compares with these: they are alert counts (APs past the stuck

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
-from sqlite_utils import Database
-
 from bot.domain.verdict import VerdictStatus, worst_status
 from bot.store.checks import check_run_record
 from bot.store.codec import to_db_time, utc_now
@@ -19,6 +17,7 @@ from bot.store.days import site_days
 from bot.store.db import read_tx
 from bot.store.records import FleetSummary, SiteCheck, SiteDay, SiteSummary, SnapshotRecord, UnfixedController
 from bot.store.snapshots import snapshot_record
+from bot.store.sql import Db
 
 # The latest snapshot id per controller at or before :at (controllers limited by {where}).
 # One index probe per controller on (controller, taken_at, id): no sort of the history.
@@ -33,7 +32,7 @@ _LATEST_IDS = """
 _FAR_FUTURE = "9999-12-31T23:59:59.999999+00:00"
 
 
-def _latest(db: Database, at: str, site: str | None) -> list[SnapshotRecord]:
+def _latest(db: Db, at: str, site: str | None) -> list[SnapshotRecord]:
     where = "WHERE site = :site" if site is not None else ""
     sql = f"SELECT * FROM snapshots WHERE id IN ({_LATEST_IDS.format(where=where)})"
     if site is not None:
@@ -42,17 +41,17 @@ def _latest(db: Database, at: str, site: str | None) -> list[SnapshotRecord]:
     return [snapshot_record(r) for r in rows]
 
 
-def latest_snapshots(db: Database, site: str | None = None) -> list[SnapshotRecord]:
+def latest_snapshots(db: Db, site: str | None = None) -> list[SnapshotRecord]:
     """The latest snapshot of every controller (of `site`, if given), by site and name."""
     return _latest(db, _FAR_FUTURE, site)
 
 
-def site_summary_at(db: Database, site: str, at: datetime) -> list[SnapshotRecord]:
+def site_summary_at(db: Db, site: str, at: datetime) -> list[SnapshotRecord]:
     """The latest snapshot at or before `at` of each controller of `site`."""
     return _latest(db, to_db_time(at, "at"), site)
 
 
-def site_history(db: Database, site: str, limit: int = 10) -> list[SiteCheck | SiteDay]:
+def site_history(db: Db, site: str, limit: int = 10) -> list[SiteCheck | SiteDay]:
     """The last `limit` checks that read `site`, newest first, each with the site's snapshots.
 
     Once fewer checks than that are kept (the rest were pruned after the retention), the
@@ -66,7 +65,7 @@ def site_history(db: Database, site: str, limit: int = 10) -> list[SiteCheck | S
         return checks
 
 
-def _site_checks(db: Database, site: str, limit: int) -> list[SiteCheck]:
+def _site_checks(db: Db, site: str, limit: int) -> list[SiteCheck]:
     run_ids = [
         r[0]
         for r in db.execute(
@@ -132,7 +131,7 @@ def _site_summaries(now: list[SnapshotRecord], before: list[SnapshotRecord]) -> 
     return summaries
 
 
-def fleet_summary(db: Database, now: datetime | None = None, compare: timedelta = timedelta(hours=24)) -> FleetSummary:
+def fleet_summary(db: Db, now: datetime | None = None, compare: timedelta = timedelta(hours=24)) -> FleetSummary:
     """Per site, from each controller's latest snapshot at `now`, compared with `compare` earlier.
 
     Reads snapshot summary rows only (counts live on them), never AP rows.

@@ -11,17 +11,16 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlite_utils import Database
-
 from bot.store.alerts import begin_send, get_alert
 from bot.store.codec import dumps, from_db_time, from_db_time_or_none, loads, short_error
 from bot.store.db import write_tx
 from bot.store.records import EventKind, EventRecord, NotFoundError, StateError
 from bot.store.rows import first_row, insert_row, now_text
+from bot.store.sql import Db
 
 
 def enqueue_event(
-    db: Database,
+    db: Db,
     alert_id: int,
     kind: EventKind | str,
     payload: Mapping[str, Any],
@@ -68,7 +67,7 @@ def _event_record(row: Mapping[str, Any]) -> EventRecord:
     )
 
 
-def get_event(db: Database, event_id: int) -> EventRecord:
+def get_event(db: Db, event_id: int) -> EventRecord:
     """One outbox event by id, with its alert's Slack message (`NotFoundError` without it)."""
     row = first_row(db, _EVENT_SELECT + "WHERE e.id = ?", [event_id])
     if row is None:
@@ -76,20 +75,18 @@ def get_event(db: Database, event_id: int) -> EventRecord:
     return _event_record(row)
 
 
-def pending_events(db: Database, limit: int | None = None) -> list[EventRecord]:
+def pending_events(db: Db, limit: int | None = None) -> list[EventRecord]:
     """Undelivered events, in the order they were queued, whose alert message is in Slack.
 
     Events of an alert not delivered yet wait (they need its `ts`); failed
     ones come back here every time until `mark_event_delivered`.
     """
-    rows = db.query(
-        _EVENT_SELECT + "WHERE e.delivered_at IS NULL AND a.slack_ts IS NOT NULL ORDER BY e.id LIMIT ?",
-        [-1 if limit is None else limit],
-    )
+    sql = _EVENT_SELECT + "WHERE e.delivered_at IS NULL AND a.slack_ts IS NOT NULL ORDER BY e.id"
+    rows = db.query(sql, []) if limit is None else db.query(sql + " LIMIT ?", [int(limit)])
     return [_event_record(r) for r in rows]
 
 
-def outbox_pending(db: Database) -> int:
+def outbox_pending(db: Db) -> int:
     """How many outbox rows have not reached Slack: alert messages never delivered (pending or
     failed) plus queued notes and updates. One number, because "Slack is behind" is one symptom
     whether a top-level post or a thread note is stuck; events waiting for their alert count too."""
@@ -98,9 +95,7 @@ def outbox_pending(db: Database) -> int:
     return int(alerts) + int(events)
 
 
-def mark_event_delivered(
-    db: Database, event_id: int, *, ts: str | None = None, now: datetime | None = None
-) -> EventRecord:
+def mark_event_delivered(db: Db, event_id: int, *, ts: str | None = None, now: datetime | None = None) -> EventRecord:
     """The event reached Slack (`ts` of the note, if one was posted); the alert counts as notified now."""
     stamp = now_text(now)
     with write_tx(db):
@@ -114,7 +109,7 @@ def mark_event_delivered(
         return get_event(db, event_id)
 
 
-def mark_event_sending(db: Database, event_id: int, key: str, *, now: datetime | None = None) -> EventRecord:
+def mark_event_sending(db: Db, event_id: int, key: str, *, now: datetime | None = None) -> EventRecord:
     """Record, before the post, that the thread note is about to be posted with metadata `key`
     (first attempt's key and time kept, as `mark_sending`). `StateError` once delivered."""
     with write_tx(db):
@@ -125,7 +120,7 @@ def mark_event_sending(db: Database, event_id: int, key: str, *, now: datetime |
         return get_event(db, event_id)
 
 
-def mark_event_failed(db: Database, event_id: int, error: BaseException | str) -> EventRecord:
+def mark_event_failed(db: Db, event_id: int, error: BaseException | str) -> EventRecord:
     """Delivery failed; the event stays pending for the next try (error kept short and redacted)."""
     with write_tx(db):
         cursor = db.execute(

@@ -13,17 +13,17 @@ import logging
 import sqlite3
 from datetime import UTC, date, datetime, timedelta
 
-from sqlite_utils import Database
-
 from bot.store.codec import to_db_time
 from bot.store.days import DAILY_SUMMARY_DAYS, fold_into_days
 from bot.store.db import write_tx
+from bot.store.pg import PgDatabase
 from bot.store.records import PruneResult, StateError
+from bot.store.sql import Db, in_transaction
 
 log = logging.getLogger(__name__)
 
 
-def prune(db: Database, older_than: datetime) -> PruneResult:
+def prune(db: Db, older_than: datetime) -> PruneResult:
     """Delete history older than `older_than`, keep its daily summaries, give the space back.
 
     Removes snapshots taken before it, except each controller's latest snapshot at or
@@ -49,7 +49,7 @@ def prune(db: Database, older_than: datetime) -> PruneResult:
         db.execute(
             "UPDATE controller_days SET pruned = pruned + p.n FROM ("
             "SELECT s.controller, substr(s.taken_at, 1, 10) AS day, count(*) AS n "
-            "FROM prune_snapshots x CROSS JOIN snapshots s ON s.id = x.id GROUP BY 1, 2) AS p "
+            "FROM prune_snapshots x JOIN snapshots s ON s.id = x.id GROUP BY 1, 2) AS p "
             "WHERE controller_days.controller = p.controller AND controller_days.day = p.day"
         )
         _hand_over_shared_aps(db)
@@ -70,7 +70,7 @@ def prune(db: Database, older_than: datetime) -> PruneResult:
             [cutoff],
         ).rowcount
         days = db.execute("DELETE FROM controller_days WHERE day < ?", [days_cutoff]).rowcount
-    pages = 0 if db.conn.in_transaction else reclaim_space(db)
+    pages = 0 if in_transaction(db) else reclaim_space(db)
     return PruneResult(
         ap_rows=ap_rows,
         snapshots=snapshots,
@@ -82,7 +82,7 @@ def prune(db: Database, older_than: datetime) -> PruneResult:
     )
 
 
-def _select_prunable(db: Database, cutoff: str) -> None:
+def _select_prunable(db: Db, cutoff: str) -> None:
     """Fill the temp table `prune_snapshots` with the snapshots `prune` deletes.
 
     Everything before the cutoff except each controller's latest at or before it: one
@@ -98,7 +98,7 @@ def _select_prunable(db: Database, cutoff: str) -> None:
     )
 
 
-def _summarise_unsummarised(db: Database) -> None:
+def _summarise_unsummarised(db: Db) -> None:
     """The guarantee that a pruned day keeps its summary, whatever wrote the snapshot.
 
     `record_check` and migration 6 summarise every snapshot's day; a day with no summary
@@ -107,7 +107,7 @@ def _summarise_unsummarised(db: Database) -> None:
     """
     missing = db.execute(
         "SELECT DISTINCT s.controller, substr(s.taken_at, 1, 10) FROM prune_snapshots x "
-        "CROSS JOIN snapshots s ON s.id = x.id WHERE NOT EXISTS ("
+        "JOIN snapshots s ON s.id = x.id WHERE NOT EXISTS ("
         "SELECT 1 FROM controller_days d WHERE d.controller = s.controller AND d.day = substr(s.taken_at, 1, 10))"
     ).fetchall()
     for controller, day in missing:
@@ -123,7 +123,7 @@ def _summarise_unsummarised(db: Database) -> None:
         )
 
 
-def _hand_over_shared_aps(db: Database) -> None:
+def _hand_over_shared_aps(db: Db) -> None:
     """AP rows of a pruned snapshot that kept snapshots share move to the earliest of those.
 
     Moving the rows (an UPDATE of their `snapshot_id`, rowid order kept) rather than keeping
@@ -134,7 +134,7 @@ def _hand_over_shared_aps(db: Database) -> None:
     db.execute("DELETE FROM prune_handover")
     db.execute(
         "INSERT INTO prune_handover (old_owner, new_owner) "
-        "SELECT s.aps_snapshot_id, min(s.id) FROM prune_snapshots p CROSS JOIN snapshots s ON s.aps_snapshot_id = p.id "
+        "SELECT s.aps_snapshot_id, min(s.id) FROM prune_snapshots p JOIN snapshots s ON s.aps_snapshot_id = p.id "
         "WHERE s.id NOT IN (SELECT id FROM prune_snapshots) GROUP BY s.aps_snapshot_id"
     )
     db.execute(
@@ -150,7 +150,7 @@ def _hand_over_shared_aps(db: Database) -> None:
     db.execute("DROP TABLE prune_handover")
 
 
-def reclaim_space(db: Database) -> int:
+def reclaim_space(db: Db) -> int:
     """Hand the file's free pages back to the file system; returns how many pages it shrank by.
 
     A file in `auto_vacuum = INCREMENTAL` mode (every file this bot creates) runs
@@ -160,7 +160,9 @@ def reclaim_space(db: Database) -> int:
     it runs). A WAL checkpoint then writes
     the result to the file and empties the WAL. Must run outside a transaction.
     """
-    if db.conn.in_transaction:
+    if isinstance(db, PgDatabase):
+        return 0  # autovacuum's job on PostgreSQL
+    if in_transaction(db):
         raise StateError("reclaim_space cannot run inside a transaction (VACUUM cannot)")
     before = _page_count(db)
     try:
@@ -183,5 +185,5 @@ def reclaim_space(db: Database) -> int:
 _AUTO_VACUUM_INCREMENTAL = 2
 
 
-def _page_count(db: Database) -> int:
+def _page_count(db: Db) -> int:
     return int(db.execute("PRAGMA page_count").fetchone()[0])

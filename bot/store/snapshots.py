@@ -13,8 +13,6 @@ import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlite_utils import Database
-
 from bot.domain.models import (
     AccessPoint,
     CertificateWindow,
@@ -28,7 +26,8 @@ from bot.domain.software_fix import FixState
 from bot.domain.verdict import VerdictStatus
 from bot.store.codec import from_db_time, from_db_time_or_none, from_device_time, loads, to_bool
 from bot.store.records import APRecord, CriticalFinding, SnapshotRecord, StuckAP
-from bot.store.rows import get_row
+from bot.store.rows import get_row, rows_where
+from bot.store.sql import Db
 
 # The AP fields a `snapshot_aps` row holds, in the order the hash and the rows use them.
 AP_FIELDS = ("name", "model", "mac", "ip", "image_version", "state", "retry_count", "location")
@@ -48,7 +47,7 @@ def aps_digest(aps: Sequence[tuple[Any, ...]]) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
 
 
-def shared_aps_owner(db: Database, controller: str, digest: str | None) -> int | None:
+def shared_aps_owner(db: Db, controller: str, digest: str | None) -> int | None:
     """The snapshot whose AP rows a new snapshot of `controller` with these rows can share.
 
     Compared with the controller's latest snapshot that has AP rows (an unreachable check in
@@ -127,18 +126,18 @@ def snapshot_record(row: Mapping[str, Any]) -> SnapshotRecord:
     )
 
 
-def get_snapshot(db: Database, snapshot_id: int) -> SnapshotRecord:
+def get_snapshot(db: Db, snapshot_id: int) -> SnapshotRecord:
     """One snapshot by id (`NotFoundError` without it)."""
     return snapshot_record(get_row(db, "snapshots", snapshot_id, f"no snapshot {snapshot_id}"))
 
 
-def check_snapshots(db: Database, run_id: int) -> list[SnapshotRecord]:
+def check_snapshots(db: Db, run_id: int) -> list[SnapshotRecord]:
     """The snapshots of one check run, by controller name."""
-    rows = db.table("snapshots").rows_where("check_run_id = ?", [run_id], order_by="controller")
+    rows = rows_where(db, "snapshots", "check_run_id = ?", [run_id], order_by="controller")
     return [snapshot_record(r) for r in rows]
 
 
-def snapshot_aps(db: Database, snapshot_id: int) -> list[APRecord]:
+def snapshot_aps(db: Db, snapshot_id: int) -> list[APRecord]:
     """The AP rows of one snapshot, in the order the controller listed them.
 
     Rows shared with an earlier snapshot (an unchanged AP list) are read from that

@@ -27,6 +27,7 @@ from bot.domain.verdict import DownloadWatch, VerdictStatus, evaluate_controller
 from bot.store import CheckRun, CheckTrigger, SnapshotRecord
 from bot.store import checks as checks_store
 from bot.store import snapshots as snapshots_store
+from bot.store.sql import Db, is_postgres
 
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 AFFECTED = "AIR-CAP3702I-E-K9"
@@ -166,3 +167,10 @@ def summary_values(day: Any) -> dict[str, Any]:
     for key in ("controller", "day", "site", "pruned"):
         values.pop(key)
     return values
+
+
+def broken_references(db: Db) -> list[Any]:
+    """Rows whose foreign keys point nowhere: SQLite checks on demand; PostgreSQL refuses them at write."""
+    if is_postgres(db):
+        return []
+    return list(db.execute("PRAGMA foreign_key_check").fetchall())

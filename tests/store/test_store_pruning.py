@@ -140,7 +140,6 @@ def test_a_pruned_day_keeps_its_summary_even_for_rows_written_by_hand(db: Databa
     run = record(db, [snap(at=T0, aps=[ap("a1")])])
     record(db, [snap(at=T0 + H6, aps=[ap("a1"), ap("a2")])])
     db.execute("DELETE FROM controller_days")
-    db.conn.commit()
     record(db, [snap(at=T0 + 2 * DAY, aps=[ap("a1")])])
     pruning.prune(db, T0 + DAY)  # the T0 check goes; T0+6h is the latest before the cutoff and stays
     [day, _later] = days_store.controller_days(db, "wlc-1")
@@ -163,12 +162,14 @@ def busy_week(db: Database, aps: int = 300) -> None:
         record(db, [snap(at=T0 + n * timedelta(hours=4), aps=listed)])
 
 
-def test_a_new_file_is_in_incremental_auto_vacuum_mode(db: Database) -> None:
+def test_a_new_file_is_in_incremental_auto_vacuum_mode(sqlite_db: Database) -> None:
+    db = sqlite_db
     assert db.execute("PRAGMA auto_vacuum").fetchone()[0] == 2  # INCREMENTAL
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_a_prune_gives_the_space_back(db: Database, db_path: Path) -> None:
+def test_a_prune_gives_the_space_back(sqlite_db: Database, db_path: Path) -> None:
+    db = sqlite_db
     busy_week(db)
     full = file_size(db, db_path)
     result = pruning.prune(db, T0 + 38 * timedelta(hours=4))
@@ -203,8 +204,9 @@ def test_a_file_from_before_is_converted_once_by_the_first_prune(tmp_path: Path)
     db.close()
 
 
-def test_without_reclaiming_the_file_would_not_shrink(db: Database, db_path: Path) -> None:
+def test_without_reclaiming_the_file_would_not_shrink(sqlite_db: Database, db_path: Path) -> None:
     """The anchor: a prune inside a caller's transaction cannot vacuum, and the file keeps its size."""
+    db = sqlite_db
     busy_week(db)
     full = file_size(db, db_path)
     with write_tx(db):

@@ -12,6 +12,7 @@ from bot.store import SchemaError, alerts, ap_state, history, open_db, schema_ve
 from bot.store.codec import to_db_time
 from bot.store.db import applied_versions, connect, migrate
 from bot.store.migrations import MIGRATIONS, Migration, add_column, run_ddl
+from bot.store.sql import IntegrityError
 from tests.store.store_factories import T0, ap, record, snap
 
 TABLES = {
@@ -135,7 +136,7 @@ def test_out_of_order_migration_list_is_refused(tmp_path: Path) -> None:
 
 def test_open_alert_uniqueness_is_enforced_by_the_schema_too(db: Database) -> None:
     alerts.open_alert(db, "stuck", "wlc-1", channel="C1", payload={}, now=T0)
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(IntegrityError):
         db.execute(
             "INSERT INTO alerts (kind, controller, channel, opened_at, updated_at) VALUES "
             "('stuck', 'wlc-1', 'C1', '2024-01-01T00:00:00.000000+00:00', '2024-01-01T00:00:00.000000+00:00')"

@@ -16,7 +16,7 @@ from bot.domain.models import AccessPoint, ControllerSnapshot
 from bot.store import checks as checks_store
 from bot.store import open_db, pruning
 from bot.store import snapshots as snapshots_store
-from tests.store.store_factories import NOT_AFFECTED, T0, ap, record, snap, unreachable
+from tests.store.store_factories import NOT_AFFECTED, T0, ap, broken_references, record, snap, unreachable
 
 M15 = timedelta(minutes=15)
 DAY = timedelta(days=1)
@@ -169,7 +169,7 @@ def test_prune_keeps_the_rows_kept_snapshots_share(db: Database, unshared: Datab
     assert (result.snapshots, result.ap_rows) == (2, 0)
     assert all_answers(db) == all_answers(unshared)
     assert len(all_answers(db)) == 4 and ap_row_count(db) == 2 * len(aps)
-    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert broken_references(db) == []
     owners = db.execute("SELECT count(*) FROM snapshots WHERE aps_snapshot_id IS NULL").fetchone()[0]
     assert owners == 2  # day 2 (took the rows over) and day 4 (the change)
 
@@ -179,4 +179,4 @@ def test_prune_keeps_the_rows_kept_snapshots_share(db: Database, unshared: Datab
     assert (result.snapshots, result.ap_rows) == (2, len(aps))
     assert all_answers(db) == all_answers(unshared)
     assert ap_row_count(db) == len(aps)
-    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert broken_references(db) == []

@@ -5,8 +5,11 @@ Adding to the schema (remediation requests, votes, runs, audit, ...):
 1. write a module `vNNN_what.py` in this package whose `apply(db)` creates or
    alters what it needs with `IF NOT EXISTS` / `add_column(...)` (from `ddl`)
    so running it twice is harmless (idempotent);
-2. append `Migration(NNN, "what", vNNN_what.apply)` to `MIGRATIONS` below with
-   the next version number. Never edit or renumber a migration that has shipped:
+2. append `Migration(NNN, "what", vNNN_what.apply, vNNN_what.apply_postgres)` to
+   `MIGRATIONS` below with the next version number: every migration after
+   `POSTGRES_BASELINE` has a PostgreSQL form as well (the same change in PostgreSQL's
+   spelling; text columns `COLLATE "C"`), and `tests/store/test_store_schema_parity.py`
+   fails until both schemas agree. Never edit or renumber a migration that has shipped:
    databases in the field already recorded it in `schema_migrations`.
 
 `bot.store.db.migrate` runs the missing ones in order, each recorded in
@@ -71,4 +74,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "change windows, cancelled requests, vote reasons", v008_windows_and_reasons.apply),
 )
 
-__all__ = ["MIGRATIONS", "Migration", "add_column", "run_ddl"]
+# PostgreSQL stores begin at this version, created whole by `postgres_baseline`; every later
+# migration carries its PostgreSQL form too (`Migration(..., postgres=...)`).
+POSTGRES_BASELINE = 8
+
+__all__ = ["MIGRATIONS", "POSTGRES_BASELINE", "Migration", "add_column", "run_ddl"]

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from bot.store.pg import PgDatabase
+from bot.store.sql import Db, column_names
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -20,10 +23,12 @@ class Migration:
 
     version: int
     name: str
-    apply: Callable[[Database], None]
+    apply: Callable[[Database], None]  # the SQLite form
+    # The same change for PostgreSQL; required from `POSTGRES_BASELINE + 1` on (`db.migrate`).
+    postgres: Callable[[PgDatabase], None] | None = None
 
 
-def run_ddl(db: Database, script: str) -> None:
+def run_ddl(db: Db, script: str) -> None:
     """Run `;`-separated DDL statements one by one, inside the caller's transaction.
 
     (`executescript` would COMMIT first and break the one-transaction rule.)
@@ -33,7 +38,7 @@ def run_ddl(db: Database, script: str) -> None:
             db.execute(statement)
 
 
-def add_column(db: Database, table: str, column: str, declaration: str) -> None:
+def add_column(db: Db, table: str, column: str, declaration: str) -> None:
     """`ALTER TABLE ... ADD COLUMN` unless the column is already there (for later migrations)."""
-    if column not in db[table].columns_dict:
-        db.execute(f"ALTER TABLE [{table}] ADD COLUMN [{column}] {declaration}")
+    if column not in column_names(db, table):
+        db.execute(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {declaration}')

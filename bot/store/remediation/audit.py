@@ -13,15 +13,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlite_utils import Database
-
 from bot.store.codec import dumps, from_db_time, loads, to_db_time
 from bot.store.db import write_tx
 from bot.store.remediation.records import AuditEntry
+from bot.store.sql import Db
 
 
 def write_audit(
-    db: Database,
+    db: Db,
     at: datetime,
     kind: str,
     text: str,
@@ -35,13 +34,13 @@ def write_audit(
 ) -> int:
     cursor = db.execute(
         "INSERT INTO remediation_audit (at, request_id, run_id, controller, kind, actor, step, text, data_json) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         [to_db_time(at), request_id, run_id, controller, kind, actor, step, text, dumps(dict(data or {}))],
     )
-    return int(cursor.lastrowid or 0)
+    return int(cursor.fetchone()[0])
 
 
-def append_audit(db: Database, at: datetime, kind: str, text: str, **context: Any) -> int:
+def append_audit(db: Db, at: datetime, kind: str, text: str, **context: Any) -> int:
     """Append one audit entry (its own transaction). The caller redacts secrets first."""
     with write_tx(db):
         return write_audit(db, at, kind, text, **context)
@@ -55,7 +54,7 @@ def _audit_entry(row: sqlite3.Row | tuple[Any, ...]) -> AuditEntry:
 _AUDIT_COLUMNS = "id, at, request_id, run_id, controller, kind, actor, step, text, data_json"
 
 
-def audit_for_request(db: Database, request_id: int) -> list[AuditEntry]:
+def audit_for_request(db: Db, request_id: int) -> list[AuditEntry]:
     """Every entry of a request and of its runs, oldest first."""
     rows = db.execute(
         f"SELECT {_AUDIT_COLUMNS} FROM remediation_audit WHERE request_id = ? "
@@ -65,7 +64,7 @@ def audit_for_request(db: Database, request_id: int) -> list[AuditEntry]:
     return [_audit_entry(r) for r in rows]
 
 
-def audit_for_run(db: Database, run_id: int) -> list[AuditEntry]:
+def audit_for_run(db: Db, run_id: int) -> list[AuditEntry]:
     rows = db.execute(
         f"SELECT {_AUDIT_COLUMNS} FROM remediation_audit WHERE run_id = ? ORDER BY id", [run_id]
     ).fetchall()

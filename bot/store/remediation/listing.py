@@ -18,9 +18,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal
 
-from sqlite_utils import Database
-
 from bot.store.codec import to_db_time
+from bot.store.sql import Db
 
 #: At most this many ids per question, whatever the caller asks.
 MAX_LISTED = 200
@@ -54,7 +53,7 @@ def _bound(limit: int) -> int:
 
 
 def request_ids(
-    db: Database,
+    db: Db,
     statuses: Sequence[str] | None = None,
     *,
     requester: str | None = None,
@@ -73,7 +72,7 @@ def request_ids(
     return [int(r[0]) for r in rows]
 
 
-def count_requests(db: Database, statuses: Sequence[str] | None = None, *, requester: str | None = None) -> int:
+def count_requests(db: Db, statuses: Sequence[str] | None = None, *, requester: str | None = None) -> int:
     """How many requests `request_ids` would list without its cap."""
     found = _where(statuses, requester)
     if found is None:
@@ -91,7 +90,7 @@ _WAITING = (
 )
 
 
-def waiting_ids(db: Database, viewer: str, now: datetime, *, limit: int = 50) -> list[int]:
+def waiting_ids(db: Db, viewer: str, now: datetime, *, limit: int = 50) -> list[int]:
     """Ids of the pending requests `viewer` may still approve at `now` (whether they are an
     approver at all is the caller's question), the closest to expiring first."""
     rows = db.execute(
@@ -101,6 +100,6 @@ def waiting_ids(db: Database, viewer: str, now: datetime, *, limit: int = 50) ->
     return [int(r[0]) for r in rows]
 
 
-def count_waiting(db: Database, viewer: str, now: datetime) -> int:
+def count_waiting(db: Db, viewer: str, now: datetime) -> int:
     """How many requests `waiting_ids` would list without its cap."""
     return int(db.execute(f"SELECT COUNT(*){_WAITING}", [viewer, to_db_time(now), viewer]).fetchone()[0])

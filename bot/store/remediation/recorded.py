@@ -11,16 +11,15 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlite_utils import Database
-
 from bot.store.codec import dumps, from_db_time, from_db_time_or_none, loads, to_db_time
 from bot.store.db import write_tx
 from bot.store.records import NotFoundError
 from bot.store.remediation.audit import write_audit
 from bot.store.remediation.records import RecordedRow
+from bot.store.sql import Db
 
 
-def save_recorded(db: Database, run_id: int, config: Mapping[str, Any], at: datetime) -> bool:
+def save_recorded(db: Db, run_id: int, config: Mapping[str, Any], at: datetime) -> bool:
     """Store the configuration captured before the first change; the first capture wins (False if one exists)."""
     with write_tx(db):
         meta = db.execute(
@@ -29,8 +28,9 @@ def save_recorded(db: Database, run_id: int, config: Mapping[str, Any], at: date
         if meta is None:
             raise NotFoundError(f"no remediation run #{run_id}")
         cursor = db.execute(
-            "INSERT OR IGNORE INTO remediation_recorded_config "
-            "(run_id, controller, platform, captured_at, config_json) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO remediation_recorded_config "
+            "(run_id, controller, platform, captured_at, config_json) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (run_id) DO NOTHING",
             [run_id, meta[1], meta[2], to_db_time(at), dumps(dict(config))],
         )
         stored = cursor.rowcount == 1
@@ -48,7 +48,7 @@ def save_recorded(db: Database, run_id: int, config: Mapping[str, Any], at: date
     return stored
 
 
-def get_recorded(db: Database, run_id: int) -> RecordedRow | None:
+def get_recorded(db: Db, run_id: int) -> RecordedRow | None:
     row = db.execute(
         "SELECT run_id, controller, platform, captured_at, config_json, verified_at, verified_note "
         "FROM remediation_recorded_config WHERE run_id = ?",
@@ -61,7 +61,7 @@ def get_recorded(db: Database, run_id: int) -> RecordedRow | None:
     )
 
 
-def mark_recorded_verified(db: Database, run_id: int, at: datetime, note: str) -> None:
+def mark_recorded_verified(db: Db, run_id: int, at: datetime, note: str) -> None:
     """The device shows the recorded NTP configuration again (only now may the record ever be pruned)."""
     with write_tx(db):
         meta = db.execute("SELECT request_id, controller FROM remediation_runs WHERE id = ?", [run_id]).fetchone()

@@ -7,21 +7,19 @@ controller or count a vote twice; `ControllerBusyError` turns the first into a c
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
-
-from sqlite_utils import Database
 
 from bot.store.codec import dumps, from_db_time, from_db_time_or_none, loads, to_db_time
 from bot.store.db import read_tx, write_tx
 from bot.store.records import NotFoundError, StateError
 from bot.store.remediation.audit import write_audit
 from bot.store.remediation.records import FINAL_REQUEST, ControllerBusyError, RequestRow, TargetRow, VoteRow
+from bot.store.sql import Db, IntegrityError
 
 
-def _busy(db: Database, controllers: Sequence[str]) -> ControllerBusyError | None:
+def _busy(db: Db, controllers: Sequence[str]) -> ControllerBusyError | None:
     for controller in controllers:
         row = db.execute(
             "SELECT t.request_id, r.status FROM remediation_targets t JOIN remediation_requests r "
@@ -40,7 +38,7 @@ def _busy(db: Database, controllers: Sequence[str]) -> ControllerBusyError | Non
     return None
 
 
-def active_controllers(db: Database) -> dict[str, tuple[int, str]]:
+def active_controllers(db: Db) -> dict[str, tuple[int, str]]:
     """controller → (request id, status) for every controller with an active request."""
     rows = db.execute(
         "SELECT t.controller, t.request_id, r.status FROM remediation_targets t "
@@ -50,7 +48,7 @@ def active_controllers(db: Database) -> dict[str, tuple[int, str]]:
 
 
 def insert_request(
-    db: Database,
+    db: Db,
     *,
     site: str,
     requester: str,
@@ -75,7 +73,7 @@ def insert_request(
             raise busy
         cursor = db.execute(
             "INSERT INTO remediation_requests (site, requester, status, required_approvals, created_at, expires_at, "
-            "channel, view_json, scheduled_for) VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?)",
+            "channel, view_json, scheduled_for) VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?) RETURNING id",
             [
                 site,
                 requester,
@@ -87,7 +85,7 @@ def insert_request(
                 to_db_time(scheduled_for) if scheduled_for else None,
             ],
         )
-        request_id = int(cursor.lastrowid or 0)
+        request_id = int(cursor.fetchone()[0])
         for t in targets:
             try:
                 db.execute(
@@ -95,7 +93,7 @@ def insert_request(
                     "VALUES (?, ?, ?, ?, ?)",
                     [request_id, t["controller"], t["platform"], t["playbook"], dumps(dict(t["params"]))],
                 )
-            except sqlite3.IntegrityError:
+            except IntegrityError:
                 raise ControllerBusyError(t["controller"], None, None) from None
         names = ", ".join(t["controller"] for t in targets)
         write_audit(
@@ -114,7 +112,7 @@ def insert_request(
     return request_id
 
 
-def get_request(db: Database, request_id: int) -> RequestRow:
+def get_request(db: Db, request_id: int) -> RequestRow:
     with read_tx(db):
         row = db.execute(
             "SELECT id, site, requester, status, required_approvals, created_at, expires_at, decided_at, finished_at, "
@@ -180,7 +178,7 @@ def get_request(db: Database, request_id: int) -> RequestRow:
     )
 
 
-def set_request_message(db: Database, request_id: int, channel: str, ts: str) -> None:
+def set_request_message(db: Db, request_id: int, channel: str, ts: str) -> None:
     """Remember where the request message was posted (to update it after each vote)."""
     with write_tx(db):
         db.execute(
@@ -188,7 +186,7 @@ def set_request_message(db: Database, request_id: int, channel: str, ts: str) ->
         )
 
 
-def _set_status(db: Database, request_id: int, status: str, at: datetime, note: str | None) -> None:
+def _set_status(db: Db, request_id: int, status: str, at: datetime, note: str | None) -> None:
     finished = to_db_time(at) if status in FINAL_REQUEST or status == "needs_attention" else None
     db.execute(
         "UPDATE remediation_requests SET status = ?, note = COALESCE(?, note), "
@@ -201,7 +199,7 @@ def _set_status(db: Database, request_id: int, status: str, at: datetime, note: 
 
 
 def record_vote(
-    db: Database,
+    db: Db,
     request_id: int,
     *,
     user_id: str,
@@ -237,7 +235,7 @@ def record_vote(
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [request_id, user_id, vote, to_db_time(at), int(counted), reason, comment],
             )
-        except sqlite3.IntegrityError:
+        except IntegrityError:
             raise StateError(f"<@{user_id}> already approved request #{request_id}") from None
         if new_status != row[0]:
             db.execute(
@@ -264,14 +262,14 @@ def record_vote(
 
 
 def set_request_status(
-    db: Database, request_id: int, status: str, at: datetime, note: str | None = None, actor: str | None = None
+    db: Db, request_id: int, status: str, at: datetime, note: str | None = None, actor: str | None = None
 ) -> None:
     with write_tx(db):
         _set_status(db, request_id, status, at, note)
         write_audit(db, at, status, note or f"request #{request_id} is {status}", request_id=request_id, actor=actor)
 
 
-def requests_in(db: Database, statuses: Sequence[str]) -> list[int]:
+def requests_in(db: Db, statuses: Sequence[str]) -> list[int]:
     """Ids of requests in any of `statuses`, oldest first."""
     marks = ", ".join("?" for _ in statuses)
     rows = db.execute(
@@ -281,7 +279,7 @@ def requests_in(db: Database, statuses: Sequence[str]) -> list[int]:
 
 
 def transition_request(
-    db: Database, request_id: int, expected: str, status: str, at: datetime, note: str | None = None
+    db: Db, request_id: int, expected: str, status: str, at: datetime, note: str | None = None
 ) -> None:
     """Move a request from `expected` to `status` atomically (StateError if it is not in `expected`).
 
@@ -298,7 +296,7 @@ def transition_request(
         write_audit(db, at, status, note or f"request #{request_id} is {status}", request_id=request_id)
 
 
-def expire_requests(db: Database, now: datetime) -> list[int]:
+def expire_requests(db: Db, now: datetime) -> list[int]:
     """Mark every pending request past its deadline expired; returns their ids."""
     with write_tx(db):
         ids = [
@@ -317,7 +315,7 @@ def expire_requests(db: Database, now: datetime) -> list[int]:
     return ids
 
 
-def open_work_by_site(db: Database) -> dict[str, tuple[int, int]]:
+def open_work_by_site(db: Db) -> dict[str, tuple[int, int]]:
     """site -> (requests waiting for approval or to start, runs in progress or needing attention), for the digest."""
     rows = db.execute(
         "SELECT site, "
@@ -329,7 +327,7 @@ def open_work_by_site(db: Database) -> dict[str, tuple[int, int]]:
 
 
 def cancel_request(
-    db: Database, request_id: int, *, user_id: str | None, at: datetime, expected_status: str, note: str
+    db: Db, request_id: int, *, user_id: str | None, at: datetime, expected_status: str, note: str
 ) -> None:
     """End a request that has not started (`expected_status` pending or scheduled), freeing its
     controllers; `user_id` None when the bot ended it (its APs recovered before the window).
@@ -349,7 +347,7 @@ def cancel_request(
 
 
 def set_schedule(
-    db: Database,
+    db: Db,
     request_id: int,
     *,
     scheduled_for: datetime,
@@ -386,7 +384,7 @@ def set_schedule(
         )
 
 
-def due_scheduled(db: Database, now: datetime) -> list[int]:
+def due_scheduled(db: Db, now: datetime) -> list[int]:
     """Scheduled requests whose window has started, oldest window first."""
     rows = db.execute(
         "SELECT id FROM remediation_requests WHERE status = 'scheduled' AND scheduled_for <= ? "
@@ -396,7 +394,7 @@ def due_scheduled(db: Database, now: datetime) -> list[int]:
     return [r[0] for r in rows]
 
 
-def next_scheduled(db: Database) -> datetime | None:
+def next_scheduled(db: Db) -> datetime | None:
     """The earliest window start among scheduled requests (None when none waits)."""
     row = db.execute("SELECT MIN(scheduled_for) FROM remediation_requests WHERE status = 'scheduled'").fetchone()
     return from_db_time_or_none(row[0]) if row else None

@@ -7,22 +7,20 @@ people), so the store must say exactly how far a run got.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
-
-from sqlite_utils import Database
 
 from bot.store.codec import dumps, from_db_time, from_db_time_or_none, loads, to_db_time
 from bot.store.db import read_tx, write_tx
 from bot.store.records import NotFoundError
 from bot.store.remediation.audit import write_audit
 from bot.store.remediation.records import ControllerBusyError, RunRow, StepRow
+from bot.store.sql import Db, IntegrityError
 
 
 def create_run(
-    db: Database,
+    db: Db,
     *,
     request_id: int | None,
     controller: str,
@@ -42,7 +40,7 @@ def create_run(
             cursor = db.execute(
                 "INSERT INTO remediation_runs (request_id, controller, site, platform, host, port, credentials_json, "
                 "playbook, plan_json, params_json, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                "'pending', ?)",
+                "'pending', ?) RETURNING id",
                 [
                     request_id,
                     controller,
@@ -57,9 +55,9 @@ def create_run(
                     to_db_time(created_at),
                 ],
             )
-        except sqlite3.IntegrityError:
+        except IntegrityError:
             raise ControllerBusyError(controller, request_id, "run") from None
-        run_id = int(cursor.lastrowid or 0)
+        run_id = int(cursor.fetchone()[0])
         for idx, step in enumerate(plan["steps"]):
             undo = step.get("undo")
             db.execute(
@@ -107,7 +105,7 @@ def _step_row(row: tuple[Any, ...]) -> StepRow:
     )
 
 
-def get_run(db: Database, run_id: int) -> RunRow:
+def get_run(db: Db, run_id: int) -> RunRow:
     with read_tx(db):
         row = db.execute(
             "SELECT id, request_id, controller, site, platform, host, port, credentials_json, playbook, plan_json, "
@@ -167,7 +165,7 @@ def get_run(db: Database, run_id: int) -> RunRow:
     )
 
 
-def runs_for_request(db: Database, request_id: int) -> list[RunRow]:
+def runs_for_request(db: Db, request_id: int) -> list[RunRow]:
     ids = [
         r[0]
         for r in db.execute("SELECT id FROM remediation_runs WHERE request_id = ? ORDER BY id", [request_id]).fetchall()
@@ -175,7 +173,7 @@ def runs_for_request(db: Database, request_id: int) -> list[RunRow]:
     return [get_run(db, i) for i in ids]
 
 
-def unfinished_runs(db: Database) -> list[RunRow]:
+def unfinished_runs(db: Db) -> list[RunRow]:
     """Runs a crash may have interrupted, and runs whose undo could not finish (needs_attention)."""
     ids = [
         r[0]
@@ -188,7 +186,7 @@ def unfinished_runs(db: Database) -> list[RunRow]:
 
 
 def set_run_status(
-    db: Database,
+    db: Db,
     run_id: int,
     status: str,
     at: datetime,
@@ -228,12 +226,12 @@ def set_run_status(
         )
 
 
-def set_run_params(db: Database, run_id: int, params: Mapping[str, Any]) -> None:
+def set_run_params(db: Db, run_id: int, params: Mapping[str, Any]) -> None:
     with write_tx(db):
         db.execute("UPDATE remediation_runs SET params_json = ? WHERE id = ?", [dumps(dict(params)), run_id])
 
 
-def step_started(db: Database, run_id: int, idx: int, at: datetime, *, state: str = "running") -> datetime:
+def step_started(db: Db, run_id: int, idx: int, at: datetime, *, state: str = "running") -> datetime:
     """Mark a step running (or undoing); keeps the first start time (a resumed wait keeps its deadline)."""
     with write_tx(db):
         db.execute(
@@ -265,7 +263,7 @@ def step_started(db: Database, run_id: int, idx: int, at: datetime, *, state: st
 
 
 def step_finished(
-    db: Database,
+    db: Db,
     run_id: int,
     idx: int,
     state: str,
