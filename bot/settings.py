@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     # two or more instances share; its password goes in CCERT_DB_PASSWORD, not in the URL.
     db: str = Field(default="ccert.db", alias="CCERT_DB")
     db_password: SecretStr | None = Field(default=None, alias="CCERT_DB_PASSWORD")
+    # Active/standby over PostgreSQL: a standby takes the lead within this long of the leader's
+    # death; a leader that cannot renew stops acting within half of it.
+    leader_timeout_seconds: float = Field(default=15, ge=2, le=600, alias="CCERT_LEADER_TIMEOUT_SECONDS")
+    # This instance's name in status, /healthz and the audit (default: host name and process id).
+    instance: str = Field(default="", max_length=64, pattern=r"^[A-Za-z0-9._:@-]*$", alias="CCERT_INSTANCE")
 
     # Controller sessions
     max_concurrency: int = Field(default=50, ge=1, le=2000, alias="CCERT_MAX_CONCURRENCY")
@@ -101,6 +106,12 @@ class Settings(BaseSettings):
     def db_password_text(self) -> str | None:
         """The PostgreSQL password, for the driver only (never logged or shown)."""
         return self.db_password.get_secret_value() if self.db_password else None
+
+    @field_validator("db", mode="before")
+    @classmethod
+    def _db_text(cls, value: object) -> object:
+        """A path given in code (tests, the demo) is kept as text: a URL must not become a Path."""
+        return str(value) if isinstance(value, Path) else value
 
     @field_validator("ssh_known_hosts", mode="before")
     @classmethod

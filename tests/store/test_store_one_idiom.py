@@ -25,7 +25,7 @@ _SQL = re.compile(
 
 def test_the_store_object_only_opens_closes_reads_writes_and_pings() -> None:
     public = {name for name in vars(Store) if not name.startswith("_")}
-    assert public == {"open", "close", "read", "write", "ping"}
+    assert public == {"open", "close", "read", "write", "ping", "backend"}
 
 
 def _outside_the_store() -> list[Path]:
