@@ -63,6 +63,10 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         f"{len(report.inventory.controllers())} controller(s), ready for `ccert-bot {args.for_command}`"
         + (f", {len(report.warnings)} warning(s)" if report.warnings else "")
     )
+    if report.settings is not None:
+        from bot.store.leader_lock import lead_summary
+
+        print(f"store: {lead_summary(report.settings.db, password=report.settings.db_password_text)['text']}")
     return 0
 
 

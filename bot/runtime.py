@@ -1,9 +1,17 @@
-"""Everything the running bot shares, wired once: store, notifier, checker, scheduler.
+"""Everything the running bot shares, wired once: store, notifier, checker, scheduler, the lead.
 
 `ccert-bot run` (Slack) and `ccert-bot console`/`demo` (terminal) differ only
 in the notifier and the front door; the jobs and the store are the same. The
 `observability` (health facts and metrics) is wired here too, and the front
 door serves it (`bot.slack.transport.serve(..., observability=...)`).
+
+Active/standby (`bot.jobs.leadership`): every instance answers Slack and keeps its AP syslog
+receiver; only the leader runs what acts on its own (the scheduled jobs: checks with their
+outbox delivery, digest, housekeeping, expiry; the change-window timer; recovery and the
+remediation runs, including those whose last approval was clicked on another instance). Taking
+the lead starts them (`_elected`), losing it cancels them at once (`_lost`): a run is left where
+it was, and the next leader's recovery resumes or undoes it exactly as after a crash. With
+SQLite the one instance leads from start-up, as it always did.
 """
 
 from __future__ import annotations
@@ -30,12 +38,14 @@ from bot.fleet.service import static_facts, store_watches, stuck_after
 from bot.inventory import Inventory
 from bot.jobs.checks import FleetChecker
 from bot.jobs.digest import send_digest
+from bot.jobs.leadership import Leadership, LeaderView, Lock
 from bot.jobs.scheduler import build_scheduler
 from bot.observability.observer import Observability
 from bot.remediation.service import RemediationConfig, RemediationService
 from bot.settings import Settings
-from bot.store import Store, ap_state, pruning
+from bot.store import Store, ap_state, checks, pruning
 from bot.store import remediation as remediation_queries
+from bot.store.leader_lock import LeaderLock, SoloLock, default_instance_name
 from bot.syslog import SyslogEvent, SyslogListener
 
 log = logging.getLogger(__name__)
@@ -59,11 +69,13 @@ class Runtime:
     syslog: SyslogListener | None = None
 
     def __post_init__(self) -> None:
+        self.leadership = self._leadership()
         self.observability = Observability(
             self.store,
             timedelta(minutes=self.settings.check_interval_minutes),
             scheduler=lambda: self.scheduler,
             syslog=lambda: self.syslog.counters if self.syslog is not None else None,
+            leadership=self.leadership.view,
         )
         # One memory of the controllers' static facts: checks replay it, `/ccert status` refreshes it.
         self.facts = static_facts(self.settings)
@@ -88,11 +100,15 @@ class Runtime:
             ChatAnnouncer(self.notifier, windows=config.windows),
             recorder=self.observability.metrics,
             reader=self.reader,
+            fence=self.leadership.fence,
+            instance=self.leadership.instance,
         )
         self.observability.watch_slack_errors(self.notifier)
         self._tasks: set[asyncio.Task[object]] = set()
         self._jobs: set[asyncio.Task[Any]] = set()  # scheduled jobs running now
         self._recovered = asyncio.Event()
+        self._lead_tasks: set[asyncio.Task[Any]] = set()  # what runs only while this instance leads
+        self._jobs_wanted = True
         self.dispatcher = build_dispatcher(
             self.inventory,
             self.settings,
@@ -108,6 +124,23 @@ class Runtime:
             facts=self.facts,
             reader=self.reader,
         )
+
+    def _leadership(self) -> Leadership:
+        instance = self.settings.instance or default_instance_name()
+        timeout = self.settings.leader_timeout_seconds
+        shared = self.store.backend == "postgresql"
+
+        def lock() -> Lock:
+            if shared:
+                return LeaderLock(self.settings.db, instance, timeout, password=self.settings.db_password_text)
+            return SoloLock(instance)
+
+        return Leadership(lock, timeout, shared=shared, on_elected=self._elected, on_lost=self._lost)
+
+    @property
+    def leader(self) -> LeaderView:
+        """Who leads, as this instance sees it (status, `/healthz`)."""
+        return self.leadership.view()
 
     def on_change(self, listener: ChangeListener) -> None:
         """Call `listener` after anything the App Home shows changed: a remediation request
@@ -134,28 +167,74 @@ class Runtime:
         return task
 
     async def start(self, *, jobs: bool = True) -> None:
-        """Bring up what runs beside the front door: crash recovery of playbook runs first
-        (a controller may be waiting with NTP deleted), the AP syslog receiver, then the jobs."""
+        """Bring up what runs beside the front door: the AP syslog receiver, then the lead. A lone
+        bot (SQLite) leads at once; with PostgreSQL the lead is taken in the background."""
         self.observability.start()
-        # Recovery may resume an AP wait for up to an hour: it runs in the background, and new
-        # runs wait for it (it also fails requests left approved without a run).
-        self.spawn(self._recover(), "remediation-recovery")
-        # Scheduled runs (change windows) are in the store: the timer re-arms them after recovery.
-        self._window_timer = asyncio.get_running_loop().create_task(
-            self._run_window_timer(), name="remediation-window-timer"
-        )
+        self._jobs_wanted = jobs
         if self.settings.syslog_listen:
             self.syslog = SyslogListener(self.settings.syslog_listen, on_not_yet_valid=self._not_yet_valid)
             await self.syslog.start()
             self.checker.confirmed = self.syslog.confirmed
             self.checker.observers.append(self.syslog)
             log.info("AP syslog receiver on %s", ", ".join(str(b) for b in self.syslog.bound))
-        if jobs:
-            self.start_jobs()
+        await self.leadership.start()
+
+    async def _elected(self) -> None:
+        """This instance leads: crash recovery of playbook runs first (a controller may be waiting
+        with NTP deleted), then the window timer, the approved-run pump and the jobs."""
+        self.observability.metrics.set_leader(True)
+        self._recovered = asyncio.Event()
+        # Recovery may resume an AP wait for up to an hour: it runs in the background, and new
+        # runs wait for it (it also fails requests left approved without a run).
+        self.spawn(self._recover(), "remediation-recovery")
+        # Scheduled runs (change windows) are in the store: the timer re-arms them after recovery.
+        self._window_timer = self._lead_task(self._run_window_timer(), "remediation-window-timer")
+        if self.leadership.shared:
+            self._lead_task(self._start_approved_elsewhere(), "remediation-approved-pump")
+        if self._jobs_wanted:
+            self.start_jobs(first_check_at=await self._first_check_at())
+
+    async def _lost(self) -> None:
+        """This instance no longer leads: stop everything that acts, at once (see the module docstring)."""
+        self.observability.metrics.set_leader(False)
+        self.stop_jobs()
+        self.scheduler = None
+        doomed = {t for t in self._lead_tasks | self._jobs | self._tasks if not t.done()}
+        for task in doomed:
+            task.cancel()
+        if doomed:
+            await asyncio.wait(doomed, timeout=5)
+
+    def _lead_task(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._lead_tasks.add(task)
+        task.add_done_callback(self._lead_tasks.discard)
+        return task
+
+    async def _first_check_at(self) -> datetime | None:
+        """A new leader over a shared store keeps the fleet's rhythm: the next check is one interval
+        after the last one started (at once when that is past); a lone bot checks at start-up."""
+        if not self.leadership.shared:
+            return None
+        recent = await self.store.read(checks.recent_checks, 1)
+        if not recent:
+            return None
+        due = recent[0].started_at + timedelta(minutes=self.settings.check_interval_minutes)
+        return max(datetime.now(UTC), due)
+
+    async def _start_approved_elsewhere(self) -> None:
+        """Start runs whose last approval was given on another instance (a short poll)."""
+        await self._recovered.wait()
+        while True:
+            try:
+                await self.remediation.start_approved(self.spawn_run)
+            except Exception as error:  # a store hiccup must not end the pump
+                log.warning("could not look for approved requests: %s", type(error).__name__)
+            await asyncio.sleep(self.leadership.poll)
 
     async def _recover(self) -> None:
         try:
-            for result in await self.remediation.recover():
+            for result in await self.remediation.recover(hand_over=self.leadership.shared):
                 log.warning("recovered an interrupted remediation run: %s", result)
         finally:
             self._recovered.set()
@@ -164,8 +243,13 @@ class Runtime:
         await self._recovered.wait()
         await self.remediation.run_window_timer(self.spawn_run)
 
-    def spawn_run(self, coro: Coroutine[Any, Any, object], name: str) -> asyncio.Task[object]:
-        """Start an approved run once start-up recovery is over."""
+    def spawn_run(self, coro: Coroutine[Any, Any, object], name: str) -> asyncio.Task[object] | None:
+        """Start an approved run once start-up recovery is over; on a standby, leave it to the
+        leader (which starts it within a few seconds: `_start_approved_elsewhere`)."""
+        if not self.leadership.is_leader:
+            coro.close()
+            log.info("%s: approved here; the leader starts it", name)
+            return None
 
         async def after_recovery() -> object:
             await self._recovered.wait()
@@ -198,10 +282,15 @@ class Runtime:
         if self._tasks:
             # A run in progress keeps going until it reaches a safe point; recovery handles the rest.
             await asyncio.wait(set(self._tasks), timeout=30)
+        for task in list(self._lead_tasks):
+            task.cancel()
+        await asyncio.gather(*self._lead_tasks, return_exceptions=True)
         await self.remediation.chat.aclose(grace)
         if self.syslog is not None:
             await self.syslog.stop()
             self.syslog = None
+        # Last: the lock's session ends, and a standby may take over what is left.
+        await self.leadership.stop()
         await self.observability.stop()
 
     async def _not_yet_valid(self, controller: str | None, ap: object, event: SyslogEvent) -> None:
@@ -209,8 +298,8 @@ class Runtime:
         is running on that controller, say it in the run's thread at once."""
         ap_name = getattr(ap, "name", None) or "an AP"
         log.warning("%s on %s: certificate not yet valid: %s", ap_name, controller or "?", event.text)
-        if controller is None:
-            return
+        if controller is None or not self.leadership.is_leader:
+            return  # the leader drives the runs, and tells their threads
         active = await self.store.read(remediation_queries.active_controllers)
         if controller not in active:
             return
@@ -272,9 +361,10 @@ class Runtime:
 
         return run
 
-    def start_jobs(self) -> AsyncIOScheduler:
+    def start_jobs(self, first_check_at: datetime | None = None) -> AsyncIOScheduler:
         self.scheduler = build_scheduler(
             self.settings,
+            first_check_at=first_check_at,
             fleet_check=self._tracked(self.checker.run_check),
             digest=self._tracked(self.scheduled_digest),
             housekeeping=self._tracked(self.housekeeping),

@@ -6,6 +6,7 @@ the JSON is the verdicts plus the raw snapshots (schema in the README).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from collections.abc import Mapping
@@ -17,6 +18,7 @@ from bot.console.render import render_text
 from bot.fleet.service import FleetService, SiteReport
 from bot.inventory import Inventory
 from bot.settings import Settings
+from bot.store.leader_lock import lead_summary
 
 SCHEMA = "ccert-bot/status/v2"
 
@@ -55,9 +57,12 @@ async def run_status(
         print(f"error: no site '{site}' in the inventory (known: {known}; or 'all')", file=sys.stderr)
         return 2
     reports = await FleetService(inventory, settings, environ).read_sites(names)
+    # Which instance leads (PostgreSQL) or that there is one (SQLite): who runs the checks.
+    lead = await asyncio.to_thread(lead_summary, settings.db, password=settings.db_password_text)
     if as_json:
-        json.dump(status_document(reports), out, indent=2)
+        json.dump({**status_document(reports), "store": lead}, out, indent=2)
         out.write("\n")
     else:
         out.write(render_text(status_reply(reports)) + "\n")
+        out.write(f"store: {lead['text']}\n")
     return 0 if all(r.all_read for r in reports) else 1

@@ -47,12 +47,17 @@ class HealthFacts:
     fleet_check_scheduled: bool
     store_error: str | None
     loop_lag: float | None
+    # Active/standby: a standby runs no scheduler and no checks (the leader does), so those
+    # rules are the leader's only; `lead` is what the report says about who leads.
+    leading: bool = True
+    lead: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
 class HealthReport:
     reasons: tuple[str, ...] = ()
     last_check_at: datetime | None = None
+    lead: dict[str, Any] | None = None
 
     @property
     def healthy(self) -> bool:
@@ -63,11 +68,14 @@ class HealthReport:
         return 200 if self.healthy else 503
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        body: dict[str, Any] = {
             "status": "ok" if self.healthy else "unhealthy",
             "reasons": list(self.reasons),
             "last_check_at": self.last_check_at.isoformat() if self.last_check_at else None,
         }
+        if self.lead is not None:
+            body["leader"] = self.lead
+        return body
 
 
 def _minutes(value: timedelta) -> str:
@@ -82,6 +90,10 @@ def evaluate_health(facts: HealthFacts, *, max_loop_lag: float = MAX_LOOP_LAG_SE
     elif facts.loop_lag > max_loop_lag:
         reasons.append(f"event loop was blocked for {facts.loop_lag:.1f}s (limit {max_loop_lag:g}s)")
 
+    if not facts.leading:
+        if facts.store_error is not None:
+            reasons.append(f"store is not answering: {facts.store_error}")
+        return HealthReport(tuple(reasons), facts.last_check_at, facts.lead)
     if facts.scheduler is SchedulerState.PAUSED:
         reasons.append("scheduler is paused")
     elif facts.scheduler is not SchedulerState.RUNNING:
@@ -101,4 +113,4 @@ def evaluate_health(facts: HealthFacts, *, max_loop_lag: float = MAX_LOOP_LAG_SE
             reasons.append(f"no fleet check has finished since start-up {_minutes(age)} ago ({allowed})")
         else:
             reasons.append(f"the last fleet check finished {_minutes(age)} ago ({allowed})")
-    return HealthReport(tuple(reasons), facts.last_check_at)
+    return HealthReport(tuple(reasons), facts.last_check_at, facts.lead)

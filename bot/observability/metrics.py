@@ -120,6 +120,12 @@ class Metrics:
         self.remediation_runs = Counter(
             "ccert_remediation_runs", "Remediation playbook runs, by outcome.", ["outcome"], registry=r
         )
+        self.leader = Gauge(
+            "ccert_leader",
+            "1 while this instance leads (runs the checks, digest, outbox and remediation runs), else 0. With "
+            "SQLite the one instance always leads; over PostgreSQL exactly one instance should show 1.",
+            registry=r,
+        )
         r.register(_SyslogCollector(syslog or (lambda: None)))
         for status in VerdictStatus:
             self.controllers.labels(status.value).set(0)
@@ -131,6 +137,9 @@ class Metrics:
             self.remediation_runs.labels(outcome)
 
     # --- the recorder API ------------------------------------------------------------------------
+
+    def set_leader(self, leading: bool) -> None:
+        self.leader.set(1 if leading else 0)
 
     def check_finished(self, outcome: CheckOutcome) -> None:
         self.checks.inc()

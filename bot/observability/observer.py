@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING, BaseScheduler
 
+from bot.jobs.leadership import LeaderView
 from bot.jobs.scheduler import FLEET_CHECK
 from bot.observability.health import HealthFacts, HealthReport, SchedulerState, evaluate_health
 from bot.observability.heartbeat import LoopHeartbeat
@@ -45,6 +46,15 @@ class ReportsApiErrors(Protocol):
     api_errors: Callable[[str], None]
 
 
+def _lead_dict(lead: LeaderView) -> dict[str, object]:
+    return {
+        "instance": lead.instance,
+        "leading": lead.leading,
+        "leader": lead.leader,
+        "backend": "postgresql" if lead.shared else "sqlite",
+    }
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -71,8 +81,10 @@ class Observability:
         syslog: SyslogSource = lambda: None,
         clock: Callable[[], datetime] = utcnow,
         heartbeat: LoopHeartbeat | None = None,
+        leadership: Callable[[], LeaderView] | None = None,
     ) -> None:
         self.store = store
+        self.leadership = leadership
         self.check_interval = check_interval
         self.scheduler = scheduler
         self.clock = clock
@@ -112,9 +124,15 @@ class Observability:
 
     async def health(self) -> HealthReport:
         state, scheduled = scheduler_state(self.scheduler())
+        lead = self.leadership() if self.leadership is not None else None
+        started = self.started_at
+        if lead is not None and lead.leading and lead.since is not None:
+            started = max(started, lead.since)  # a new leader gets the first-check allowance anew
         facts = HealthFacts(
+            leading=lead.leading if lead is not None else True,
+            lead=_lead_dict(lead) if lead is not None else None,
             now=self.clock(),
-            started_at=self.started_at,
+            started_at=started,
             check_interval=self.check_interval,
             last_check_at=self.last_check_at,
             scheduler=state,

@@ -59,6 +59,9 @@ from bot.store.codec import short_error
 log = logging.getLogger(__name__)
 
 Now = Callable[[], datetime]
+# What a device-changing step must still hold (`q.Fence`), asked just before each step starts;
+# it raises `q.FencedOut` itself when this instance no longer leads.
+FenceSource = Callable[[], q.Fence | None]
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -232,8 +235,10 @@ async def create_run(
     params: Mapping[str, Any],
     request_id: int | None = None,
     now: datetime | None = None,
+    claimed_by: str | None = None,
 ) -> int:
-    """Persist a pending run of a playbook plan (`Playbook.to_plan()`) on one controller."""
+    """Persist a pending run of a playbook plan (`Playbook.to_plan()`) on one controller,
+    claimed by the instance `claimed_by` (the leader that drives it)."""
     plan = dict(playbook_plan)
     plan["steps"] = [{**s, "changes": ACTIONS[s["action"]].changes_device} for s in plan["steps"]]
     return await store.write(
@@ -253,6 +258,7 @@ async def create_run(
         plan=plan,
         params=encode_params(params),
         created_at=now or utc_now(),
+        claimed_by=claimed_by,
     )
 
 
@@ -277,8 +283,13 @@ class Engine:
         sleep: Sleep = asyncio.sleep,
         session_factory: SessionFactory = ControllerSession,
         clock_tolerance_seconds: float = 120.0,
+        fence: FenceSource | None = None,
     ) -> None:
         self.store = store
+        # Active/standby: every step (and undo) re-checks the lead and the run's claim in the
+        # transaction that marks it started; `q.FencedOut` stops the run where it is, for the
+        # instance that now leads to recover (nothing is undone from here).
+        self.fence: FenceSource = fence or (lambda: None)
         self.environ = environ
         self.session_options = session_options
         self.listener: ProgressListener = listener or NullListener()
@@ -471,7 +482,7 @@ class Engine:
         step = run.steps[idx]
         spec = ACTIONS[step.action]
         run.current_step = step.id
-        started = await self.store.write(q.step_started, run.info.run_id, idx, self.now())
+        started = await self.store.write(q.step_started, run.info.run_id, idx, self.now(), fence=self.fence())
         await self._tell(
             self.listener.step_started, run.info, StepInfo(idx, step.id, step.title, step.action, "running", started)
         )
@@ -555,7 +566,9 @@ class Engine:
                 continue
             spec = ACTIONS[step.undo.action]
             run.current_step = step.id
-            started = await self.store.write(q.step_started, run.info.run_id, row.idx, self.now(), state="undoing")
+            started = await self.store.write(
+                q.step_started, run.info.run_id, row.idx, self.now(), state="undoing", fence=self.fence()
+            )
             await self._tell(
                 self.listener.step_started,
                 run.info,

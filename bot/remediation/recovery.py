@@ -35,6 +35,7 @@ from bot.remediation.actions import ACTIONS
 from bot.remediation.device import SessionFactory
 from bot.remediation.engine import (
     Engine,
+    FenceSource,
     Now,
     ProgressListener,
     RetryPolicy,
@@ -109,8 +110,14 @@ async def recover(
     now: Now = utc_now,
     sleep: Sleep = asyncio.sleep,
     session_factory: SessionFactory = ControllerSession,
+    fence: FenceSource | None = None,
+    instance: str | None = None,
 ) -> list[RecoveryResult]:
-    """Handle every interrupted run (concurrently, one task per controller); returns what was done."""
+    """Handle every interrupted run (concurrently, one task per controller); returns what was done.
+
+    `instance` (this bot, the leader) first claims every interrupted run, so the instance that
+    drove them before, if it still runs somewhere, is fenced out of them (`q.check_fence`).
+    """
     engine = Engine(
         store,
         environ=environ,
@@ -121,8 +128,11 @@ async def recover(
         now=now,
         sleep=sleep,
         session_factory=session_factory,
+        fence=fence,
     )
     runs = await store.read(q.unfinished_runs)
+    if instance is not None and runs:
+        await store.write(q.claim_runs, [r.id for r in runs], instance, now())
 
     async def one(run: q.RunRow) -> RecoveryResult:
         decision, start, why = decide(run, now())

@@ -59,6 +59,7 @@ from bot.remediation.device import SessionFactory
 from bot.remediation.dryrun import dry_run
 from bot.remediation.engine import (
     Engine,
+    FenceSource,
     ProgressListener,
     RetryPolicy,
     RunEvent,
@@ -300,8 +301,14 @@ class RemediationService:
         recorder: RemediationRecorder | None = None,
         reader: FleetReader | None = None,
         window_clock: Any = None,
+        fence: FenceSource | None = None,
+        instance: str | None = None,
     ) -> None:
         self.store = store
+        # Active/standby (`bot.jobs.leadership`): the instance that drives runs, and what each
+        # device-changing step must still hold. None: a lone bot or a test, nothing to fence.
+        self.fence = fence
+        self.instance = instance
         self.inventory = inventory
         self.config = config
         self.environ = environ
@@ -325,6 +332,7 @@ class RemediationService:
         # Woken when a request is scheduled or cancelled, so the window timer re-reads the store.
         self._schedule_changed = asyncio.Event()
         self._runs: set[asyncio.Task[None]] = set()  # scheduled runs started without a spawner
+        self._starting: set[int] = set()  # requests whose start_run is under way here
 
     def add_listener(self, callback: Callable[[RequestView], None]) -> None:
         """Call `callback(view)` after every change of a request (created, vote, window, run, end).
@@ -347,6 +355,7 @@ class RemediationService:
             now=self.now,
             sleep=self.sleep,
             session_factory=self.session_factory,
+            fence=self.fence,
         )
 
     async def _read(self, controllers: Sequence[Controller]) -> list[ControllerSnapshot]:
@@ -918,6 +927,17 @@ class RemediationService:
         nothing was sent. `skip` names controllers a scheduled run found
         recovered at its window: they are left alone.
         """
+        if request_id in self._starting:
+            raise RequestRefused(f"request #{request_id} is already starting")
+        self._starting.add(request_id)
+        try:
+            return await self._start_run(request_id, listener, skip=skip)
+        finally:
+            self._starting.discard(request_id)
+
+    async def _start_run(
+        self, request_id: int, listener: ProgressListener | None, *, skip: frozenset[str]
+    ) -> list[RunOutcome]:
         row = await self.store.read(q.get_request, request_id)
         if row.status != RequestStatus.APPROVED.value:
             raise RequestRefused(f"request #{request_id} is {row.status}, not approved: nothing runs")
@@ -979,6 +999,7 @@ class RemediationService:
                         params=params,
                         request_id=request_id,
                         now=self.now(),
+                        claimed_by=self.instance,
                     )
                 )
             except q.ControllerBusyError as exc:
@@ -996,14 +1017,22 @@ class RemediationService:
         await self.chat.idle(request_id, timeout=CHAT_CATCH_UP_SECONDS)
         return outcomes
 
-    async def recover(self, listener: ProgressListener | None = None) -> list[RecoveryResult]:
-        """Call once at start-up, before new runs: bring interrupted runs back (see
-        `bot.remediation.recovery`), then settle requests the crash left behind.
+    async def recover(
+        self, listener: ProgressListener | None = None, *, hand_over: bool = False
+    ) -> list[RecoveryResult]:
+        """Call once at start-up (or when this instance takes the lead), before new runs: bring
+        interrupted runs back (see `bot.remediation.recovery`), then settle requests the crash
+        left behind.
 
         A request left `approved` with no run (the bot died between the last
         vote and the start) is marked failed rather than started behind
         everyone's back: nothing was changed, and the message says to request
         again. A request left `running` gets its status from its runs.
+
+        `hand_over` (a standby taking the lead over a shared database): a request approved
+        within `CCERT_APPROVAL_TTL_MINUTES` with no run stays approved, for `start_approved`:
+        its last approval may have been given on another instance a moment ago, and with two
+        instances that is the normal way a run starts, not a crash.
         """
         results = await recover(
             self.store,
@@ -1015,11 +1044,16 @@ class RemediationService:
             now=self.now,
             sleep=self.sleep,
             session_factory=self.session_factory,
+            fence=self.fence,
+            instance=self.instance,
         )
         for result in results:
             if result.outcome is not None:
                 self.recorder.remediation_run(result.outcome.status)
+        handed_over = set(await self.store.read(q.approved_unstarted, self._fresh_since())) if hand_over else set()
         for request_id in await self.store.read(q.requests_in, ("approved", "running")):
+            if request_id in handed_over:
+                continue
             runs = await self.store.read(q.runs_for_request, request_id)
             row = await self.store.read(q.get_request, request_id)
             if runs:
@@ -1045,6 +1079,37 @@ class RemediationService:
                 )
             await self._update_message(await self.request_view(request_id))
         return results
+
+    def _fresh_since(self) -> datetime:
+        return self.now() - self.config.policy.ttl
+
+    async def start_approved(self, spawn: Spawn | None) -> list[int]:
+        """Start every request approved on any instance (not for a window) that has no run yet.
+
+        The leader calls this every few seconds: with two or more instances the last Approve
+        may be clicked on a follower, which records it and leaves the run to the leader. A
+        request this instance is already starting is skipped; one started meanwhile elsewhere
+        is refused by `start_run`'s atomic approved → running move, so a run never starts twice.
+        """
+        started: list[int] = []
+        for request_id in await self.store.read(q.approved_unstarted, self._fresh_since()):
+            if request_id in self._starting:
+                continue
+            started.append(request_id)
+            coroutine = self._start_quietly(request_id)
+            if spawn is not None:
+                spawn(coroutine, f"remediation-run-{request_id}")
+            else:
+                task = asyncio.get_running_loop().create_task(coroutine)
+                self._runs.add(task)
+                task.add_done_callback(self._runs.discard)
+        return started
+
+    async def _start_quietly(self, request_id: int) -> None:
+        try:
+            await self.start_run(request_id)
+        except RequestRefused as refused:
+            log.info("request #%s was not started here: %s", request_id, refused)
 
     async def audit(self, request_id: int) -> list[q.AuditEntry]:
         """Every audit entry of a request and its runs, oldest first."""

@@ -34,6 +34,7 @@ CONTRACT = {
     "ccert_remediation_requests_total",
     "ccert_remediation_runs_total",
     "ccert_syslog_messages_total",
+    "ccert_leader",
 }
 
 

@@ -152,6 +152,12 @@ async def test_http_mode_metrics_after_a_check_then_health_fails_without_the_sch
             "status": "unhealthy",
             "reasons": ["scheduler is not running"],
             "last_check_at": body["last_check_at"],
+            "leader": {
+                "instance": running.runtime.leadership.instance,
+                "leading": True,
+                "leader": running.runtime.leadership.instance,
+                "backend": "sqlite",
+            },
         }
 
 

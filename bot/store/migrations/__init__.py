@@ -60,6 +60,7 @@ from bot.store.migrations import (
     v006_compact_history,
     v007_outbox_send_keys,
     v008_windows_and_reasons,
+    v009_run_claims,
 )
 from bot.store.migrations.ddl import Migration, add_column, run_ddl
 
@@ -72,6 +73,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "AP rows stored on change, daily summaries per controller", v006_compact_history.apply),
     Migration(7, "outbox send keys: posts cut short are found, not repeated", v007_outbox_send_keys.apply),
     Migration(8, "change windows, cancelled requests, vote reasons", v008_windows_and_reasons.apply),
+    Migration(9, "which instance drives a run", v009_run_claims.apply, v009_run_claims.apply_postgres),
 )
 
 # PostgreSQL stores begin at this version, created whole by `postgres_baseline`; every later

@@ -21,7 +21,7 @@ from bot.store.records.checks import (
     SnapshotRecord,
     StuckAP,
 )
-from bot.store.records.errors import NotFoundError, StateError
+from bot.store.records.errors import FencedOut, NotFoundError, StateError
 from bot.store.records.history import ControllerDay, FleetSummary, SiteCheck, SiteDay, SiteSummary, UnfixedController
 from bot.store.records.housekeeping import DigestRecord, PruneResult
 
@@ -40,6 +40,7 @@ __all__ = [
     "DigestRecord",
     "EventKind",
     "EventRecord",
+    "FencedOut",
     "FleetSummary",
     "NotFoundError",
     "PruneResult",

@@ -1,4 +1,4 @@
-"""The store's two errors: no such row, and a change the row's state does not allow.
+"""The store's errors: no such row, a change the row's state does not allow, and a fenced-out instance.
 
 Why the store's own and not sqlite-utils' or sqlite3's: callers (the chat handlers, the
 remediation service) tell "not there" from "not now" without knowing how the store looks.
@@ -13,3 +13,8 @@ class NotFoundError(LookupError):
 
 class StateError(ValueError):
     """The row is not in a state that allows this change (resolving a resolved alert, ...)."""
+
+
+class FencedOut(RuntimeError):
+    """This instance may not change a device now: it no longer leads, or another instance
+    claimed the run. Nothing was written; the run is left exactly as it was for its owner."""

@@ -15,7 +15,8 @@ This package's namespace is the remediation code's one import
 names each function once, from the module that holds it.
 """
 
-from bot.store.records import NotFoundError, StateError
+from bot.store.leader_lock import Fence
+from bot.store.records import FencedOut, NotFoundError, StateError
 from bot.store.remediation.audit import append_audit, audit_for_request, audit_for_run
 from bot.store.remediation.listing import count_requests, count_waiting, request_ids, waiting_ids
 from bot.store.remediation.recorded import get_recorded, mark_recorded_verified, save_recorded
@@ -33,6 +34,7 @@ from bot.store.remediation.records import (
 )
 from bot.store.remediation.requests import (
     active_controllers,
+    approved_unstarted,
     cancel_request,
     due_scheduled,
     expire_requests,
@@ -48,6 +50,8 @@ from bot.store.remediation.requests import (
     transition_request,
 )
 from bot.store.remediation.runs import (
+    check_fence,
+    claim_runs,
     create_run,
     get_run,
     runs_for_request,
@@ -63,6 +67,8 @@ __all__ = [
     "FINAL_REQUEST",
     "AuditEntry",
     "ControllerBusyError",
+    "Fence",
+    "FencedOut",
     "NotFoundError",
     "RecordedRow",
     "RequestRow",
@@ -73,9 +79,12 @@ __all__ = [
     "VoteRow",
     "active_controllers",
     "append_audit",
+    "approved_unstarted",
     "audit_for_request",
     "audit_for_run",
     "cancel_request",
+    "check_fence",
+    "claim_runs",
     "count_requests",
     "count_waiting",
     "create_run",

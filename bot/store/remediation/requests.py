@@ -278,6 +278,18 @@ def requests_in(db: Db, statuses: Sequence[str]) -> list[int]:
     return [r[0] for r in rows]
 
 
+def approved_unstarted(db: Db, decided_after: datetime) -> list[int]:
+    """Requests approved (not for a window) at or after `decided_after` with no run yet, oldest first:
+    what a leader starts when the last approval was given on another instance."""
+    rows = db.execute(
+        "SELECT r.id FROM remediation_requests r WHERE r.status = 'approved' AND r.scheduled_for IS NULL "
+        "AND r.decided_at >= ? AND NOT EXISTS (SELECT 1 FROM remediation_runs x WHERE x.request_id = r.id) "
+        "ORDER BY r.id",
+        [to_db_time(decided_after)],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
 def transition_request(
     db: Db, request_id: int, expected: str, status: str, at: datetime, note: str | None = None
 ) -> None:

@@ -13,7 +13,8 @@ from typing import Any
 
 from bot.store.codec import dumps, from_db_time, from_db_time_or_none, loads, to_db_time
 from bot.store.db import read_tx, write_tx
-from bot.store.records import NotFoundError
+from bot.store.leader_lock import HOLDS_SQL, Fence, holder_params
+from bot.store.records import FencedOut, NotFoundError
 from bot.store.remediation.audit import write_audit
 from bot.store.remediation.records import ControllerBusyError, RunRow, StepRow
 from bot.store.sql import Db, IntegrityError
@@ -33,14 +34,16 @@ def create_run(
     plan: Mapping[str, Any],
     params: Mapping[str, Any],
     created_at: datetime,
+    claimed_by: str | None = None,
 ) -> int:
-    """A pending run with one pending row per step. ControllerBusyError if the controller has an active run."""
+    """A pending run with one pending row per step, claimed by the instance `claimed_by` (the
+    leader that will drive it). ControllerBusyError if the controller has an active run."""
     with write_tx(db):
         try:
             cursor = db.execute(
                 "INSERT INTO remediation_runs (request_id, controller, site, platform, host, port, credentials_json, "
-                "playbook, plan_json, params_json, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                "'pending', ?) RETURNING id",
+                "playbook, plan_json, params_json, status, created_at, claimed_by) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING id",
                 [
                     request_id,
                     controller,
@@ -53,6 +56,7 @@ def create_run(
                     dumps(dict(plan)),
                     dumps(dict(params)),
                     to_db_time(created_at),
+                    claimed_by,
                 ],
             )
         except IntegrityError:
@@ -231,9 +235,54 @@ def set_run_params(db: Db, run_id: int, params: Mapping[str, Any]) -> None:
         db.execute("UPDATE remediation_runs SET params_json = ? WHERE id = ?", [dumps(dict(params)), run_id])
 
 
-def step_started(db: Db, run_id: int, idx: int, at: datetime, *, state: str = "running") -> datetime:
-    """Mark a step running (or undoing); keeps the first start time (a resumed wait keeps its deadline)."""
+def claim_runs(db: Db, run_ids: Sequence[int], instance: str, at: datetime) -> None:
+    """`instance` drives these runs from now on (a new leader recovering them); audited."""
     with write_tx(db):
+        for run_id in run_ids:
+            row = db.execute("SELECT request_id, controller, claimed_by FROM remediation_runs WHERE id = ?", [run_id])
+            found = row.fetchone()
+            if found is None or found[2] == instance:
+                continue
+            db.execute("UPDATE remediation_runs SET claimed_by = ? WHERE id = ?", [instance, run_id])
+            write_audit(
+                db,
+                at,
+                "claimed",
+                f"run #{run_id} is driven by {instance} from now on" + (f" (was {found[2]})" if found[2] else ""),
+                request_id=found[0],
+                run_id=run_id,
+                controller=found[1],
+                data={"instance": instance, "previous": found[2]},
+            )
+
+
+def check_fence(db: Db, run_id: int, fence: Fence) -> None:
+    """Raise `FencedOut` unless this instance holds the run's claim and (PostgreSQL) the lead.
+
+    Called inside the transaction that marks a device-changing step started, so the check and
+    the step's start are one atomic fact: a standby that took over (and claimed the run) or a
+    lost lock session makes the step refuse before anything is sent.
+    """
+    row = db.execute("SELECT claimed_by FROM remediation_runs WHERE id = ?", [run_id]).fetchone()
+    if row is None:
+        raise NotFoundError(f"no remediation run #{run_id}")
+    if row[0] is not None and row[0] != fence.instance:
+        raise FencedOut(f"run #{run_id} is driven by {row[0]}, not {fence.instance}")
+    if fence.lock_pid is not None:
+        holds = db.execute(HOLDS_SQL, [*holder_params(), fence.lock_pid]).fetchone()
+        if not (holds and holds[0]):
+            raise FencedOut(f"{fence.instance} no longer leads: run #{run_id} is left to the new leader")
+
+
+def step_started(
+    db: Db, run_id: int, idx: int, at: datetime, *, state: str = "running", fence: Fence | None = None
+) -> datetime:
+    """Mark a step running (or undoing); keeps the first start time (a resumed wait keeps its deadline).
+
+    With `fence`, first `check_fence` in the same transaction (`FencedOut`, nothing written)."""
+    with write_tx(db):
+        if fence is not None:
+            check_fence(db, run_id, fence)
         db.execute(
             "UPDATE remediation_run_steps SET state = ?, started_at = COALESCE(started_at, ?), "
             "attempts = attempts + 1, error = NULL WHERE run_id = ? AND idx = ?",
