@@ -30,6 +30,8 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from pydantic import ValidationError
 
 from bot.chat.access import AccessPolicy, AccessSpecError
@@ -42,7 +44,7 @@ from bot.inventory import Inventory, InventoryError
 from bot.inventory_file import load_inventory, missing_environment
 from bot.remediation.playbook_loader import PlaybookError, default_playbook_dir, playbook_for
 from bot.settings import Settings
-from bot.store.pg import is_postgres_url
+from bot.store.pg import describe_url, is_postgres_url
 
 
 class Need(IntEnum):
@@ -150,13 +152,32 @@ def _host_keys(report: Report, settings: Settings) -> None:
 
 
 def _database(report: Report, settings: Settings) -> None:
-    if settings.db == ":memory:" or is_postgres_url(settings.db):
+    if is_postgres_url(settings.db):
+        _postgres(report, settings.db)
+        return
+    if settings.db == ":memory:":
         return
     folder = Path(settings.db).expanduser().resolve().parent
     if not folder.is_dir():
         report.problems.append(f"CCERT_DB: the folder {folder} does not exist (create it, or point CCERT_DB elsewhere)")
     elif not os.access(folder, os.W_OK):
         report.problems.append(f"CCERT_DB: the folder {folder} is not writable by this user")
+
+
+def _postgres(report: Report, url: str) -> None:
+    """A URL psycopg can use, without its password in it (the password belongs in CCERT_DB_PASSWORD)."""
+    shown = describe_url(url)
+    try:
+        parts = conninfo_to_dict(url)
+        int(parts.get("port") or 5432)
+    except (psycopg.Error, ValueError, TypeError):
+        # psycopg's message may quote the URL, password and all: only the safe form is shown.
+        report.problems.append(f"CCERT_DB: {shown} is not a PostgreSQL URL this bot can use")
+        return
+    if parts.get("password"):
+        report.warnings.append(
+            f"CCERT_DB ({shown}) carries a password: put it in CCERT_DB_PASSWORD (or ~/.pgpass) and out of the URL"
+        )
 
 
 def _access(report: Report, settings: Settings, dotenv: EnvFile, process: Mapping[str, str]) -> None:

@@ -51,6 +51,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.loglimit import LogLimiter
+from bot.store import Store, signatures
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +128,32 @@ class ReplayMemory:
             del self._expiry[signature]
 
 
+class SharedReplays:
+    """The replay memory of every instance sharing one store (PostgreSQL, active/standby).
+
+    This instance's own `ReplayMemory` answers first (a replay it saw itself costs no write);
+    a signature new to it is then recorded in the store (`signatures.remember_signature`),
+    which refuses it if another instance accepted it. If the store cannot be written, the
+    local answer stands and the failure is logged: Slack must be acknowledged within 3 s,
+    and a replay across instances during a database outage is the smaller risk.
+    """
+
+    def __init__(self, store: Store, local: ReplayMemory | None = None) -> None:
+        self._store = store
+        self._local = local or ReplayMemory()
+
+    async def first_time(self, signature: str, timestamp: int, now: float) -> bool:
+        if not self._local.remember(signature, timestamp, now):
+            return False
+        try:
+            return await self._store.write(
+                signatures.remember_signature, signature, timestamp + REPLAY_WINDOW_SECONDS, now
+            )
+        except Exception as error:
+            log.warning("could not share a Slack signature with the other instances (%s)", type(error).__name__)
+            return True
+
+
 class _Refusal(Exception):
     """Why a request is refused: the HTTP status, and a reason for the log (never request data)."""
 
@@ -151,7 +178,7 @@ class SlackRequestGuard:
         clock: Callable[[], float] = time.time,
         max_body_bytes: int = MAX_BODY_BYTES,
         read_timeout: float = BODY_READ_TIMEOUT_SECONDS,
-        replays: ReplayMemory | None = None,
+        replays: ReplayMemory | SharedReplays | None = None,
         log_limiter: LogLimiter | None = None,
     ) -> None:
         if not signing_secret.get_secret_value():
@@ -197,7 +224,7 @@ class SlackRequestGuard:
         expected = "v0=" + hmac.new(self._secret.get_secret_value().encode(), base, hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, signature):
             raise _Refusal(401, "signature does not match")
-        if not self._replays.remember(signature, int(timestamp), self._clock()):
+        if not await self._first_time(signature, int(timestamp)):
             raise _Refusal(409, "replay of an already accepted signature")
         try:
             # Slack sends UTF-8; strict, so that Bolt's own check (which re-encodes
@@ -205,6 +232,11 @@ class SlackRequestGuard:
             return body.decode("utf-8")
         except UnicodeDecodeError:
             raise _Refusal(400, "body is not UTF-8") from None
+
+    async def _first_time(self, signature: str, timestamp: int) -> bool:
+        if isinstance(self._replays, SharedReplays):
+            return await self._replays.first_time(signature, timestamp, self._clock())
+        return self._replays.remember(signature, timestamp, self._clock())
 
     def _check_size_headers(self, request: web.Request) -> None:
         """Refuse from the headers alone, before a byte of the body is read."""

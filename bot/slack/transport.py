@@ -30,7 +30,7 @@ from bot.observability.observer import Observability
 from bot.settings import Settings
 from bot.slack.app import SlackBot, SlackConfigError
 from bot.slack.manifest import EVENTS_PATH
-from bot.slack.request_guard import MAX_BODY_BYTES, SlackRequestGuard
+from bot.slack.request_guard import MAX_BODY_BYTES, SharedReplays, SlackRequestGuard
 from bot.webserver import http_url, start_runner
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,11 @@ def build_web_app(
         raise SlackConfigError("SLACK_SIGNING_SECRET is not set: HTTP mode cannot verify Slack's requests")
     # aiohttp's own cap for request.read()/post() on any route, the same as the guard's.
     web_app = web.Application(client_max_size=MAX_BODY_BYTES)
-    web_app.add_routes([web.post(path, SlackRequestGuard(bot.app, bot.signing_secret).handle)])
+    # Instances sharing a PostgreSQL store share what they accepted, so a replay is refused
+    # whichever instance the load balancer sends it to.
+    shared = observability is not None and observability.store.backend == "postgresql"
+    replays = SharedReplays(observability.store) if shared and observability is not None else None
+    web_app.add_routes([web.post(path, SlackRequestGuard(bot.app, bot.signing_secret, replays=replays).handle)])
     if observability is not None:
         web_app.add_routes(routes(observability))
         observability.watch_slack_errors(bot.runtime.messenger)

@@ -133,7 +133,10 @@ class LeaderLock:
         """The renewal: the lock's own session answers, and it still holds the lock."""
         if self._conn is None or self._conn.closed or self._conn.broken or self.backend_pid is None:
             return False
-        row = self._conn.execute(HOLDS_SQL.replace("?", "%s"), [*holder_params(), self.backend_pid]).fetchone()
+        try:
+            row = self._conn.execute(HOLDS_SQL.replace("?", "%s"), [*holder_params(), self.backend_pid]).fetchone()
+        except psycopg.OperationalError:  # the session is gone (terminated, server restart): so is the lock
+            return False
         return bool(row and row[0])
 
     def fence(self) -> Fence:

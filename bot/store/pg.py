@@ -44,8 +44,13 @@ def describe_url(url: str) -> str:
     """The URL without its password (and without a query string that could carry one): for logs."""
     parts = urlsplit(url)
     host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
+    try:
+        port = parts.port
+    except ValueError:  # not a number: shown as given, so the operator sees the typo
+        port = None
+        host = f"{host}:{parts.netloc.rsplit(':', 1)[-1]}"
+    if port:
+        host = f"{host}:{port}"
     user = f"{parts.username}@" if parts.username else ""
     return urlunsplit((parts.scheme, user + host, parts.path, "", ""))
 
@@ -128,6 +133,7 @@ class PgDatabase:
         self._password = password
         self._read_only = read_only
         self.description = describe_url(url)
+        self._shut = False  # closed by us: stays closed (a dropped connection is revived)
         self.raw = self._open()
         self.conn = _ConnShim(self.raw)
 
@@ -156,6 +162,8 @@ class PgDatabase:
         Called between store calls, never inside a transaction: a transaction the server lost is
         lost whole (its caller saw the error), and the next call starts on a new connection.
         """
+        if self._shut:
+            return
         if self.raw.closed or self.raw.broken:
             self.raw.close()
             self.raw = self._open()
@@ -203,6 +211,7 @@ class PgDatabase:
             self.raw.execute("ROLLBACK")
 
     def close(self) -> None:
+        self._shut = True
         self.raw.close()
 
     @property

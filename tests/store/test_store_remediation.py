@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
 
-from bot.store import open_db
 from bot.store import remediation as q
+from bot.store.sql import IntegrityError
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 PLAN = {"name": "pb", "steps": [{"id": "record", "action": "capture_time_config", "title": "r", "undo": None}]}
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_db(tmp_path / "ccert.db")
-    yield database
-    database.close()
 
 
 def _request(db: Database, controller: str = "wlc-1") -> int:
@@ -57,9 +47,9 @@ def _run(db: Database, controller: str = "wlc-1", request_id: int | None = None)
 
 def test_audit_is_append_only_in_sql(db: Database) -> None:
     entry = q.append_audit(db, T0, "note", "hello", actor="UA")
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    with pytest.raises(IntegrityError, match="append-only"):
         db.execute("UPDATE remediation_audit SET text = 'changed' WHERE id = ?", [entry])
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    with pytest.raises(IntegrityError, match="append-only"):
         db.execute("DELETE FROM remediation_audit")
     assert [e.text for e in q.audit_for_run(db, 0)] == []
 
@@ -68,9 +58,9 @@ def test_recorded_configuration_is_fixed_and_kept_until_verified(db: Database) -
     run_id = _run(db)
     assert q.save_recorded(db, run_id, {"ntp_servers": [{"address": "192.0.2.1"}]}, T0)
     assert not q.save_recorded(db, run_id, {"ntp_servers": []}, T0)  # the first capture wins
-    with pytest.raises(sqlite3.IntegrityError, match="cannot be changed"):
+    with pytest.raises(IntegrityError, match="cannot be changed"):
         db.execute("UPDATE remediation_recorded_config SET config_json = '{}'")
-    with pytest.raises(sqlite3.IntegrityError, match="kept until a run verified"):
+    with pytest.raises(IntegrityError, match="kept until a run verified"):
         db.execute("DELETE FROM remediation_recorded_config")
     q.mark_recorded_verified(db, run_id, T0, "checked")
     recorded = q.get_recorded(db, run_id)
@@ -82,7 +72,7 @@ def test_one_active_request_and_one_active_run_per_controller(db: Database) -> N
     first = _request(db)
     with pytest.raises(q.ControllerBusyError, match=r"request #1 \(pending\)"):
         _request(db)
-    with pytest.raises(sqlite3.IntegrityError):  # even bypassing the check, the index refuses
+    with pytest.raises(IntegrityError):  # even bypassing the check, the index refuses
         db.execute(
             "INSERT INTO remediation_targets (request_id, controller, platform, playbook) "
             "VALUES (?, 'wlc-1', 'aireos', 'pb')",

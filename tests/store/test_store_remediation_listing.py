@@ -3,25 +3,14 @@ them, one requester's, bounded; and the counts that keep the home's headings tru
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
 from sqlite_utils import Database
 
-from bot.store import open_db
 from bot.store import remediation as q
 from bot.store.remediation.listing import MAX_LISTED
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_db(tmp_path / "ccert.db")
-    yield database
-    database.close()
 
 
 def _request(

@@ -73,7 +73,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "AP rows stored on change, daily summaries per controller", v006_compact_history.apply),
     Migration(7, "outbox send keys: posts cut short are found, not repeated", v007_outbox_send_keys.apply),
     Migration(8, "change windows, cancelled requests, vote reasons", v008_windows_and_reasons.apply),
-    Migration(9, "which instance drives a run", v009_run_claims.apply, v009_run_claims.apply_postgres),
+    Migration(
+        9, "which instance drives a run; Slack signatures seen", v009_run_claims.apply, v009_run_claims.apply_postgres
+    ),
 )
 
 # PostgreSQL stores begin at this version, created whole by `postgres_baseline`; every later
