@@ -187,6 +187,154 @@ async def _run_bot(settings: Settings, inventory: Inventory, host: str, environ:
     return 0
 
 
+def _db_settings() -> Settings | int:
+    """Settings for the `db` commands (environment and `.env`), or the exit code after printing why not."""
+    from bot.settings import load_settings
+
+    try:
+        return load_settings()
+    except ValidationError as exc:
+        for line in describe_settings_error(exc):
+            print(f"error: {line}", file=sys.stderr)
+        return 2
+
+
+def _describe_target(target: str) -> str:
+    """How the `db` commands name a store: the URL without its password, or the file's full path."""
+    from bot.store.pg import describe_url, is_postgres_url
+
+    if is_postgres_url(target):
+        try:
+            return f"PostgreSQL {describe_url(target)}"
+        except ValueError:  # e.g. a port that is not a number; the driver's error says more
+            return "PostgreSQL (a URL that cannot be read)"
+    return f"SQLite file {Path(target).expanduser().resolve()}"
+
+
+def _db_failures() -> tuple[type[BaseException], ...]:
+    """What a `db` command reports in one line: the drivers' errors, a refused schema or copy
+    (`SchemaError`, `StoreCopyError`: RuntimeErrors), the file system's, and a URL that cannot
+    be read (a ValueError from the URL parser, e.g. a port that is not a number)."""
+    from bot.store.sql import DatabaseError
+
+    return (*DatabaseError, RuntimeError, OSError, ValueError)
+
+
+def _secrets(password: str | None, *targets: str) -> list[str]:
+    """Every password a `db` command holds: CCERT_DB_PASSWORD and any written into a URL."""
+    from urllib.parse import urlsplit
+
+    found = [password] if password else []
+    for target in targets:
+        try:
+            in_url = urlsplit(target).password
+        except ValueError:
+            in_url = None
+        if in_url:
+            found.append(in_url)
+    return found
+
+
+def _db_error(what: str, error: BaseException, secrets: list[str]) -> int:
+    """One line for a refusal or an unreachable database (never a traceback, never a password)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    text = "; ".join(lines) or type(error).__name__
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    print(f"error: {what}: {text}", file=sys.stderr)
+    return 1
+
+
+def cmd_db_migrate(args: argparse.Namespace) -> int:
+    """Bring a store (CCERT_DB or --db) to this version's schema; say what was applied."""
+    from bot.store.db import connect, migrate, schema_version
+
+    settings = _db_settings()
+    if isinstance(settings, int):
+        return settings
+    target = args.db or settings.db
+    password = settings.db_password_text
+    name = _describe_target(target)
+    try:
+        db = connect(target, password=password)
+        try:
+            applied = migrate(db)
+            version = schema_version(db)
+        finally:
+            db.close()
+    except _db_failures() as exc:
+        return _db_error(f"cannot migrate {name}", exc, _secrets(password, target))
+    print(f"store: {name}")
+    print(f"schema version: {version}")
+    if applied:
+        print(f"applied now: {', '.join(str(v) for v in applied)}")
+    else:
+        print("already up to date")
+    return 0
+
+
+def cmd_db_copy(args: argparse.Namespace) -> int:
+    """Copy every row of one store (--from) into a new, empty one (--to): SQLite to PostgreSQL or back."""
+    from bot.store.copy import check_destination_empty, check_source_version, copy_store, same_target
+    from bot.store.db import connect, migrate
+    from bot.store.pg import describe_url, is_postgres_url
+
+    settings = _db_settings()
+    if isinstance(settings, int):
+        return settings
+    password = settings.db_password_text
+    source_target, dest_target = args.source, args.dest
+    source_name, dest_name = _describe_target(source_target), _describe_target(dest_target)
+    if same_target(source_target, dest_target):
+        print(f"error: --from and --to are the same store ({source_name})", file=sys.stderr)
+        return 1
+    if not is_postgres_url(source_target) and not Path(source_target).expanduser().is_file():
+        print(f"error: the source {source_name} does not exist", file=sys.stderr)
+        return 1
+    new_file = not is_postgres_url(dest_target) and not Path(dest_target).expanduser().exists()
+    step = f"cannot read the source {source_name}"
+    try:
+        source = connect(source_target, read_only=True, password=password)
+        try:
+            check_source_version(source, source_name)
+            step = f"cannot open the destination {dest_name}"
+            dest = connect(dest_target, password=password)
+            try:
+                check_destination_empty(dest, dest_name)  # before migrating it: a refusal changes nothing
+                migrate(dest)
+                step = f"cannot copy {source_name} to {dest_name}"
+                result = copy_store(source, dest)
+            finally:
+                dest.close()
+        finally:
+            source.close()
+    except _db_failures() as exc:
+        if new_file:
+            _remove_new_file(Path(dest_target).expanduser())
+        return _db_error(step, exc, _secrets(password, source_target, dest_target))
+    width = max((len(t) for t in result.tables), default=5)
+    print(f"copied {source_name} to {dest_name}:")
+    for table, rows in result.tables.items():
+        print(f"  {table:<{width}}  {rows:>10}")
+    print(f"  {'total':<{width}}  {result.total:>10}")
+    if is_postgres_url(dest_target):
+        shown = describe_url(dest_target)
+        print(
+            f"next: stop using {source_name}; set CCERT_DB={shown}"
+            + (" (with the URL's query options)" if "?" in dest_target else "")
+            + " and CCERT_DB_PASSWORD, then start the bot"
+        )
+    else:
+        print(f"next: set CCERT_DB={Path(dest_target).expanduser().resolve()}, then start the bot")
+    return 0
+
+
+def _remove_new_file(path: Path) -> None:
+    """A destination file this command created for a copy that failed goes again (with its WAL)."""
+    for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        candidate.unlink(missing_ok=True)
+
+
 def _add_inventory_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--inventory", help="inventory YAML (default: $CCERT_INVENTORY or inventory.yaml)")
 
@@ -255,6 +403,18 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--as", dest="as_user", default="console", help="act as this user ID")
     _add_inventory_option(console)
     console.set_defaults(func=cmd_console)
+
+    db = sub.add_parser("db", help="the store: migrate it, or copy it to another database (SQLite <-> PostgreSQL)")
+    db_sub = db.add_subparsers(dest="db_command", metavar="DB_COMMAND", required=True)
+    db_migrate = db_sub.add_parser("migrate", help="apply the missing schema migrations, print the version")
+    db_migrate.add_argument("--db", help="a SQLite file or a postgresql:// URL (default: $CCERT_DB or ccert.db)")
+    db_migrate.set_defaults(func=cmd_db_migrate)
+    db_copy = db_sub.add_parser(
+        "copy", help="copy every row into a new, empty store (e.g. SQLite to PostgreSQL); password: $CCERT_DB_PASSWORD"
+    )
+    db_copy.add_argument("--from", dest="source", required=True, help="the store to read: a SQLite file or a URL")
+    db_copy.add_argument("--to", dest="dest", required=True, help="the empty store to fill: a SQLite file or a URL")
+    db_copy.set_defaults(func=cmd_db_copy)
     return parser
 
 
