@@ -67,7 +67,7 @@ def test_migrate_brings_an_old_file_up_and_db_overrides_ccert_db(tmp_path: Path)
     open_db(tmp_path / "old.db", MIGRATIONS[:7]).close()
     result = run_db("migrate", "--db", str(tmp_path / "old.db"), cwd=tmp_path, env={"CCERT_DB": "other.db"})
     assert result.returncode == 0, result.stderr
-    assert f"applied now: {CURRENT}" in result.stdout
+    assert "applied now: " + ", ".join(str(v) for v in range(8, CURRENT + 1)) in result.stdout
     assert not (tmp_path / "other.db").exists()
     db = connect(tmp_path / "old.db", read_only=True)
     try:

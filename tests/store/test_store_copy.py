@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from bot.store import alerts, digests, open_db, outbox
+from bot.store import alerts, digests, open_db, outbox, signatures
 from bot.store import remediation as q
 from bot.store import snapshots as snapshots_store
 from bot.store.copy import BATCH_ROWS, StoreCopyError, copy_store, data_tables, same_target
@@ -58,6 +58,8 @@ def populate(db: Db) -> Story:
     outbox.enqueue_event(db, alert.id, "thread_note", {"text": "a1 is stuck"}, now=T0)
     outbox.enqueue_event(db, alert.id, "update_message", {"stuck": 1}, now=T0 + timedelta(minutes=1))
     digests.record_digest(db, "2024-05-01", channel="C1", ts="1.2", summary={"stuck": 1}, sent_at=T0)
+    # a Slack signature accepted a moment ago (kept until its five minutes are over)
+    signatures.remember_signature(db, "v0=" + "5" * 64, expires_at=T0.timestamp() + 300, now=T0.timestamp())
     request_id = q.insert_request(
         db,
         site="hq",
@@ -111,6 +113,7 @@ def order_key(db: Db, table: str) -> str:
         "controller_days": "controller, day",
         "remediation_run_steps": "run_id, idx",
         "remediation_recorded_config": "run_id",
+        "slack_signatures": "digest",
     }
     return keys[table]
 
