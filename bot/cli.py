@@ -54,6 +54,15 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         print(f"error: {line}")
     for line in report.warnings:
         print(f"warning: {line}")
+    lead = None
+    if report.ok and report.settings is not None and args.for_command in ("run", "console"):
+        from bot.store.leader_lock import lead_summary
+
+        # The commands that keep state need their store: one that cannot be reached is a problem.
+        lead = lead_summary(report.settings.db, password=report.settings.db_password_text)
+        if not lead["reachable"]:
+            report.problems.append(f"CCERT_DB: {lead['text']}")
+            print(f"error: CCERT_DB: {lead['text']}")
     if not report.ok:
         print(f"{len(report.problems)} problem(s) found; fix them before starting the bot.")
         return 1
@@ -63,10 +72,8 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         f"{len(report.inventory.controllers())} controller(s), ready for `ccert-bot {args.for_command}`"
         + (f", {len(report.warnings)} warning(s)" if report.warnings else "")
     )
-    if report.settings is not None:
-        from bot.store.leader_lock import lead_summary
-
-        print(f"store: {lead_summary(report.settings.db, password=report.settings.db_password_text)['text']}")
+    if lead is not None:
+        print(f"store: {lead['text']}")
     return 0
 
 
