@@ -116,7 +116,9 @@ class Runtime:
             store=self.store,
             post_digest=self.post_digest,
             remediation=self.remediation,
-            spawn=self.spawn_run if self.background_runs else None,
+            # The console runs an approved time-back in the foreground; over a shared store the
+            # leader runs it, wherever it was approved (`spawn_run`).
+            spawn=self.spawn_run if self.background_runs or self.leadership.shared else None,
             # `/ccert status` tells downloading (N min) from stuck with the checks' own timers.
             watches=store_watches(
                 partial(self.store.read, ap_state.downloading_since), self._confirmed, stuck_after(self.settings)
