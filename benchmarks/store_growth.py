@@ -1,7 +1,8 @@
 """Benchmark: how big the store file gets, and how long a check takes to write, over many checks (not a test).
 
     python benchmarks/store_growth.py [--checks 1000] [--controllers 200] [--aps 50] [--interval-minutes 15]
-                                      [--retention-days 3] [--mode both|before|after] [--seed 12]
+                                      [--retention-days 3] [--mode both|before|after|postgresql|backends]
+                                      [--postgres URL] [--seed 12]
 
 A simulated clock: checks `--interval-minutes` apart from 2026-11-01 00:00 UTC, and the
 housekeeping job's prune (`prune(now - retention)`, what `Runtime.housekeeping` runs) each
@@ -22,6 +23,12 @@ Two runs, each in a fresh file:
   without auto-vacuum and never vacuumed (`reclaim_space` patched out), as main's was.
   It still writes the daily summaries, so it is main plus that small cost: an emulation
   by patching, not a run of main's code.
+
+`--mode postgresql` runs *after* on a PostgreSQL database instead of a file (issue 16: the
+shared store of two instances); `--mode backends` runs *after* on both, SQLite first (the
+anchor). The database is `--postgres URL` (emptied first: its tables are dropped), or by
+default a throwaway PostgreSQL 15 the benchmark starts and stops itself
+(`tests/support/postgres.py`). Its size is `pg_database_size`, with no WAL column.
 
 Timed: `record_check` only (the whole transaction). Verdicts are computed beforehand,
 once per distinct controller state (outside the clock); every affected AP Downloading
@@ -44,6 +51,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -256,11 +264,23 @@ class Result:
     after_prunes: list[float]  # db MB right after each daily prune: the same moment of every day
 
 
+def _size_mb(db: Any, path: Path | None) -> float:
+    if path is None:  # PostgreSQL
+        return int(db.execute("SELECT pg_database_size(current_database())").fetchone()[0]) / 1e6
+    return _mb(path)
+
+
 def run(mode: str, args: argparse.Namespace, folder: Path) -> Result:
-    path = folder / f"{mode}.db"
+    path: Path | None = folder / f"{mode}.db"
     if mode == "before":
+        assert path is not None
         _old_style_file(path)
-    db = open_db(path)
+    if mode == "postgresql":
+        path = None
+        db = open_db(args.postgres)
+    else:
+        assert path is not None
+        db = open_db(path)
     fleet = Fleet.build(args)
     interval = timedelta(minutes=args.interval_minutes)
     retention = timedelta(days=args.retention_days)
@@ -277,14 +297,14 @@ def run(mode: str, args: argparse.Namespace, folder: Path) -> Result:
         f"{'checks':>7} {'day':>6} {'db MB':>8} {'WAL MB':>7} {'snapshots':>10} {'AP rows':>10} "
         f"{'write p50 ms':>13} {'p99 ms':>8}"
     )
-    with _mode(mode):
+    with _mode("after" if mode in ("postgresql", "sqlite") else mode):
         for n in range(args.checks):
             at = START + n * interval
             while at >= next_prune:
                 start = time.perf_counter()
                 pruning.prune(db, next_prune - retention)
                 prunes.append(time.perf_counter() - start)
-                after_prunes.append(_mb(path))
+                after_prunes.append(_size_mb(db, path))
                 next_prune += timedelta(days=1)
             snapshots, verdicts = fleet.check(at)
             check = CheckRun(CheckTrigger.SCHEDULED, at, at + timedelta(seconds=90))
@@ -296,8 +316,8 @@ def run(mode: str, args: argparse.Namespace, folder: Path) -> Result:
                 sample = Sample(
                     n + 1,
                     (at - START) / timedelta(days=1),
-                    _mb(path),
-                    _mb(Path(f"{path}-wal")),
+                    _size_mb(db, path),
+                    _mb(Path(f"{path}-wal")) if path is not None else 0.0,
                     _count(db, "snapshots"),
                     _count(db, "snapshot_aps"),
                     statistics.median(window) * 1000,
@@ -337,7 +357,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--retention-days", type=float, default=3)
     parser.add_argument("--change-rate", type=float, default=0.02, help="per controller and check")
     parser.add_argument("--outage-rate", type=float, default=0.2, help="chance that one controller is unreachable")
-    parser.add_argument("--mode", choices=("both", "before", "after"), default="both")
+    parser.add_argument("--mode", choices=("both", "before", "after", "postgresql", "backends"), default="both")
+    parser.add_argument("--postgres", default=None, help="a PostgreSQL URL (its tables are dropped first)")
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--dir", type=Path, default=None, help="where the files go (default: a temporary folder)")
     return parser.parse_args(argv)
@@ -345,11 +366,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    modes = ("before", "after") if args.mode == "both" else (args.mode,)
-    with tempfile.TemporaryDirectory(dir=args.dir) as folder:
-        results = {mode: run(mode, args, Path(folder)) for mode in modes}
+    modes = {"both": ("before", "after"), "backends": ("sqlite", "postgresql")}.get(args.mode, (args.mode,))
+    with contextlib.ExitStack() as stack:
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(dir=args.dir)))
+        if "postgresql" in modes:
+            args.postgres = stack.enter_context(_postgres(args.postgres))
+        results = {mode: run(mode, args, folder) for mode in modes}
     summary(results)
     return 0
+
+
+@contextlib.contextmanager
+def _postgres(url: str | None) -> Iterator[str]:
+    """The given database with its tables dropped, or a throwaway server's database."""
+    if url is not None:
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        yield url
+        return
+    from tests.support.postgres import running_server
+
+    with running_server() as server:
+        yield server.new_database()
 
 
 if __name__ == "__main__":

@@ -6,8 +6,9 @@ the connection first. This class gives a psycopg 3 connection the few methods th
 call on sqlite-utils' `Database` (`execute`, `query`, `table_names`, `close`), and translates
 what differs only in spelling:
 
-* placeholders: SQLite's `?` and `:name` become psycopg's `%s` and `%(name)s` (and a literal
-  `%` becomes `%%`), outside quoted text, identifiers and comments; `::` casts are left alone;
+* placeholders: SQLite's `?` and `:name` become psycopg's `%s` and `%(name)s`, outside quoted
+  text, identifiers and comments; `::` casts are left alone; every literal `%` becomes `%%`
+  (psycopg reads it even inside quotes), and a statement without parameters goes as written;
 * `True`/`False` parameters become 1/0, because the schema keeps SQLite's integer flags.
 
 Transactions are the store's own (`bot.store.db.write_tx`/`read_tx` send `BEGIN` and
@@ -81,7 +82,8 @@ def translate(sql: str) -> str:
             return "%%"
         if token.startswith(":") and token != "::":
             return f"%({token[1:]})s"
-        return token
+        # Quoted text and comments keep their `?` and `:`, but psycopg reads `%` everywhere.
+        return token.replace("%", "%%")
 
     return _TOKEN.sub(replace, sql)
 
@@ -170,8 +172,13 @@ class PgDatabase:
             self.conn = _ConnShim(self.raw)
 
     def execute(self, sql: str, parameters: Iterable[Any] | Mapping[str, Any] | None = None) -> Cursor:
-        """Run one statement; the cursor answers `fetchone`, `fetchall`, iteration and `rowcount`."""
-        return self.raw.execute(translate(sql), adapt_params(parameters))  # type: ignore[arg-type]
+        """Run one statement; the cursor answers `fetchone`, `fetchall`, iteration and `rowcount`.
+
+        Without parameters the text goes as written: psycopg does no placeholder processing
+        then, so a `%` (a modulo, a PL/pgSQL body) must not be doubled either."""
+        if parameters is None:
+            return self.raw.execute(sql)
+        return self.raw.execute(translate(sql), adapt_params(parameters))
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         with self.raw.cursor() as cursor:
@@ -180,7 +187,10 @@ class PgDatabase:
     def query(self, sql: str, params: Iterable[Any] | Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
         """Rows as dicts, like sqlite-utils' `Database.query`."""
         with self.raw.cursor(row_factory=dict_row) as cursor:
-            cursor.execute(translate(sql), adapt_params(params))  # type: ignore[arg-type]
+            if params is None:
+                cursor.execute(sql)
+            else:
+                cursor.execute(translate(sql), adapt_params(params))
             rows = cursor.fetchall() if cursor.description else []
         yield from rows
 

@@ -106,3 +106,16 @@ def test_text_sorts_by_code_point_as_in_sqlite(both: Both) -> None:
             )
         answers.append([r[0] for r in db.execute("SELECT controller FROM ap_state ORDER BY controller")])
     assert answers[0] == answers[1] == sorted(names)
+
+
+def test_percent_signs_reach_postgresql_as_written(postgres_url: str) -> None:
+    """Placeholders are translated only when parameters come along; a `%` is never doubled by mistake."""
+    db = open_db(postgres_url)
+    try:
+        assert db.execute("SELECT 7 % 3").fetchone()[0] == 1
+        assert db.execute("SELECT 7 % ?", [4]).fetchone()[0] == 3
+        assert db.execute("SELECT '100%' || ?", ["?"]).fetchone()[0] == "100%?"
+        assert [r["v"] for r in db.query("SELECT 10 % 4 AS v")] == [2]
+        assert db.execute("SELECT ?::int + 1 AS n -- not a ? here", [1]).fetchone()[0] == 2
+    finally:
+        db.close()
