@@ -26,6 +26,7 @@ from bot.domain.models import (
 from bot.domain.verdict import DownloadWatch, VerdictStatus, evaluate_controller, worst_status
 from bot.store import CheckRun, CheckTrigger, SnapshotRecord
 from bot.store import checks as checks_store
+from bot.store import remediation as q
 from bot.store import snapshots as snapshots_store
 from bot.store.sql import Db, is_postgres
 
@@ -174,3 +175,29 @@ def broken_references(db: Db) -> list[Any]:
     if is_postgres(db):
         return []
     return list(db.execute("PRAGMA foreign_key_check").fetchall())
+
+
+def make_run(
+    db: Db,
+    plan: dict[str, Any],
+    *,
+    controller: str = "wlc-1",
+    request_id: int | None = None,
+    claimed_by: str | None = None,
+) -> int:
+    """A pending run of `plan` on an AireOS controller, as the engine creates one."""
+    return q.create_run(
+        db,
+        request_id=request_id,
+        controller=controller,
+        site="s",
+        platform="aireos",
+        host="h",
+        port=22,
+        credentials={"username_env": "U", "password_env": "P"},
+        playbook="pb",
+        plan=plan,
+        params={},
+        created_at=T0,
+        claimed_by=claimed_by,
+    )

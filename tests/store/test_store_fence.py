@@ -15,6 +15,7 @@ from bot.store import open_db
 from bot.store import remediation as q
 from bot.store.leader_lock import LeaderLock
 from bot.store.sql import Db
+from tests.store.store_factories import make_run
 
 T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 PLAN = {
@@ -32,21 +33,7 @@ PLAN = {
 
 
 def run_claimed_by(db: Db, instance: str | None) -> int:
-    return q.create_run(
-        db,
-        request_id=None,
-        controller="wlc-1",
-        site="s",
-        platform="aireos",
-        host="h",
-        port=22,
-        credentials={"username_env": "U", "password_env": "P"},
-        playbook="pb",
-        plan=PLAN,
-        params={},
-        created_at=T0,
-        claimed_by=instance,
-    )
+    return make_run(db, PLAN, claimed_by=instance)
 
 
 def step_state(db: Db, run_id: int) -> tuple[str, int]:

@@ -9,6 +9,7 @@ from sqlite_utils import Database
 
 from bot.store import remediation as q
 from bot.store.sql import IntegrityError
+from tests.store.store_factories import make_run
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 PLAN = {"name": "pb", "steps": [{"id": "record", "action": "capture_time_config", "title": "r", "undo": None}]}
@@ -29,20 +30,7 @@ def _request(db: Database, controller: str = "wlc-1") -> int:
 
 
 def _run(db: Database, controller: str = "wlc-1", request_id: int | None = None) -> int:
-    return q.create_run(
-        db,
-        request_id=request_id,
-        controller=controller,
-        site="s",
-        platform="aireos",
-        host="h",
-        port=22,
-        credentials={"username_env": "U", "password_env": "P"},
-        playbook="pb",
-        plan=PLAN,
-        params={},
-        created_at=T0,
-    )
+    return make_run(db, PLAN, controller=controller, request_id=request_id)
 
 
 def test_audit_is_append_only_in_sql(db: Database) -> None:
