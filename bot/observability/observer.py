@@ -52,6 +52,9 @@ def _lead_dict(lead: LeaderView) -> dict[str, object]:
         "leading": lead.leading,
         "leader": lead.leader,
         "backend": "postgresql" if lead.shared else "sqlite",
+        # When this instance took the lead (or last lost it): an operator reading two /healthz
+        # answers sees which took over when; the failover test compares it with the device's log.
+        "since": lead.since.isoformat() if lead.since is not None else None,
     }
 
 

@@ -55,7 +55,7 @@ class AireOSShell(Shell):
             password = await self.terminal.read_line(echo=False)
             if password is None:
                 return False
-            if not c.faults.reject_password and user.strip() == c.username and password == c.password:
+            if c.accepts(user.strip(), password):
                 self.username = user.strip()
                 return True
         return False

@@ -216,6 +216,7 @@ def build_controller(
         port=int(merged.get("port") or 0),
         username=str(merged.get("username", "admin")),
         password=str(merged.get("password", "admin")),
+        accounts={str(k): str(v) for k, v in (merged.get("accounts") or {}).items()},
         ssh_auth=merged.get("ssh_auth"),
         fixed=bool(merged.get("fixed", False)),
         hardware=hardware,

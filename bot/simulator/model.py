@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.simulator.bug import ImageSigningRules, failure_lines, success_lines
+from bot.simulator.command_log import CommandLog
 from bot.simulator.config import ControllerConfig, NtpServer
 from bot.simulator.dates import ios_cert_date, iso, parse_datetime
 from bot.simulator.faults import Faults
@@ -163,6 +164,7 @@ class Controller:
         port: int = 0,
         username: str = "admin",
         password: str = "admin",
+        accounts: dict[str, str] | None = None,
         ssh_auth: str | None = None,
         fixed: bool = False,
         hardware: str | None = None,
@@ -199,6 +201,10 @@ class Controller:
         self.port = port
         self.username = username
         self.password = password
+        # Further logins (name -> password) beside the main one: two bots on one controller,
+        # told apart in `command_log` by who typed what.
+        self.accounts = dict(accounts or {})
+        self.command_log = CommandLog()
         self.ssh_auth = ssh_auth or ("none" if platform == AIREOS else "password")
         if self.ssh_auth not in ("none", "password"):
             raise ValueError(f"{name}: ssh_auth must be 'none' or 'password'")
@@ -323,6 +329,14 @@ class Controller:
         if self._manual is not None:
             return "manual"
         return "none"
+
+    def accepts(self, username: str, password: str) -> bool:
+        """The login `username`/`password` is one this controller knows (and logins are not refused)."""
+        if self.faults.reject_password:
+            return False
+        if username == self.username:
+            return password == self.password
+        return username in self.accounts and password == self.accounts[username]
 
     def set_clock(self, value: datetime, *, by: str = "admin", peer: str = "127.0.0.1") -> None:
         """Set the clock by hand (`config time manual` / `clock set`)."""

@@ -15,6 +15,7 @@ A scenario is YAML (or the same as a dict):
             port: 2201                  # 0 = pick a free port
             username: admin
             password: admin
+            accounts: {noc: n0c-pass}   # optional further logins (each typed line is logged by login)
             ssh_auth: none              # AireOS default; iosxe: password
             fixed: false                # on fixed software for CSCwd80290?
             ntp:                        # AireOS: index/address/key; 9800: config text or dict

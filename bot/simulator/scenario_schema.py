@@ -65,6 +65,7 @@ class ControllerSettings(Strict):
     port: int | None = Field(default=None, ge=0, le=65535)
     username: Text | None = None
     password: Text | None = None
+    accounts: dict[Text, Text] | None = None
     ssh_auth: Text | None = None
     fixed: bool | None = None
     hardware: Text | None = None

@@ -372,8 +372,7 @@ class _SSHServer(asyncssh.SSHServer):
         return True
 
     def validate_password(self, username: str, password: str) -> bool:
-        c = self.controller
-        return not c.faults.reject_password and username == c.username and password == c.password
+        return self.controller.accepts(username, password)
 
     def session_requested(self) -> asyncssh.SSHServerSession[bytes]:
         assert self.conn is not None

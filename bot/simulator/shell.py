@@ -85,6 +85,7 @@ class Shell:
 
     async def _run_command(self, line: str) -> bool:
         faults = self.controller.faults
+        self.controller.command_log.record(self.username, self.peer, line)
         self.commands_seen += 1
         limit = faults.drop_after_commands
         if limit is not None and self.commands_seen > limit:

@@ -157,6 +157,7 @@ async def test_http_mode_metrics_after_a_check_then_health_fails_without_the_sch
                 "leading": True,
                 "leader": running.runtime.leadership.instance,
                 "backend": "sqlite",
+                "since": running.runtime.leadership.view().since.isoformat(),  # type: ignore[union-attr]
             },
         }
 
