@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
 
 from tests.remediation.remediation_helpers import eventually
+from tests.support.bot_process import bot_process, run_env
+from tests.support.bot_process import free_port as _free_port
 from tests.support.fake_slack import FakeSlack
 from tests.support.simulated_site import SimulatedSite, aireos, simulated_site
-from tests.test_run import _free_port, run_env
 
 TOKEN = "xoxb-run-faults-token"
 SLOW_POST_SECONDS = 6.0
@@ -37,28 +35,6 @@ def _env(site: SimulatedSite, slack: FakeSlack, tmp_path: Path) -> dict[str, str
         CCERT_CHECK_INTERVAL_MINUTES="0.05",
         CCERT_SHUTDOWN_GRACE_SECONDS="20",
     )
-
-
-@asynccontextmanager
-async def _bot(env: dict[str, str], cwd: Path) -> AsyncIterator[asyncio.subprocess.Process]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        "--host",
-        "127.0.0.1",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-        cwd=cwd,
-    )
-    try:
-        yield process
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.communicate()
 
 
 def _alerts(slack: FakeSlack, channel: str) -> list[dict]:
@@ -95,14 +71,15 @@ async def _story(tmp_path: Path, stop: signal.Signals) -> tuple[FakeSlack, str, 
         channel = site.inventory.sites["site-t"].channel
         env = _env(site, slack, tmp_path)
         slack.delays["chat.postMessage"] = SLOW_POST_SECONDS
-        async with _bot(env, tmp_path) as first:
+        async with bot_process("first", env, tmp_path) as first:
             await slack.wait_for("chat.postMessage", 1, timeout=30)
             await asyncio.sleep(1.0)  # one second into Slack's six
-            first.send_signal(stop)
-            _, first_err = await asyncio.wait_for(first.communicate(), timeout=40)
+            first.process.send_signal(stop)
+            await asyncio.wait_for(first.process.wait(), timeout=40)
+            first_err = first.log_path.read_bytes()
         assert len(_alerts(slack, channel)) == 1  # in the channel, whether or not the bot heard back
         slack.delays.clear()
-        async with _bot(env, tmp_path) as second:
+        async with bot_process("second", env, tmp_path) as second:
             await _checks_done(int(env["PORT"]), 1)
             _time_back(site)
             await eventually(  # the alert is resolved in place, and its thread says so
@@ -119,9 +96,9 @@ async def _story(tmp_path: Path, stop: signal.Signals) -> tuple[FakeSlack, str, 
             # The edit and the thread note are two outbox rows, delivered one after the other;
             # a SIGTERM between them would leave the note for the next start (not lost), which
             # is not what this story is about.
-            second.send_signal(signal.SIGTERM)
-            _, second_err = await asyncio.wait_for(second.communicate(), timeout=40)
-            assert second.returncode == 0, second_err.decode()[-2000:]
+            second.process.send_signal(signal.SIGTERM)
+            code = await asyncio.wait_for(second.process.wait(), timeout=40)
+            assert code == 0, second.log_tail()
     return slack, channel, first_err
 
 

@@ -137,7 +137,7 @@ async def recover(
     async def one(run: q.RunRow) -> RecoveryResult:
         decision, start, why = decide(run, now())
         info = RunInfo(run.id, run.request_id, run.controller, run.site, run.platform, run.playbook)
-        text = f"recovering run #{run.id} on {run.controller} after a restart: {why}"
+        text = f"recovering run #{run.id} on {run.controller} {_after(run, instance)}: {why}"
         await store.write(
             q.append_audit,
             now(),
@@ -162,6 +162,13 @@ async def recover(
         return result
 
     return list(await asyncio.gather(*(one(r) for r in runs)))
+
+
+def _after(run: q.RunRow, instance: str | None) -> str:
+    """Why the run is being recovered, in words: a restart, or another instance taking it over."""
+    if instance is not None and run.claimed_by is not None and run.claimed_by != instance:
+        return f"after {run.claimed_by} stopped ({instance} leads now and takes it over)"
+    return "after a restart"
 
 
 async def settle_request(store: Store, request_id: int, at: datetime) -> str | None:

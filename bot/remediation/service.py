@@ -269,20 +269,29 @@ class _FanOut:
 class ChatProgress:
     """Shows a run in chat: the request message is refreshed with the progress list after each
     step; notable events go to its thread. Both only queue (`RequestChat`): a step never waits
-    on Slack, and delivery failures are logged, never raised."""
+    on Slack, and delivery failures are logged, never raised.
 
-    def __init__(self, chat: RequestChat, request_id: int) -> None:
+    `request_id` None: each run's own request (recovery, which brings back the runs of several
+    requests at once; a run without a request has no thread and is not shown)."""
+
+    def __init__(self, chat: RequestChat, request_id: int | None = None) -> None:
         self.chat = chat
         self.request_id = request_id
 
+    def _request(self, run: RunInfo) -> int | None:
+        return self.request_id if self.request_id is not None else run.request_id
+
     async def step_started(self, run: RunInfo, step: StepInfo) -> None:
-        self.chat.refresh(self.request_id)
+        if (request_id := self._request(run)) is not None:
+            self.chat.refresh(request_id)
 
     async def step_finished(self, run: RunInfo, step: StepInfo) -> None:
-        self.chat.refresh(self.request_id)
+        if (request_id := self._request(run)) is not None:
+            self.chat.refresh(request_id)
 
     async def event(self, run: RunInfo, event: RunEvent) -> None:
-        self.chat.event(self.request_id, run, event)
+        if (request_id := self._request(run)) is not None:
+            self.chat.event(request_id, run, event)
 
 
 class RemediationService:
@@ -1034,11 +1043,16 @@ class RemediationService:
         its last approval may have been given on another instance a moment ago, and with two
         instances that is the normal way a run starts, not a crash.
         """
+        # The request threads hear of it too: after a crash or a hand-over, the people who
+        # approved the run see where it was and what the bot does about it.
+        listeners: list[ProgressListener] = [listener] if listener is not None else []
+        if self.announcer is not None:
+            listeners.append(ChatProgress(self.chat))
         results = await recover(
             self.store,
             environ=self.environ,
             session_options=self.config.session,
-            listener=listener,
+            listener=_FanOut(listeners) if listeners else None,
             retry=self.config.retry,
             advisory=self.advisory,
             now=self.now,

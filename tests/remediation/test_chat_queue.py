@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from bot.remediation.chat_queue import RequestChat
 from bot.remediation.engine import RunEvent, RunInfo
+from bot.remediation.service import ChatProgress
 
 RUN = RunInfo(run_id=1, request_id=7, controller="wlc-1", site="site-a", platform="aireos", playbook="p")
 
@@ -124,3 +126,16 @@ async def test_an_event_that_arrives_while_the_dropped_note_is_told_is_still_del
     slack.gate.set()
     assert await chat.idle(timeout=2)
     assert slack.told[-1] == "event 7 late" and chat.pending(7) == 0
+
+
+async def test_recovery_progress_goes_to_each_runs_own_request_thread() -> None:
+    """`ChatProgress` without a request id (recovery brings back runs of several requests at
+    once): each run's events reach its own request's thread; a run without a request, none."""
+    slack = Slack()
+    chat = RequestChat(slack.refresh, slack.post)
+    progress = ChatProgress(chat)
+    await progress.event(RUN, _event("recovering run #1 after bot-a stopped"))
+    await progress.event(replace(RUN, run_id=2, request_id=9), _event("recovering run #2"))
+    await progress.event(replace(RUN, run_id=3, request_id=None), _event("a run nobody asked for in chat"))
+    assert await chat.idle(timeout=2)
+    assert slack.told == ["event 7 recovering run #1 after bot-a stopped", "event 9 recovering run #2"]

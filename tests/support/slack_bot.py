@@ -77,25 +77,8 @@ class SlackBotHarness:
         return await self.send(request)
 
     async def opened_form(self, trigger_id: str, timeout: float = 5.0) -> dict[str, Any]:
-        """The view the bot gave `views.open` for the click with `trigger_id` (recorded even
-        when the fake answered it with an error, or has not answered yet)."""
-
-        def found() -> dict[str, Any] | None:
-            for call in self.slack.calls_to("views.open"):
-                if call.body.get("trigger_id") == trigger_id:
-                    view = call.body.get("view")
-                    return {**view, **(call.response.get("view") or {})} if isinstance(view, dict) else None
-            return None
-
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while (view := found()) is None:
-            if loop.time() > deadline:
-                raise AssertionError(
-                    f"no views.open for trigger {trigger_id}; calls: {[c.method for c in self.slack.calls]}"
-                )
-            await asyncio.sleep(0.02)
-        return view
+        """The view the bot gave `views.open` for the click with `trigger_id` (`opened_form`)."""
+        return await opened_form(self.slack, trigger_id, timeout)
 
     async def submit(self, view: dict[str, Any], text: str | None, user: str) -> tuple[int, Any, float]:
         """Submit a vote form (`bot.slack.modals`) with `text` typed in its one field."""
@@ -118,14 +101,8 @@ class SlackBotHarness:
         return await self.submit(await self.opened_form(trigger), text, user)
 
     def request_message(self) -> tuple[int, str] | None:
-        """The first remediation request the bot posted: its id and the ts of the message that
-        carries the Approve/Reject buttons (None before there is one)."""
-        for call in self.slack.calls_to("chat.postMessage"):
-            for block in call.body.get("blocks", []):
-                for element in block.get("elements", []) if block.get("type") == "actions" else []:
-                    if element.get("action_id") == "remediation_approve":
-                        return int(element["value"]), str(call.response["ts"])
-        return None
+        """The first remediation request the bot posted (`request_message`)."""
+        return request_message(self.slack)
 
     async def send(self, request: slack_signing.SignedRequest) -> tuple[int, Any, float]:
         loop = asyncio.get_running_loop()
@@ -137,6 +114,37 @@ class SlackBotHarness:
             text = await response.text()
             body: Any = json.loads(text) if text.startswith("{") else text
             return response.status, body, loop.time() - started
+
+
+async def opened_form(slack: FakeSlack, trigger_id: str, timeout: float = 5.0) -> dict[str, Any]:
+    """The view the bot gave `views.open` for the click with `trigger_id` (recorded even
+    when the fake answered it with an error, or has not answered yet)."""
+
+    def found() -> dict[str, Any] | None:
+        for call in slack.calls_to("views.open"):
+            if call.body.get("trigger_id") == trigger_id:
+                view = call.body.get("view")
+                return {**view, **(call.response.get("view") or {})} if isinstance(view, dict) else None
+        return None
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while (view := found()) is None:
+        if loop.time() > deadline:
+            raise AssertionError(f"no views.open for trigger {trigger_id}; calls: {[c.method for c in slack.calls]}")
+        await asyncio.sleep(0.02)
+    return view
+
+
+def request_message(slack: FakeSlack) -> tuple[int, str] | None:
+    """The first remediation request the bot posted: its id and the ts of the message that
+    carries the Approve/Reject buttons (None before there is one)."""
+    for call in slack.calls_to("chat.postMessage"):
+        for block in call.body.get("blocks", []):
+            for element in block.get("elements", []) if block.get("type") == "actions" else []:
+                if element.get("action_id") == "remediation_approve":
+                    return int(element["value"]), str(call.response["ts"])
+    return None
 
 
 @contextlib.asynccontextmanager

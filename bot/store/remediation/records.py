@@ -112,6 +112,7 @@ class RunRow:
     outcome: str | None
     warnings: tuple[str, ...]
     steps: tuple[StepRow, ...] = ()
+    claimed_by: str | None = None  # the instance that drives it (active/standby), None: any
 
 
 @dataclass(frozen=True)

@@ -113,7 +113,7 @@ def get_run(db: Db, run_id: int) -> RunRow:
     with read_tx(db):
         row = db.execute(
             "SELECT id, request_id, controller, site, platform, host, port, credentials_json, playbook, plan_json, "
-            "params_json, status, created_at, started_at, finished_at, outcome, warnings_json "
+            "params_json, status, created_at, started_at, finished_at, outcome, warnings_json, claimed_by "
             "FROM remediation_runs WHERE id = ?",
             [run_id],
         ).fetchone()
@@ -146,6 +146,7 @@ def get_run(db: Db, run_id: int) -> RunRow:
         finished,
         outcome,
         warnings,
+        claimed_by,
     ) = row
     return RunRow(
         id_,
@@ -166,6 +167,7 @@ def get_run(db: Db, run_id: int) -> RunRow:
         outcome,
         tuple(loads(warnings, [])),
         steps,
+        claimed_by,
     )
 
 
