@@ -1,5 +1,6 @@
-"""Every `bot` name a benchmark imports exists: the benchmarks are run by hand, not by the
-suite, so a rename in `bot/` would otherwise break them silently (issue 14 moved many)."""
+"""Every `bot` (or test-support) name a benchmark imports exists: the benchmarks are run by
+hand, not by the suite, so a rename in `bot/` would otherwise break them silently (issue 14
+moved many)."""
 
 from __future__ import annotations
 
@@ -9,17 +10,21 @@ from pathlib import Path
 
 import pytest
 
+#: The project's own packages: a benchmark may use the test support (the fakes, the simulated
+#: site), and a rename there would break it as silently as one in `bot/`.
+PROJECT = {"bot", "tests"}
 BENCHMARKS = sorted((Path(__file__).resolve().parents[1] / "benchmarks").glob("*.py"))
 
 
 def _bot_imports(path: Path) -> list[tuple[int, str, str | None]]:
-    """(line, module, name) of every `from bot... import name` and `import bot...`, at any depth."""
+    """(line, module, name) of every `from bot... import name` and `import bot...` (and the same
+    for `tests`), at any depth."""
     found: list[tuple[int, str, str | None]] = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "bot":
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in PROJECT:
             found.extend((node.lineno, node.module, alias.name) for alias in node.names)
         elif isinstance(node, ast.Import):
-            found.extend((node.lineno, a.name, None) for a in node.names if a.name.split(".")[0] == "bot")
+            found.extend((node.lineno, a.name, None) for a in node.names if a.name.split(".")[0] in PROJECT)
     return found
 
 

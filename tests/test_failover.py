@@ -31,6 +31,7 @@ from typing import Any
 
 import aiohttp
 import psycopg
+import pytest
 
 from bot.simulator import Controller as SimController
 from bot.simulator.command_log import CommandRecord
@@ -42,6 +43,8 @@ from tests.support.bot_process import SECRET, BotProcess, bot_process, free_port
 from tests.support.fake_slack import FakeSlack
 from tests.support.simulated_site import SimulatedSite, aireos, simulated_site
 from tests.support.slack_bot import opened_form, request_message
+
+pytestmark = pytest.mark.slow
 
 TOKEN = "xoxb-failover-token"
 T = 5.0  # CCERT_LEADER_TIMEOUT_SECONDS: a standby acts about T/5 + T/2 after the leader is gone
