@@ -35,8 +35,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tests.remediation.remediation_helpers import eventually  # noqa: E402
 from tests.support import postgres  # noqa: E402
-from tests.support.bot_process import BotProcess, bot_process, free_port, run_env, wait_until  # noqa: E402
+from tests.support.bot_process import BotProcess, bot_process, free_port, run_env  # noqa: E402
 from tests.support.fake_slack import FakeSlack  # noqa: E402
 from tests.support.simulated_site import SimulatedSite, aireos, simulated_site  # noqa: E402
 
@@ -71,13 +72,13 @@ async def trials(count: int, timeout: float, folder: Path) -> list[tuple[float |
                 env = _env(site, slack, folder, url, name, timeout)
                 bot = await stack.enter_async_context(bot_process(name, env, folder))
                 try:
-                    await wait_until(f"{name} answers", bot.lead, timeout=30)
+                    await eventually(bot.lead, timeout=30, what=f"{name} answers")
                 except AssertionError:
                     sys.exit(f"{name} did not start:\n{bot.log_tail()}")
                 return bot
 
             bots = {"bot-1": await start("bot-1")}
-            await wait_until("bot-1 leads", bots["bot-1"].leading_since, timeout=30)
+            await eventually(bots["bot-1"].leading_since, timeout=30, what="bot-1 leads")
             bots["bot-2"] = await start("bot-2")
             for trial in range(count):
                 leading = [name for name, bot in bots.items() if await bot.leading_since()]
@@ -89,7 +90,7 @@ async def trials(count: int, timeout: float, folder: Path) -> list[tuple[float |
                 await asyncio.sleep(random.uniform(0, timeout))
                 killed_at = time.time()
                 bots[leader].kill()
-                since = await wait_until("the standby leads", bots[standby].leading_since, timeout=3 * timeout)
+                since = await eventually(bots[standby].leading_since, timeout=3 * timeout, what="the standby leads")
                 acts = since.timestamp() - killed_at
                 taken = lock_taken_at(bots[standby], killed_at)
                 lock = None if taken is None else taken - killed_at

@@ -37,9 +37,9 @@ from bot.simulator import Controller as SimController
 from bot.simulator.command_log import CommandRecord
 from bot.slack.modals import TEXT_ACTION, TEXT_BLOCK
 from bot.store import remediation as q
-from tests.remediation.remediation_helpers import clock_is_current, device_problems, ntp_config
+from tests.remediation.remediation_helpers import clock_is_current, device_problems, eventually, ntp_config
 from tests.support import slack_signing
-from tests.support.bot_process import SECRET, BotProcess, bot_process, free_port, run_env, wait_until
+from tests.support.bot_process import SECRET, BotProcess, bot_process, free_port, run_env
 from tests.support.fake_slack import FakeSlack
 from tests.support.simulated_site import SimulatedSite, aireos, simulated_site
 from tests.support.slack_bot import opened_form, request_message
@@ -95,9 +95,9 @@ async def two_bots(tmp_path: Path, url: str, **controller: Any) -> AsyncIterator
     async with FakeSlack(token=TOKEN) as slack, simulated_site(tmp_path, entry) as site:
         channel = site.inventory.sites["site-t"].channel
         async with bot_process("bot-a", _env(site, slack, tmp_path, url, "bot-a"), tmp_path) as a:
-            await wait_until("bot-a leads", a.leading_since, timeout=30)
+            await eventually(a.leading_since, timeout=30, what="bot-a leads")
             async with bot_process("bot-b", _env(site, slack, tmp_path, url, "bot-b"), tmp_path) as b:
-                await wait_until("bot-b answers as a standby", b.lead, timeout=30)
+                await eventually(b.lead, timeout=30, what="bot-b answers as a standby")
                 try:
                     yield Pair(site, slack, a, b, url, channel)
                 except BaseException:
@@ -136,7 +136,7 @@ async def _vote(pair: Pair, clicked_on: BotProcess, submitted_on: BotProcess, us
 
 async def _approve_on_both(pair: Pair) -> int:
     """Request on the standby, one vote through each instance; the request's id."""
-    await wait_until("the first check's alert", lambda: len(_alerts(pair)) == 1, timeout=30)
+    await eventually(lambda: len(_alerts(pair)) == 1, timeout=30, what="the first check's alert")
     command = slack_signing.slash_command(
         SECRET,
         "remediate site-t wlc-1",
@@ -145,7 +145,7 @@ async def _approve_on_both(pair: Pair) -> int:
         response_url=pair.slack.response_url(),
     )
     await _send(pair.b, command)
-    request_id, _ = await wait_until("the request message", lambda: request_message(pair.slack), timeout=20)
+    request_id, _ = await eventually(lambda: request_message(pair.slack), timeout=20, what="the request message")
     await _vote(pair, pair.a, pair.b, ALICE, request_id)
     await _vote(pair, pair.b, pair.a, BOB, request_id)
     return int(request_id)
@@ -171,7 +171,7 @@ async def _final_status(url: str, request_id: int, timeout: float) -> str:
         status = await _status(url, request_id)
         return status if status in q.FINAL_REQUEST else None
 
-    return str(await wait_until(f"request {request_id} ends", final, timeout=timeout, interval=0.25))
+    return str(await eventually(final, timeout=timeout, interval=0.25, what=f"request {request_id} ends"))
 
 
 async def _checks(bot: BotProcess) -> float:
@@ -197,16 +197,16 @@ async def test_sigkill_at_the_clock_back_step_the_standby_restores_ntp_exactly(
 
         wlc.command_log.watch = kill_at_clock_back
         request_id = await _approve_on_both(pair)
-        await wait_until("bot-a reaches the clock-back step", lambda: bool(killed_at), timeout=60)
+        await eventually(lambda: bool(killed_at), timeout=60, what="bot-a reaches the clock-back step")
         assert wlc.running.ntp_servers == [] and not clock_is_current(wlc), "the kill caught the time-back midway"
 
-        since = await wait_until("bot-b takes the lead", pair.b.leading_since, timeout=3 * T)
+        since = await eventually(pair.b.leading_since, timeout=3 * T, what="bot-b takes the lead")
         took = since.timestamp() - killed_at[0]
         assert 0 < took < T, f"bot-b acted {took:.2f} s after the kill (CCERT_LEADER_TIMEOUT_SECONDS={T:g})"
 
         status = await _final_status(pair.url, request_id, timeout=120)
         checks_at_takeover = await _checks(pair.b)
-        await wait_until("bot-b runs the next check", lambda: _more_checks(pair.b, checks_at_takeover), timeout=30)
+        await eventually(lambda: _more_checks(pair.b, checks_at_takeover), timeout=30, what="bot-b runs the next check")
 
         assert device_problems(wlc, before) == [], status
         assert ntp_config(wlc) == before and clock_is_current(wlc)
@@ -235,20 +235,20 @@ async def test_a_leader_cut_off_from_the_database_sends_nothing_once_the_standby
         clock_back: list[float] = []
         wlc.command_log.watch = lambda e: clock_back.append(e.at) if e.line.startswith("config time manual") else None
         request_id = await _approve_on_both(pair)
-        await wait_until("bot-a sets the clock back", lambda: clock_back, timeout=60)
+        await eventually(lambda: clock_back, timeout=60, what="bot-a sets the clock back")
         # bot-a is in the wait step: it reads the APs well after the clock went back (the
         # scheduled checks read them too, but the run's verify step comes within milliseconds).
-        await wait_until(
-            "bot-a polls the APs",
+        await eventually(
             lambda: any(
                 r.line.startswith("show ap summary") and r.at > clock_back[0] + 0.5 for r in wlc.command_log.by("bot-a")
             ),
             timeout=20,
+            what="bot-a polls the APs",
         )
 
         cut_at = time.time()
         assert await _terminate_leader_session(pair.url, "bot-a") == 1
-        since = await wait_until("bot-b takes the lead", pair.b.leading_since, timeout=3 * T)
+        since = await eventually(pair.b.leading_since, timeout=3 * T, what="bot-b takes the lead")
         status = await _final_status(pair.url, request_id, timeout=120)
 
         from_a = wlc.command_log.by("bot-a")
@@ -258,7 +258,7 @@ async def test_a_leader_cut_off_from_the_database_sends_nothing_once_the_standby
         )
         assert last_a - cut_at < T, f"bot-a went on for {last_a - cut_at:.2f} s after its session was cut"
         assert all(r.at >= since.timestamp() for r in wlc.command_log.by("bot-b") if r.at > cut_at)
-        lead_a = await wait_until("bot-a says it no longer leads", lambda: _standby(pair.a), timeout=T)
+        lead_a = await eventually(lambda: _standby(pair.a), timeout=T, what="bot-a says it no longer leads")
         assert lead_a["leader"] in ("bot-b", None)
         assert status == "succeeded", status
         assert device_problems(wlc, before) == [] and clock_is_current(wlc)

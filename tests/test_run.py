@@ -8,8 +8,7 @@ from pathlib import Path
 import aiohttp
 
 from tests.support import slack_signing
-from tests.support.bot_process import SECRET, bot_process, run_env
-from tests.support.bot_process import free_port as _free_port
+from tests.support.bot_process import SECRET, bot_process, free_port, run_env
 from tests.support.fake_slack import FakeSlack
 from tests.support.simulated_site import aireos, simulated_site
 
@@ -17,7 +16,7 @@ TOKEN = "xoxb-run-test-token"
 
 
 async def test_run_serves_slack_checks_the_fleet_and_stops_cleanly(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     async with FakeSlack(token=TOKEN) as slack, simulated_site(tmp_path, aireos("wlc-1")) as site:
         env = run_env(site, slack, tmp_path, port)
         async with bot_process("bot", env, tmp_path) as bot:

@@ -12,11 +12,8 @@ import signal
 from datetime import UTC, datetime
 from pathlib import Path
 
-import aiohttp
-
 from tests.remediation.remediation_helpers import eventually
-from tests.support.bot_process import bot_process, run_env
-from tests.support.bot_process import free_port as _free_port
+from tests.support.bot_process import BotProcess, bot_process, free_port, run_env
 from tests.support.fake_slack import FakeSlack
 from tests.support.simulated_site import SimulatedSite, aireos, simulated_site
 
@@ -30,7 +27,7 @@ def _env(site: SimulatedSite, slack: FakeSlack, tmp_path: Path) -> dict[str, str
         site,
         slack,
         tmp_path,
-        _free_port(),
+        free_port(),
         CCERT_STUCK_AFTER_MINUTES="0",
         CCERT_CHECK_INTERVAL_MINUTES="0.05",
         CCERT_SHUTDOWN_GRACE_SECONDS="20",
@@ -41,21 +38,13 @@ def _alerts(slack: FakeSlack, channel: str) -> list[dict]:
     return [m for m in slack.channel_history(channel) if (m.get("metadata") or {}).get("event_type") == "ccert_alert"]
 
 
-async def _checks_done(port: int, count: int, timeout: float = 30) -> None:
+async def _checks_done(bot: BotProcess, count: int, timeout: float = 30) -> None:
     """Wait until the bot's /metrics count `count` finished checks."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    async with aiohttp.ClientSession() as http:
-        while loop.time() < deadline:
-            try:
-                async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
-                    for line in (await response.text()).splitlines():
-                        if line.startswith("ccert_checks_total ") and float(line.split()[1]) >= count:
-                            return
-            except aiohttp.ClientConnectionError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"the bot did not finish {count} check(s) within {timeout}s")
+
+    async def done() -> bool:
+        return ((await bot.metric("ccert_checks_total")) or 0) >= count
+
+    await eventually(done, timeout=timeout, what=f"{count} finished check(s)")
 
 
 def _time_back(site: SimulatedSite) -> None:
@@ -80,7 +69,7 @@ async def _story(tmp_path: Path, stop: signal.Signals) -> tuple[FakeSlack, str, 
         assert len(_alerts(slack, channel)) == 1  # in the channel, whether or not the bot heard back
         slack.delays.clear()
         async with bot_process("second", env, tmp_path) as second:
-            await _checks_done(int(env["PORT"]), 1)
+            await _checks_done(second, 1)
             _time_back(site)
             await eventually(  # the alert is resolved in place, and its thread says so
                 lambda: (

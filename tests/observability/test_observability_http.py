@@ -20,7 +20,6 @@ from typing import Any
 
 import aiohttp
 from prometheus_client import CONTENT_TYPE_LATEST
-from prometheus_client.parser import text_string_to_metric_families
 
 from bot.console.notifier import ConsoleNotifier
 from bot.observability.http import start_metrics_server
@@ -30,6 +29,7 @@ from bot.slack.app import SlackBot, build_app
 from bot.slack.notifier import SlackNotifier
 from bot.slack.transport import HttpServerHandle, SocketModeHandle, start, start_http_server
 from bot.store import CheckTrigger, Store
+from tests.support.bot_process import sample
 from tests.support.fake_slack import FakeSlack
 from tests.support.simulated_site import SimulatedSite, aireos, simulated_site
 
@@ -68,14 +68,6 @@ class RunningBot:
                 if sample(text, "ccert_checks_total") >= count:
                     return text
                 await asyncio.sleep(0.1)
-
-
-def sample(text: str, name: str, **labels: str) -> float:
-    for family in text_string_to_metric_families(text):
-        for s in family.samples:
-            if s.name == name and s.labels == labels:
-                return s.value
-    raise AssertionError(f"no sample {name}{labels} in /metrics")
 
 
 def stuck_on_simulator(site: SimulatedSite) -> int:

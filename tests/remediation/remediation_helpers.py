@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -90,18 +90,19 @@ def device_problems(wlc: SimController, before: tuple[Any, ...]) -> list[str]:
 
 
 async def eventually(
-    predicate: Callable[[], bool | Awaitable[bool]], timeout: float = 10.0, interval: float = 0.05
-) -> None:
-    """Poll until `predicate()` is true (bounded); fail on timeout."""
+    predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05, *, what: str | None = None
+) -> Any:
+    """Poll until `predicate()` (a function or a coroutine function) gives something truthy, and
+    return that (bounded); fail on timeout, naming `what` when given."""
     deadline = time.monotonic() + timeout
     while True:
         result = predicate()
         if asyncio.iscoroutine(result):
             result = await result
         if result:
-            return
+            return result
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
+            raise AssertionError(f"{what or 'condition'}: not met within {timeout:g}s")
         await asyncio.sleep(interval)
 
 

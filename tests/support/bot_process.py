@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import json
 import os
 import signal
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.console.test_status_command import write_inventory
 from tests.support.fake_slack import FakeSlack
@@ -57,12 +57,14 @@ def run_env(site: SimulatedSite, slack: FakeSlack, tmp_path: Path, port: int, **
     return env
 
 
-def sample(metrics: str, name: str) -> float | None:
-    """The value of the unlabelled sample `name` in a Prometheus text page (None: absent)."""
-    for line in metrics.splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    return None
+def sample(text: str, name: str, **labels: str) -> float:
+    """The value of the sample `name` with exactly `labels` in a Prometheus text page;
+    AssertionError when there is none."""
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            if s.name == name and s.labels == labels:
+                return float(s.value)
+    raise AssertionError(f"no sample {name}{labels} in /metrics")
 
 
 @dataclass
@@ -94,9 +96,15 @@ class BotProcess:
         except (aiohttp.ClientError, TimeoutError):
             return None
 
-    async def metric(self, name: str) -> float | None:
+    async def metric(self, name: str, **labels: str) -> float | None:
+        """One sample of its `/metrics` (None while the bot does not answer, or has no such sample)."""
         answer = await self.get("/metrics")
-        return None if answer is None else sample(answer[1], name)
+        if answer is None:
+            return None
+        try:
+            return sample(answer[1], name, **labels)
+        except AssertionError:
+            return None
 
     async def lead(self) -> dict[str, Any] | None:
         """The `leader` part of `/healthz` (None while the bot does not answer)."""
@@ -155,18 +163,3 @@ async def bot_process(name: str, env: dict[str, str], cwd: Path) -> AsyncIterato
         yield bot
     finally:
         await bot.stop()
-
-
-async def wait_until(what: str, probe: Any, *, timeout: float, interval: float = 0.05) -> Any:
-    """Call `probe` (a function or a coroutine function) until it returns something truthy;
-    that value. AssertionError naming `what` when `timeout` seconds pass first."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        value = probe()
-        if inspect.isawaitable(value):
-            value = await value
-        if value:
-            return value
-        await asyncio.sleep(interval)
-    raise AssertionError(f"{what}: not within {timeout:g} s")
