@@ -36,6 +36,7 @@ from bot.console.repl import run_console
 from bot.fleet.reader import FleetReader
 from bot.fleet.service import static_facts, store_watches, stuck_after
 from bot.inventory import Inventory
+from bot.jobs.ap_log_alerts import APLogAlerts
 from bot.jobs.checks import FleetChecker
 from bot.jobs.digest import send_digest
 from bot.jobs.leadership import Leadership, LeaderView, Lock
@@ -46,6 +47,7 @@ from bot.settings import Settings
 from bot.store import Store, ap_state, checks, pruning
 from bot.store import remediation as remediation_queries
 from bot.store.leader_lock import LeaderLock, SoloLock, default_instance_name
+from bot.store.records import CheckTrigger
 from bot.syslog import SyslogEvent, SyslogListener
 
 log = logging.getLogger(__name__)
@@ -90,6 +92,10 @@ class Runtime:
             recorder=self.observability,
             facts=self.facts,
             reader=self.reader,
+        )
+        # An AP's own failure log judges its controller's alert at once, on the leader.
+        self.ap_log_alerts = APLogAlerts(
+            self.checker.alert_from_ap_log, is_leader=lambda: self.leadership.is_leader and not self.checker.stopping
         )
         config = RemediationConfig.from_settings(self.settings)
         self.remediation = RemediationService(
@@ -174,9 +180,12 @@ class Runtime:
         self.observability.start()
         self._jobs_wanted = jobs
         if self.settings.syslog_listen:
-            self.syslog = SyslogListener(self.settings.syslog_listen, on_not_yet_valid=self._not_yet_valid)
+            self.syslog = SyslogListener(
+                self.settings.syslog_listen, on_not_yet_valid=self._not_yet_valid, on_failure=self.ap_log_alerts.failed
+            )
             await self.syslog.start()
             self.checker.confirmed = self.syslog.confirmed
+            self.checker.logged = self.syslog.logged
             self.checker.observers.append(self.syslog)
             log.info("AP syslog receiver on %s", ", ".join(str(b) for b in self.syslog.bound))
         await self.leadership.start()
@@ -201,6 +210,7 @@ class Runtime:
         self.observability.metrics.set_leader(False)
         self.stop_jobs()
         self.scheduler = None
+        await self.ap_log_alerts.cancel()
         doomed = {t for t in self._lead_tasks | self._jobs | self._tasks if not t.done()}
         for task in doomed:
             task.cancel()
@@ -218,7 +228,8 @@ class Runtime:
         after the last one started (at once when that is past); a lone bot checks at start-up."""
         if not self.leadership.shared:
             return None
-        recent = await self.store.read(checks.recent_checks, 1)
+        # A one-controller re-read for an AP's log (`ap-log`) is not the fleet's rhythm.
+        recent = [r for r in await self.store.read(checks.recent_checks, 20) if r.trigger != CheckTrigger.AP_LOG]
         if not recent:
             return None
         due = recent[0].started_at + timedelta(minutes=self.settings.check_interval_minutes)
@@ -280,6 +291,7 @@ class Runtime:
                 if late:
                     log.warning("%d job(s) still running after %gs: cancelling them", len(late), grace)
         self.stop_jobs()
+        await self.ap_log_alerts.cancel(grace if self.checker.delivering else 0.0)
         self.reader.close()
         if self._tasks:
             # A run in progress keeps going until it reaches a safe point; recovery handles the rest.

@@ -11,7 +11,7 @@ time, e.g. after a restart.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.chat.failures import failure_words
@@ -34,6 +34,7 @@ from bot.domain.alerts import (
     ResolveAlert,
     UpdateAlert,
 )
+from bot.domain.ap_log import APLogEntry
 from bot.domain.software_fix import FixState
 from bot.domain.verdict import VerdictStatus
 
@@ -41,6 +42,8 @@ RESOLVED_ICON = "✅"
 BUG = "CSCwd80290"
 # Names listed in one thread line before "and N more".
 MAX_NAMES = 25
+# APs whose own log line a thread note quotes; the others are named after them.
+MAX_LOGGED = 10
 
 
 # --------------------------------------------------------------------------- small formatting helpers
@@ -246,7 +249,8 @@ def _stuck_reply(payload: Mapping[str, Any], state: AlertState, now: datetime | 
         "the controller clock is set back (time-back) or the controller runs fixed software."
     )
     if confirmed:
-        text += f" {plural(confirmed, 'AP')} confirmed the certificate failure in its own log."
+        whose = "its" if confirmed == 1 else "their"
+        text += f" {plural(confirmed, 'AP')} confirmed the certificate failure in {whose} own log."
     lines = [f"➡️ {a['text']}" for a in payload.get("actions", ()) if a.get("text")]
     incomplete = [str(r) for r in payload.get("incomplete") or ()]
     if incomplete:
@@ -381,8 +385,50 @@ def thread_note_text(decision: AlertDecision) -> str:
     return "\n".join(lines)
 
 
+def ap_log_note_text(entries: Sequence[APLogEntry], limit: int = MAX_LOGGED) -> str:
+    """Which AP logged what, when, for the alert's thread (empty for no entries), e.g.
+
+    `What the APs logged (times on the bot's clock)`
+    `• CAP3702I.4CD4 at 2026-12-03 08:41:02 UTC, AP2702-1 at 2026-12-03 08:41:03 UTC logged`
+    `  `%PKI-3-CERTIFICATE_INVALID_EXPIRED: Certificate chain validation has failed. ...``
+    `  The AP checked the image it downloaded with the image-signing certificate ...`
+
+    APs that logged the same line are one item (earliest first, the first `limit` by name and
+    time, then how many more); so are at most `limit` distinct lines. An AP's line arrives
+    unauthenticated, so it can mention nobody: `<` and `>` are shown as `‹` and `›` (Slack
+    would read `<@U…>` or `<#C…>` in it as a mention; the renderer escapes the rest).
+    """
+    if not entries:
+        return ""
+    groups: dict[tuple[str, str], list[APLogEntry]] = {}
+    for entry in sorted(entries, key=lambda e: (e.at, e.ap)):
+        groups.setdefault((entry.line, entry.meaning), []).append(entry)
+    lines = ["What the APs logged (times on the bot's clock)"]
+    for (line, meaning), group in list(groups.items())[:limit]:
+        shown = ", ".join(f"{e.ap} at {_clock(e.at)}" for e in group[:limit])
+        more = f" and {plural(len(group) - limit, 'more AP')}" if len(group) > limit else ""
+        lines.append(f"• {shown}{more} logged")
+        if line:
+            lines.append(f"  `{_unmentionable(line)}`")
+        lines.append(f"  {meaning}")
+    rest = [e.ap for group in list(groups.values())[limit:] for e in group]
+    if rest:
+        lines.append(f"• and {plural(len(rest), 'more AP')} logged other failure lines: {names_text(rest)}")
+    return "\n".join(lines)
+
+
+def _clock(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _unmentionable(text: str) -> str:
+    """Also no backquote, which would end the code span the line is shown in."""
+    return text.replace("<", "‹").replace(">", "›").replace("`", "'")
+
+
 __all__ = [
     "alert_reply",
+    "ap_log_note_text",
     "fmt_duration",
     "fmt_since",
     "names_text",

@@ -271,6 +271,20 @@ class ReopenAlert:
 AlertDecision = OpenAlert | UpdateAlert | ResolveAlert | ReopenAlert
 
 
+def newly_confirmed(decision: AlertDecision) -> tuple[str, ...]:
+    """The APs `decision` newly shows as confirmed by their own log: every confirmed AP of an
+    alert that opens or re-opens; of an update, the listed APs it confirms and the confirmed
+    ones it adds. What the alert's thread says more about (which AP logged what, when)."""
+    if decision.kind is not AlertKind.STUCK or isinstance(decision, ResolveAlert):
+        return ()
+    confirmed = {ap.get("name") for ap in decision.payload.get("stuck_aps", ()) if ap.get("confirmed")}
+    if isinstance(decision, UpdateAlert):
+        names = {*decision.confirmed, *(name for name in decision.added if name in confirmed)}
+    else:
+        names = {name for name in confirmed if isinstance(name, str)}
+    return tuple(sorted(names))
+
+
 # ---------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------
@@ -692,6 +706,7 @@ __all__ = [
     "ap_data_known",
     "downloading_names",
     "evaluate_alerts",
+    "newly_confirmed",
     "next_downloading_since",
     "resolved_payload",
     "stuck_candidates",

@@ -3,19 +3,24 @@
 Every decision is stored before anything is posted (the store is the truth,
 Slack is a view of it), so a bot restart never re-alerts, and a message that
 Slack refused is retried on the next check instead of being dropped.
+
+The AP's own failure log comes in between checks (`alert_from_ap_log`): the same alert rules
+judge the controller's last snapshot again with the new confirmations, and the same outbox
+delivers what they decide. One lock orders the two, so an alert is never decided twice at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from bot.chat.alert_views import alert_reply, thread_note_text
+from bot.chat.alert_views import alert_reply, ap_log_note_text, thread_note_text
 from bot.chat.notifier import MessageMetadata, Notifier, NotifyError, Posted
 from bot.chat.reply import Reply
 from bot.controllers.static_facts import StaticFacts
@@ -30,7 +35,9 @@ from bot.domain.alerts import (
     ResolvedAlertState,
     UpdateAlert,
     evaluate_alerts,
+    newly_confirmed,
 )
+from bot.domain.ap_log import APLogEntry
 from bot.domain.models import ControllerSnapshot
 from bot.domain.verdict import ControllerVerdict, DownloadWatch, evaluate_controllers
 from bot.fleet.reader import FleetReader
@@ -46,6 +53,8 @@ ALERT_EVENT_TYPE = "ccert_alert"
 ALERT_NOTE_EVENT_TYPE = "ccert_alert_note"
 
 ConfirmedSource = Callable[[str], Mapping[str, datetime]]
+# (controller, AP name) → what that AP logged to begin its confirmed failure, if it did.
+LoggedSource = Callable[[str, str], APLogEntry | None]
 
 
 class SnapshotObserver(Protocol):
@@ -129,6 +138,18 @@ class CheckOutcome:
     aps_stuck: int = 0
 
 
+@dataclass(frozen=True)
+class APLogOutcome:
+    """What an AP-log confirmation did to a controller's alert: the decisions (none when the
+    confirmation changed nothing), and whether the controller was read again first because its
+    last snapshot was older than one check interval (or missing, or failed)."""
+
+    controller: str
+    decisions: tuple[AlertDecision, ...]
+    reread: bool
+    delivered: int = 0
+
+
 def _stuck_after(decisions: Iterable[AlertDecision], open_stuck: OpenAlertState | None) -> int:
     """APs the controller's stuck alert lists once `decisions` are applied: the new list when the
     stuck alert opened, changed or re-opened, none when it resolved, else the open alert's list
@@ -162,6 +183,8 @@ class FleetChecker:
         self.notifier = notifier
         self.environ = environ
         self.confirmed = confirmed
+        # What each confirmed AP logged (the syslog receiver), for the alert's thread.
+        self.logged: LoggedSource | None = None
         self.clock = clock
         self.observers = list(observers)
         self.recorder: CheckRecorder = recorder or _NoRecorder()
@@ -179,24 +202,51 @@ class FleetChecker:
         # Told the run id once a check is recorded (the App Home republishes); called
         # synchronously, so each must only schedule work; a failing one is logged, never raised.
         self.on_recorded: list[Callable[[int], None]] = []
+        # One alert decision at a time: a check's, or an AP log's between checks.
+        self._alerting = asyncio.Lock()
+        # Each controller's last snapshot, which an AP-log confirmation is judged against.
+        self._latest: dict[str, ControllerSnapshot] = {}
 
     def channel_for(self, site: str | None) -> str | None:
         configured = self.inventory.sites.get(site or "")
         return (configured.channel if configured else None) or self.settings.alert_channel
 
-    async def run_check(self, trigger: CheckTrigger = CheckTrigger.SCHEDULED) -> CheckOutcome:
+    async def run_check(
+        self, trigger: CheckTrigger = CheckTrigger.SCHEDULED, only: Collection[str] | None = None
+    ) -> CheckOutcome:
+        """Poll the fleet (or only the controllers `only` names), record what it said, decide the
+        alerts and deliver them. The fleet's metrics are told only of whole-fleet checks."""
         started = self.clock()
         run_id = await self.store.write(checks.start_check, trigger, started)
         controllers = self.inventory.controllers()
+        if only is not None:
+            controllers = [c for c in controllers if c.name in only]
         options = poll_options(self.settings, self.facts, routine=True)
         snapshots = await self.reader.read_fleet(controllers, options, self.environ)
         for observer in self.observers:
             observer.update_inventory(snapshots)
+        async with self._alerting:
+            outcome = await self._judge_check(run_id, trigger, started, snapshots, whole=only is None)
+        if only is None:
+            self.recorder.check_finished(outcome)
+        return outcome
+
+    async def _judge_check(
+        self,
+        run_id: int,
+        trigger: CheckTrigger,
+        started: datetime,
+        snapshots: list[ControllerSnapshot],
+        *,
+        whole: bool,
+    ) -> CheckOutcome:
+        others = () if whole else tuple(s for n, s in self._latest.items() if n not in {x.name for x in snapshots})
+        self._latest.update((s.name, s) for s in snapshots)
         watches = {s.name: await self._watch(s.name) for s in snapshots}
-        verdicts = evaluate_controllers(snapshots, peers=named_peers(self.inventory), watches=watches)
+        verdicts = evaluate_controllers(snapshots, peers=named_peers(self.inventory), watches=watches, others=others)
         finished = self.clock()
         duration = finished - started
-        overran = duration > self.interval
+        overran = whole and duration > self.interval
         note = None
         if overran:
             note = (
@@ -211,7 +261,7 @@ class FleetChecker:
             verdicts,
         )
         self._tell_recorded(run_id)
-        outcome = CheckOutcome(run_id, len(controllers), sum(1 for s in snapshots if s.reachable), duration, overran)
+        outcome = CheckOutcome(run_id, len(snapshots), sum(1 for s in snapshots if s.reachable), duration, overran)
         outcome.statuses = dict(Counter(v.status.value for v in verdicts))
         outcome.aps_downloading = sum(len(v.downloading_aps) for v in verdicts)
         for snapshot, verdict in zip(snapshots, verdicts, strict=True):
@@ -220,8 +270,35 @@ class FleetChecker:
             outcome.aps_stuck += stuck
         delivered, failed = await self.deliver_pending()
         outcome.delivered, outcome.delivery_failures = delivered, failed
-        self.recorder.check_finished(outcome)
         return outcome
+
+    async def alert_from_ap_log(self, controller: str) -> APLogOutcome:
+        """Judge `controller`'s stuck alert again now that APs' own logs confirmed failures.
+
+        Against its last snapshot, as the check that took it judged it, with the confirmations
+        of now: the alert opens or is updated (or nothing changes) exactly as the next check
+        would decide, and goes out through the same outbox. When that snapshot is older than
+        one check interval, missing (no check since this instance started or took the lead) or
+        failed, the controller is read again first (a check of that one controller, recorded
+        with the trigger `ap-log`), so an alert never rests on stale AP states.
+        """
+        snapshot = self._latest.get(controller)
+        if snapshot is None or not snapshot.reachable or self.clock() - snapshot.taken_at > self.interval:
+            outcome = await self.run_check(CheckTrigger.AP_LOG, only={controller})
+            stuck = tuple(d for d in outcome.decisions if d.kind is AlertKind.STUCK)
+            return APLogOutcome(controller, stuck, reread=True, delivered=outcome.delivered)
+        async with self._alerting:
+            snapshot = self._latest[controller]  # a check may have brought a newer one meanwhile
+            now = self.clock()
+            watch = await self._watch(controller)
+            others = tuple(s for n, s in self._latest.items() if n != controller)
+            (verdict,) = evaluate_controllers(
+                [snapshot], peers=named_peers(self.inventory), watches={controller: watch}, others=others
+            )
+            # Only the stuck alert: what a controller's reachability says is the checks' to judge.
+            decisions, _ = await self._apply_alerts(snapshot, verdict, now, watch.since, kinds=(AlertKind.STUCK,))
+            delivered, _ = await self.deliver_pending()
+        return APLogOutcome(controller, tuple(decisions), reread=False, delivered=delivered)
 
     def _tell_recorded(self, run_id: int) -> None:
         for listener in self.on_recorded:
@@ -248,6 +325,7 @@ class FleetChecker:
         verdict: ControllerVerdict,
         now: datetime,
         downloading_since: Mapping[str, datetime],
+        kinds: Collection[AlertKind] = tuple(AlertKind),
     ) -> tuple[list[AlertDecision], int]:
         """Decide, store and queue this controller's alerts; also return how many of its APs
         the stuck alert lists afterwards (the alert rules' own notion of "stuck").
@@ -278,13 +356,17 @@ class FleetChecker:
             confirmed=self.confirmed(name) if self.confirmed else None,
             ap_states={ap.name: ap.state for ap in snapshot.aps},
         )
+        decisions = [d for d in decisions if d.kind in kinds]
         for decision in decisions:
             await self._record(decision, snapshot.site, now)
         return decisions, _stuck_after(decisions, open_alerts.get(AlertKind.STUCK))
 
     async def _record(self, decision: AlertDecision, site: str | None, now: datetime) -> None:
-        """Store the decision and queue what must be said; delivery happens after."""
-        note = {"text": thread_note_text(decision)}
+        """Store the decision and queue what must be said; delivery happens after. APs it
+        newly shows as confirmed by their own log get a word in the thread: which AP logged
+        what, when (under a new alert as a note of its own, else in the decision's note)."""
+        logged = ap_log_note_text(self._logged(decision))
+        note = {"text": "\n".join(t for t in (thread_note_text(decision), logged) if t)}
         if isinstance(decision, OpenAlert):
             channel = self.channel_for(site)
             if channel is None:
@@ -294,7 +376,7 @@ class FleetChecker:
                     decision.controller,
                 )
                 channel = ""
-            await self.store.write(
+            opened = await self.store.write(
                 alerts.open_alert,
                 decision.kind,
                 decision.controller,
@@ -303,6 +385,9 @@ class FleetChecker:
                 site=site,
                 now=now,
             )
+            if logged:
+                note = {"text": logged}
+                await self.store.write(outbox.enqueue_event, opened.id, EventKind.THREAD_NOTE, note, now=now)
             return
         alert_id = int(decision.alert_id) if decision.alert_id is not None else None
         if alert_id is None:
@@ -317,6 +402,13 @@ class FleetChecker:
         await self.store.write(outbox.enqueue_event, alert_id, EventKind.UPDATE_MESSAGE, {}, now=now)
         kind = EventKind.RESOLVE_NOTE if isinstance(decision, ResolveAlert) else EventKind.THREAD_NOTE
         await self.store.write(outbox.enqueue_event, alert_id, kind, note, now=now)
+
+    def _logged(self, decision: AlertDecision) -> list[APLogEntry]:
+        """What each AP `decision` newly shows as confirmed logged (none without the receiver)."""
+        if self.logged is None:
+            return []
+        entries = (self.logged(decision.controller, name) for name in newly_confirmed(decision))
+        return [entry for entry in entries if entry is not None]
 
     async def deliver_pending(self) -> tuple[int, int]:
         """Post alerts that never reached the channel, then their queued thread notes and updates.
@@ -406,9 +498,11 @@ class FleetChecker:
                 return found.ts
         sending = await self.store.write(outbox.mark_event_sending, event.id, new_send_key())
         assert sending.send_key is not None
+        # The first line heads the note; the rest (what changed, what the APs logged) is its text.
+        title, _, body = (event.text or "").partition("\n")
         note = await self.notifier.post(
             alert_message.channel,
-            Reply(title=event.text or ""),
+            Reply(title=title, text=body),
             alert_message.ts,
             metadata=note_metadata(sending, sending.send_key),
         )

@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from bot.domain.ap_log import APLogEntry, shown_line
 from bot.domain.models import AccessPoint, ControllerSnapshot
 from bot.syslog.signatures import SignatureKind, SignatureMatch
 
@@ -94,9 +95,16 @@ class FailureTrack:
     last_seen: datetime | None = None
     image: str | None = None
     sha: str | None = None
+    # The line that began the current episode, and the failure lines since: what the alert's
+    # thread shows (`logged`).
+    episode_signature: str | None = None
+    episode_meaning: str | None = None
+    episode_line: str | None = None
+    episode_lines: int = 0
 
-    def record(self, match: SignatureMatch, at: datetime, window: timedelta) -> bool:
-        """Apply one matched line. Returns True when it starts a failure episode."""
+    def record(self, match: SignatureMatch, at: datetime, window: timedelta, text: str | None = None) -> bool:
+        """Apply one matched line (`text`: the line itself, kept shortened while it begins the
+        episode). Returns True when it starts a failure episode."""
         self.last_signature = match.id
         self.last_seen = at
         fields = match.fields
@@ -114,6 +122,10 @@ class FailureTrack:
                 self.first_failure = at
             if starts:
                 self.episode_since = at
+                self.episode_signature, self.episode_meaning = match.id, match.meaning
+                self.episode_line = shown_line(text) if text else None
+                self.episode_lines = 0
+            self.episode_lines += 1
             self.last_failure = at
             return starts
         if kind is SignatureKind.SUCCESS:
@@ -148,6 +160,10 @@ class FailureTrack:
         self.last_seen = _latest(self.last_seen, other.last_seen)
         self.image = self.image or other.image
         self.sha = self.sha or other.sha
+        if other.episode_since is not None and (self.episode_since is None or other.episode_since < self.episode_since):
+            self.episode_signature, self.episode_meaning = other.episode_signature, other.episode_meaning
+            self.episode_line = other.episode_line
+        self.episode_lines += other.episode_lines
         if self.last_failure is None or (self.last_success is not None and self.last_success >= self.last_failure):
             self.episode_since = None
             return
@@ -333,16 +349,17 @@ class Correlator:
         source_ip: str | None,
         hostname: str | None,
         at: datetime | None = None,
+        text: str | None = None,
     ) -> Observation:
-        """Record one matched line from a sender. Never raises on odd input."""
+        """Record one matched line (`text`) from a sender. Never raises on odd input."""
         at = at or self.clock()
         resolution = self.resolve(source_ip, hostname)
         if resolution is None:
-            self._record_unknown(match, normalise_ip(source_ip) or source_ip, hostname, at)
+            self._record_unknown(match, normalise_ip(source_ip) or source_ip, hostname, at, text)
             return Observation(None)
         state = self._state(resolution.controller, resolution.ap.name)
         state.sender = normalise_ip(source_ip) or source_ip
-        started = state.track.record(match, at, self.window)
+        started = state.track.record(match, at, self.window, text)
         return Observation(resolution, started, state)
 
     def _state(self, controller: str, ap: str) -> APLogState:
@@ -365,7 +382,7 @@ class Correlator:
         return state
 
     def _record_unknown(
-        self, match: SignatureMatch, ip: str | None, hostname: str | None, at: datetime
+        self, match: SignatureMatch, ip: str | None, hostname: str | None, at: datetime, text: str | None = None
     ) -> UnknownSender:
         key = (ip, _name_key(hostname)[:255] if hostname else None)
         entry = self._unknown.get(key)
@@ -379,7 +396,7 @@ class Correlator:
             self._unknown.move_to_end(key)
         entry.messages += 1
         entry.last_seen = at
-        entry.track.record(match, at, self.window)
+        entry.track.record(match, at, self.window, text)
         return entry
 
     def _promote_unknown(self) -> None:
@@ -411,6 +428,25 @@ class Correlator:
             if at is not None:
                 out[ap] = at
         return out
+
+    def logged(self, controller: str, ap: str, now: datetime | None = None) -> APLogEntry | None:
+        """What `ap` of `controller` logged to begin its current failure episode, while its log
+        confirms the failure (`confirmed`); None otherwise. For the alert's thread."""
+        state = self._states.get((controller, ap))
+        if state is None:
+            return None
+        track = state.track
+        since = track.confirmed_at(now or self.clock(), self.window)
+        if since is None:
+            return None
+        return APLogEntry(
+            ap=ap,
+            at=since,
+            signature=track.episode_signature or track.last_signature or "?",
+            meaning=track.episode_meaning or "the AP rejected the image's signing certificate",
+            line=track.episode_line or "",
+            lines=max(track.episode_lines, 1),
+        )
 
     def states(self, controller: str | None = None) -> list[APLogState]:
         """Tracked APs (copies), most recently heard last."""

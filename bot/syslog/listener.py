@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import TracebackType
 
+from bot.domain.ap_log import APLogEntry
 from bot.domain.models import AccessPoint, ControllerSnapshot
 from bot.syslog.correlate import Correlator, UnknownSender
 from bot.syslog.listen_spec import ListenSpec, Transport, parse_listen_spec
@@ -393,6 +394,10 @@ class SyslogListener:
     def confirmed(self, controller: str, now: datetime | None = None) -> dict[str, datetime]:
         """AP name → confirmed-since, for `evaluate_alerts(confirmed=...)` (see Correlator.confirmed)."""
         return self.correlator.confirmed(controller, now)
+
+    def logged(self, controller: str, ap: str, now: datetime | None = None) -> APLogEntry | None:
+        """What the AP logged to begin its confirmed failure, for the alert's thread (see Correlator.logged)."""
+        return self.correlator.logged(controller, ap, now)
 
     def status(self, unknown_limit: int = 20) -> SyslogStatus:
         return SyslogStatus(

@@ -140,7 +140,9 @@ class SyslogProcessor:
             return None
         counters.matched += 1
         at = received_at or self.clock()
-        observation = self.correlator.observe(match, source_ip=source, hostname=message.hostname, at=at)
+        observation = self.correlator.observe(
+            match, source_ip=source, hostname=message.hostname, at=at, text=message.text
+        )
         if observation.resolution is None:
             counters.unknown_sender += 1
         else:

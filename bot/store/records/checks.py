@@ -25,6 +25,9 @@ class CheckTrigger(StrEnum):
     STARTUP = "startup"
     SCHEDULED = "scheduled"
     MANUAL = "manual"
+    # One controller read again because an AP's own log confirmed a failure and the last
+    # snapshot was older than one check interval (`FleetChecker.alert_from_ap_log`).
+    AP_LOG = "ap-log"
 
 
 @dataclass(frozen=True)
