@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.chat.alert_views import alert_reply, fmt_duration, names_text, thread_note_text
+from bot.chat.alert_views import alert_reply, ap_log_note_text, fmt_duration, names_text, thread_note_text
 from bot.chat.handlers import timeback_button
 from bot.chat.reply import Level, Reply
 from bot.console.render import render_text
@@ -20,6 +20,7 @@ from bot.domain.alerts import (
     UpdateAlert,
     evaluate_alerts,
 )
+from bot.domain.ap_log import APLogEntry
 from bot.domain.models import (
     CertificateWindow,
     ControllerSnapshot,
@@ -282,3 +283,41 @@ def test_notes_for_unreachable_lifecycle() -> None:
     note = thread_note_text(again)
     assert note.startswith("Unreachable again (2 checks in a row), 12 min after this alert was resolved")
     assert "rather than posting a new alert" in note
+
+
+# --------------------------------------------------------------------------- what the APs logged
+
+EXPIRED = "%PKI-3-CERTIFICATE_INVALID_EXPIRED: Certificate chain validation has failed."
+MEANING = "The image-signing certificate expired."
+
+
+def logged(ap: str, seconds: int = 0, line: str = EXPIRED, meaning: str = MEANING) -> APLogEntry:
+    return APLogEntry(ap, T0 + timedelta(seconds=seconds), "pki-expired", meaning, line)
+
+
+def test_ap_log_note_says_which_ap_logged_what_when() -> None:
+    text = ap_log_note_text([logged("AP2", 3), logged("AP1", 1), logged("AP9", 2, "AP image integrity check FAILED")])
+    stamp = T0.strftime("%Y-%m-%d %H:%M")
+    assert text.splitlines() == [
+        "What the APs logged (times on the bot's clock)",
+        f"• AP1 at {stamp}:01 UTC, AP2 at {stamp}:03 UTC logged",
+        f"  `{EXPIRED}`",
+        f"  {MEANING}",
+        f"• AP9 at {stamp}:02 UTC logged",
+        "  `AP image integrity check FAILED`",
+        f"  {MEANING}",
+    ]
+    assert ap_log_note_text([]) == ""
+
+
+def test_ap_log_note_is_bounded_and_mentions_nobody() -> None:
+    many = [logged(f"AP{i:03d}", i) for i in range(200)]
+    text = ap_log_note_text(many)
+    assert "AP009 at" in text and "AP010" not in text and "and 190 more APs logged" in text
+    lines = [logged(f"X{i}", i, line=f"{EXPIRED} #{i}") for i in range(15)]
+    text = ap_log_note_text(lines)
+    assert text.count("• ") == 11 and "and 5 more APs logged other failure lines: X10, X11, X12, X13, X14" in text
+    hostile = ap_log_note_text([logged("AP1", line="<!channel> <@U0ALICE> `rm` <#C0GENERAL>")])
+    assert "<" not in hostile and ">" not in hostile and "`rm`" not in hostile
+    rendered = slack_text(Reply(title="note", text=hostile))
+    assert "<!channel>" not in rendered and "<@U0ALICE>" not in rendered and "<#C0GENERAL>" not in rendered

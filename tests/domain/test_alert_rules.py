@@ -21,6 +21,7 @@ from bot.domain.alerts import (
     ResolvedAlertState,
     UpdateAlert,
     evaluate_alerts,
+    newly_confirmed,
     next_downloading_since,
     stuck_candidates,
 )
@@ -235,6 +236,29 @@ def test_newly_confirmed_ap_updates_the_alert() -> None:
         v, downloading_since={"AP1": T0, "AP2": T0}, open_alerts={"stuck": open_state(d)}, confirmed={"AP2": at}
     )
     assert later == []
+
+
+def test_newly_confirmed_names_what_each_decision_newly_confirms() -> None:
+    at = T0 + minutes(5)
+    (opened,) = run(verdict(("AP1", "AP2"), at=at), downloading_since={"AP1": T0, "AP2": T0}, confirmed={"AP2": at})
+    assert newly_confirmed(opened) == ("AP2",)
+    state = _opened()
+    later = T0 + minutes(40)
+    since = {"AP1": T0, "AP2": T0, "AP3": later, "AP4": later}
+    v = verdict(("AP1", "AP2", "AP3", "AP4"), at=later)
+    # AP2 (listed) and AP3 (added) are confirmed now; AP4 is Downloading, first seen, not stuck.
+    (update,) = run(v, downloading_since=since, open_alerts={"stuck": state}, confirmed={"AP2": later, "AP3": later})
+    assert isinstance(update, UpdateAlert) and update.added == ("AP3",)
+    assert newly_confirmed(update) == ("AP2", "AP3")
+    # An update that adds an AP by the threshold alone confirms nobody.
+    (by_threshold,) = run(
+        verdict(("AP1", "AP2", "AP5"), at=later), downloading_since={**since, "AP5": T0}, open_alerts={"stuck": state}
+    )
+    assert isinstance(by_threshold, UpdateAlert) and newly_confirmed(by_threshold) == ()
+    resolved = ResolveAlert(
+        AlertKind.STUCK, "wlc-a1", "site-a", later, {"stuck_aps": [{"name": "AP1", "confirmed": True}]}
+    )
+    assert newly_confirmed(resolved) == ()
 
 
 def test_upgrade_to_fixed_software_clears_aps_as_fixed() -> None:

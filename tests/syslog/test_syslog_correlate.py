@@ -143,6 +143,36 @@ def test_lines_of_one_attempt_are_one_cycle(corr: Correlator, clock: Clock) -> N
     assert state.track.sha == "SHA-2" and state.track.image == "ap3g2-k9w8-mx.153-3.JPJ9"
 
 
+def test_logged_says_what_began_the_episode_while_it_is_confirmed(corr: Correlator, clock: Clock) -> None:
+    first = "AP image integrity check FAILED"
+    corr.observe(SHA2, source_ip="127.0.0.2", hostname=None, text="Using SHA-2 signed certificate")
+    assert corr.logged("wlc-1", "CAP3702I.4CD4") is None  # SHA-2 in use is no failure
+    corr.observe(FAIL, source_ip="127.0.0.2", hostname=None, text=first)
+    clock.now = T0 + timedelta(seconds=1)
+    corr.observe(IMAGE, source_ip="127.0.0.2", hostname=None, text="Digital Signature Failed Validation " + "x" * 500)
+    entry = corr.logged("wlc-1", "CAP3702I.4CD4")
+    assert entry is not None
+    assert (entry.ap, entry.at, entry.signature, entry.line, entry.lines) == ("CAP3702I.4CD4", T0, FAIL.id, first, 2)
+    assert entry.meaning == FAIL.meaning
+    # a success ends the episode; the next failure begins another, with its own line
+    corr.observe(OK, source_ip="127.0.0.2", hostname=None, text="Image signing certificate validation succeeded.")
+    assert corr.logged("wlc-1", "CAP3702I.4CD4") is None
+    clock.now = T0 + timedelta(minutes=1)
+    corr.observe(IMAGE, source_ip="127.0.0.2", hostname=None, text="Digital Signature Failed Validation " + "x" * 500)
+    again = corr.logged("wlc-1", "CAP3702I.4CD4")
+    assert again is not None and again.at == clock.now and again.lines == 1
+    assert again.line.startswith("Digital Signature") and len(again.line) == 300  # shown, never kept whole
+    assert corr.logged("wlc-1", "AP2702-1") is None and corr.logged("wlc-9", "CAP3702I.4CD4") is None
+
+
+def test_logged_survives_promotion_from_an_unknown_sender(clock: Clock) -> None:
+    c = Correlator(clock=clock)
+    c.observe(FAIL, source_ip="127.0.0.9", hostname="NEWAP", text="AP image integrity check FAILED")
+    c.update_inventory([snapshot("wlc-1", ap("NEWAP", "127.0.0.9"))])
+    entry = c.logged("wlc-1", "NEWAP")
+    assert entry is not None and entry.at == T0 and entry.line == "AP image integrity check FAILED"
+
+
 def test_not_yet_valid_is_tracked_but_confirms_nothing(corr: Correlator) -> None:
     corr.observe(NYV, source_ip="127.0.0.2", hostname=None)
     assert corr.confirmed("wlc-1") == {}
