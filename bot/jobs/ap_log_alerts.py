@@ -45,6 +45,7 @@ class APLogAlertStats:
     - `next_check`: left to the next check (AP not `Downloading` in the last snapshot, or unknown)
     - `standby`: not acted on because this instance does not lead
     - `errors`: judgements that failed (logged; the next check judges again)
+    - `last`: each controller's last judgement, as the judge returned it (one per controller)
     """
 
     heard: int = 0

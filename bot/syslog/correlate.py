@@ -14,7 +14,9 @@ controller, and during a time-back that is deliberately 2022.
 
 `confirmed(controller)` is what the alert rules take as `confirmed=`: AP name
 → the start of its current failure episode, for every AP whose image-cert
-failure was seen within `window` (default 2 h) with no success after it.
+failure was seen within `window` (default 2 h) with no success after it;
+`logged(controller, ap)` is what the alert's thread shows of such an AP: the line that
+began its episode (shortened), what it means, and when it arrived.
 
 Memory is bounded: per-AP state is an LRU of `max_aps`, unknown senders an
 LRU of `max_unknown`. A failure from a sender the inventory does not know
