@@ -57,8 +57,7 @@ def ios_aps(prefix: str, count: int, model: str, image: str) -> list[dict[str, A
 
 def writes(slack: FakeSlack) -> int:
     """The bot's writes about alerts: top-level posts and message updates."""
-    top = [c for c in slack.calls_to("chat.postMessage") if not c.body.get("thread_ts")]
-    return len(top) + len(slack.calls_to("chat.update"))
+    return len(slack.top_level_posts()) + len(slack.calls_to("chat.update"))
 
 
 async def post_floor(slack: FakeSlack, rounds: int = 20) -> float:
@@ -112,7 +111,7 @@ async def run(trials: int, interval: float | None, timeout: float) -> None:
                     except AssertionError:
                         latencies.append(None)
                     await asyncio.sleep(1.0)  # its own burst, and a check that was due has run
-                before_posts = len([c for c in slack.calls_to("chat.postMessage") if not c.body.get("thread_ts")])
+                before_posts = len(slack.top_level_posts())
                 before_updates = len(slack.calls_to("chat.update"))
                 burst = [d for ap in one for d in failure_datagrams(site.sim.controllers["wlc-2"].rules, ap["name"])]
                 burst += [d for ap in two for d in failure_datagrams(site.sim.controllers["wlc-3"].rules, ap["name"])]
@@ -126,8 +125,7 @@ async def run(trials: int, interval: float | None, timeout: float) -> None:
                 except AssertionError:
                     burst_took = None
                 await asyncio.sleep(3.0)  # a second judgement, if any, would post by now
-                posts = [c for c in slack.calls_to("chat.postMessage") if not c.body.get("thread_ts")]
-                burst_alerts = len(posts) - before_posts
+                burst_alerts = len(slack.top_level_posts()) - before_posts
                 burst_updates = len(slack.calls_to("chat.update")) - before_updates
                 checks = await bot.metric("ccert_checks_total")
                 floor = await post_floor(slack)

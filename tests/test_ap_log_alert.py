@@ -29,7 +29,7 @@ REGISTERED_IOS_AP = {"name": "AP3702-OK", "model": "AIR-CAP3702I-E-K9"}  # runs 
 
 
 def alerts_posted(slack: FakeSlack) -> list[dict[str, Any]]:
-    return [c.body for c in slack.calls_to("chat.postMessage") if not c.body.get("thread_ts")]
+    return slack.top_level_posts()
 
 
 async def first_check_done(bot: BotProcess) -> None:
@@ -117,4 +117,4 @@ def slack_ts(slack: FakeSlack, alert: dict[str, Any]) -> str | None:
 
 
 def thread(slack: FakeSlack, ts: str) -> list[str]:
-    return [json.dumps(c.body) for c in slack.calls_to("chat.postMessage") if c.body.get("thread_ts") == ts]
+    return [json.dumps(body) for body in slack.thread_posts(ts)]

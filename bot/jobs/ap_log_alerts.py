@@ -37,6 +37,15 @@ DEFAULT_LONGEST = 2.0
 
 
 @dataclass
+class _Burst:
+    """One controller's failures not judged yet: the APs, when the first and the latest came."""
+
+    first: float
+    latest: float
+    aps: set[str] = field(default_factory=set)
+
+
+@dataclass
 class APLogAlertStats:
     """What `failed` was told, and what became of it (for the logs and the tests).
 
@@ -76,9 +85,7 @@ class APLogAlerts:
         self.longest = longest
         self.clock = clock
         self.stats = APLogAlertStats()
-        self._pending: dict[str, set[str]] = {}  # controller → APs heard since its last judgement
-        self._first: dict[str, float] = {}
-        self._latest: dict[str, float] = {}
+        self._bursts: dict[str, _Burst] = {}  # controller → what it heard since its last judgement
         self._timers: dict[str, asyncio.Task[None]] = {}
 
     def failed(self, controller: str | None, ap: AccessPoint | None, event: SyslogEvent) -> None:
@@ -98,9 +105,9 @@ class APLogAlerts:
             self.stats.standby += 1
             return
         now = self.clock()
-        self._pending.setdefault(controller, set()).add(ap.name)
-        self._first.setdefault(controller, now)
-        self._latest[controller] = now
+        burst = self._bursts.setdefault(controller, _Burst(now, now))
+        burst.latest = now
+        burst.aps.add(ap.name)
         if controller not in self._timers:
             task = asyncio.get_running_loop().create_task(self._run(controller), name=f"ap-log-alert-{controller}")
             self._timers[controller] = task
@@ -108,18 +115,17 @@ class APLogAlerts:
     @property
     def waiting(self) -> dict[str, int]:
         """Controller → APs heard and not judged yet."""
-        return {name: len(aps) for name, aps in self._pending.items()}
+        return {name: len(burst.aps) for name, burst in self._bursts.items()}
 
     async def _run(self, controller: str) -> None:
         """Wait for the burst to settle, judge, and again while failures came in meanwhile."""
         try:
-            while controller in self._pending:
+            while controller in self._bursts:
                 await self._settle(controller)
-                aps = self._pending.pop(controller, set())
-                self._first.pop(controller, None)
-                self._latest.pop(controller, None)
-                if not aps or not self.is_leader():
+                burst = self._bursts.pop(controller, None)
+                if burst is None or not self.is_leader():
                     continue
+                aps = burst.aps
                 self.stats.judged += 1
                 log.info(
                     "%s: %d AP(s) logged the certificate failure while Downloading: judging its alert now",
@@ -139,11 +145,10 @@ class APLogAlerts:
     async def _settle(self, controller: str) -> None:
         """Sleep until `quiet` after the latest failure, or `longest` after the first."""
         for _ in range(1000):  # each pass sleeps; bounded by `longest` in any case
-            first = self._first.get(controller)
-            latest = self._latest.get(controller)
-            if first is None or latest is None:
+            burst = self._bursts.get(controller)
+            if burst is None:
                 return
-            due = min(latest + self.quiet, first + self.longest) - self.clock()
+            due = min(burst.latest + self.quiet, burst.first + self.longest) - self.clock()
             if due <= 0:
                 return
             await asyncio.sleep(due)
@@ -158,9 +163,7 @@ class APLogAlerts:
             task.cancel()
         if timers:
             await asyncio.gather(*timers, return_exceptions=True)
-        self._pending.clear()
-        self._first.clear()
-        self._latest.clear()
+        self._bursts.clear()
         self._timers.clear()
 
 

@@ -25,11 +25,11 @@ REGISTERED_IOS_AP = {"name": "AP3702-OK", "model": "AIR-CAP3702I-E-K9"}  # runs 
 
 
 def top_level(h: SlackBotHarness) -> list[dict[str, Any]]:
-    return [c.body for c in h.slack.calls_to("chat.postMessage") if not c.body.get("thread_ts")]
+    return h.slack.top_level_posts()
 
 
 def in_thread(h: SlackBotHarness, ts: str) -> list[str]:
-    return [json.dumps(c.body) for c in h.slack.calls_to("chat.postMessage") if c.body.get("thread_ts") == ts]
+    return [json.dumps(body) for body in h.slack.thread_posts(ts)]
 
 
 def ap_table_reads(h: SlackBotHarness, controller: str) -> int:

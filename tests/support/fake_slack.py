@@ -379,6 +379,14 @@ class FakeSlack:
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
+    def top_level_posts(self) -> list[dict[str, Any]]:
+        """The bodies of `chat.postMessage` calls outside any thread, oldest first."""
+        return [c.body for c in self.calls_to("chat.postMessage") if not c.body.get("thread_ts")]
+
+    def thread_posts(self, ts: str) -> list[dict[str, Any]]:
+        """The bodies of `chat.postMessage` calls in the thread of message `ts`, oldest first."""
+        return [c.body for c in self.calls_to("chat.postMessage") if c.body.get("thread_ts") == ts]
+
     async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
         """Wait until `method` was called at least `count` times; returns those calls."""
 
